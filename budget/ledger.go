@@ -1,0 +1,300 @@
+package budget
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sync/atomic"
+	"time"
+	"unsafe"
+)
+
+// Buckets per window. A window of length w is summed from buckets of the
+// coarsest resolution r ≤ w/windowBuckets on a fixed ladder, so the edge of a
+// window is off by at most 1/windowBuckets of its length; the period, which
+// drives the remaining budget and the release gate, gets a finer share.
+const (
+	windowBuckets = 60
+	periodBuckets = 720
+)
+
+// ladder lists the bucket resolutions a ledger may use. Round values keep
+// bucket edges aligned to wall-clock minutes and hours, which makes the
+// ledger's sums comparable with Prometheus range queries.
+var ladder = []time.Duration{
+	time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second,
+	time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 15 * time.Minute, 30 * time.Minute,
+	time.Hour, 2 * time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour, 24 * time.Hour,
+}
+
+// bucketBytes is the size of one bucket: three uint64 counters.
+const bucketBytes = 24
+
+// Tier is one ring of equal-width time buckets inside a Ledger.
+type Tier struct {
+	Resolution time.Duration // width of one bucket
+	Buckets    int           // number of buckets; the ring spans Resolution × Buckets
+}
+
+// Span returns the length of time the tier holds.
+func (t Tier) Span() time.Duration { return t.Resolution * time.Duration(t.Buckets) }
+
+// resolutionFor returns the coarsest ladder resolution that splits d into at
+// least n buckets; beyond the ladder, whole days.
+func resolutionFor(d time.Duration, n int) time.Duration {
+	want := d / time.Duration(n)
+	if top := ladder[len(ladder)-1]; want >= top {
+		return want / top * top
+	}
+	r := ladder[0]
+	for _, step := range ladder {
+		if step <= want {
+			r = step
+		}
+	}
+	return r
+}
+
+// Layout returns the tiers a Ledger uses to hold period and the given
+// windows: one tier per distinct resolution, each long enough for the longest
+// window (or the period) it serves, ordered from finest to coarsest.
+//
+// A window of length w gets the coarsest resolution of at most w/60 from the
+// ladder 1s, 5s, 10s, 30s, 1m, 2m, 5m, 10m, 15m, 30m, 1h, 2h, 3h, 6h, 12h,
+// 1d; the period gets at most period/720. For a 30-day period and the
+// default rules that is 5s (5m window), 30s (30m), 1m (1h), 2m (2h), 5m (6h),
+// 15m (1d) and 1h (3d and 30d): 1128 buckets, 27 KiB.
+func Layout(period time.Duration, windows ...time.Duration) ([]Tier, error) {
+	var errs []error
+	if period < time.Minute {
+		errs = append(errs, fmt.Errorf("%w: period %v is shorter than one minute", ErrInvalid, period))
+	}
+	for _, w := range windows {
+		if w < time.Second {
+			errs = append(errs, fmt.Errorf("%w: window %v is shorter than one second", ErrInvalid, w))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	spans := map[time.Duration]time.Duration{} // resolution → longest span
+	need := func(span time.Duration, n int) {
+		r := resolutionFor(span, n)
+		spans[r] = max(spans[r], span)
+	}
+	need(period, periodBuckets)
+	for _, w := range windows {
+		need(w, windowBuckets)
+	}
+	tiers := make([]Tier, 0, len(spans))
+	for r, span := range spans {
+		n := int((span + r - 1) / r)
+		tiers = append(tiers, Tier{Resolution: r, Buckets: n})
+	}
+	slices.SortFunc(tiers, func(a, b Tier) int { return int(a.Resolution - b.Resolution) })
+	return tiers, nil
+}
+
+// counter is an atomic counter alone on its cache line, so that cores
+// recording different outcomes do not contend.
+type counter struct {
+	atomic.Uint64
+	_ [56]byte
+}
+
+// Ledger counts SLI events in a bounded, multi-resolution ring of time
+// buckets, so that sums over any trailing window, from minutes to the whole
+// period, cost at most one pass over that window's buckets and never depend
+// on the number of events.
+//
+// Recording is split in two. Add, on the request path, is one atomic add to
+// a cumulative counter: the open bucket. Advance, called by one owner about
+// once a second, folds what was added since the previous Advance into the
+// bucket that holds its time in every tier, clearing buckets that time has
+// passed. An event therefore lands in the bucket of the first Advance after
+// it: at most one evaluation interval late, well under the finest bucket.
+//
+// Memory is fixed at construction by Layout: 24 bytes a bucket, 27 KiB for a
+// 30-day objective with the default rules, whatever the traffic.
+//
+// A window of length w at time now sums the buckets of its tier (resolution
+// r) from the one holding now back w/r buckets, so it covers the trailing
+// span [s, now] for some s in (now−w, now−w+r]: at a window's far edge up to
+// one bucket of events may be left out, never events older than w.
+//
+// Time never runs backwards inside a ledger: Advance or Sum with a time
+// before the latest Advance is taken as that latest time, so a clock step
+// back can neither lose nor double count events. A gap with no Advance
+// clears the buckets it spans when the next Advance comes.
+//
+// Add and Totals are safe for concurrent use. Advance, Sum and the other
+// methods read and write the rings and must not run concurrently with each
+// other; the slo.Engine calls them from its one evaluation goroutine.
+type Ledger struct {
+	cum     [Shed + 1]counter // cumulative counts by Outcome, including Neutral
+	folded  Counts            // cumulative counts already in the rings
+	last    int64             // latest Advance, Unix nanoseconds
+	started bool              // whether Advance was ever called
+	tiers   []ring
+}
+
+type ring struct {
+	res     int64    // resolution, nanoseconds
+	buckets []Counts // buckets[i mod len] holds absolute bucket i
+	head    int64    // absolute index of the newest bucket written
+}
+
+// NewLedger returns an empty ledger laid out by Layout(period, windows...).
+func NewLedger(period time.Duration, windows ...time.Duration) (*Ledger, error) {
+	tiers, err := Layout(period, windows...)
+	if err != nil {
+		return nil, err
+	}
+	l := &Ledger{tiers: make([]ring, len(tiers))}
+	for i, t := range tiers {
+		l.tiers[i] = ring{res: int64(t.Resolution), buckets: make([]Counts, t.Buckets)}
+	}
+	return l, nil
+}
+
+// Add records n events with outcome o. It is one atomic add, safe for
+// concurrent use, and never blocks or allocates. An outcome out of range is
+// ignored.
+func (l *Ledger) Add(o Outcome, n uint64) {
+	if int(o) < len(l.cum) {
+		l.cum[o].Add(n)
+	}
+}
+
+// Totals returns the cumulative counts since the ledger was created and the
+// cumulative count of neutral events. They only grow, which makes them the
+// source of monotonic counters such as sloguard.events. Safe for concurrent
+// use.
+func (l *Ledger) Totals() (c Counts, neutral uint64) {
+	return Counts{Good: l.cum[Good].Load(), Bad: l.cum[Bad].Load(), Shed: l.cum[Shed].Load()},
+		l.cum[Neutral].Load()
+}
+
+// Advance moves the ledger's clock to now and folds the events added since
+// the previous Advance into the buckets that hold now.
+func (l *Ledger) Advance(now time.Time) {
+	t := l.clamp(now)
+	cur, _ := l.Totals()
+	delta := cur.Sub(l.folded)
+	l.folded = cur
+	for i := range l.tiers {
+		r := &l.tiers[i]
+		idx := floorDiv(t, r.res)
+		n := int64(len(r.buckets))
+		switch {
+		case !l.started:
+			r.head = idx
+		case idx > r.head:
+			if idx-r.head >= n {
+				clear(r.buckets)
+			} else {
+				for j := r.head + 1; j <= idx; j++ {
+					r.buckets[mod(j, n)] = Counts{}
+				}
+			}
+			r.head = idx
+		}
+		b := &r.buckets[mod(idx, n)]
+		*b = b.Add(delta)
+	}
+	l.last, l.started = t, true
+}
+
+// Sum returns the counts of the trailing window w at time now, as folded by
+// the latest Advance. It uses the finest tier whose span covers w; a window
+// longer than every tier is cut to the longest span (see Span).
+func (l *Ledger) Sum(now time.Time, w time.Duration) Counts {
+	if !l.started || w <= 0 {
+		return Counts{}
+	}
+	r := l.ringFor(w)
+	n := int64(len(r.buckets))
+	c := floorDiv(l.clamp(now), r.res)
+	k := min(int64((w+time.Duration(r.res)-1)/time.Duration(r.res)), n)
+	lo := max(c-k+1, r.head-n+1)
+	hi := min(c, r.head)
+	var sum Counts
+	for j := lo; j <= hi; j++ {
+		sum = sum.Add(r.buckets[mod(j, n)])
+	}
+	return sum
+}
+
+// Resolution returns the bucket width used for a window of length w: the
+// most a window's far edge can be off by.
+func (l *Ledger) Resolution(w time.Duration) time.Duration {
+	return time.Duration(l.ringFor(w).res)
+}
+
+// Span returns the longest window the ledger can sum.
+func (l *Ledger) Span() time.Duration {
+	var s time.Duration
+	for _, r := range l.tiers {
+		s = max(s, time.Duration(r.res)*time.Duration(len(r.buckets)))
+	}
+	return s
+}
+
+// Tiers returns the ledger's layout.
+func (l *Ledger) Tiers() []Tier {
+	ts := make([]Tier, len(l.tiers))
+	for i, r := range l.tiers {
+		ts[i] = Tier{Resolution: time.Duration(r.res), Buckets: len(r.buckets)}
+	}
+	return ts
+}
+
+// Bytes returns the memory held by the ledger's buckets and counters, which
+// is fixed at construction.
+func (l *Ledger) Bytes() int {
+	n := int(unsafe.Sizeof(Ledger{}))
+	for _, r := range l.tiers {
+		n += len(r.buckets)*bucketBytes + int(unsafe.Sizeof(ring{}))
+	}
+	return n
+}
+
+// Last returns the time of the latest Advance, and false if there was none.
+func (l *Ledger) Last() (time.Time, bool) {
+	return time.Unix(0, l.last), l.started
+}
+
+func (l *Ledger) ringFor(w time.Duration) *ring {
+	best := &l.tiers[len(l.tiers)-1]
+	for i := len(l.tiers) - 1; i >= 0; i-- {
+		r := &l.tiers[i]
+		if time.Duration(r.res)*time.Duration(len(r.buckets)) >= w {
+			best = r
+		}
+	}
+	return best
+}
+
+func (l *Ledger) clamp(now time.Time) int64 {
+	t := now.UnixNano()
+	if l.started && t < l.last {
+		return l.last
+	}
+	return t
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+func mod(a, n int64) int64 {
+	m := a % n
+	if m < 0 {
+		m += n
+	}
+	return m
+}

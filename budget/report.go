@@ -1,0 +1,266 @@
+package budget
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+)
+
+// State is an objective's alerting state. The order of the constants is
+// their severity.
+type State uint8
+
+const (
+	// StateUnknown means there is not enough data to judge: no events in
+	// the period, or fewer than Spec.MinEvents. It never reads as good.
+	StateUnknown State = iota
+	// StateOK means budget remains and no rule fires.
+	StateOK
+	// StateTicket means a ticket rule fires.
+	StateTicket
+	// StatePage means a page rule fires.
+	StatePage
+	// StateExhausted means the period's budget is spent: remaining ≤ 0.
+	StateExhausted
+)
+
+var stateNames = [...]string{"unknown", "ok", "ticket", "page", "exhausted"}
+
+// String returns the state's lower-case name.
+func (s State) String() string {
+	if int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return fmt.Sprintf("state(%d)", uint8(s))
+}
+
+// Never is the TimeToExhaustion of a budget that is not burning.
+const Never = time.Duration(math.MaxInt64)
+
+// Spec is the budget side of an objective: what the ledger's counts are
+// judged against.
+type Spec struct {
+	// Target is the objective, the share of events that must be good, in
+	// (0, 1): 0.999 for "three nines".
+	Target float64
+	// Period is the rolling compliance period, e.g. 30 days.
+	Period time.Duration
+	// Rules are the alert conditions. Nil means DefaultRules(); an empty,
+	// non-nil slice means none.
+	Rules []Rule
+	// MinEvents is the least number of events a window must hold before a
+	// rule over it may fire, and the period before its state is known.
+	// Zero means 1.
+	MinEvents uint64
+	// MinBadEvents is the least number of bad events a window must hold
+	// before a rule over it may fire. Zero means 1.
+	MinBadEvents uint64
+	// ExcludeShed leaves events shed by sloguard out of the reported
+	// budget. By default they count as bad: the users did not get an
+	// answer.
+	ExcludeShed bool
+}
+
+// Validate reports every problem with the spec.
+func (s Spec) Validate() error {
+	var errs []error
+	if !(s.Target > 0 && s.Target < 1) {
+		errs = append(errs, fmt.Errorf("%w: target %v must be in (0, 1), e.g. 0.999", ErrInvalid, s.Target))
+	}
+	if s.Period < time.Minute {
+		errs = append(errs, fmt.Errorf("%w: period %v is shorter than one minute", ErrInvalid, s.Period))
+	}
+	for i, r := range s.rules() {
+		if err := r.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("rule %d: %w", i, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s Spec) rules() []Rule {
+	if s.Rules == nil {
+		return DefaultRules()
+	}
+	return s.Rules
+}
+
+// Windows returns the distinct windows the spec's rules look at, shortest
+// first. The period is not among them.
+func (s Spec) Windows() []time.Duration {
+	var ws []time.Duration
+	for _, r := range s.rules() {
+		ws = append(ws, r.Long, r.ShortWindow())
+	}
+	slices.Sort(ws)
+	return slices.Compact(ws)
+}
+
+// NewLedger returns a ledger laid out for the spec's period and windows.
+func (s Spec) NewLedger() (*Ledger, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return NewLedger(s.Period, s.Windows()...)
+}
+
+// Burn returns the burn rate of a window with the given bad and total events
+// against target: how many times faster than allowed the budget burns, where
+// 1 spends exactly the whole budget in one period. It is 0 when total is 0.
+func Burn(bad, total uint64, target float64) float64 {
+	if total == 0 {
+		return 0
+	}
+	return float64(bad) / float64(total) / (1 - target)
+}
+
+// Remaining returns the share of the budget left after bad of total events:
+// 1 − bad / ((1 − target) × total). It falls below 0 when overspent and is 1
+// when total is 0.
+func Remaining(bad, total uint64, target float64) float64 {
+	if total == 0 {
+		return 1
+	}
+	return 1 - float64(bad)/((1-target)*float64(total))
+}
+
+// TimeToExhaustion returns how long the remaining budget lasts at burn rate
+// burn: burn 1 spends a whole budget in one period. It is 0 when nothing
+// remains and Never when burn is not positive.
+func TimeToExhaustion(remaining, burn float64, period time.Duration) time.Duration {
+	switch {
+	case remaining <= 0:
+		return 0
+	case !(burn > 0):
+		return Never
+	}
+	d := remaining / burn * float64(period)
+	if d >= float64(Never) {
+		return Never
+	}
+	return time.Duration(d)
+}
+
+// Window is the state of one trailing window.
+type Window struct {
+	Window time.Duration // length of the window
+	Counts Counts        // events in it
+	// Burn is the reported burn rate (shed counted per Spec.ExcludeShed).
+	Burn float64
+	// AdmittedBurn is the burn rate of admitted traffic only, the signal
+	// that drives shedding: shed events are left out of both sides.
+	AdmittedBurn float64
+}
+
+// RuleStatus is the outcome of one rule at one evaluation.
+type RuleStatus struct {
+	Rule      Rule
+	Threshold float64 // burn rate at which it fires
+	LongBurn  float64 // burn rate over Rule.Long
+	ShortBurn float64 // burn rate over the short window
+	// Enough says both windows held at least MinEvents events and
+	// MinBadEvents bad events; without it the rule can not fire.
+	Enough bool
+	Firing bool
+}
+
+// Report is the state of one objective at one time.
+type Report struct {
+	Time   time.Time
+	State  State
+	Period Counts // events over the whole period
+	// Remaining is the share of the period's budget left; below 0 when
+	// overspent, 1 with no data (see State for whether it is known).
+	Remaining float64
+	// TimeToExhaustion is how long the remaining budget lasts at the burn
+	// rate over the long window of the first page rule (or the shortest
+	// window when there is none); Never when it is not burning.
+	TimeToExhaustion time.Duration
+	Windows          []Window     // the spec's windows, shortest first
+	Rules            []RuleStatus // in the order of Spec.Rules
+}
+
+// Window returns the report's window of length w, and false if the spec does
+// not look at w.
+func (r *Report) Window(w time.Duration) (Window, bool) {
+	for _, x := range r.Windows {
+		if x.Window == w {
+			return x, true
+		}
+	}
+	return Window{}, false
+}
+
+// Evaluate judges the ledger's counts at time now against spec s, which must
+// be valid. It reads the ledger and so must not run concurrently with
+// Advance.
+func Evaluate(l *Ledger, s Spec, now time.Time) Report {
+	minEvents, minBad := max(s.MinEvents, 1), max(s.MinBadEvents, 1)
+	rep := Report{Time: now, Period: l.Sum(now, s.Period)}
+	bad, total := rep.Period.reported(s.ExcludeShed)
+	rep.Remaining = Remaining(bad, total, s.Target)
+
+	windows := s.Windows()
+	rep.Windows = make([]Window, len(windows))
+	for i, w := range windows {
+		c := l.Sum(now, w)
+		b, t := c.reported(s.ExcludeShed)
+		rep.Windows[i] = Window{
+			Window:       w,
+			Counts:       c,
+			Burn:         Burn(b, t, s.Target),
+			AdmittedBurn: Burn(c.Bad, c.Admitted(), s.Target),
+		}
+	}
+	enough := func(w Window) bool {
+		b, t := w.Counts.reported(s.ExcludeShed)
+		return t >= minEvents && b >= minBad
+	}
+
+	rules := s.rules()
+	rep.Rules = make([]RuleStatus, len(rules))
+	state := StateOK
+	burnForExhaustion := math.NaN()
+	for i, r := range rules {
+		long, _ := rep.Window(r.Long)
+		short, _ := rep.Window(r.ShortWindow())
+		st := RuleStatus{
+			Rule:      r,
+			Threshold: r.Threshold(s.Period),
+			LongBurn:  long.Burn,
+			ShortBurn: short.Burn,
+			Enough:    enough(long) && enough(short),
+		}
+		st.Firing = st.Enough && long.Burn >= st.Threshold && short.Burn >= st.Threshold
+		rep.Rules[i] = st
+		if st.Firing {
+			switch r.Severity {
+			case Page:
+				state = max(state, StatePage)
+			case Ticket:
+				state = max(state, StateTicket)
+			}
+		}
+		if r.Severity == Page && math.IsNaN(burnForExhaustion) {
+			burnForExhaustion = long.Burn
+		}
+	}
+	if math.IsNaN(burnForExhaustion) {
+		burnForExhaustion = 0
+		if len(rep.Windows) > 0 {
+			burnForExhaustion = rep.Windows[0].Burn
+		}
+	}
+	rep.TimeToExhaustion = TimeToExhaustion(rep.Remaining, burnForExhaustion, s.Period)
+
+	switch {
+	case total < minEvents:
+		state = StateUnknown
+	case rep.Remaining <= 0:
+		state = StateExhausted
+	}
+	rep.State = state
+	return rep
+}

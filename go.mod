@@ -1,0 +1,3 @@
+module github.com/sloguard/sloguard
+
+go 1.26
