@@ -88,7 +88,10 @@ func Layout(period time.Duration, windows ...time.Duration) ([]Tier, error) {
 	}
 	tiers := make([]Tier, 0, len(spans))
 	for r, span := range spans {
-		n := int((span + r - 1) / r)
+		n := int(span / r)
+		if span%r != 0 {
+			n++
+		}
 		tiers = append(tiers, Tier{Resolution: r, Buckets: n})
 	}
 	slices.SortFunc(tiers, func(a, b Tier) int { return int(a.Resolution - b.Resolution) })
@@ -214,10 +217,12 @@ func (l *Ledger) Sum(now time.Time, w time.Duration) Counts {
 	}
 	r := l.ringFor(w)
 	n := int64(len(r.buckets))
-	c := floorDiv(l.clamp(now), r.res)
-	k := min(int64((w+time.Duration(r.res)-1)/time.Duration(r.res)), n)
-	lo := max(c-k+1, r.head-n+1)
-	hi := min(c, r.head)
+	t := l.clamp(now)
+	w = min(w, time.Duration(r.res*n))
+	// The first bucket is the one that starts after now−w, so the far edge
+	// s is in (now−w, now−w+r] even when r does not divide w.
+	lo := max(floorDiv(t-int64(w), r.res)+1, r.head-n+1)
+	hi := min(floorDiv(t, r.res), r.head)
 	var sum Counts
 	for j := lo; j <= hi; j++ {
 		sum = sum.Add(r.buckets[mod(j, n)])
@@ -264,15 +269,21 @@ func (l *Ledger) Last() (time.Time, bool) {
 	return time.Unix(0, l.last), l.started
 }
 
+// ringFor returns the finest tier that spans w, or else the one with the
+// longest span (which need not be the coarsest).
 func (l *Ledger) ringFor(w time.Duration) *ring {
-	best := &l.tiers[len(l.tiers)-1]
-	for i := len(l.tiers) - 1; i >= 0; i-- {
+	var longest *ring
+	for i := range l.tiers {
 		r := &l.tiers[i]
-		if time.Duration(r.res)*time.Duration(len(r.buckets)) >= w {
-			best = r
+		span := r.res * int64(len(r.buckets))
+		if span >= int64(w) {
+			return r
+		}
+		if longest == nil || span > longest.res*int64(len(longest.buckets)) {
+			longest = r
 		}
 	}
-	return best
+	return longest
 }
 
 func (l *Ledger) clamp(now time.Time) int64 {

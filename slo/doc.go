@@ -1,0 +1,52 @@
+// Package slo declares service level objectives and runs the Engine that
+// keeps their error budgets, in process.
+//
+// # Objectives
+//
+// An Objective names an SLI (availability, or latency under a threshold), a
+// target and a rolling period:
+//
+//	objectives := []slo.Objective{
+//		{Name: "checkout-availability", Target: 0.999},                                 // 99.9% over 30 days
+//		{Name: "checkout-latency", Target: 0.99, Latency: 300 * time.Millisecond},       // 99% within 300ms
+//	}
+//
+// Alert rules default to the four multiwindow, multi-burn-rate rules of The
+// Site Reliability Workbook (see package budget), rescaled to the period.
+//
+// # Engine
+//
+// New validates the objectives and builds one bounded budget.Ledger for
+// each. Events are recorded through a Recorder (one atomic add) by the
+// middleware packages, or directly with Engine.Record for work that is not
+// an HTTP or gRPC request:
+//
+//	start := time.Now()
+//	err := handle(msg)
+//	eng.Record("queue-availability", slo.OutcomeOf(err), time.Since(start))
+//
+// Start runs the evaluation loop: about once a second it folds the new
+// events into the ledgers, evaluates every rule and publishes a Status,
+// which Engine.Status returns with one atomic load. State changes (unknown,
+// ok, ticket, page, exhausted) become Events: logged with log/slog, passed
+// to the handlers of WithEventHandler outside any lock, and kept in a
+// bounded timeline (Engine.Events). Close stops the loop.
+//
+// # OpenTelemetry
+//
+// The engine registers observable instruments with the MeterProvider of
+// WithMeterProvider (by default the global one) under the meter name
+// ScopeName. They are read from the ledgers and the latest Status when the
+// SDK collects, so recording never calls OpenTelemetry:
+//
+//	name                       kind     unit     attributes
+//	sloguard.events            counter  {event}  objective, outcome (good, bad, shed, neutral)
+//	sloguard.budget.remaining  gauge    1        objective (absent while unknown)
+//	sloguard.burn_rate         gauge    1        objective, window (absent with no events)
+//	sloguard.state             gauge    {state}  objective, state (1 for the current state, else 0)
+//	sloguard.objective.target  gauge    1        objective
+//	sloguard.faults            counter  {fault}  —
+//
+// Attribute values come only from the configuration, so the number of
+// series is bounded by the objectives and their windows.
+package slo

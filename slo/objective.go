@@ -1,0 +1,139 @@
+package slo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sloguard/sloguard/budget"
+)
+
+// DefaultPeriod is the compliance period of an Objective that sets none.
+const DefaultPeriod = 30 * 24 * time.Hour
+
+// Outcome is what one SLI event counted as: Good, Bad, Neutral (not
+// counted) or Shed (rejected by sloguard).
+type Outcome = budget.Outcome
+
+// The outcomes of an SLI event.
+const (
+	Neutral = budget.Neutral
+	Good    = budget.Good
+	Bad     = budget.Bad
+	Shed    = budget.Shed
+)
+
+// State is an objective's alerting state: unknown, ok, ticket, page or
+// exhausted.
+type State = budget.State
+
+// Objective is one service level objective: which events count as good, how
+// many of them must be, and over what period.
+//
+// An Objective is a plain value; Validate reports every problem with it, and
+// New validates every Objective it is given.
+type Objective struct {
+	// Name identifies the objective in metrics, status and events. It must
+	// be 1 to 128 characters of letters, digits, '_', '-' and '.', and unique
+	// within an Engine; the same name in the alerting rules keeps the fleet
+	// view and the process view joined.
+	Name string
+	// Description is free text for people, shown on status pages.
+	Description string
+	// Latency, if positive, makes this a latency objective: an event is good
+	// when it is not bad and finished within Latency. Zero makes it an
+	// availability objective.
+	Latency time.Duration
+	// Target is the share of events that must be good, in (0, 1): 0.999 for
+	// 99.9%.
+	Target float64
+	// Period is the rolling compliance period. By default, DefaultPeriod
+	// (30 days).
+	Period time.Duration
+	// Rules are the multiwindow, multi-burn-rate alert conditions. By
+	// default (nil), budget.DefaultRules; a non-nil empty slice means none.
+	Rules []budget.Rule
+	// MinEvents is the least number of events a window must hold before a
+	// rule over it may fire, and the period before its state is known. By
+	// default, 1.
+	MinEvents uint64
+	// MinBadEvents is the least number of bad events a window must hold
+	// before a rule over it may fire. By default, 1.
+	MinBadEvents uint64
+}
+
+// Kind returns "latency" for a latency objective and "availability"
+// otherwise.
+func (o Objective) Kind() string {
+	if o.Latency > 0 {
+		return "latency"
+	}
+	return "availability"
+}
+
+// Spec returns the objective's budget specification, with defaults applied.
+func (o Objective) Spec() budget.Spec {
+	p := o.Period
+	if p == 0 {
+		p = DefaultPeriod
+	}
+	return budget.Spec{
+		Target:       o.Target,
+		Period:       p,
+		Rules:        o.Rules,
+		MinEvents:    o.MinEvents,
+		MinBadEvents: o.MinBadEvents,
+	}
+}
+
+// Validate reports every problem with the objective, each wrapping
+// ErrInvalidObjective.
+func (o Objective) Validate() error {
+	var errs []error
+	if err := checkName(o.Name); err != nil {
+		errs = append(errs, err)
+	}
+	if o.Latency < 0 {
+		errs = append(errs, fmt.Errorf("latency %v is negative", o.Latency))
+	}
+	if o.Period < 0 {
+		errs = append(errs, fmt.Errorf("period %v is negative", o.Period))
+	}
+	if err := o.Spec().Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w %q: %w", ErrInvalidObjective, o.Name, errors.Join(errs...))
+}
+
+func checkName(name string) error {
+	if name == "" {
+		return errors.New("name is empty")
+	}
+	if len(name) > 128 {
+		return fmt.Errorf("name is %d characters long, more than 128", len(name))
+	}
+	for _, c := range name {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.'
+		if !ok {
+			return fmt.Errorf("name has %q: use letters, digits, '_', '-' and '.'", c)
+		}
+	}
+	return nil
+}
+
+// OutcomeOf classifies the error of one unit of work for an availability
+// SLI: nil is Good, a context cancellation (the caller gave up) is Neutral,
+// anything else is Bad. Deadline expiry is Bad: the work was too slow.
+func OutcomeOf(err error) Outcome {
+	switch {
+	case err == nil:
+		return Good
+	case errors.Is(err, context.Canceled):
+		return Neutral
+	}
+	return Bad
+}

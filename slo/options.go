@@ -1,0 +1,102 @@
+package slo
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.opentelemetry.io/otel/metric"
+)
+
+type config struct {
+	meterProvider metric.MeterProvider
+	logger        *slog.Logger
+	handlers      []func(Event)
+	interval      time.Duration
+	timeline      int
+	errs          []error
+}
+
+// Option configures an Engine.
+type Option interface {
+	apply(*config)
+}
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+// WithMeterProvider sets the OpenTelemetry MeterProvider through which the
+// engine exports its metrics.
+//
+// By default, the global MeterProvider (otel.GetMeterProvider).
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return optionFunc(func(c *config) {
+		if mp == nil {
+			c.errs = append(c.errs, fmt.Errorf("%w: nil MeterProvider", ErrInvalidOption))
+			return
+		}
+		c.meterProvider = mp
+	})
+}
+
+// WithLogger sets the logger for state changes and for the engine's own
+// faults.
+//
+// By default, slog.Default().
+func WithLogger(l *slog.Logger) Option {
+	return optionFunc(func(c *config) {
+		if l == nil {
+			c.errs = append(c.errs, fmt.Errorf("%w: nil logger", ErrInvalidOption))
+			return
+		}
+		c.logger = l
+	})
+}
+
+// WithEventHandler adds a function called with every Event, in order, from
+// the evaluation goroutine and never while a lock is held. It should return
+// quickly; a panic in it is recovered, logged and counted. Several handlers
+// are called in the order they were added.
+//
+// By default, events go only to the logger and the timeline.
+func WithEventHandler(f func(Event)) Option {
+	return optionFunc(func(c *config) {
+		if f == nil {
+			c.errs = append(c.errs, fmt.Errorf("%w: nil event handler", ErrInvalidOption))
+			return
+		}
+		c.handlers = append(c.handlers, f)
+	})
+}
+
+// WithInterval sets how often the evaluation loop folds new events into the
+// ledgers, evaluates the rules and publishes a new Status. Shorter reacts
+// sooner and costs more CPU; events are attributed to the bucket of the
+// evaluation that follows them, so the interval should stay well below the
+// finest bucket (5s for the default rules).
+//
+// By default, one second.
+func WithInterval(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d <= 0 {
+			c.errs = append(c.errs, fmt.Errorf("%w: interval %v is not positive", ErrInvalidOption, d))
+			return
+		}
+		c.interval = d
+	})
+}
+
+// WithTimelineSize sets how many recent events the engine keeps for Events;
+// older ones are dropped.
+//
+// By default, 256.
+func WithTimelineSize(n int) Option {
+	return optionFunc(func(c *config) {
+		if n <= 0 {
+			c.errs = append(c.errs, fmt.Errorf("%w: timeline size %d is not positive", ErrInvalidOption, n))
+			return
+		}
+		c.timeline = n
+	})
+}
