@@ -30,6 +30,10 @@ var ladder = []time.Duration{
 // bucketBytes is the size of one bucket: three uint64 counters.
 const bucketBytes = 24
 
+// maxSpan bounds periods and windows so that a tier's span, rounded up to
+// whole buckets, can not overflow a time.Duration.
+const maxSpan = 100 * 365 * 24 * time.Hour
+
 // Tier is one ring of equal-width time buckets inside a Ledger.
 type Tier struct {
 	Resolution time.Duration // width of one bucket
@@ -64,14 +68,23 @@ func resolutionFor(d time.Duration, n int) time.Duration {
 // 1d; the period gets at most period/720. For a 30-day period and the
 // default rules that is 5s (5m window), 30s (30m), 1m (1h), 2m (2h), 5m (6h),
 // 15m (1d) and 1h (3d and 30d): 1128 buckets, 27 KiB.
+//
+// The period must be at least a minute and each window at least a second;
+// neither may exceed 100 years.
 func Layout(period time.Duration, windows ...time.Duration) ([]Tier, error) {
 	var errs []error
-	if period < time.Minute {
+	switch {
+	case period < time.Minute:
 		errs = append(errs, fmt.Errorf("%w: period %v is shorter than one minute", ErrInvalid, period))
+	case period > maxSpan:
+		errs = append(errs, fmt.Errorf("%w: period %v is longer than 100 years", ErrInvalid, period))
 	}
 	for _, w := range windows {
-		if w < time.Second {
+		switch {
+		case w < time.Second:
 			errs = append(errs, fmt.Errorf("%w: window %v is shorter than one second", ErrInvalid, w))
+		case w > maxSpan:
+			errs = append(errs, fmt.Errorf("%w: window %v is longer than 100 years", ErrInvalid, w))
 		}
 	}
 	if len(errs) > 0 {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
 	"time"
 )
 
@@ -116,30 +115,18 @@ func DefaultRules() []Rule {
 }
 
 // FormatWindow formats a window the way alerting tools name them: "5m",
-// "1h", "3d", "90s".
+// "1h", "3d", "90s", "1500ms": the largest unit that divides it.
 func FormatWindow(d time.Duration) string {
-	units := []struct {
-		d time.Duration
-		s string
-	}{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}}
 	if d <= 0 {
 		return "0s"
 	}
-	var b strings.Builder
-	for _, u := range units {
-		if d >= u.d && d%u.d == 0 {
+	for _, u := range []struct {
+		d time.Duration
+		s string
+	}{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}, {time.Millisecond, "ms"}} {
+		if d%u.d == 0 {
 			return fmt.Sprintf("%d%s", d/u.d, u.s)
 		}
 	}
-	// Mixed units, e.g. 1h30m: Prometheus accepts the concatenation.
-	for _, u := range units {
-		if n := d / u.d; n > 0 {
-			fmt.Fprintf(&b, "%d%s", n, u.s)
-			d -= n * u.d
-		}
-	}
-	if b.Len() == 0 {
-		return d.String()
-	}
-	return b.String()
+	return d.String() // below a millisecond: unambiguous, if not Prometheus syntax
 }

@@ -334,4 +334,3 @@ func levelOf(s State) slog.Level {
 	}
 	return slog.LevelInfo
 }
-
