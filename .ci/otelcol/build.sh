@@ -24,7 +24,7 @@ log() { printf 'otelcol/build: %s\n' "$*" >&2; }
 command -v go >/dev/null || { log "go not found in PATH"; exit 1; }
 
 hash=$(sha256sum "$manifest" | cut -c1-12)
-cache_root=${XDG_CACHE_HOME:-$HOME/.cache}/sloguard
+cache_root=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/sloguard
 out_dir=$cache_root/otelcol-$OTELCOL_VERSION-$hash
 bin=$out_dir/otelcol-sloguard
 
