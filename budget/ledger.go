@@ -134,9 +134,10 @@ type counter struct {
 // 30-day objective with the default rules, whatever the traffic.
 //
 // A window of length w at time now sums the buckets of its tier (resolution
-// r) from the one holding now back w/r buckets, so it covers the trailing
-// span [s, now] for some s in (now−w, now−w+r]: at a window's far edge up to
-// one bucket of events may be left out, never events older than w.
+// r) from the one holding now back to the first that starts after now−w, so
+// it covers the trailing span [s, now] for some s in (now−w, now−w+r]: at a
+// window's far edge up to one bucket of events may be left out, never events
+// older than w.
 //
 // Time never runs backwards inside a ledger: Advance or Sum with a time
 // before the latest Advance is taken as that latest time, so a clock step

@@ -123,7 +123,12 @@ func Remaining(bad, total uint64, target float64) float64 {
 	if total == 0 {
 		return 1
 	}
-	return 1 - float64(bad)/((1-target)*float64(total))
+	r := 1 - float64(bad)/((1-target)*float64(total))
+	if math.Abs(r) < 1e-9 {
+		// 1 bad in 1000 at 99.9% is exactly spent, not 8.9e-16 left.
+		return 0
+	}
+	return r
 }
 
 // TimeToExhaustion returns how long the remaining budget lasts at burn rate
