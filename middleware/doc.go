@@ -20,10 +20,16 @@
 // # Classification
 //
 // By default (DefaultClassifier) a 5xx response is bad, a request whose
-// client went away before any response was written is neutral, anything
-// else good; latency objectives also count a good request slower than their
-// threshold as bad. A handler that panics is recorded as bad and the panic
-// continues up the stack unchanged.
+// client went away before any response was written is neutral, one whose
+// deadline passed with nothing written is bad, anything else good. Latency
+// objectives also count a request slower than their threshold as bad, even
+// one its client gave up on: a server that hangs until its clients leave
+// must not look healthy. A handler that panics is recorded as bad and the
+// panic continues up the stack unchanged.
+//
+// Latency is measured until the handler returns, so streaming routes
+// (server-sent events, WebSockets, long downloads) belong to availability
+// objectives only.
 //
 // # Cost
 //

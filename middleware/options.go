@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/sloguard/sloguard/slo"
 )
@@ -26,16 +27,21 @@ type Response struct {
 // the request path and must be fast and safe for concurrent use.
 type Classifier func(r *http.Request, resp Response) slo.Outcome
 
-// DefaultClassifier counts 5xx as Bad, a request whose client went away
-// before any response was written as Neutral, and everything else as Good.
-// A handler's own timeout (context.DeadlineExceeded) is not the client's
-// doing and stays Bad or Good by status.
+// DefaultClassifier counts 5xx as Bad; a request that ended with nothing
+// written because its client went away (context.Canceled) as Neutral, and
+// because its deadline passed (context.DeadlineExceeded) as Bad, although
+// net/http then sends an empty 200; everything else as Good.
 func DefaultClassifier(r *http.Request, resp Response) slo.Outcome {
-	switch {
-	case resp.Status >= 500:
+	if resp.Status >= 500 {
 		return slo.Bad
-	case !resp.Written && errors.Is(r.Context().Err(), context.Canceled):
-		return slo.Neutral
+	}
+	if !resp.Written {
+		switch err := r.Context().Err(); {
+		case errors.Is(err, context.Canceled):
+			return slo.Neutral
+		case errors.Is(err, context.DeadlineExceeded):
+			return slo.Bad
+		}
 	}
 	return slo.Good
 }
@@ -77,6 +83,10 @@ func WithRoute(pattern string, objectives ...string) Option {
 				c.errs = append(c.errs, fmt.Errorf("%w: route %q is given twice", ErrInvalidOption, pattern))
 				return
 			}
+			if err := checkDistinct(fmt.Sprintf("route %q", pattern), objectives); err != nil {
+				c.errs = append(c.errs, err)
+				return
+			}
 			c.routes[pattern] = objectives
 			c.order = append(c.order, pattern)
 		}
@@ -92,6 +102,10 @@ func WithDefault(objectives ...string) Option {
 	return optionFunc(func(c *config) {
 		if len(objectives) == 0 {
 			c.errs = append(c.errs, fmt.Errorf("%w: WithDefault with no objectives", ErrInvalidOption))
+			return
+		}
+		if err := checkDistinct("default", objectives); err != nil {
+			c.errs = append(c.errs, err)
 			return
 		}
 		c.fallback = objectives
@@ -125,4 +139,15 @@ func WithClassifier(f Classifier) Option {
 		}
 		c.classify = f
 	})
+}
+
+// checkDistinct reports an objective named twice for one route: every
+// request would be counted twice.
+func checkDistinct(where string, objectives []string) error {
+	for i, n := range objectives {
+		if slices.Contains(objectives[:i], n) {
+			return fmt.Errorf("%w: %s names objective %q twice", ErrInvalidOption, where, n)
+		}
+	}
+	return nil
 }

@@ -38,7 +38,11 @@ type Server struct {
 // problem at once.
 func NewServer(eng *slo.Engine, opts ...Option) (*Server, error) {
 	cfg := config{routes: map[string][]string{}, classify: DefaultClassifier}
-	for _, o := range opts {
+	for i, o := range opts {
+		if o == nil {
+			cfg.errs = append(cfg.errs, fmt.Errorf("%w: option %d is nil", ErrInvalidOption, i))
+			continue
+		}
 		o.apply(&cfg)
 	}
 	errs := cfg.errs

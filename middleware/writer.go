@@ -47,8 +47,15 @@ func (w *responseWriter) ReadFrom(r io.Reader) (int64, error) {
 }
 
 func (w *responseWriter) Flush() {
+	_ = w.FlushError()
+}
+
+// FlushError is Flush with its error, which http.ResponseController.Flush
+// prefers to Flush: without it, a failed write or a writer that can not
+// flush (http.ErrNotSupported) would look like success.
+func (w *responseWriter) FlushError() error {
 	w.implicitOK()
-	_ = http.NewResponseController(w.ResponseWriter).Flush()
+	return http.NewResponseController(w.ResponseWriter).Flush()
 }
 
 func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
