@@ -631,18 +631,32 @@ func TestServerLatency(t *testing.T) {
 	}
 }
 
-// TestServerLatencyCanceled: a neutral request stays neutral for a latency
-// objective, however slow it was.
+// TestServerLatencyCanceled: a request its client gave up on is neutral for
+// availability, and for a latency objective too when it was fast enough; a
+// slow one is bad there, so a server that hangs until its clients leave
+// spends latency budget.
 func TestServerLatencyCanceled(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		eng := newEngine(t)
-		h := newServer(t, eng, middleware.WithDefault(checkoutAvail, checkoutLatency)).Wrap(
-			http.HandlerFunc(func(http.ResponseWriter, *http.Request) { time.Sleep(time.Second) }))
-		ctx, cancel := context.WithCancel(t.Context())
-		cancel()
-		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequestWithContext(ctx, "GET", "/", nil))
-		checkTotals(t, eng, map[string]tally{checkoutAvail: {Neutral: 1}, checkoutLatency: {Neutral: 1}})
-	})
+	tests := []struct {
+		name  string
+		sleep time.Duration
+		want  map[string]tally
+	}{
+		{"fast", 100 * time.Millisecond, map[string]tally{checkoutAvail: {Neutral: 1}, checkoutLatency: {Neutral: 1}}},
+		{"slow", time.Second, map[string]tally{checkoutAvail: {Neutral: 1}, checkoutLatency: {Bad: 1}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				eng := newEngine(t)
+				h := newServer(t, eng, middleware.WithDefault(checkoutAvail, checkoutLatency)).Wrap(
+					http.HandlerFunc(func(http.ResponseWriter, *http.Request) { time.Sleep(tt.sleep) }))
+				ctx, cancel := context.WithCancel(t.Context())
+				cancel()
+				h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequestWithContext(ctx, "GET", "/", nil))
+				checkTotals(t, eng, tt.want)
+			})
+		})
+	}
 }
 
 type panicValue struct{ msg string }

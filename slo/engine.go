@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -94,8 +95,8 @@ func New(objectives []Objective, opts ...Option) (*Engine, error) {
 			errs = append(errs, fmt.Errorf("%w %q: name is used twice", ErrInvalidObjective, o.Name))
 			continue
 		}
+		o = o.withDefaults()
 		spec := o.Spec()
-		o.Period = spec.Period
 		l, err := spec.NewLedger()
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%w %q: %w", ErrInvalidObjective, o.Name, err))
@@ -133,11 +134,12 @@ func New(objectives []Objective, opts ...Option) (*Engine, error) {
 }
 
 // Objectives returns the engine's objectives, with defaults applied, in the
-// order given to New.
+// order given to New. The caller may modify the result.
 func (e *Engine) Objectives() []Objective {
 	os := make([]Objective, len(e.recs))
 	for i, r := range e.recs {
 		os[i] = r.obj
+		os[i].Rules = slices.Clone(r.obj.Rules)
 	}
 	return os
 }
@@ -164,16 +166,24 @@ func (e *Engine) Record(name string, o Outcome, latency time.Duration) error {
 	return nil
 }
 
-// Objective returns the recorder's objective, with defaults applied.
-func (r *Recorder) Objective() Objective { return r.obj }
+// Objective returns the recorder's objective, with defaults applied. The
+// caller may modify the result.
+func (r *Recorder) Objective() Objective {
+	o := r.obj
+	o.Rules = slices.Clone(o.Rules)
+	return o
+}
 
-// Record records one event. For a latency objective a Good event that took
-// longer than the objective's Latency counts as Bad; availability objectives
-// ignore latency. Neutral events are counted apart and spend no budget.
+// Record records one event. For a latency objective a Good or Neutral event
+// that took longer than the objective's Latency counts as Bad: a client that
+// gave up after waiting too long was still served too slowly, and a server
+// that hangs until its clients leave must not look healthy. Availability
+// objectives ignore latency. Neutral events are counted apart and spend no
+// budget.
 //
 // Record is one atomic add: it never blocks, allocates or fails.
 func (r *Recorder) Record(o Outcome, latency time.Duration) {
-	if o == Good && r.threshold > 0 && latency > r.threshold {
+	if (o == Good || o == Neutral) && r.threshold > 0 && latency > r.threshold {
 		o = Bad
 	}
 	r.ledger.Add(o, 1)
@@ -188,12 +198,15 @@ func (e *Engine) Status() *Status { return e.status.Load() }
 func (e *Engine) Events() []Event {
 	e.timelineMu.Lock()
 	defer e.timelineMu.Unlock()
-	if !e.full {
-		return append([]Event(nil), e.timeline[:e.next]...)
+	var out []Event
+	if e.full {
+		out = append(out, e.timeline[e.next:]...)
 	}
-	out := make([]Event, 0, len(e.timeline))
-	out = append(out, e.timeline[e.next:]...)
-	return append(out, e.timeline[:e.next]...)
+	out = append(out, e.timeline[:e.next]...)
+	for i := range out {
+		out[i].Burns = slices.Clone(out[i].Burns)
+	}
+	return out
 }
 
 // Start starts the evaluation loop, which evaluates at once and then every
@@ -262,6 +275,9 @@ func (e *Engine) evaluate(now time.Time) []Event {
 	e.tickMu.Lock()
 	defer e.tickMu.Unlock()
 	prev := e.status.Load()
+	if now.Before(prev.Time) {
+		now = prev.Time // as the ledgers do: time never runs backwards
+	}
 	st := &Status{Time: now, Objectives: make([]ObjectiveStatus, len(e.recs))}
 	var events []Event
 	for i, r := range e.recs {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/sloguard/sloguard/budget"
@@ -97,10 +98,12 @@ func (o Objective) Validate() error {
 	if o.Latency < 0 {
 		errs = append(errs, fmt.Errorf("latency %v is negative", o.Latency))
 	}
+	spec := o.Spec()
 	if o.Period < 0 {
 		errs = append(errs, fmt.Errorf("period %v is negative", o.Period))
+		spec.Period = DefaultPeriod // reported above; budget would report it again
 	}
-	if err := o.Spec().Validate(); err != nil {
+	if err := spec.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if len(errs) == 0 {
@@ -109,20 +112,41 @@ func (o Objective) Validate() error {
 	return fmt.Errorf("%w %q: %w", ErrInvalidObjective, o.Name, errors.Join(errs...))
 }
 
+// checkName reports every problem with an objective name: its length and
+// its first disallowed character.
 func checkName(name string) error {
 	if name == "" {
 		return errors.New("name is empty")
 	}
+	var errs []error
 	if len(name) > 128 {
-		return fmt.Errorf("name is %d characters long, more than 128", len(name))
+		errs = append(errs, fmt.Errorf("name is %d characters long, more than 128", len(name)))
 	}
 	for _, c := range name {
 		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.'
 		if !ok {
-			return fmt.Errorf("name has %q: use letters, digits, '_', '-' and '.'", c)
+			errs = append(errs, fmt.Errorf("name has %q: use letters, digits, '_', '-' and '.'", c))
+			break
 		}
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+// withDefaults returns the objective with every documented default made
+// explicit, and with its own copy of Rules so that a caller changing its
+// slice after New can not change (or race with) the engine's rules.
+func (o Objective) withDefaults() Objective {
+	if o.Period == 0 {
+		o.Period = DefaultPeriod
+	}
+	if o.Rules == nil {
+		o.Rules = budget.DefaultRules()
+	} else {
+		o.Rules = slices.Clone(o.Rules) // keeps a non-nil empty slice non-nil
+	}
+	o.MinEvents = max(o.MinEvents, 1)
+	o.MinBadEvents = max(o.MinBadEvents, 1)
+	return o
 }
 
 // OutcomeOf classifies the error of one unit of work for an availability

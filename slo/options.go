@@ -29,6 +29,9 @@ func (f optionFunc) apply(c *config) { f(c) }
 // WithMeterProvider sets the OpenTelemetry MeterProvider through which the
 // engine exports its metrics.
 //
+// Objective names are the only attribute that tells series apart, so give
+// each MeterProvider one Engine, or engines with distinct objective names.
+//
 // By default, the global MeterProvider (otel.GetMeterProvider).
 func WithMeterProvider(mp metric.MeterProvider) Option {
 	return optionFunc(func(c *config) {
@@ -56,8 +59,10 @@ func WithLogger(l *slog.Logger) Option {
 
 // WithEventHandler adds a function called with every Event, in order, from
 // the evaluation goroutine and never while a lock is held. It should return
-// quickly; a panic in it is recovered, logged and counted. Several handlers
-// are called in the order they were added.
+// quickly, must not modify the event (its Burns are shared with the
+// timeline) and must not call Engine.Close, which waits for the loop that
+// is calling it. A panic in it is recovered, logged and counted. Several
+// handlers are called in the order they were added.
 //
 // By default, events go only to the logger and the timeline.
 func WithEventHandler(f func(Event)) Option {

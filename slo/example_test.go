@@ -1,0 +1,112 @@
+package slo_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.opentelemetry.io/otel/metric/noop"
+
+	"github.com/sloguard/sloguard/slo"
+)
+
+// The examples drive the engine with Tick and fixed times instead of Start,
+// so that their output is the same on every run.
+
+func Example() {
+	eng, err := slo.New([]slo.Objective{
+		{Name: "checkout-availability", Target: 0.999}, // 99.9% over 30 days
+	},
+		slo.WithLogger(slog.New(slog.DiscardHandler)),
+		slo.WithMeterProvider(noop.NewMeterProvider()),
+		slo.WithEventHandler(func(ev slo.Event) { fmt.Println("event:", ev) }),
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer eng.Close()
+
+	checkout, err := eng.Recorder("checkout-availability")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	start := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	eng.Tick(start)
+	fmt.Println("no traffic yet:", eng.Status().Objectives[0].Report.State)
+
+	// 10,000 requests, 5 of them failed: half the budget of 10 bad ones.
+	for i := range 10_000 {
+		outcome := slo.Good
+		if i%2000 == 0 {
+			outcome = slo.Bad
+		}
+		checkout.Record(outcome, 20*time.Millisecond)
+	}
+	eng.Tick(start.Add(time.Second))
+
+	st := eng.Status().Objectives[0]
+	fmt.Printf("%s: %v, %.1f%% of the error budget left\n", st.Objective.Name, st.Report.State, st.Report.Remaining*100)
+	// Output:
+	// no traffic yet: unknown
+	// event: checkout-availability: unknown → ok (remaining 50.0%, burn 5m=0.5 30m=0.5 1h=0.5 2h=0.5 6h=0.5 1d=0.5 3d=0.5)
+	// checkout-availability: ok, 50.0% of the error budget left
+}
+
+func ExampleEngine_Record() {
+	eng, err := slo.New([]slo.Objective{
+		{Name: "invoice-jobs", Target: 0.99, Latency: time.Minute}, // 99% done within a minute
+	}, slo.WithLogger(slog.New(slog.DiscardHandler)), slo.WithMeterProvider(noop.NewMeterProvider()))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer eng.Close()
+
+	// A batch job records each unit of work; here the durations and errors
+	// are made up.
+	jobs := []struct {
+		took time.Duration
+		err  error
+	}{
+		{10 * time.Second, nil},
+		{90 * time.Second, nil}, // too slow: bad
+		{5 * time.Second, errors.New("smtp: connection refused")},
+		{time.Second, context.Canceled}, // the caller gave up: neutral
+		{20 * time.Second, nil},
+	}
+	for _, j := range jobs {
+		if err := eng.Record("invoice-jobs", slo.OutcomeOf(j.err), j.took); err != nil {
+			fmt.Println(err)
+		}
+	}
+	if err := eng.Record("invoice-job", slo.Good, time.Second); err != nil {
+		fmt.Println(err)
+	}
+
+	eng.Tick(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
+	st, _ := eng.Status().Objective("invoice-jobs")
+	fmt.Printf("good %d, bad %d, neutral %d\n", st.Totals.Good, st.Totals.Bad, st.Neutral)
+	// Output:
+	// slo: unknown objective "invoice-job"
+	// good 2, bad 2, neutral 1
+}
+
+func ExampleOutcomeOf() {
+	for _, err := range []error{
+		nil,
+		errors.New("db: connection reset"),
+		fmt.Errorf("charge card: %w", context.Canceled),
+		context.DeadlineExceeded,
+	} {
+		fmt.Printf("%v: %v\n", err, slo.OutcomeOf(err))
+	}
+	// Output:
+	// <nil>: good
+	// db: connection reset: bad
+	// charge card: context canceled: neutral
+	// context deadline exceeded: bad
+}

@@ -1,0 +1,325 @@
+package slo_test
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/sloguard/sloguard/budget"
+	"github.com/sloguard/sloguard/slo"
+)
+
+// newMetered returns an engine that exports through an SDK MeterProvider
+// with a ManualReader, and the reader.
+func newMetered(t testing.TB, objectives []slo.Objective, opts ...slo.Option) (*slo.Engine, *sdkmetric.ManualReader) {
+	t.Helper()
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	t.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
+	return newEngine(t, objectives, append(opts, slo.WithMeterProvider(mp))...), reader
+}
+
+// collected is one collection of sloguard's metrics, by metric name.
+type collected map[string]metricdata.Metrics
+
+// collect collects once and returns the metrics of scope slo.ScopeName. It
+// fails the test if another scope reports anything.
+func collect(t testing.TB, reader *sdkmetric.ManualReader) collected {
+	t.Helper()
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatalf("Collect error: %v", err)
+	}
+	got := collected{}
+	for _, sm := range rm.ScopeMetrics {
+		if sm.Scope.Name != slo.ScopeName {
+			t.Errorf("Collect: scope %q, want only %q", sm.Scope.Name, slo.ScopeName)
+			continue
+		}
+		for _, m := range sm.Metrics {
+			if _, dup := got[m.Name]; dup {
+				t.Errorf("Collect: metric %q reported twice", m.Name)
+			}
+			got[m.Name] = m
+		}
+	}
+	return got
+}
+
+// points are the data points of one metric: the value by attribute set,
+// written "key=value,key=value" in key order.
+type points[N int64 | float64] map[string]N
+
+func attrs(s attribute.Set) string { return s.Encoded(attribute.DefaultEncoder()) }
+
+// sum returns the points of a monotonic cumulative sum with the given unit.
+func sum(t testing.TB, c collected, name, unit string) points[int64] {
+	t.Helper()
+	m, ok := c[name]
+	if !ok {
+		t.Fatalf("metric %q not collected; got %v", name, slices.Sorted(maps.Keys(c)))
+	}
+	s, ok := m.Data.(metricdata.Sum[int64])
+	if !ok {
+		t.Fatalf("metric %q is %T, want metricdata.Sum[int64]", name, m.Data)
+	}
+	if m.Unit != unit || !s.IsMonotonic || s.Temporality != metricdata.CumulativeTemporality {
+		t.Errorf("metric %q: unit %q, monotonic %v, temporality %v; want %q, true, cumulative", name, m.Unit, s.IsMonotonic, s.Temporality, unit)
+	}
+	if m.Description == "" {
+		t.Errorf("metric %q has no description", name)
+	}
+	p := points[int64]{}
+	for _, dp := range s.DataPoints {
+		p[attrs(dp.Attributes)] = dp.Value
+	}
+	return p
+}
+
+// gauge returns the points of a gauge with the given unit, or nil if the
+// gauge was not collected.
+func gauge[N int64 | float64](t testing.TB, c collected, name, unit string) points[N] {
+	t.Helper()
+	m, ok := c[name]
+	if !ok {
+		return nil
+	}
+	g, ok := m.Data.(metricdata.Gauge[N])
+	if !ok {
+		t.Fatalf("metric %q is %T, want metricdata.Gauge[%T]", name, m.Data, N(0))
+	}
+	if m.Unit != unit {
+		t.Errorf("metric %q: unit %q, want %q", name, m.Unit, unit)
+	}
+	if m.Description == "" {
+		t.Errorf("metric %q has no description", name)
+	}
+	p := points[N]{}
+	for _, dp := range g.DataPoints {
+		p[attrs(dp.Attributes)] = dp.Value
+	}
+	return p
+}
+
+func checkPoints[N int64 | float64](t *testing.T, name string, got, want points[N]) {
+	t.Helper()
+	if !maps.Equal(got, want) {
+		t.Errorf("%s = %v, want %v", name, got, want)
+	}
+}
+
+// stateGauge is the sloguard.state points of objectives in the given states.
+func stateGauge(states map[string]slo.State) points[int64] {
+	p := points[int64]{}
+	for name, cur := range states {
+		for s := budget.StateUnknown; s <= budget.StateExhausted; s++ {
+			v := int64(0)
+			if s == cur {
+				v = 1
+			}
+			p[fmt.Sprintf("objective=%s,state=%v", name, s)] = v
+		}
+	}
+	return p
+}
+
+func TestTelemetry(t *testing.T) {
+	eng, reader := newMetered(t, []slo.Objective{
+		{Name: "avail", Target: 0.999},
+		{Name: "fast", Target: 0.99, Latency: 100 * time.Millisecond, Rules: []budget.Rule{
+			{Severity: budget.Page, Long: time.Hour, Short: 10 * time.Minute, BudgetFraction: 0.02},
+		}},
+	})
+	record(t, eng, "avail", slo.Good, 0, 9989)
+	record(t, eng, "avail", slo.Bad, 0, 8)
+	record(t, eng, "avail", slo.Shed, 0, 3)
+	record(t, eng, "avail", slo.Neutral, 0, 2)
+	record(t, eng, "fast", slo.Good, 50*time.Millisecond, 95)
+	record(t, eng, "fast", slo.Good, time.Second, 5)
+	record(t, eng, "fast", slo.Neutral, 0, 1)
+
+	wantEvents := points[int64]{
+		"objective=avail,outcome=good": 9989, "objective=avail,outcome=bad": 8,
+		"objective=avail,outcome=shed": 3, "objective=avail,outcome=neutral": 2,
+		"objective=fast,outcome=good": 95, "objective=fast,outcome=bad": 5,
+		"objective=fast,outcome=shed": 0, "objective=fast,outcome=neutral": 1,
+	}
+	wantTarget := points[float64]{"objective=avail": 0.999, "objective=fast": 0.99}
+
+	t.Run("before Tick", func(t *testing.T) {
+		c := collect(t, reader)
+		checkPoints(t, slo.MetricEvents, sum(t, c, slo.MetricEvents, "{event}"), wantEvents) // read from the ledger: current
+		checkPoints(t, slo.MetricFaults, sum(t, c, slo.MetricFaults, "{fault}"), points[int64]{"": 0})
+		checkPoints(t, slo.MetricTarget, gauge[float64](t, c, slo.MetricTarget, "1"), wantTarget)
+		checkPoints(t, slo.MetricState, gauge[int64](t, c, slo.MetricState, "{state}"),
+			stateGauge(map[string]slo.State{"avail": budget.StateUnknown, "fast": budget.StateUnknown}))
+		if p := gauge[float64](t, c, slo.MetricRemaining, "1"); len(p) != 0 {
+			t.Errorf("%s while unknown = %v, want absent", slo.MetricRemaining, p)
+		}
+		if p := gauge[float64](t, c, slo.MetricBurnRate, "1"); len(p) != 0 {
+			t.Errorf("%s before any evaluation = %v, want absent", slo.MetricBurnRate, p)
+		}
+		checkNames(t, c)
+	})
+
+	eng.Tick(t0)
+	st := eng.Status()
+	t.Run("after Tick", func(t *testing.T) {
+		c := collect(t, reader)
+		checkPoints(t, slo.MetricEvents, sum(t, c, slo.MetricEvents, "{event}"), wantEvents)
+		checkPoints(t, slo.MetricTarget, gauge[float64](t, c, slo.MetricTarget, "1"), wantTarget)
+
+		avail, fast := objectiveStatus(t, st, "avail").Report, objectiveStatus(t, st, "fast").Report
+		// avail: 11 of 10000 bad (shed counts as bad) overspend the budget
+		// of 10 by 10%. fast: 5 of 100 bad spend 5 budgets.
+		checkPoints(t, slo.MetricState, gauge[int64](t, c, slo.MetricState, "{state}"),
+			stateGauge(map[string]slo.State{"avail": avail.State, "fast": fast.State}))
+		if avail.State != budget.StateExhausted || fast.State != budget.StateExhausted {
+			t.Errorf("states = %v, %v, want exhausted, exhausted", avail.State, fast.State)
+		}
+		checkPoints(t, slo.MetricRemaining, gauge[float64](t, c, slo.MetricRemaining, "1"),
+			points[float64]{"objective=avail": avail.Remaining, "objective=fast": fast.Remaining})
+		if want := -0.1; !near(avail.Remaining, want) {
+			t.Errorf("avail remaining = %v, want %v", avail.Remaining, want)
+		}
+
+		wantBurn := points[float64]{}
+		for name, rep := range map[string]budget.Report{"avail": avail, "fast": fast} {
+			for _, w := range rep.Windows {
+				wantBurn[fmt.Sprintf("objective=%s,window=%s", name, budget.FormatWindow(w.Window))] = w.Burn
+			}
+		}
+		if len(wantBurn) != 7+2 {
+			t.Errorf("windows in Status = %v, want 7 for avail (default rules) and 2 for fast", wantBurn)
+		}
+		checkPoints(t, slo.MetricBurnRate, gauge[float64](t, c, slo.MetricBurnRate, "1"), wantBurn)
+		for k, v := range map[string]float64{
+			"objective=avail,window=5m": 1.1,
+			"objective=avail,window=3d": 1.1,
+			"objective=fast,window=10m": 5,
+			"objective=fast,window=1h":  5,
+		} {
+			if got, ok := wantBurn[k]; !ok || !near(got, v) {
+				t.Errorf("burn %s = %v, want %v", k, got, v)
+			}
+		}
+		checkNames(t, c)
+	})
+
+	t.Run("quiet windows", func(t *testing.T) {
+		// Ten minutes on, the 5m and 10m windows, (t0, t0+10m], hold no
+		// events: their burn rate is absent rather than 0.
+		eng.Tick(t0.Add(10 * time.Minute))
+		c := collect(t, reader)
+		wantBurn := points[float64]{}
+		for _, o := range eng.Status().Objectives {
+			for _, w := range o.Report.Windows {
+				if w.Window > 10*time.Minute {
+					wantBurn[fmt.Sprintf("objective=%s,window=%s", o.Objective.Name, budget.FormatWindow(w.Window))] = w.Burn
+				}
+			}
+		}
+		checkPoints(t, slo.MetricBurnRate, gauge[float64](t, c, slo.MetricBurnRate, "1"), wantBurn)
+	})
+
+	t.Run("faults", func(t *testing.T) {
+		eng, reader := newMetered(t, []slo.Objective{cycling}, slo.WithEventHandler(func(slo.Event) { panic("boom") }))
+		now := t0
+		cycle(t, eng, &now) // three events, three panics; unknown at the end
+		c := collect(t, reader)
+		checkPoints(t, slo.MetricFaults, sum(t, c, slo.MetricFaults, "{fault}"), points[int64]{"": 3})
+		checkPoints(t, slo.MetricState, gauge[int64](t, c, slo.MetricState, "{state}"),
+			stateGauge(map[string]slo.State{cycling.Name: budget.StateUnknown}))
+		if p := gauge[float64](t, c, slo.MetricRemaining, "1"); len(p) != 0 {
+			t.Errorf("%s while unknown again = %v, want absent", slo.MetricRemaining, p)
+		}
+	})
+
+	t.Run("after Close", func(t *testing.T) {
+		if err := eng.Close(); err != nil {
+			t.Fatalf("Close() = %v, want nil", err)
+		}
+		record(t, eng, "avail", slo.Good, 0, 1)
+		c := collect(t, reader)
+		for name, m := range c {
+			if n := dataPoints(m); n > 0 {
+				t.Errorf("after Close: %s has %d data points, want none", name, n)
+			}
+		}
+	})
+}
+
+// checkNames checks that the engine exports only its documented metrics,
+// each with only its documented attributes.
+func checkNames(t *testing.T, c collected) {
+	t.Helper()
+	want := map[string][]attribute.Key{
+		slo.MetricEvents:    {slo.AttrObjective, slo.AttrOutcome},
+		slo.MetricRemaining: {slo.AttrObjective},
+		slo.MetricBurnRate:  {slo.AttrObjective, slo.AttrWindow},
+		slo.MetricState:     {slo.AttrObjective, slo.AttrState},
+		slo.MetricTarget:    {slo.AttrObjective},
+		slo.MetricFaults:    nil,
+	}
+	for name, m := range c {
+		keys, ok := want[name]
+		if !ok {
+			t.Errorf("metric %q collected, want only %v", name, slices.Sorted(maps.Keys(want)))
+			continue
+		}
+		for _, set := range attributeSets(m) {
+			var got []attribute.Key
+			for _, kv := range set.ToSlice() {
+				got = append(got, kv.Key)
+			}
+			if !slices.Equal(got, keys) {
+				t.Errorf("metric %q has attributes %v, want %v", name, got, keys)
+			}
+		}
+	}
+}
+
+func attributeSets(m metricdata.Metrics) []attribute.Set {
+	var sets []attribute.Set
+	switch d := m.Data.(type) {
+	case metricdata.Sum[int64]:
+		for _, dp := range d.DataPoints {
+			sets = append(sets, dp.Attributes)
+		}
+	case metricdata.Gauge[int64]:
+		for _, dp := range d.DataPoints {
+			sets = append(sets, dp.Attributes)
+		}
+	case metricdata.Gauge[float64]:
+		for _, dp := range d.DataPoints {
+			sets = append(sets, dp.Attributes)
+		}
+	default:
+		panic(fmt.Sprintf("metric %q: unexpected %T", m.Name, m.Data))
+	}
+	return sets
+}
+
+func dataPoints(m metricdata.Metrics) int { return len(attributeSets(m)) }
+
+func near(a, b float64) bool { return math.Abs(a-b) <= 1e-12*math.Abs(b) }
+
+func TestTelemetryNames(t *testing.T) {
+	for _, name := range []string{slo.MetricEvents, slo.MetricRemaining, slo.MetricBurnRate, slo.MetricState, slo.MetricTarget, slo.MetricFaults} {
+		if !strings.HasPrefix(name, "sloguard.") {
+			t.Errorf("metric name %q, want it under sloguard.", name)
+		}
+	}
+	if slo.ScopeName != "github.com/sloguard/sloguard" {
+		t.Errorf("ScopeName = %q, want the module path", slo.ScopeName)
+	}
+}
