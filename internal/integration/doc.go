@@ -1,0 +1,21 @@
+//go:build integration
+
+// Package integration tests sloguard's telemetry against the real programs
+// that consume it: an OpenTelemetry Collector receiving OTLP, and Prometheus
+// scraping the OpenTelemetry Prometheus exporter and answering PromQL.
+//
+// The tests run only with the integration build tag and need the programs
+// that .ci/run installs or builds and names in the environment:
+//
+//	SLOGUARD_OTELCOL     OpenTelemetry Collector (.ci/otelcol/build.sh)
+//	SLOGUARD_PROMETHEUS  prometheus
+//	SLOGUARD_PROMTOOL    promtool
+//
+// A missing program fails the test; it is never skipped. Every process,
+// listener and request stays on 127.0.0.1 and every wait has a deadline.
+//
+//	SLOGUARD_OTELCOL=$(bash .ci/otelcol/build.sh | tail -1) \
+//	SLOGUARD_PROMETHEUS=$(command -v prometheus) \
+//	SLOGUARD_PROMTOOL=$(command -v promtool) \
+//	go test -race -count=1 -tags integration ./internal/integration/
+package integration
