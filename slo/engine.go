@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -52,7 +54,27 @@ type Engine struct {
 	stop    chan struct{} // closed by Close
 	done    chan struct{} // closed when the loop returns
 
+	// Admission. decision is what Admit reads; shed, controlWindow and
+	// controlBurn belong to the evaluator (tickMu).
+	decision      atomic.Pointer[decision]
+	rejected      [4]atomic.Uint64 // shed rejections by Criticality
+	shed          *controller      // nil when shedding is off
+	controlWindow time.Duration
+	shedMin       uint64
+
+	breakers []*Breaker
+	byDep    map[string]*Breaker
+	depMin   uint64
+	bq       breakerEvents
+
 	telemetry *telemetry
+}
+
+// decision is the admission state published by each evaluation.
+type decision struct {
+	level  float64
+	reject [4]float64       // by Criticality
+	retry  [4]time.Duration // by Criticality
 }
 
 // Recorder records the events of one objective. It is resolved once, for
@@ -64,6 +86,9 @@ type Recorder struct {
 	spec      budget.Spec
 	ledger    *budget.Ledger
 	threshold time.Duration
+	// controlBurn is the admitted burn rate over the control window at
+	// which this objective sheds load or opens its dependency's breaker.
+	controlBurn float64
 }
 
 // New returns an Engine for the given objectives. It validates all of them
@@ -72,6 +97,11 @@ func New(objectives []Objective, opts ...Option) (*Engine, error) {
 	cfg := config{interval: time.Second, timeline: 256}
 	for _, o := range opts {
 		o.apply(&cfg)
+	}
+	cfg.breaker = cfg.breaker.withDefaults()
+	shedPolicy := ShedPolicy{}.withDefaults()
+	if cfg.shed != nil {
+		shedPolicy = *cfg.shed
 	}
 	errs := cfg.errs
 	if len(objectives) == 0 {
@@ -85,7 +115,16 @@ func New(objectives []Objective, opts ...Option) (*Engine, error) {
 		timeline: make([]Event, cfg.timeline),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
+
+		controlWindow: shedPolicy.Window,
+		shedMin:       shedPolicy.MinEvents,
+		byDep:         map[string]*Breaker{},
+		depMin:        cfg.breaker.MinEvents,
 	}
+	if cfg.shed != nil {
+		e.shed = &controller{p: shedPolicy}
+	}
+	e.decision.Store(&decision{})
 	for _, o := range objectives {
 		if err := o.Validate(); err != nil {
 			errs = append(errs, err)
@@ -97,14 +136,32 @@ func New(objectives []Objective, opts ...Option) (*Engine, error) {
 		}
 		o = o.withDefaults()
 		spec := o.Spec()
-		l, err := spec.NewLedger()
+		l, err := budget.NewLedger(spec.Period, append(spec.Windows(), shedPolicy.Window)...)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%w %q: %w", ErrInvalidObjective, o.Name, err))
 			continue
 		}
-		r := &Recorder{obj: o, spec: spec, ledger: l, threshold: o.Latency}
+		r := &Recorder{obj: o, spec: spec, ledger: l, threshold: o.Latency, controlBurn: shedPolicy.Burn}
+		if r.controlBurn == 0 {
+			r.controlBurn = fastestPage(spec)
+		}
 		e.recs = append(e.recs, r)
 		e.byName[o.Name] = r
+	}
+	var deps []string
+	grouped := map[string][]*Recorder{}
+	for _, r := range e.recs {
+		if d := r.obj.Dependency; d != "" {
+			if _, seen := grouped[d]; !seen {
+				deps = append(deps, d)
+			}
+			grouped[d] = append(grouped[d], r)
+		}
+	}
+	for _, d := range deps {
+		b := newBreaker(d, grouped[d], cfg.breaker, &e.bq)
+		e.breakers = append(e.breakers, b)
+		e.byDep[d] = b
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -279,12 +336,33 @@ func (e *Engine) evaluate(now time.Time) []Event {
 		now = prev.Time // as the ledgers do: time never runs backwards
 	}
 	st := &Status{Time: now, Objectives: make([]ObjectiveStatus, len(e.recs))}
-	var events []Event
+	events := e.bq.drain() // breaker changes since the previous evaluation
+	var sig signal
+	sig.calm = true
+	burning := map[string]bool{}
 	for i, r := range e.recs {
 		r.ledger.Advance(now)
 		rep := budget.Evaluate(r.ledger, r.spec, now)
 		totals, neutral := r.ledger.Totals()
-		st.Objectives[i] = ObjectiveStatus{Objective: r.obj, Report: rep, Totals: totals, Neutral: neutral}
+		os := ObjectiveStatus{Objective: r.obj, Report: rep, Totals: totals, Neutral: neutral}
+
+		// The control signal: admitted traffic only, so that shedding can
+		// not feed on itself.
+		c := r.ledger.Sum(now, e.controlWindow)
+		os.ControlBurn = budget.Burn(c.Bad, c.Admitted(), r.spec.Target)
+		if d := r.obj.Dependency; d != "" {
+			os.ControlKnown = c.Admitted() >= e.depMin
+			burning[d] = burning[d] || os.ControlKnown && os.ControlBurn >= r.controlBurn
+		} else {
+			os.ControlKnown = c.Admitted() >= e.shedMin
+			if os.ControlKnown && os.ControlBurn >= r.controlBurn {
+				sig.hot = true
+			}
+			if os.ControlKnown && os.ControlBurn >= e.releaseBurn() {
+				sig.calm = false
+			}
+		}
+		st.Objectives[i] = os
 		if from := prev.Objectives[i].Report.State; from != rep.State {
 			ev := Event{
 				Time:      now,
@@ -301,9 +379,97 @@ func (e *Engine) evaluate(now time.Time) []Event {
 			events = append(events, ev)
 		}
 	}
+	st.Shed.Enabled = e.shed != nil
+	if e.shed != nil {
+		from := e.shed.level
+		level := e.shed.step(now, sig)
+		d := &decision{level: level}
+		for _, c := range Criticalities {
+			d.reject[c] = rejectProbability(level, c)
+			d.retry[c] = e.shed.p.retryAfter(level, c)
+		}
+		e.decision.Store(d)
+		st.Shed.Level, st.Shed.Reject = level, d.reject
+		if math.Ceil(from) != math.Ceil(level) {
+			events = append(events, Event{Time: now, Kind: ShedChanged, FromLevel: from, Level: level})
+		}
+	}
+	for c := range st.Shed.Rejected {
+		st.Shed.Rejected[c] = e.rejected[c].Load()
+	}
+	st.Breakers = make([]BreakerStatus, len(e.breakers))
+	for i, b := range e.breakers {
+		b.burning.Store(burning[b.name])
+		bs := BreakerStatus{Dependency: b.name, State: b.State(), Burning: burning[b.name]}
+		if bs.State == BreakerOpen {
+			bs.RetryAfter = b.retryAfter(now)
+		}
+		st.Breakers[i] = bs
+	}
+	// State() may have moved a breaker from open to half-open just now.
+	events = append(events, e.bq.drain()...)
 	st.Faults = e.faults.Load()
 	e.status.Store(st)
 	return events
+}
+
+func (e *Engine) releaseBurn() float64 {
+	if e.shed != nil {
+		return e.shed.p.ReleaseBurn
+	}
+	return 1
+}
+
+// fastestPage returns the threshold of the spec's fastest page rule (the
+// highest page threshold), the default control burn rate.
+func fastestPage(s budget.Spec) float64 {
+	var page, any float64
+	for _, r := range s.Rules {
+		t := r.Threshold(s.Period)
+		if r.Severity == budget.Page {
+			page = max(page, t)
+		}
+		any = max(any, t)
+	}
+	switch {
+	case page > 0:
+		return page
+	case any > 0:
+		return any
+	}
+	return 14.4
+}
+
+// Admit decides whether to serve a request of criticality c. It is one
+// atomic load, plus one random draw while c's band is partly shed: no lock,
+// no allocation. A rejected request should be answered at once (HTTP 429,
+// gRPC RESOURCE_EXHAUSTED) with retryAfter as the hint, and recorded as Shed
+// in its objectives. With shedding off (see WithShedding) it admits
+// everything.
+func (e *Engine) Admit(c Criticality) (retryAfter time.Duration, ok bool) {
+	d := e.decision.Load()
+	if d.level == 0 {
+		return 0, true
+	}
+	if c > Sheddable {
+		c = Critical
+	}
+	p := d.reject[c]
+	if p <= 0 || p < 1 && rand.Float64() >= p {
+		return 0, true
+	}
+	e.rejected[c].Add(1)
+	return d.retry[c], false
+}
+
+// Breaker returns the circuit breaker of the named dependency, or an error
+// wrapping ErrUnknownObjective when no objective names that dependency.
+func (e *Engine) Breaker(dependency string) (*Breaker, error) {
+	b, ok := e.byDep[dependency]
+	if !ok {
+		return nil, fmt.Errorf("%w: no objective has dependency %q", ErrUnknownObjective, dependency)
+	}
+	return b, nil
 }
 
 // dispatch sends events to the timeline, the logger and the handlers. It
@@ -318,12 +484,7 @@ func (e *Engine) dispatch(events []Event) {
 		}
 		e.timelineMu.Unlock()
 
-		e.logger.LogAttrs(context.Background(), levelOf(ev.To), "sloguard: objective state changed",
-			slog.String("objective", ev.Objective),
-			slog.String("from", ev.From.String()),
-			slog.String("to", ev.To.String()),
-			slog.Float64("remaining", ev.Remaining),
-		)
+		e.log(ev)
 		for _, h := range e.handlers {
 			e.call(h, ev)
 		}
@@ -349,4 +510,36 @@ func levelOf(s State) slog.Level {
 		return slog.LevelWarn
 	}
 	return slog.LevelInfo
+}
+
+func (e *Engine) log(ev Event) {
+	ctx := context.Background()
+	switch ev.Kind {
+	case ShedChanged:
+		level := slog.LevelInfo
+		if ev.Level > ev.FromLevel {
+			level = slog.LevelWarn
+		}
+		e.logger.LogAttrs(ctx, level, "sloguard: shed level changed",
+			slog.Float64("from", ev.FromLevel),
+			slog.Float64("to", ev.Level),
+		)
+	case BreakerChanged:
+		level := slog.LevelInfo
+		if ev.BreakerTo == BreakerOpen {
+			level = slog.LevelWarn
+		}
+		e.logger.LogAttrs(ctx, level, "sloguard: breaker state changed",
+			slog.String("dependency", ev.Dependency),
+			slog.String("from", ev.BreakerFrom.String()),
+			slog.String("to", ev.BreakerTo.String()),
+		)
+	default:
+		e.logger.LogAttrs(ctx, levelOf(ev.To), "sloguard: objective state changed",
+			slog.String("objective", ev.Objective),
+			slog.String("from", ev.From.String()),
+			slog.String("to", ev.To.String()),
+			slog.Float64("remaining", ev.Remaining),
+		)
+	}
 }

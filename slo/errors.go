@@ -11,6 +11,8 @@ var (
 	// ErrUnknownObjective is returned when a name matches no objective of
 	// the Engine.
 	ErrUnknownObjective = errors.New("slo: unknown objective")
+	// ErrInvalidCriticality is returned for an unknown criticality name.
+	ErrInvalidCriticality = errors.New("slo: invalid criticality")
 	// ErrClosed is returned by Start after Close.
 	ErrClosed = errors.New("slo: engine closed")
 )

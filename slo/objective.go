@@ -62,6 +62,12 @@ type Objective struct {
 	// MinBadEvents is the least number of bad events a window must hold
 	// before a rule over it may fire. By default, 1.
 	MinBadEvents uint64
+	// Dependency, if set, makes this a client-side objective of an outbound
+	// dependency of that name (for example "payments"): its calls are
+	// recorded through the dependency's Breaker (Engine.Breaker), and a
+	// fast burn opens that breaker instead of shedding load. Objectives
+	// with the same Dependency share one breaker. Same characters as Name.
+	Dependency string
 }
 
 // Kind returns "latency" for a latency objective and "availability"
@@ -94,6 +100,11 @@ func (o Objective) Validate() error {
 	var errs []error
 	if err := checkName(o.Name); err != nil {
 		errs = append(errs, err)
+	}
+	if o.Dependency != "" {
+		if err := checkName(o.Dependency); err != nil {
+			errs = append(errs, fmt.Errorf("dependency: %w", err))
+		}
 	}
 	if o.Latency < 0 {
 		errs = append(errs, fmt.Errorf("latency %v is negative", o.Latency))

@@ -9,6 +9,8 @@ import (
 )
 
 type config struct {
+	shed          *ShedPolicy
+	breaker       BreakerPolicy
 	meterProvider metric.MeterProvider
 	logger        *slog.Logger
 	handlers      []func(Event)
@@ -103,5 +105,38 @@ func WithTimelineSize(n int) Option {
 			return
 		}
 		c.timeline = n
+	})
+}
+
+// WithShedding turns on load shedding with policy p (see ShedPolicy; zero
+// fields mean their defaults). Admission (Engine.Admit, and the server
+// middleware) then rejects the least critical requests while admitted
+// traffic burns the budget too fast.
+//
+// By default, shedding is off and Admit admits everything.
+func WithShedding(p ShedPolicy) Option {
+	return optionFunc(func(c *config) {
+		p = p.withDefaults()
+		if err := p.validate(); err != nil {
+			c.errs = append(c.errs, err)
+			return
+		}
+		c.shed = &p
+	})
+}
+
+// WithBreakers sets the policy of the dependencies' circuit breakers (see
+// BreakerPolicy; zero fields mean their defaults).
+//
+// By default, BreakerPolicy{}: open after 5 failures in a row or a fast
+// burn, for 10s, then one probe.
+func WithBreakers(p BreakerPolicy) Option {
+	return optionFunc(func(c *config) {
+		p = p.withDefaults()
+		if err := p.validate(); err != nil {
+			c.errs = append(c.errs, err)
+			return
+		}
+		c.breaker = p
 	})
 }

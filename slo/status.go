@@ -18,6 +18,11 @@ type Status struct {
 	// Faults counts the engine's own faults since it started, such as
 	// panicking event handlers. They are logged and never stop requests.
 	Faults uint64
+	// Shed is the state of load shedding.
+	Shed ShedStatus
+	// Breakers are the circuit breakers of the outbound dependencies, by
+	// name.
+	Breakers []BreakerStatus
 }
 
 // Objective returns the status of the named objective, and false if there is
@@ -40,6 +45,13 @@ type ObjectiveStatus struct {
 	// counted in the budget.
 	Totals  budget.Counts
 	Neutral uint64
+	// ControlBurn is the burn rate of admitted traffic only (shed events
+	// left out) over the control window (ShedPolicy.Window): the signal
+	// that drives shedding, or for dependency objectives the breaker.
+	ControlBurn float64
+	// ControlKnown says the control window held enough events for
+	// ControlBurn to count.
+	ControlKnown bool
 }
 
 // EventKind says what an Event is about.
@@ -48,30 +60,44 @@ type EventKind uint8
 const (
 	// StateChanged means an objective's state changed, e.g. ok → page.
 	StateChanged EventKind = iota + 1
+	// ShedChanged means the shed level entered another band: shedding
+	// started, reached another criticality, or stopped.
+	ShedChanged
+	// BreakerChanged means a dependency's circuit breaker changed state.
+	BreakerChanged
 )
+
+var eventKindNames = [...]string{StateChanged: "state_changed", ShedChanged: "shed_changed", BreakerChanged: "breaker_changed"}
 
 // String returns the kind's name, e.g. "state_changed".
 func (k EventKind) String() string {
-	switch k {
-	case StateChanged:
-		return "state_changed"
+	if k > 0 && int(k) < len(eventKindNames) {
+		return eventKindNames[k]
 	}
 	return fmt.Sprintf("event_kind(%d)", uint8(k))
 }
 
 // Event is one state change, with the numbers that explain it. Events go to
 // the handlers set with WithEventHandler, to the logger, and into the
-// bounded timeline returned by Engine.Events.
+// bounded timeline returned by Engine.Events. Which fields are set depends
+// on Kind.
 type Event struct {
-	Time      time.Time
-	Kind      EventKind
+	Time time.Time
+	Kind EventKind
+
+	// StateChanged: the objective, its states, and its budget and burn
+	// rates at Time, shortest window first.
 	Objective string
 	From, To  State
-	// Remaining is the objective's remaining budget at Time.
 	Remaining float64
-	// Burns are the burn rates of the objective's windows at Time,
-	// shortest window first.
-	Burns []WindowBurn
+	Burns     []WindowBurn
+
+	// ShedChanged: the shed level before and after (see ShedPolicy).
+	FromLevel, Level float64
+
+	// BreakerChanged: the dependency and its breaker's states.
+	Dependency             string
+	BreakerFrom, BreakerTo BreakerState
 }
 
 // WindowBurn is the burn rate of one window.
@@ -83,9 +109,40 @@ type WindowBurn struct {
 // String describes the event in one line, e.g.
 // "checkout-availability: ok → page (remaining 97.1%, burn 5m=1000 1h=41.3)".
 func (e Event) String() string {
+	switch e.Kind {
+	case ShedChanged:
+		return fmt.Sprintf("shed level %.2f → %.2f", e.FromLevel, e.Level)
+	case BreakerChanged:
+		return fmt.Sprintf("breaker %s: %v → %v", e.Dependency, e.BreakerFrom, e.BreakerTo)
+	}
 	s := fmt.Sprintf("%s: %v → %v (remaining %.1f%%, burn", e.Objective, e.From, e.To, e.Remaining*100)
 	for _, b := range e.Burns {
 		s += fmt.Sprintf(" %s=%.3g", budget.FormatWindow(b.Window), b.Burn)
 	}
 	return s + ")"
+}
+
+// ShedStatus is the state of load shedding at one evaluation.
+type ShedStatus struct {
+	Enabled bool
+	// Level is the shed level, 0 (nothing shed) to 3, or 4 when
+	// CRITICAL_PLUS may be shed.
+	Level float64
+	// Reject is the share of requests rejected by criticality, indexed by
+	// Criticality.
+	Reject [4]float64
+	// Rejected counts the requests rejected since the engine started, by
+	// Criticality.
+	Rejected [4]uint64
+}
+
+// BreakerStatus is the state of one dependency's circuit breaker.
+type BreakerStatus struct {
+	Dependency string
+	State      BreakerState
+	// Burning says the dependency's objectives burn fast enough to open
+	// the breaker at the next failed call.
+	Burning bool
+	// RetryAfter is how long an open breaker stays open; 0 otherwise.
+	RetryAfter time.Duration
 }

@@ -24,15 +24,22 @@ const (
 	MetricState     = "sloguard.state"            // gauge, {state}: objective, state
 	MetricTarget    = "sloguard.objective.target" // gauge, 1: objective
 	MetricFaults    = "sloguard.faults"           // counter, {fault}: none
+
+	MetricControlBurn  = "sloguard.control.burn_rate" // gauge, 1: objective
+	MetricShedLevel    = "sloguard.shed.level"        // gauge, 1: none
+	MetricShedRejected = "sloguard.shed.rejections"   // counter, {request}: criticality
+	MetricBreakerState = "sloguard.breaker.state"     // gauge, {state}: dependency, state
 )
 
 // Attribute keys of sloguard's metrics. Every value comes from the
 // configuration, never from a request, so their number is bounded.
 const (
-	AttrObjective = "objective"
-	AttrOutcome   = "outcome"
-	AttrWindow    = "window"
-	AttrState     = "state"
+	AttrObjective   = "objective"
+	AttrOutcome     = "outcome"
+	AttrWindow      = "window"
+	AttrState       = "state"
+	AttrCriticality = "criticality"
+	AttrDependency  = "dependency"
 )
 
 var allStates = []budget.State{budget.StateUnknown, budget.StateOK, budget.StateTicket, budget.StatePage, budget.StateExhausted}
@@ -69,8 +76,31 @@ func newTelemetry(e *Engine, mp metric.MeterProvider) (*telemetry, error) {
 	faults, err6 := m.Int64ObservableCounter(MetricFaults,
 		metric.WithUnit("{fault}"),
 		metric.WithDescription("sloguard's own faults, such as panicking event handlers; requests are never affected."))
-	if err := errors.Join(err1, err2, err3, err4, err5, err6); err != nil {
+	controlBurn, err7 := m.Float64ObservableGauge(MetricControlBurn,
+		metric.WithUnit("1"),
+		metric.WithDescription("Burn rate of admitted traffic only over the control window: the signal that drives load shedding and dependency breakers. Absent with too few events."))
+	shedLevel, err8 := m.Float64ObservableGauge(MetricShedLevel,
+		metric.WithUnit("1"),
+		metric.WithDescription("Load shedding level: 0 sheds nothing, 1 all SHEDDABLE, 2 all SHEDDABLE_PLUS too, 3 all CRITICAL too. Absent when shedding is off."))
+	shedRejected, err9 := m.Int64ObservableCounter(MetricShedRejected,
+		metric.WithUnit("{request}"),
+		metric.WithDescription("Requests rejected by load shedding, by criticality."))
+	breakerState, err10 := m.Int64ObservableGauge(MetricBreakerState,
+		metric.WithUnit("{state}"),
+		metric.WithDescription("1 for the current state of a dependency's circuit breaker (closed, half-open, open), 0 for the others."))
+	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8, err9, err10); err != nil {
 		return nil, err
+	}
+	critOpts := make([]metric.ObserveOption, len(Criticalities))
+	for _, c := range Criticalities {
+		critOpts[c] = metric.WithAttributeSet(attribute.NewSet(attribute.String(AttrCriticality, c.String())))
+	}
+	breakerOpts := make([][]metric.ObserveOption, len(e.breakers))
+	for i, b := range e.breakers {
+		for _, bs := range []BreakerState{BreakerClosed, BreakerHalfOpen, BreakerOpen} {
+			breakerOpts[i] = append(breakerOpts[i], metric.WithAttributeSet(attribute.NewSet(
+				attribute.String(AttrDependency, b.name), attribute.String(AttrState, bs.String()))))
+		}
 	}
 
 	opts := make([]seriesOpts, len(e.recs))
@@ -121,9 +151,29 @@ func newTelemetry(e *Engine, mp metric.MeterProvider) (*telemetry, error) {
 				}
 			}
 		}
+		for i, os := range st.Objectives {
+			if os.ControlKnown {
+				obs.ObserveFloat64(controlBurn, os.ControlBurn, opts[i].objective)
+			}
+		}
+		if st.Shed.Enabled {
+			obs.ObserveFloat64(shedLevel, st.Shed.Level)
+			for _, c := range Criticalities {
+				obs.ObserveInt64(shedRejected, clampInt64(e.rejected[c].Load()), critOpts[c])
+			}
+		}
+		for i, bs := range st.Breakers {
+			for j, o := range breakerOpts[i] {
+				v := int64(0)
+				if BreakerState(j) == bs.State {
+					v = 1
+				}
+				obs.ObserveInt64(breakerState, v, o)
+			}
+		}
 		obs.ObserveInt64(faults, clampInt64(e.faults.Load()))
 		return nil
-	}, events, remaining, burn, state, target, faults)
+	}, events, remaining, burn, state, target, faults, controlBurn, shedLevel, shedRejected, breakerState)
 	if err != nil {
 		return nil, err
 	}

@@ -269,6 +269,11 @@ func checkNames(t *testing.T, c collected) {
 		slo.MetricState:     {slo.AttrObjective, slo.AttrState},
 		slo.MetricTarget:    {slo.AttrObjective},
 		slo.MetricFaults:    nil,
+
+		slo.MetricControlBurn:  {slo.AttrObjective},
+		slo.MetricShedLevel:    nil,
+		slo.MetricShedRejected: {slo.AttrCriticality},
+		slo.MetricBreakerState: {slo.AttrDependency, slo.AttrState},
 	}
 	for name, m := range c {
 		keys, ok := want[name]

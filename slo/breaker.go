@@ -1,0 +1,226 @@
+package slo
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sony/gobreaker/v2"
+)
+
+// BreakerPolicy configures the circuit breakers of outbound dependencies.
+// Zero fields mean their documented defaults.
+//
+// Every dependency named by an Objective's Dependency field gets one
+// breaker (a gobreaker two-step breaker). It opens on the usual signal,
+// ConsecutiveFailures failed calls in a row, and also when the dependency's
+// objectives burn fast: the burn rate of its admitted calls over the
+// ShedPolicy window (5s by default) reaching the objective's fastest page
+// threshold, with at least MinEvents calls. After OpenTimeout it lets
+// HalfOpenRequests probe calls through, and closes when they succeed.
+type BreakerPolicy struct {
+	// ConsecutiveFailures opens the breaker after that many failed calls in
+	// a row. By default, 5.
+	ConsecutiveFailures uint32
+	// OpenTimeout is how long the breaker stays open before probing. By
+	// default, 10s.
+	OpenTimeout time.Duration
+	// HalfOpenRequests is how many probe calls a half-open breaker lets
+	// through. By default, 1.
+	HalfOpenRequests uint32
+	// MinEvents is the least number of calls in the signal window before
+	// the burn rate may open the breaker. By default, 20.
+	MinEvents uint64
+}
+
+func (p BreakerPolicy) withDefaults() BreakerPolicy {
+	if p.ConsecutiveFailures == 0 {
+		p.ConsecutiveFailures = 5
+	}
+	if p.OpenTimeout == 0 {
+		p.OpenTimeout = 10 * time.Second
+	}
+	if p.HalfOpenRequests == 0 {
+		p.HalfOpenRequests = 1
+	}
+	if p.MinEvents == 0 {
+		p.MinEvents = 20
+	}
+	return p
+}
+
+func (p BreakerPolicy) validate() error {
+	if p.OpenTimeout < 0 {
+		return fmt.Errorf("%w: breaker open timeout %v is negative", ErrInvalidOption, p.OpenTimeout)
+	}
+	return nil
+}
+
+// BreakerState is the state of a dependency's circuit breaker.
+type BreakerState uint8
+
+const (
+	// BreakerClosed lets calls through.
+	BreakerClosed BreakerState = iota
+	// BreakerHalfOpen lets a few probe calls through.
+	BreakerHalfOpen
+	// BreakerOpen fails calls fast with ErrBreakerOpen.
+	BreakerOpen
+)
+
+var breakerStateNames = [...]string{"closed", "half-open", "open"}
+
+// String returns "closed", "half-open" or "open".
+func (s BreakerState) String() string {
+	if int(s) < len(breakerStateNames) {
+		return breakerStateNames[s]
+	}
+	return fmt.Sprintf("breaker_state(%d)", uint8(s))
+}
+
+func breakerStateOf(s gobreaker.State) BreakerState {
+	switch s {
+	case gobreaker.StateOpen:
+		return BreakerOpen
+	case gobreaker.StateHalfOpen:
+		return BreakerHalfOpen
+	}
+	return BreakerClosed
+}
+
+// ErrBreakerOpen is wrapped by the error of a call that a dependency's
+// breaker rejected. The error is a *BreakerOpenError, which says when to
+// retry. Server middleware turns it into HTTP 503 or gRPC UNAVAILABLE.
+var ErrBreakerOpen = errors.New("slo: circuit breaker open")
+
+// BreakerOpenError is the error of a call rejected by an open (or saturated
+// half-open) breaker. It matches ErrBreakerOpen with errors.Is.
+type BreakerOpenError struct {
+	Dependency string
+	// RetryAfter is how long until the breaker lets a probe through; at
+	// least one second.
+	RetryAfter time.Duration
+}
+
+func (e *BreakerOpenError) Error() string {
+	return fmt.Sprintf("slo: circuit breaker of %q open, retry after %v", e.Dependency, e.RetryAfter)
+}
+
+// Is reports whether target is ErrBreakerOpen.
+func (e *BreakerOpenError) Is(target error) bool { return target == ErrBreakerOpen }
+
+// errCallFailed and errCallNeutral tell gobreaker how a call ended.
+var (
+	errCallFailed  = errors.New("slo: call failed")
+	errCallNeutral = errors.New("slo: call neutral")
+)
+
+// Breaker guards calls to one outbound dependency and records them in the
+// dependency's objectives.
+//
+// A Breaker is safe for concurrent use.
+type Breaker struct {
+	name    string
+	recs    []*Recorder
+	cb      *gobreaker.TwoStepCircuitBreaker[struct{}]
+	timeout time.Duration
+	burning atomic.Bool  // the dependency's objectives burn fast; set by the evaluation
+	openAt  atomic.Int64 // Unix nanoseconds of the latest opening
+	onState func(name string, from, to gobreaker.State)
+}
+
+// breakerEvents queues breaker state changes, which gobreaker reports under
+// its own lock, until the evaluation goroutine dispatches them.
+type breakerEvents struct {
+	mu      sync.Mutex
+	pending []Event // guarded by mu
+}
+
+func (q *breakerEvents) push(ev Event) {
+	q.mu.Lock()
+	if len(q.pending) < 1024 { // bounded: a flapping breaker must not grow memory
+		q.pending = append(q.pending, ev)
+	}
+	q.mu.Unlock()
+}
+
+func (q *breakerEvents) drain() []Event {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := q.pending
+	q.pending = nil
+	return out
+}
+
+func newBreaker(name string, recs []*Recorder, p BreakerPolicy, q *breakerEvents) *Breaker {
+	b := &Breaker{name: name, recs: recs, timeout: p.OpenTimeout}
+	b.cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
+		Name:        name,
+		MaxRequests: p.HalfOpenRequests,
+		Timeout:     p.OpenTimeout,
+		ReadyToTrip: func(c gobreaker.Counts) bool {
+			return c.ConsecutiveFailures >= p.ConsecutiveFailures || b.burning.Load()
+		},
+		IsExcluded: func(err error) bool { return err == errCallNeutral },
+		OnStateChange: func(_ string, from, to gobreaker.State) {
+			// Called under gobreaker's lock: only note it here.
+			now := time.Now()
+			if to == gobreaker.StateOpen {
+				b.openAt.Store(now.UnixNano())
+			}
+			q.push(Event{
+				Time:        now,
+				Kind:        BreakerChanged,
+				Dependency:  name,
+				BreakerFrom: breakerStateOf(from),
+				BreakerTo:   breakerStateOf(to),
+			})
+		},
+	})
+	return b
+}
+
+// Name returns the dependency's name.
+func (b *Breaker) Name() string { return b.name }
+
+// State returns the breaker's state.
+func (b *Breaker) State() BreakerState { return breakerStateOf(b.cb.State()) }
+
+// Allow asks whether a call to the dependency may go ahead. If so, the
+// caller makes the call and then calls done exactly once with its outcome
+// and latency, which records it in the dependency's objectives and in the
+// breaker. If not, err wraps ErrBreakerOpen (a *BreakerOpenError), the
+// rejection is recorded as Shed, and the call must not be made.
+func (b *Breaker) Allow() (done func(o Outcome, latency time.Duration), err error) {
+	report, err := b.cb.Allow()
+	if err != nil {
+		for _, r := range b.recs {
+			r.Record(Shed, 0)
+		}
+		return nil, &BreakerOpenError{Dependency: b.name, RetryAfter: b.retryAfter(time.Now())}
+	}
+	return func(o Outcome, latency time.Duration) {
+		for _, r := range b.recs {
+			r.Record(o, latency)
+		}
+		// Errors count as failures; slowness reaches the breaker through
+		// the burn rate of the dependency's latency objectives.
+		switch {
+		case o == Bad:
+			report(errCallFailed)
+		case o == Neutral:
+			report(errCallNeutral)
+		default:
+			report(nil)
+		}
+	}, nil
+}
+
+// retryAfter returns how long until the open breaker probes again, at least
+// one second.
+func (b *Breaker) retryAfter(now time.Time) time.Duration {
+	d := time.Unix(0, b.openAt.Load()).Add(b.timeout).Sub(now)
+	return max(d.Round(time.Second), time.Second)
+}
