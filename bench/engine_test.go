@@ -1,0 +1,215 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"testing"
+	"time"
+
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/sloguard/sloguard/slo"
+)
+
+// epoch is the fixed start of simulated time for benchmarks that drive Tick.
+var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// manyObjectives returns n objectives with default rules and period,
+// alternately availability 99.9% and latency 99% under 300ms.
+func manyObjectives(n int) []slo.Objective {
+	objs := make([]slo.Objective, n)
+	for i := range objs {
+		objs[i] = slo.Objective{Name: fmt.Sprintf("obj-%03d", i), Target: 0.999}
+		if i%2 == 1 {
+			objs[i].Target, objs[i].Latency = 0.99, 300*time.Millisecond
+		}
+	}
+	return objs
+}
+
+func recorder(b *testing.B, eng *slo.Engine, name string) *slo.Recorder {
+	b.Helper()
+	r, err := eng.Recorder(name)
+	if err != nil {
+		b.Fatalf("Engine.Recorder(%q): %v", name, err)
+	}
+	return r
+}
+
+// BenchmarkRecord is Recorder.Record alone, for a latency objective (the
+// branch with the threshold check): the part of the middleware's cost that
+// is sloguard's own bookkeeping. In parallel every goroutine adds to the
+// same counter, as every request of one route does.
+func BenchmarkRecord(b *testing.B) {
+	run := func(b *testing.B, loop func(r *slo.Recorder)) {
+		eng, reader := newEngine(b, itemsObjectives())
+		r := recorder(b, eng, latObj)
+		b.ReportAllocs()
+		b.ResetTimer()
+		loop(r)
+		b.StopTimer()
+		if got := eventsByObjective(b, collect(b, reader))[latObj]; got["good"] != int64(b.N) || total(got) != int64(b.N) {
+			b.Fatalf("%s{objective=%q} = %v, want %d good", slo.MetricEvents, latObj, got, b.N)
+		}
+	}
+	b.Run("serial", func(b *testing.B) {
+		run(b, func(r *slo.Recorder) {
+			for range b.N {
+				r.Record(slo.Good, 10*time.Millisecond)
+			}
+		})
+	})
+	b.Run("parallel", func(b *testing.B) {
+		run(b, func(r *slo.Recorder) {
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					r.Record(slo.Good, 10*time.Millisecond)
+				}
+			})
+		})
+	})
+}
+
+// BenchmarkTick is one evaluation of one objective (30-day period, default
+// rules): fold new events into the ledger, sum every window, evaluate the
+// rules and publish a Status. Simulated time steps by the default interval,
+// one second, so buckets rotate as they do in production. The evaluation
+// loop pays this once a second per engine, off the request path.
+func BenchmarkTick(b *testing.B) {
+	eng, _ := newEngine(b, []slo.Objective{{Name: "tick", Target: 0.999}})
+	r := recorder(b, eng, "tick")
+	now := epoch
+	eng.Tick(now)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		o := slo.Good
+		if i%100 == 0 {
+			o = slo.Bad
+		}
+		r.Record(o, 0)
+		now = now.Add(time.Second)
+		eng.Tick(now)
+	}
+	b.StopTimer()
+	if st := eng.Status(); !st.Time.Equal(now) {
+		b.Fatalf("Status().Time = %v, want %v", st.Time, now)
+	}
+}
+
+// BenchmarkCollect is one ManualReader.Collect of an engine's instruments
+// with 1 and 10 objectives, every window holding events (so every burn-rate
+// series is exported). This is sloguard's whole OpenTelemetry cost: it is
+// paid once per export interval, not per request.
+func BenchmarkCollect(b *testing.B) {
+	for _, n := range []int{1, 10} {
+		b.Run(fmt.Sprintf("objectives=%d", n), func(b *testing.B) {
+			objs := manyObjectives(n)
+			eng, reader := newEngine(b, objs)
+			now := epoch
+			for _, o := range objs {
+				r := recorder(b, eng, o.Name)
+				for i := range 1000 {
+					oc := slo.Good
+					if i%10 == 0 {
+						oc = slo.Bad
+					}
+					r.Record(oc, time.Millisecond)
+				}
+			}
+			eng.Tick(now)
+			eng.Tick(now.Add(time.Second))
+			var rm metricdata.ResourceMetrics
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				if err := reader.Collect(ctx, &rm); err != nil {
+					b.Fatalf("ManualReader.Collect: %v", err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/objective")
+			got := eventsByObjective(b, rm.ScopeMetrics[0].Metrics)
+			if len(got) != n {
+				b.Fatalf("%s has %d objectives, want %d", slo.MetricEvents, len(got), n)
+			}
+			for name, byOutcome := range got {
+				if total(byOutcome) != 1000 {
+					b.Fatalf("%s{objective=%q} = %v, want 1000 events in all", slo.MetricEvents, name, byOutcome)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkMemoryPerObjective times slo.New with 100 objectives (30-day
+// period, default rules) and reports the heap each objective keeps:
+// B/objective is the live heap after slo.New with 101 objectives minus that
+// with 1, divided by 100, so it leaves out the engine's fixed part (the
+// event timeline, maps) and counts the ledger, the Recorder, the status
+// entry and the precomputed OpenTelemetry attribute sets. ledger-B/objective
+// is budget.Ledger.Bytes, the part fixed by the bucket layout. B/op is what
+// slo.New allocates in all, garbage included.
+func BenchmarkMemoryPerObjective(b *testing.B) {
+	const n = 100
+	objs := manyObjectives(n)
+	logger := slog.New(slog.DiscardHandler)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+		b.StartTimer()
+		eng, err := slo.New(objs, slo.WithMeterProvider(mp), slo.WithLogger(logger))
+		if err != nil {
+			b.Fatalf("slo.New: %v", err)
+		}
+		b.StopTimer()
+		_ = eng.Close()
+		_ = mp.Shutdown(context.Background())
+		b.StartTimer()
+	}
+	b.StopTimer()
+
+	const runs = 3
+	var per, fixed float64
+	for range runs {
+		one, many := liveHeap(b, manyObjectives(1)), liveHeap(b, manyObjectives(n+1))
+		p := float64(many-one) / n
+		per += p / runs
+		fixed += (float64(one) - p) / runs
+	}
+	b.ReportMetric(per, "B/objective")
+	b.ReportMetric(fixed, "B/engine")
+
+	spec := objs[0].Spec()
+	l, err := spec.NewLedger()
+	if err != nil {
+		b.Fatalf("Spec.NewLedger: %v", err)
+	}
+	b.ReportMetric(float64(l.Bytes()), "ledger-B/objective")
+}
+
+// liveHeap returns the live heap that slo.New(objs) adds, after a GC.
+func liveHeap(b *testing.B, objs []slo.Objective) int64 {
+	b.Helper()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+	defer func() { _ = mp.Shutdown(context.Background()) }()
+	logger := slog.New(slog.DiscardHandler)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	eng, err := slo.New(objs, slo.WithMeterProvider(mp), slo.WithLogger(logger))
+	if err != nil {
+		b.Fatalf("slo.New: %v", err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(eng)
+	_ = eng.Close()
+	return int64(after.HeapAlloc) - int64(before.HeapAlloc)
+}
