@@ -226,8 +226,16 @@ func (l *Ledger) Advance(now time.Time) {
 // the latest Advance. It uses the finest tier whose span covers w; a window
 // longer than every tier is cut to the longest span (see Span).
 func (l *Ledger) Sum(now time.Time, w time.Duration) Counts {
+	var sum Counts
+	l.each(now, w, func(c Counts) { sum = sum.Add(c) })
+	return sum
+}
+
+// each calls f with every bucket of the trailing window w at time now, the
+// oldest first, as summed by Sum.
+func (l *Ledger) each(now time.Time, w time.Duration, f func(Counts)) {
 	if !l.started || w <= 0 {
-		return Counts{}
+		return
 	}
 	r := l.ringFor(w)
 	n := int64(len(r.buckets))
@@ -237,11 +245,9 @@ func (l *Ledger) Sum(now time.Time, w time.Duration) Counts {
 	// s is in (now−w, now−w+r] even when r does not divide w.
 	lo := max(floorDiv(t-int64(w), r.res)+1, r.head-n+1)
 	hi := min(floorDiv(t, r.res), r.head)
-	var sum Counts
 	for j := lo; j <= hi; j++ {
-		sum = sum.Add(r.buckets[mod(j, n)])
+		f(r.buckets[mod(j, n)])
 	}
-	return sum
 }
 
 // Resolution returns the bucket width used for a window of length w: the
