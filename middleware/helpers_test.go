@@ -2,9 +2,11 @@ package middleware_test
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
 	"time"
 
@@ -60,21 +62,23 @@ func (c tally) String() string {
 	return fmt.Sprintf("{good %d bad %d shed %d neutral %d}", c.Good, c.Bad, c.Shed, c.Neutral)
 }
 
-// totals evaluates eng and returns the objectives that recorded anything.
+// totals evaluates eng and returns the objectives that recorded anything,
+// except overloadAvail.
 func totals(tb testing.TB, eng *slo.Engine) map[string]tally {
 	tb.Helper()
 	eng.Tick(time.Now())
 	got := map[string]tally{}
 	for _, o := range eng.Status().Objectives {
 		c := tally{o.Totals.Good, o.Totals.Bad, o.Totals.Shed, o.Neutral}
-		if c != (tally{}) {
+		if c != (tally{}) && o.Objective.Name != overloadAvail {
 			got[o.Objective.Name] = c
 		}
 	}
 	return got
 }
 
-// checkTotals fails the test unless eng recorded exactly want.
+// checkTotals fails the test unless eng recorded exactly want (overloadAvail
+// aside).
 func checkTotals(tb testing.TB, eng *slo.Engine, want map[string]tally) {
 	tb.Helper()
 	got := totals(tb, eng)
@@ -121,3 +125,51 @@ func (c capture) next(tb testing.TB) middleware.Response {
 		return middleware.Response{}
 	}
 }
+
+// overloadAvail is the objective that newShedEngine overloads to raise the
+// shed level; totals leaves it out.
+const overloadAvail = "overload-availability"
+
+// newShedEngine returns an engine that sheds load, never started, whose shed
+// level was raised to level (a multiple of 0.5, at most 3) by bad events of
+// overloadAvail and Ticks one second apart, an hour ahead of the clock: a
+// later Tick(time.Now()), as totals does, changes nothing.
+//
+// At level 1.5, SHEDDABLE requests are all rejected (retry after 5s hold +
+// 1.5 levels / 0.1 a second = 20s), SHEDDABLE_PLUS half of them, CRITICAL
+// and CRITICAL_PLUS none.
+func newShedEngine(tb testing.TB, level float64) *slo.Engine {
+	tb.Helper()
+	eng, err := slo.New(append(slices.Clone(testObjectives), slo.Objective{Name: overloadAvail, Target: 0.99}),
+		slo.WithLogger(slog.New(slog.DiscardHandler)),
+		slo.WithMeterProvider(noop.NewMeterProvider()),
+		slo.WithShedding(slo.ShedPolicy{Burn: 2, MinEvents: 10, Rise: 0.5}),
+	)
+	if err != nil {
+		tb.Fatalf("slo.New() error = %v", err)
+	}
+	tb.Cleanup(func() { _ = eng.Close() })
+	t0 := time.Now().Add(time.Hour)
+	for i := range int(level/0.5) + 1 {
+		for range 20 {
+			if err := eng.Record(overloadAvail, slo.Bad, 0); err != nil {
+				tb.Fatal(err)
+			}
+		}
+		eng.Tick(t0.Add(time.Duration(i) * time.Second))
+	}
+	if got := eng.Status().Shed.Level; got != level {
+		tb.Fatalf("Status().Shed.Level = %v, want %v", got, level)
+	}
+	return eng
+}
+
+// noRead is a request body that fails the test when read.
+type noRead struct{ tb testing.TB }
+
+func (b noRead) Read([]byte) (int, error) {
+	b.tb.Error("request body read")
+	return 0, io.EOF
+}
+
+func (noRead) Close() error { return nil }

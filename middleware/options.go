@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"slices"
 
@@ -52,6 +53,8 @@ type config struct {
 	fallback  []string
 	routeFunc func(*http.Request) string
 	classify  Classifier
+	critical  map[string]slo.Criticality
+	trust     func(*http.Request) bool
 	errs      []error
 }
 
@@ -115,7 +118,10 @@ func WithDefault(objectives ...string) Option {
 // WithRouteFunc sets how the route of a request is found, for routers other
 // than http.ServeMux: f is called after the handler returns and must return
 // the route's pattern (a bounded set of values, never the raw path), or ""
-// when there is none.
+// when there is none. While load is being shed and routes have a
+// criticality (WithRouteCriticality), f is also called before the handler
+// runs, to find the route's criticality; it must then return the route if
+// it is already known, or "", and must not panic.
 //
 // By default, http.Request.Pattern as set by http.ServeMux.
 func WithRouteFunc(f func(*http.Request) string) Option {
@@ -141,6 +147,48 @@ func WithClassifier(f Classifier) Option {
 	})
 }
 
+// WithRouteCriticality sets the criticality with which requests of the route
+// pattern (as in WithRoute) are admitted while load is being shed, unless
+// the request carries one in its context or in a trusted CriticalityHeader
+// (see Server). The pattern need not have a WithRoute.
+//
+// By default, every route is slo.Critical.
+func WithRouteCriticality(pattern string, c slo.Criticality) Option {
+	return optionFunc(func(cfg *config) {
+		switch {
+		case pattern == "":
+			cfg.errs = append(cfg.errs, fmt.Errorf("%w: WithRouteCriticality with an empty pattern", ErrInvalidOption))
+		case c > slo.Sheddable:
+			cfg.errs = append(cfg.errs, fmt.Errorf("%w: route %q has an unknown criticality %v", ErrInvalidOption, pattern, c))
+		default:
+			if _, dup := cfg.critical[pattern]; dup {
+				cfg.errs = append(cfg.errs, fmt.Errorf("%w: route %q is given a criticality twice", ErrInvalidOption, pattern))
+				return
+			}
+			cfg.critical[pattern] = c
+		}
+	})
+}
+
+// WithTrustedCriticality makes the server honour the CriticalityHeader of
+// the requests for which trust returns true, for example requests from
+// the service's own front end over an authenticated connection. trust is
+// called on the request path, only for requests that carry the header, and
+// must be fast and safe for concurrent use. A trusted header whose value
+// slo.ParseCriticality rejects is ignored.
+//
+// By default, the header is never trusted: a client can not set, let alone
+// raise, the criticality of its own requests.
+func WithTrustedCriticality(trust func(*http.Request) bool) Option {
+	return optionFunc(func(c *config) {
+		if trust == nil {
+			c.errs = append(c.errs, fmt.Errorf("%w: nil trust func", ErrInvalidOption))
+			return
+		}
+		c.trust = trust
+	})
+}
+
 // checkDistinct reports an objective named twice for one route: every
 // request would be counted twice.
 func checkDistinct(where string, objectives []string) error {
@@ -150,4 +198,66 @@ func checkDistinct(where string, objectives []string) error {
 		}
 	}
 	return nil
+}
+
+type transportConfig struct {
+	classify  func(*http.Response, error) slo.Outcome
+	retries   int
+	perSecond float64
+	errs      []error
+}
+
+// TransportOption configures a Transport.
+type TransportOption interface {
+	applyTransport(*transportConfig)
+}
+
+type transportOptionFunc func(*transportConfig)
+
+func (f transportOptionFunc) applyTransport(c *transportConfig) { f(c) }
+
+// WithTransportClassifier sets how the outcome of one call is judged for
+// the dependency's objectives and its breaker: f gets what the base
+// RoundTripper returned, a response or an error. It is called on the
+// request path and must be fast and safe for concurrent use, and must not
+// read the response body.
+//
+// By default, DefaultTransportClassifier.
+func WithTransportClassifier(f func(*http.Response, error) slo.Outcome) TransportOption {
+	return transportOptionFunc(func(c *transportConfig) {
+		if f == nil {
+			c.errs = append(c.errs, fmt.Errorf("%w: nil transport classifier", ErrInvalidOption))
+			return
+		}
+		c.classify = f
+	})
+}
+
+// WithRetries retries failed calls that are safe to repeat: GET, HEAD and
+// OPTIONS requests without a body, after a transport error (other than the
+// context's: the caller gave up) or a 502, 503 or 504 response. A call is
+// retried at once, at most maxRetries times, and each retry takes a token
+// from the Transport's retry budget, a token bucket that refills at
+// perSecond tokens a second and holds max(1, int(perSecond)): when the
+// dependency fails for everyone, retries stop multiplying its load. Every
+// attempt goes through the breaker and is recorded. When the budget or the
+// breaker refuses a retry, the caller gets the last result; a discarded
+// response's body is drained (up to 4 KiB) and closed.
+//
+// By default, calls are not retried.
+func WithRetries(maxRetries int, perSecond float64) TransportOption {
+	return transportOptionFunc(func(c *transportConfig) {
+		var errs []error
+		if maxRetries < 0 {
+			errs = append(errs, fmt.Errorf("%w: %d retries is negative", ErrInvalidOption, maxRetries))
+		}
+		if !(perSecond > 0) || math.IsInf(perSecond, 0) {
+			errs = append(errs, fmt.Errorf("%w: retry budget of %v a second is not a positive number", ErrInvalidOption, perSecond))
+		}
+		if len(errs) > 0 {
+			c.errs = append(c.errs, errs...)
+			return
+		}
+		c.retries, c.perSecond = maxRetries, perSecond
+	})
 }

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
+	"github.com/sloguard/sloguard/internal/mono"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -21,23 +23,51 @@ import (
 // the request with a copy (r.WithContext) hides the pattern, and then
 // WithRouteFunc is the way.
 //
-// Each request costs two clock reads, one map lookup and one atomic add per
-// objective: no lock and, in steady state, no allocation.
+// # Admission
+//
+// Before the handler runs, the Server asks the engine whether to serve the
+// request (slo.Engine.Admit), with the request's criticality: the one in
+// its context (slo.WithCriticality, set by earlier middleware), else the
+// one of a trusted CriticalityHeader (WithTrustedCriticality), else the
+// route's (WithRouteCriticality), else slo.Critical. A rejected request is
+// answered at once with 429 Too Many Requests and a Retry-After in whole
+// seconds, and recorded as Shed in its route's objectives; the handler
+// never runs, so the request body is never read.
+//
+// The route's criticality is needed only while load is being shed, and
+// only then is the route looked up before the handler runs: with the
+// wrapped http.ServeMux's Handler method, from a pattern an outer mux
+// already set (a Server wrapping one route's handler), or with the function
+// of WithRouteFunc. A Server wrapping another router, with no route
+// function, admits by context or header criticality only.
+//
+// Each request costs two clock reads, one map lookup, one atomic load for
+// admission and one atomic add per objective: no lock and, in steady state,
+// no allocation.
 //
 // A Server is safe for concurrent use.
 type Server struct {
+	eng      *slo.Engine
 	routes   map[string][]*slo.Recorder
 	fallback []*slo.Recorder
 	routeOf  func(*http.Request) string
+	custom   bool // routeOf comes from WithRouteFunc
 	classify Classifier
 	writers  sync.Pool // of *responseWriter
+
+	critical map[string]slo.Criticality // by route pattern; nil when none
+	// bands are the distinct route criticalities other than Critical: while
+	// the engine sheds none of them differently from Critical, routes need
+	// not be looked up before serving.
+	bands []slo.Criticality
+	trust func(*http.Request) bool // nil: the header is never trusted
 }
 
 // NewServer returns server middleware that records into eng. It checks every
 // option and that every objective it names exists in eng, and reports every
 // problem at once.
 func NewServer(eng *slo.Engine, opts ...Option) (*Server, error) {
-	cfg := config{routes: map[string][]string{}, classify: DefaultClassifier}
+	cfg := config{routes: map[string][]string{}, classify: DefaultClassifier, critical: map[string]slo.Criticality{}}
 	for i, o := range opts {
 		if o == nil {
 			cfg.errs = append(cfg.errs, fmt.Errorf("%w: option %d is nil", ErrInvalidOption, i))
@@ -62,9 +92,20 @@ func NewServer(eng *slo.Engine, opts ...Option) (*Server, error) {
 		return recs
 	}
 	s := &Server{
+		eng:      eng,
 		routes:   make(map[string][]*slo.Recorder, len(cfg.routes)),
 		routeOf:  cfg.routeFunc,
+		custom:   cfg.routeFunc != nil,
 		classify: cfg.classify,
+		trust:    cfg.trust,
+	}
+	if len(cfg.critical) > 0 {
+		s.critical = cfg.critical
+		for _, c := range cfg.critical {
+			if c != slo.Critical && !slices.Contains(s.bands, c) {
+				s.bands = append(s.bands, c)
+			}
+		}
 	}
 	for _, p := range cfg.order {
 		s.routes[p] = resolve(fmt.Sprintf("route %q", p), cfg.routes[p])
@@ -83,10 +124,16 @@ func NewServer(eng *slo.Engine, opts ...Option) (*Server, error) {
 }
 
 // Wrap returns next wrapped by the middleware. Its shape,
-// func(http.Handler) http.Handler, fits middleware chains.
+// func(http.Handler) http.Handler, fits middleware chains. When next is an
+// *http.ServeMux, admission can find the route before serving (see Server).
 func (s *Server) Wrap(next http.Handler) http.Handler {
+	mux, _ := next.(*http.ServeMux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
+		r, ok := s.admit(w, r, mux)
+		if !ok {
+			return
+		}
+		start := mono.Now()
 		rw := s.writers.Get().(*responseWriter)
 		rw.reset(w)
 		returned := false
@@ -95,7 +142,7 @@ func (s *Server) Wrap(next http.Handler) http.Handler {
 				// A panic is on its way up: count it as bad and let it go
 				// on unchanged, with its stack. The writer may still be
 				// referenced, so it is not reused.
-				s.record(r, slo.Bad, time.Since(start))
+				s.record(r, slo.Bad, mono.Now()-start)
 			}
 		}()
 		next.ServeHTTP(rw, r)
@@ -106,7 +153,7 @@ func (s *Server) Wrap(next http.Handler) http.Handler {
 		}
 		rw.reset(nil)
 		s.writers.Put(rw)
-		s.record(r, s.classify(r, resp), time.Since(start))
+		s.record(r, s.classify(r, resp), mono.Now()-start)
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -86,6 +87,33 @@ func TestNewServerInvalid(t *testing.T) {
 			want: []string{"nil classifier"},
 		},
 		{
+			name: "criticality with an empty pattern",
+			eng:  eng,
+			opts: []middleware.Option{middleware.WithRouteCriticality("", slo.Sheddable)},
+			want: []string{"WithRouteCriticality with an empty pattern"},
+		},
+		{
+			name: "unknown criticality",
+			eng:  eng,
+			opts: []middleware.Option{middleware.WithRouteCriticality("GET /x", slo.Criticality(9))},
+			want: []string{`route "GET /x" has an unknown criticality CRITICALITY(9)`},
+		},
+		{
+			name: "criticality twice",
+			eng:  eng,
+			opts: []middleware.Option{
+				middleware.WithRouteCriticality("GET /x", slo.Sheddable),
+				middleware.WithRouteCriticality("GET /x", slo.Critical),
+			},
+			want: []string{`route "GET /x" is given a criticality twice`},
+		},
+		{
+			name: "nil trust func",
+			eng:  eng,
+			opts: []middleware.Option{middleware.WithTrustedCriticality(nil)},
+			want: []string{"nil trust func"},
+		},
+		{
 			name: "nil option",
 			eng:  eng,
 			opts: []middleware.Option{okRoute, nil},
@@ -118,6 +146,8 @@ func TestNewServerInvalid(t *testing.T) {
 				middleware.WithRouteFunc(nil),
 				middleware.WithClassifier(nil),
 				middleware.WithDefault("nope-d"),
+				middleware.WithRouteCriticality("", slo.Sheddable),
+				middleware.WithTrustedCriticality(nil),
 			},
 			want: []string{
 				"empty pattern",
@@ -126,6 +156,8 @@ func TestNewServerInvalid(t *testing.T) {
 				"WithDefault with no objectives",
 				"nil route func",
 				"nil classifier",
+				"WithRouteCriticality with an empty pattern",
+				"nil trust func",
 				`route "GET /b": slo: unknown objective "nope-b"`,
 				`route "GET /b": slo: unknown objective "nope-c"`,
 				`default: slo: unknown objective "nope-d"`,
@@ -192,6 +224,12 @@ func TestNewServerValid(t *testing.T) {
 		{"route func and classifier", []middleware.Option{
 			middleware.WithRouteFunc(func(*http.Request) string { return "" }),
 			middleware.WithClassifier(middleware.DefaultClassifier),
+		}},
+		{"criticalities and trust", []middleware.Option{
+			middleware.WithRoute("GET /items/{id}", browseAvail),
+			middleware.WithRouteCriticality("GET /items/{id}", slo.Sheddable),
+			middleware.WithRouteCriticality("GET /unmapped", slo.CriticalPlus),
+			middleware.WithTrustedCriticality(func(*http.Request) bool { return false }),
 		}},
 	}
 	for _, tt := range tests {
@@ -753,17 +791,33 @@ func TestServerConcurrent(t *testing.T) {
 }
 
 // TestServerAllocs guards the hot path: a request in steady state allocates
-// nothing in the middleware.
+// nothing in the middleware, with admission configured or not, while
+// nothing is shed, and while load is shed but the request's criticality is
+// known without looking its route up.
 func TestServerAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("sync.Pool drops items at random under the race detector")
 	}
-	eng := newEngine(t)
-	mw := newServer(t, eng,
+	routes := []middleware.Option{
 		middleware.WithRoute("GET /items/{id}", checkoutAvail, checkoutLatency),
 		middleware.WithDefault(serviceAvail),
+	}
+	admission := append(slices.Clone(routes),
+		middleware.WithRouteCriticality("GET /items/{id}", slo.Sheddable),
+		middleware.WithRouteCriticality("GET /vip", slo.CriticalPlus),
+		middleware.WithTrustedCriticality(func(*http.Request) bool { return true }),
 	)
-	tests := []struct {
+	servers := []struct {
+		name string
+		mw   *middleware.Server
+		ctx  bool // the request carries CRITICAL_PLUS in its context
+	}{
+		{"plain", newServer(t, newEngine(t), routes...), false},
+		{"admission, shedding off", newServer(t, newEngine(t), admission...), false},
+		{"admission, level 0", newServer(t, newShedEngine(t, 0), admission...), false},
+		{"admission, level 1.5, criticality in context", newServer(t, newShedEngine(t, 1.5), admission...), true},
+	}
+	handlers := []struct {
 		name    string
 		handler http.HandlerFunc
 	}{
@@ -774,14 +828,22 @@ func TestServerAllocs(t *testing.T) {
 		{"default", status(http.StatusOK)},
 		{"bad", status(http.StatusInternalServerError)},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := mw.Wrap(tt.handler)
-			rec := httptest.NewRecorder()
-			req := httptest.NewRequest("GET", "/items/1", nil)
-			if got := testing.AllocsPerRun(1000, func() { h.ServeHTTP(rec, req) }); got != 0 {
-				t.Errorf("AllocsPerRun(ServeHTTP) = %v, want 0", got)
-			}
-		})
+	for _, s := range servers {
+		for _, tt := range handlers {
+			t.Run(s.name+"/"+tt.name, func(t *testing.T) {
+				h := s.mw.Wrap(tt.handler)
+				rec := httptest.NewRecorder()
+				req := httptest.NewRequest("GET", "/items/1", nil)
+				if s.ctx {
+					req = req.WithContext(slo.WithCriticality(req.Context(), slo.CriticalPlus))
+				}
+				if got := testing.AllocsPerRun(1000, func() { h.ServeHTTP(rec, req) }); got != 0 {
+					t.Errorf("AllocsPerRun(ServeHTTP) = %v, want 0", got)
+				}
+				if rec.Code == http.StatusTooManyRequests {
+					t.Errorf("ServeHTTP() = 429, want the request admitted")
+				}
+			})
+		}
 	}
 }

@@ -1,0 +1,127 @@
+package middleware
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/sloguard/sloguard/slo"
+)
+
+// CriticalityHeader carries a request's criticality (a name that
+// slo.ParseCriticality accepts, such as "SHEDDABLE") between services.
+// Transport sets it from the request context; Server honours it only from
+// trusted sources (see WithTrustedCriticality).
+const CriticalityHeader = "Sloguard-Criticality"
+
+// admit decides whether r is served. It answers and records a rejected
+// request itself and returns false. Otherwise it returns the request to
+// serve: r, or a copy whose context carries the criticality of a trusted
+// header, so that the handler's outbound calls pass it on.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, mux *http.ServeMux) (*http.Request, bool) {
+	c, known := slo.CriticalityFrom(r.Context())
+	fromHeader := false
+	if !known && s.trust != nil {
+		// The key is canonical, as net/http stores it: a map lookup is
+		// enough, where Header.Get would canonicalise it on every request.
+		if v := r.Header[CriticalityHeader]; len(v) > 0 && v[0] != "" && s.trust(r) {
+			if hc, err := slo.ParseCriticality(v[0]); err == nil {
+				c, known, fromHeader = hc, true, true
+			}
+		}
+	}
+	route, routed := "", false
+	if !known {
+		c = slo.Critical
+		if s.bands != nil && s.routeMatters() {
+			route, routed = s.routeBefore(r, mux), true
+			if rc, ok := s.critical[route]; ok {
+				c = rc
+			}
+		}
+	}
+	retryAfter, ok := s.eng.Admit(c)
+	if !ok {
+		if !routed {
+			route = s.routeBefore(r, mux)
+		}
+		recs, found := s.routes[route]
+		if !found {
+			recs = s.fallback
+		}
+		for _, rec := range recs {
+			rec.Record(slo.Shed, 0)
+		}
+		w.Header().Set("Retry-After", retrySeconds(retryAfter))
+		http.Error(w, http.StatusText(http.StatusTooManyRequests), http.StatusTooManyRequests)
+		return r, false
+	}
+	if fromHeader {
+		r = r.WithContext(slo.WithCriticality(r.Context(), c))
+	}
+	return r, true
+}
+
+// routeMatters reports whether the engine now sheds some route criticality
+// differently from Critical, the criticality of a request whose route is
+// not looked up. It is one atomic load: the shed state of the latest
+// evaluation.
+func (s *Server) routeMatters() bool {
+	reject := &s.eng.Status().Shed.Reject
+	for _, c := range s.bands {
+		if reject[c] != reject[slo.Critical] {
+			return true
+		}
+	}
+	return false
+}
+
+// routeBefore returns the route of r before the handler has run, or "".
+func (s *Server) routeBefore(r *http.Request, mux *http.ServeMux) string {
+	switch {
+	case s.custom:
+		return s.routeOf(r)
+	case mux != nil:
+		// The pattern the mux will set when it serves r.
+		_, pattern := mux.Handler(r)
+		return pattern
+	case r.Pattern != "":
+		return r.Pattern // set by a mux outside this Server
+	}
+	return ""
+}
+
+// Error answers a request whose handler could not do its work because of
+// err, typically the error of a call to a dependency: 503 Service
+// Unavailable when err wraps slo.ErrBreakerOpen, with the breaker's
+// remaining open time (slo.BreakerOpenError.RetryAfter) as Retry-After in
+// whole seconds; 500 Internal Server Error otherwise. The body is the
+// status text only: err's text, which may name internal hosts, is never
+// sent. Log err yourself if you need it.
+//
+// This is how an open breaker reaches the server middleware over HTTP: the
+// Transport of the outbound call returns the breaker's error, the handler
+// passes it to Error, and the Server records the 5xx as a bad event of the
+// route like any other: the client got no answer.
+//
+// Error does not end the handler; return after calling it.
+func Error(w http.ResponseWriter, err error) {
+	code := http.StatusInternalServerError
+	if errors.Is(err, slo.ErrBreakerOpen) {
+		code = http.StatusServiceUnavailable
+		retryAfter := time.Second
+		if be, ok := errors.AsType[*slo.BreakerOpenError](err); ok {
+			retryAfter = be.RetryAfter
+		}
+		w.Header().Set("Retry-After", retrySeconds(retryAfter))
+	}
+	http.Error(w, http.StatusText(code), code)
+}
+
+// retrySeconds formats d for a Retry-After header: whole seconds, rounded
+// up, at least one.
+func retrySeconds(d time.Duration) string {
+	secs := int64((d + time.Second - 1) / time.Second)
+	return strconv.FormatInt(max(secs, 1), 10)
+}

@@ -1,0 +1,196 @@
+package middleware
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/sloguard/sloguard/internal/mono"
+	"github.com/sloguard/sloguard/slo"
+)
+
+// Transport is an http.RoundTripper that guards the calls to one outbound
+// dependency with its circuit breaker (slo.Engine.Breaker) and records each
+// call in the dependency's objectives.
+//
+// Each call asks the breaker first. While it is open, RoundTrip returns at
+// once, without calling the base RoundTripper, an error that wraps
+// slo.ErrBreakerOpen (a *slo.BreakerOpenError, which says when to retry);
+// http.Client wraps it in a *url.Error, and errors.Is still finds it.
+// Otherwise the call goes to the base RoundTripper, and its outcome (see
+// WithTransportClassifier) and latency, until the response headers arrived,
+// are recorded in the dependency's objectives and in the breaker.
+//
+// The criticality in the request's context (slo.WithCriticality) is sent
+// in CriticalityHeader, so the dependency can shed by it when it trusts
+// the caller. The caller's request is never modified: RoundTrip sends a
+// copy when it sets the header.
+//
+// With WithRetries, failed idempotent calls are retried within a budget.
+//
+// A Transport is safe for concurrent use.
+type Transport struct {
+	base     http.RoundTripper
+	breaker  *slo.Breaker
+	classify func(*http.Response, error) slo.Outcome
+	retries  int
+	budget   *rate.Limiter // nil without retries
+}
+
+var _ http.RoundTripper = (*Transport)(nil)
+
+// NewTransport returns a Transport that sends the calls to dependency
+// through base, or http.DefaultTransport when base is nil. Some objective
+// of eng must name the dependency (slo.Objective.Dependency), which gives
+// it a breaker. NewTransport reports every problem at once, in errors that
+// wrap ErrInvalidOption.
+func NewTransport(eng *slo.Engine, dependency string, base http.RoundTripper, opts ...TransportOption) (*Transport, error) {
+	cfg := transportConfig{classify: DefaultTransportClassifier}
+	for i, o := range opts {
+		if o == nil {
+			cfg.errs = append(cfg.errs, fmt.Errorf("%w: transport option %d is nil", ErrInvalidOption, i))
+			continue
+		}
+		o.applyTransport(&cfg)
+	}
+	errs := cfg.errs
+	var b *slo.Breaker
+	switch {
+	case eng == nil:
+		errs = append(errs, fmt.Errorf("%w: nil engine", ErrInvalidOption))
+	case dependency == "":
+		errs = append(errs, fmt.Errorf("%w: empty dependency", ErrInvalidOption))
+	default:
+		var err error
+		if b, err = eng.Breaker(dependency); err != nil {
+			errs = append(errs, fmt.Errorf("%w: %w", ErrInvalidOption, err))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	t := &Transport{base: base, breaker: b, classify: cfg.classify, retries: cfg.retries}
+	if t.retries > 0 {
+		t.budget = rate.NewLimiter(rate.Limit(cfg.perSecond), max(1, int(cfg.perSecond)))
+	}
+	return t, nil
+}
+
+// DefaultTransportClassifier counts a transport error as Bad, except the
+// caller's cancellation (context.Canceled), which is Neutral; a 5xx or 429
+// response as Bad; any other response as Good. A deadline that passed is
+// Bad: the dependency was too slow.
+func DefaultTransportClassifier(resp *http.Response, err error) slo.Outcome {
+	switch {
+	case err != nil:
+		if errors.Is(err, context.Canceled) {
+			return slo.Neutral
+		}
+		return slo.Bad
+	case resp == nil: // a broken base RoundTripper
+		return slo.Bad
+	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
+		return slo.Bad
+	}
+	return slo.Good
+}
+
+// RoundTrip sends req to the dependency, as described on Transport.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	done, err := t.breaker.Allow()
+	if err != nil {
+		closeBody(req)
+		return nil, err
+	}
+	out := req
+	if c, ok := slo.CriticalityFrom(req.Context()); ok {
+		out = req.Clone(req.Context())
+		out.Header.Set(CriticalityHeader, c.String())
+	}
+	resp, err := t.send(out, done)
+	if t.retries == 0 || !repeatable(req) {
+		return resp, err
+	}
+	for range t.retries {
+		if !retryable(req, resp, err) || !t.budget.Allow() {
+			break
+		}
+		done, berr := t.breaker.Allow()
+		if berr != nil {
+			break // the breaker opened: keep the last result
+		}
+		discard(resp)
+		resp, err = t.send(out, done)
+	}
+	return resp, err
+}
+
+// send makes one attempt that the breaker allowed and records it.
+func (t *Transport) send(req *http.Request, done func(slo.Outcome, time.Duration)) (*http.Response, error) {
+	start := mono.Now()
+	resp, err := t.base.RoundTrip(req)
+	done(t.classify(resp, err), mono.Now()-start)
+	return resp, err
+}
+
+// CloseIdleConnections closes the idle connections of the base
+// RoundTripper, if it can; http.Client.CloseIdleConnections calls it.
+func (t *Transport) CloseIdleConnections() {
+	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+// repeatable reports whether req may be sent again as it is: a safe,
+// idempotent method and no body to replay.
+func repeatable(req *http.Request) bool {
+	switch req.Method {
+	case "", http.MethodGet, http.MethodHead, http.MethodOptions:
+		return req.Body == nil || req.Body == http.NoBody
+	}
+	return false
+}
+
+// retryable reports whether an attempt failed in a way another attempt may
+// fix: a transport error while the caller still waits, or a 502, 503 or
+// 504 response.
+func retryable(req *http.Request, resp *http.Response, err error) bool {
+	if err != nil {
+		return req.Context().Err() == nil &&
+			!errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+	}
+	if resp == nil {
+		return false
+	}
+	switch resp.StatusCode {
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// discard drains a little of the body of a response that is not returned,
+// so its connection can be reused, and closes it.
+func discard(resp *http.Response) {
+	if resp == nil || resp.Body == nil {
+		return
+	}
+	_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
+	_ = resp.Body.Close()
+}
+
+// closeBody closes the body of a request that is not sent: a RoundTripper
+// must close it, even on errors.
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		_ = req.Body.Close()
+	}
+}
