@@ -1,0 +1,205 @@
+package grpcslo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/sloguard/sloguard/slo"
+)
+
+// Client holds the gRPC client side of sloguard for one outbound
+// dependency: every call goes through the dependency's circuit breaker
+// (slo.Engine.Breaker) and is recorded in the dependency's objectives, and
+// the criticality of the calling context travels to the server in the
+// metadata key CriticalityKey.
+//
+// A Client comes from NewClient; the zero value is not usable. It is safe
+// for concurrent use.
+type Client struct {
+	breaker  *slo.Breaker
+	classify Classifier
+}
+
+// NewClient returns the client side for the named dependency of eng: some
+// objective of eng must have it as its Dependency. It checks every option
+// and reports every problem at once.
+func NewClient(eng *slo.Engine, dependency string, opts ...ClientOption) (*Client, error) {
+	cfg := clientConfig{classify: DefaultClientCodeClassifier}
+	for i, o := range opts {
+		if o == nil {
+			cfg.errs = append(cfg.errs, fmt.Errorf("%w: client option %d is nil", ErrInvalidOption, i))
+			continue
+		}
+		o.applyClient(&cfg)
+	}
+	errs := cfg.errs
+	if eng == nil {
+		return nil, errors.Join(append(errs, fmt.Errorf("%w: nil engine", ErrInvalidOption))...)
+	}
+	b, err := eng.Breaker(dependency)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("%w: %w", ErrInvalidOption, err))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return &Client{breaker: b, classify: cfg.classify}, nil
+}
+
+// UnaryInterceptor returns the unary client interceptor. A call the breaker
+// rejects is not sent: it fails at once with UNAVAILABLE and an error that
+// matches slo.ErrBreakerOpen (errors.As gives the *slo.BreakerOpenError
+// with its RetryAfter). Other calls carry the context's criticality, and
+// their status code, classified, and latency are recorded when they
+// return. The interceptor sees one call however often gRPC's own retry
+// policy retries it underneath; chain it inside a retrying interceptor to
+// see every attempt.
+func (c *Client) UnaryInterceptor() grpc.UnaryClientInterceptor { return c.unary }
+
+func (c *Client) unary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) (err error) {
+	done, err := c.breaker.Allow()
+	if err != nil {
+		return &breakerError{method: method, err: err}
+	}
+	ctx = outgoing(ctx)
+	start := time.Now()
+	returned := false
+	defer func() {
+		if !returned {
+			done(slo.Bad, time.Since(start)) // an invoker panicked; done must still be called once
+		}
+	}()
+	err = invoker(ctx, method, req, reply, cc, opts...)
+	returned = true
+	done(c.classify(codeOf(err)), time.Since(start))
+	return err
+}
+
+// StreamInterceptor returns the stream client interceptor. Admission and
+// the error of a rejected stream are as for UnaryInterceptor. The outcome
+// is recorded exactly once, when the stream ends: RecvMsg returns io.EOF
+// (OK) or an error (its code), the single response of a stream without
+// server streaming arrives, SendMsg fails with an error other than io.EOF,
+// or the stream's context ends (CANCELLED or DEADLINE_EXCEEDED), whichever
+// comes first. The context's end is watched with context.AfterFunc, so no
+// goroutine waits on a stream. As gRPC requires anyway, a caller must read
+// a stream to its end or cancel its context; a stream abandoned otherwise
+// is not recorded.
+func (c *Client) StreamInterceptor() grpc.StreamClientInterceptor { return c.stream }
+
+func (c *Client) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (_ grpc.ClientStream, err error) {
+	done, err := c.breaker.Allow()
+	if err != nil {
+		return nil, &breakerError{method: method, err: err}
+	}
+	ctx = outgoing(ctx)
+	start := time.Now()
+	returned := false
+	defer func() {
+		if !returned {
+			done(slo.Bad, time.Since(start))
+		}
+	}()
+	cs, err := streamer(ctx, desc, cc, method, opts...)
+	returned = true
+	if err != nil {
+		done(c.classify(codeOf(err)), time.Since(start))
+		return nil, err
+	}
+	w := &clientStream{ClientStream: cs, done: done, classify: c.classify, start: start, single: !desc.ServerStreams}
+	// The callback may run at once, before stop is set, so it must not
+	// touch stop; the stream's methods run later and may.
+	w.stop = context.AfterFunc(ctx, func() { w.end(ctx.Err()) })
+	return w, nil
+}
+
+// clientStream records the outcome of one stream when it ends.
+type clientStream struct {
+	grpc.ClientStream
+	done     func(slo.Outcome, time.Duration)
+	classify Classifier
+	start    time.Time
+	single   bool        // no server streaming: one response ends it
+	once     sync.Once   // calls done
+	stop     func() bool // stops the AfterFunc; set before the stream is returned
+}
+
+// end records the stream's outcome from err unless it was recorded
+// already, and reports whether this call recorded it. A concurrent call
+// returns once the outcome is recorded, so that a caller who saw the
+// stream end also sees it recorded.
+func (w *clientStream) end(err error) (first bool) {
+	w.once.Do(func() {
+		first = true
+		w.done(w.classify(codeOf(err)), time.Since(w.start))
+	})
+	return first
+}
+
+// endStop is end for the methods of the stream, which run after stop was
+// set: the context's callback is no longer needed.
+func (w *clientStream) endStop(err error) {
+	if w.end(err) {
+		w.stop()
+	}
+}
+
+func (w *clientStream) RecvMsg(m any) error {
+	err := w.ClientStream.RecvMsg(m)
+	switch {
+	case err == io.EOF:
+		w.endStop(nil)
+	case err != nil:
+		w.endStop(err)
+	case w.single:
+		w.endStop(nil)
+	}
+	return err
+}
+
+func (w *clientStream) SendMsg(m any) error {
+	err := w.ClientStream.SendMsg(m)
+	if err != nil && err != io.EOF {
+		// The stream is over; io.EOF instead means RecvMsg has the status.
+		w.endStop(err)
+	}
+	return err
+}
+
+// outgoing returns ctx with its criticality, if it has one, in the
+// outgoing metadata.
+func outgoing(ctx context.Context) context.Context {
+	if c, ok := slo.CriticalityFrom(ctx); ok {
+		return metadata.AppendToOutgoingContext(ctx, CriticalityKey, c.String())
+	}
+	return ctx
+}
+
+// breakerError is the error of a call that its dependency's breaker
+// rejected: status UNAVAILABLE to gRPC (status.Code, status.FromError),
+// and the *slo.BreakerOpenError to errors.Is and errors.As.
+type breakerError struct {
+	method string
+	err    error // a *slo.BreakerOpenError
+}
+
+func (e *breakerError) Error() string {
+	return fmt.Sprintf("grpcslo: %s not sent: %v", e.method, e.err)
+}
+
+// GRPCStatus returns the status UNAVAILABLE, for the status package.
+func (e *breakerError) GRPCStatus() *status.Status {
+	return status.New(codes.Unavailable, e.Error())
+}
+
+// Unwrap returns the *slo.BreakerOpenError.
+func (e *breakerError) Unwrap() error { return e.err }

@@ -1,0 +1,137 @@
+// Package grpcslo connects gRPC servers and clients to a slo.Engine: it
+// records every call as SLI events of the objectives of its method, sheds
+// low-priority calls while the service burns its error budget too fast,
+// and guards outbound calls with the dependency's circuit breaker.
+//
+// It is its own package so that a service using only net/http (package
+// middleware) never imports gRPC.
+//
+// # Server
+//
+// NewServer maps full method names to objectives and criticalities; every
+// objective must exist in the engine:
+//
+//	s, err := grpcslo.NewServer(eng,
+//		grpcslo.WithMethod("/shop.Shop/Checkout", "checkout-availability", "checkout-latency"),
+//		grpcslo.WithMethod("/shop.Shop/Recommend", "browse-availability"),
+//		grpcslo.WithMethodCriticality("/shop.Shop/Recommend", slo.Sheddable),
+//		grpcslo.WithDefault("service-availability"),
+//	)
+//	if err != nil {
+//		return err
+//	}
+//	srv := grpc.NewServer(
+//		grpc.InTapHandle(s.TapHandle),
+//		grpc.ChainUnaryInterceptor(s.UnaryInterceptor(), otherUnary...),
+//		grpc.ChainStreamInterceptor(s.StreamInterceptor(), otherStream...),
+//	)
+//
+// The interceptors admit and record; TapHandle only admits, but does so
+// before gRPC creates the stream and decodes the request, which is what
+// keeps shedding cheap under overload (an interceptor runs after the
+// request message was read and decoded). Install the tap and the
+// interceptors together; without the tap the interceptors admit. Put the
+// interceptors first in their chains so that the time and errors of the
+// others count.
+//
+// Calls of methods without WithMethod share the objectives of WithDefault
+// (or are not recorded without it): the method name never becomes an
+// attribute, so callers can not create series. Calls of methods the
+// grpc.Server does not know never reach the interceptors (the tap sees
+// them, and records what it rejects under WithDefault).
+//
+// # Classification
+//
+// The status code a call ends with decides its availability outcome
+// (DefaultCodeClassifier, the OpenTelemetry server convention; replace it
+// with WithCodeClassifier):
+//
+//	code                                                  outcome
+//	UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED,
+//	INTERNAL, UNAVAILABLE, DATA_LOSS                      bad
+//	CANCELLED                                             neutral (not counted)
+//	OK and all other codes                                good
+//
+// A handler error that is not a status error is UNKNOWN, as gRPC sends
+// it, except context.Canceled and context.DeadlineExceeded, which gRPC
+// sends as CANCELLED and DEADLINE_EXCEEDED. Latency objectives also count a
+// call slower than their threshold as bad. A handler that panics is
+// recorded as bad and the panic goes on unchanged. A stream is recorded
+// once, when its handler returns, so latency objectives suit unary methods
+// and short streams only.
+//
+// # Admission and trailers
+//
+// A call's criticality comes from, in order: its context
+// (slo.CriticalityFrom, set by an earlier interceptor or by the tap), the
+// metadata key CriticalityKey if the caller is trusted (below), the
+// method's WithMethodCriticality, and otherwise slo.Critical. Then
+// slo.Engine.Admit decides. A rejected call is recorded as slo.Shed in its
+// method's objectives, its handler is not run, and it ends with
+//
+//	status RESOURCE_EXHAUSTED "overloaded"
+//	trailer grpc-retry-pushback-ms: <milliseconds until its criticality is served again>
+//
+// The trailer is the hint gRPC's own retry policy honours (gRFC A6) when a
+// client's service config makes the code retryable. gRPC gives TapHandle
+// no way to set trailers, so a call rejected by the tap gets the status
+// without the trailer. A call admitted by the tap is not admitted again by
+// the interceptors, and only the side that rejects a call records it.
+//
+// # Breaker errors
+//
+// When a handler fails because a dependency's breaker is open, its error
+// wraps slo.ErrBreakerOpen (as the Client's errors do). The interceptors
+// then send
+//
+//	status UNAVAILABLE "dependency unavailable"
+//	trailer grpc-retry-pushback-ms: <the breaker's RetryAfter>
+//
+// instead of the error, so no internal text (dependency names, addresses)
+// reaches the caller. Every other handler error is passed on unchanged.
+//
+// # Trust
+//
+// Any caller can put "sloguard-criticality: CRITICAL_PLUS" in its
+// metadata. The Server honours the key only when the function given to
+// WithTrustedCriticality returns true for the call, for example for peers
+// with an internal mTLS identity (peer.FromContext); by default never. A
+// level that is not trusted, or not valid, is treated as if the key were absent.
+// An honoured level is put into the handler's context with
+// slo.WithCriticality, so that the Client passes it on downstream.
+//
+// # Client
+//
+// NewClient guards the calls to one dependency:
+//
+//	c, err := grpcslo.NewClient(eng, "payments")
+//	conn, err := grpc.NewClient(target,
+//		grpc.WithChainUnaryInterceptor(c.UnaryInterceptor()),
+//		grpc.WithChainStreamInterceptor(c.StreamInterceptor()),
+//		...,
+//	)
+//
+// Each call first asks the dependency's breaker (slo.Breaker.Allow). A
+// rejected call is not sent and fails at once with UNAVAILABLE; its error
+// matches slo.ErrBreakerOpen, and errors.As gives the *slo.BreakerOpenError
+// with its RetryAfter. A call that goes ahead carries the context's
+// criticality in the metadata key CriticalityKey (nothing when the context
+// has none) and is recorded, classified by DefaultClientCodeClassifier,
+// in the dependency's objectives and its breaker: the server's table, but
+// RESOURCE_EXHAUSTED counts as shed, spending the dependency's budget
+// without opening the breaker (see DefaultClientCodeClassifier). A stream
+// is recorded once, when it ends.
+//
+// # Cost
+//
+// An admitted unary call through the server interceptor costs one map
+// lookup, a few context lookups, one atomic load, two clock reads and one
+// atomic add per objective, with no lock and no allocation: 130–200ns on
+// a 2-core shared machine, against 6ns for a no-op interceptor (see the
+// benchmarks). With a trust func, the interceptor also looks for the
+// metadata key (about 50ns more), unless the tap admitted the call. The tap
+// allocates one context value per admitted call, and a trusted
+// criticality one more; rejections allocate their trailer. A client call
+// costs the breaker's Allow (a mutex and two small allocations), and
+// criticality metadata a few more allocations.
+package grpcslo
