@@ -39,13 +39,17 @@
 // ScopeName. They are read from the ledgers and the latest Status when the
 // SDK collects, so recording never calls OpenTelemetry:
 //
-//	name                       kind     unit     attributes
-//	sloguard.events            counter  {event}  objective, outcome (good, bad, shed, neutral)
-//	sloguard.budget.remaining  gauge    1        objective (absent while unknown)
-//	sloguard.burn_rate         gauge    1        objective, window (absent with no events)
-//	sloguard.state             gauge    {state}  objective, state (1 for the current state, else 0)
-//	sloguard.objective.target  gauge    1        objective
-//	sloguard.faults            counter  {fault}  —
+//	name                        kind     unit       attributes
+//	sloguard.events             counter  {event}    objective, outcome (good, bad, shed, neutral)
+//	sloguard.budget.remaining   gauge    1          objective (absent while unknown)
+//	sloguard.burn_rate          gauge    1          objective, window (absent with no events)
+//	sloguard.state              gauge    {state}    objective, state (1 for the current state, else 0)
+//	sloguard.objective.target   gauge    1          objective
+//	sloguard.faults             counter  {fault}    —
+//	sloguard.control.burn_rate  gauge    1          objective (absent with too few admitted events)
+//	sloguard.shed.level         gauge    1          — (absent when shedding is off)
+//	sloguard.shed.rejections    counter  {request}  criticality (absent when shedding is off)
+//	sloguard.breaker.state      gauge    {state}    dependency, state (1 for the current state, else 0)
 //
 // Attribute values come only from the configuration, so the number of
 // series is bounded by the objectives and their windows.

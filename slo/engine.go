@@ -67,6 +67,8 @@ type Engine struct {
 	depMin   uint64
 	bq       breakerEvents
 
+	history *history
+
 	telemetry *telemetry
 }
 
@@ -169,7 +171,15 @@ func New(objectives []Objective, opts ...Option) (*Engine, error) {
 	if e.logger == nil {
 		e.logger = slog.Default()
 	}
-	st := &Status{Objectives: make([]ObjectiveStatus, len(e.recs))}
+	// Until the first evaluation: shedding as configured, breakers closed.
+	st := &Status{
+		Objectives: make([]ObjectiveStatus, len(e.recs)),
+		Shed:       ShedStatus{Enabled: e.shed != nil},
+		Breakers:   make([]BreakerStatus, len(e.breakers)),
+	}
+	for i, b := range e.breakers {
+		st.Breakers[i] = BreakerStatus{Dependency: b.name, State: BreakerClosed}
+	}
 	for i, r := range e.recs {
 		st.Objectives[i] = ObjectiveStatus{
 			Objective: r.obj,

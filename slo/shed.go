@@ -132,33 +132,48 @@ type controller struct {
 // Neither means hold.
 type signal struct{ hot, calm bool }
 
+// maxStep bounds the time one step may cover: a long pause (a stopped
+// process, a stuck clock) must not turn into one big jump.
+const maxStep = 5 * time.Second
+
 // step moves the level to time now and returns it.
 func (c *controller) step(now time.Time, s signal) float64 {
-	var dt float64
-	if !c.last.IsZero() && now.After(c.last) {
-		// A long pause (a stopped process, a stuck clock) must not turn
-		// into one big jump.
-		dt = min(now.Sub(c.last), 5*time.Second).Seconds()
+	switch {
+	case c.last.IsZero():
+		c.last = now // the first step: no time passes
+	case now.Before(c.last):
+		now = c.last // time went backwards: taken as the previous step
 	}
-	if !c.last.IsZero() && now.Before(c.last) {
-		now = c.last
-	}
+	prev := c.last
 	c.last = now
 	switch {
 	case s.hot:
 		c.calmSince = time.Time{}
-		c.level = min(c.level+c.p.Rise*dt, c.p.maxLevel())
+		c.level = min(c.level+c.p.Rise*seconds(prev, now), c.p.maxLevel())
 	case s.calm:
 		if c.calmSince.IsZero() {
 			c.calmSince = now
 		}
-		if now.Sub(c.calmSince) >= c.p.Hold {
-			c.level = max(c.level-c.p.Decay*dt, 0)
+		// Decay only over the time past the hold: a step that crosses the
+		// end of the hold must not decay over the hold itself.
+		from := prev
+		if end := c.calmSince.Add(c.p.Hold); end.After(from) {
+			from = end
 		}
+		c.level = max(c.level-c.p.Decay*seconds(from, now), 0)
 	default:
 		c.calmSince = time.Time{}
 	}
 	return c.level
+}
+
+// seconds returns the time from from to to in seconds: 0 if to is not
+// after from, at most maxStep.
+func seconds(from, to time.Time) float64 {
+	if !to.After(from) {
+		return 0
+	}
+	return min(to.Sub(from), maxStep).Seconds()
 }
 
 // rejectProbability returns the share of requests of criticality c that

@@ -168,6 +168,10 @@ func TestTelemetry(t *testing.T) {
 		if p := gauge[float64](t, c, slo.MetricBurnRate, "1"); len(p) != 0 {
 			t.Errorf("%s before any evaluation = %v, want absent", slo.MetricBurnRate, p)
 		}
+		if p := gauge[float64](t, c, slo.MetricControlBurn, "1"); len(p) != 0 {
+			t.Errorf("%s before any evaluation = %v, want absent", slo.MetricControlBurn, p)
+		}
+		checkShedOff(t, c)
 		checkNames(t, c)
 	})
 
@@ -202,6 +206,20 @@ func TestTelemetry(t *testing.T) {
 			t.Errorf("windows in Status = %v, want 7 for avail (default rules) and 2 for fast", wantBurn)
 		}
 		checkPoints(t, slo.MetricBurnRate, gauge[float64](t, c, slo.MetricBurnRate, "1"), wantBurn)
+		// The control signal: admitted events only, so avail's shed events
+		// are left out: 8 of 9997 against 0.1%.
+		wantControl := points[float64]{
+			"objective=avail": objectiveStatus(t, st, "avail").ControlBurn,
+			"objective=fast":  objectiveStatus(t, st, "fast").ControlBurn,
+		}
+		checkPoints(t, slo.MetricControlBurn, gauge[float64](t, c, slo.MetricControlBurn, "1"), wantControl)
+		if got, want := wantControl["objective=avail"], 8.0/9997/0.001; !near(got, want) {
+			t.Errorf("avail ControlBurn = %v, want %v", got, want)
+		}
+		if got, want := wantControl["objective=fast"], 5.0/100/0.01; !near(got, want) {
+			t.Errorf("fast ControlBurn = %v, want %v", got, want)
+		}
+		checkShedOff(t, c)
 		for k, v := range map[string]float64{
 			"objective=avail,window=5m": 1.1,
 			"objective=avail,window=3d": 1.1,
@@ -229,6 +247,10 @@ func TestTelemetry(t *testing.T) {
 			}
 		}
 		checkPoints(t, slo.MetricBurnRate, gauge[float64](t, c, slo.MetricBurnRate, "1"), wantBurn)
+		// The control window, 5s, is empty too.
+		if p := gauge[float64](t, c, slo.MetricControlBurn, "1"); len(p) != 0 {
+			t.Errorf("%s with no events in the control window = %v, want absent", slo.MetricControlBurn, p)
+		}
 	})
 
 	t.Run("faults", func(t *testing.T) {
@@ -318,8 +340,118 @@ func dataPoints(m metricdata.Metrics) int { return len(attributeSets(m)) }
 
 func near(a, b float64) bool { return math.Abs(a-b) <= 1e-12*math.Abs(b) }
 
+// checkShedOff checks that an engine without shedding and dependencies
+// exports no shed or breaker metric.
+func checkShedOff(t *testing.T, c collected) {
+	t.Helper()
+	for _, name := range []string{slo.MetricShedLevel, slo.MetricShedRejected, slo.MetricBreakerState} {
+		if m, ok := c[name]; ok && dataPoints(m) > 0 {
+			t.Errorf("%s without shedding or dependencies has %d points, want none", name, dataPoints(m))
+		}
+	}
+}
+
+// shedPoints is the sloguard.shed.rejections points of the given counts.
+func shedPoints(rejected [4]uint64) points[int64] {
+	p := points[int64]{}
+	for _, c := range slo.Criticalities {
+		p["criticality="+c.String()] = int64(rejected[c])
+	}
+	return p
+}
+
+// breakerPoints is the sloguard.breaker.state points of dependencies in the
+// given states.
+func breakerPoints(states map[string]slo.BreakerState) points[int64] {
+	p := points[int64]{}
+	for dep, cur := range states {
+		for _, s := range []slo.BreakerState{slo.BreakerClosed, slo.BreakerHalfOpen, slo.BreakerOpen} {
+			v := int64(0)
+			if s == cur {
+				v = 1
+			}
+			p[fmt.Sprintf("dependency=%s,state=%v", dep, s)] = v
+		}
+	}
+	return p
+}
+
+// controlPoints is the sloguard.control.burn_rate points of a Status: the
+// objectives whose control signal is known.
+func controlPoints(st *slo.Status) points[float64] {
+	p := points[float64]{}
+	for _, o := range st.Objectives {
+		if o.ControlKnown {
+			p["objective="+o.Objective.Name] = o.ControlBurn
+		}
+	}
+	return p
+}
+
+// TestTelemetryShedding checks the shedding and breaker metrics of a
+// service that sheds and whose dependency's breaker opens.
+func TestTelemetryShedding(t *testing.T) {
+	eng, reader := newMetered(t, append(slices.Clone(apiObjectives), paymentsObjectives[1:]...),
+		slo.WithShedding(slo.ShedPolicy{}),
+		slo.WithBreakers(slo.BreakerPolicy{OpenTimeout: time.Hour}), // real time: stays open for the test
+	)
+	b, err := eng.Breaker(payments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string, level float64, rejected [4]uint64, breaker slo.BreakerState) {
+		t.Helper()
+		c := collect(t, reader)
+		st := eng.Status()
+		if st.Shed.Level != level {
+			t.Fatalf("%s: Status().Shed.Level = %v, want %v", when, st.Shed.Level, level)
+		}
+		checkPoints(t, when+": "+slo.MetricShedLevel, gauge[float64](t, c, slo.MetricShedLevel, "1"), points[float64]{"": level})
+		checkPoints(t, when+": "+slo.MetricShedRejected, sum(t, c, slo.MetricShedRejected, "{request}"), shedPoints(rejected))
+		checkPoints(t, when+": "+slo.MetricBreakerState, gauge[int64](t, c, slo.MetricBreakerState, "{state}"),
+			breakerPoints(map[string]slo.BreakerState{payments: breaker}))
+		checkPoints(t, when+": "+slo.MetricControlBurn, gauge[float64](t, c, slo.MetricControlBurn, "1"), controlPoints(st))
+		checkNames(t, c)
+	}
+	check("before Tick", 0, [4]uint64{}, slo.BreakerClosed)
+
+	now := t0
+	eng.Tick(now)
+	var rejected [4]uint64
+	for i := 1; i <= 5; i++ {
+		record(t, eng, apiAvailability, slo.Bad, 0, 100)
+		record(t, eng, apiLatency, slo.Good, time.Millisecond, 100)
+		now = now.Add(time.Second)
+		eng.Tick(now)
+		for _, c := range slo.Criticalities {
+			for range 100 {
+				if _, ok := eng.Admit(c); !ok {
+					rejected[c]++
+				}
+			}
+		}
+		// Rejections are read live; the level at the latest Tick.
+		check(fmt.Sprintf("hot second %d", i), 0.5*float64(i), rejected, slo.BreakerClosed)
+	}
+	if len(controlPoints(eng.Status())) != 2 {
+		t.Errorf("control burn points = %v, want both api objectives", controlPoints(eng.Status()))
+	}
+	// Levels 0.5 to 2.5: SHEDDABLE from half to all, SHEDDABLE_PLUS from
+	// the third second, CRITICAL only in the last, CRITICAL_PLUS never.
+	if rejected[slo.Sheddable] < 400 || rejected[slo.SheddablePlus] < 200 || rejected[slo.Critical] == 0 || rejected[slo.CriticalPlus] != 0 {
+		t.Errorf("rejected = %v by criticality, want about 450 SHEDDABLE, 250 SHEDDABLE_PLUS, 50 CRITICAL, no CRITICAL_PLUS", rejected)
+	}
+
+	calls(t, b, time.Millisecond, repeat(5, slo.Bad)...)
+	check("breaker open, before Tick", 2.5, rejected, slo.BreakerClosed) // read from Status
+	now = now.Add(time.Second)
+	eng.Tick(now)
+	check("breaker open", 3, rejected, slo.BreakerOpen)
+}
+
 func TestTelemetryNames(t *testing.T) {
-	for _, name := range []string{slo.MetricEvents, slo.MetricRemaining, slo.MetricBurnRate, slo.MetricState, slo.MetricTarget, slo.MetricFaults} {
+	for _, name := range []string{slo.MetricEvents, slo.MetricRemaining, slo.MetricBurnRate, slo.MetricState, slo.MetricTarget, slo.MetricFaults,
+		slo.MetricControlBurn, slo.MetricShedLevel, slo.MetricShedRejected, slo.MetricBreakerState} {
 		if !strings.HasPrefix(name, "sloguard.") {
 			t.Errorf("metric name %q, want it under sloguard.", name)
 		}

@@ -210,6 +210,12 @@ func (c counts) burn(target float64) float64 {
 	return float64(c.Bad+c.Shed) / float64(c.Good+c.Bad+c.Shed) / (1 - target)
 }
 
+// controlBurn is the burn rate of c's admitted events only against target:
+// the control signal of load shedding, shed events left out.
+func (c counts) controlBurn(target float64) float64 {
+	return float64(c.Bad) / float64(c.Good+c.Bad) / (1 - target)
+}
+
 // remaining is the share of the budget left after c, from the definition.
 func (c counts) remaining(target float64) float64 {
 	return 1 - float64(c.Bad+c.Shed)/((1-target)*float64(c.Good+c.Bad+c.Shed))
@@ -243,7 +249,9 @@ func testResource() *resource.Resource {
 }
 
 // newEngine returns an engine of the two checkout objectives exporting
-// through mp. It is not started: the test drives it with Tick.
+// through mp, with load shedding on (so that its metrics are exported; one
+// evaluation leaves the level at 0). It is not started: the test drives it
+// with Tick.
 func newEngine(t *testing.T, mp metric.MeterProvider) *slo.Engine {
 	t.Helper()
 	eng, err := slo.New([]slo.Objective{
@@ -252,6 +260,7 @@ func newEngine(t *testing.T, mp metric.MeterProvider) *slo.Engine {
 	},
 		slo.WithMeterProvider(mp),
 		slo.WithLogger(slog.New(slog.NewTextHandler(t.Output(), nil))),
+		slo.WithShedding(slo.ShedPolicy{}),
 	)
 	if err != nil {
 		t.Fatalf("slo.New = %v", err)
@@ -370,6 +379,15 @@ func driveTraffic(ctx context.Context, t *testing.T, eng *slo.Engine) *slo.Statu
 				t.Errorf("Status().Objective(%q) burn over %v = %v, want %v", name, w.Window, w.Burn, want.burn(target))
 			}
 		}
+		// The control window (5s) holds every event too, and far more
+		// than the 20 admitted events the signal needs.
+		if !ob.ControlKnown || !near(ob.ControlBurn, want.controlBurn(target)) {
+			t.Errorf("Status().Objective(%q) ControlKnown, ControlBurn = %v, %v, want true, %v", name, ob.ControlKnown, ob.ControlBurn, want.controlBurn(target))
+		}
+	}
+	// The first evaluation moves no level: no time has passed.
+	if want := (slo.ShedStatus{Enabled: true}); st.Shed != want {
+		t.Errorf("Status().Shed = %+v, want %+v", st.Shed, want)
 	}
 	if t.Failed() {
 		t.FailNow()
@@ -380,17 +398,28 @@ func driveTraffic(ctx context.Context, t *testing.T, eng *slo.Engine) *slo.Statu
 // engineValues are what the engine itself reports, keyed like the
 // exported series.
 type engineValues struct {
-	remaining map[string]float64            // by objective
-	burn      map[string]map[string]float64 // by objective, window
-	state     map[string]string             // by objective
+	remaining   map[string]float64            // by objective
+	burn        map[string]map[string]float64 // by objective, window
+	state       map[string]string             // by objective
+	controlBurn map[string]float64            // by objective, where known
+	shedLevel   float64
 }
 
 func valuesOf(st *slo.Status) engineValues {
-	v := engineValues{remaining: map[string]float64{}, burn: map[string]map[string]float64{}, state: map[string]string{}}
+	v := engineValues{
+		remaining:   map[string]float64{},
+		burn:        map[string]map[string]float64{},
+		state:       map[string]string{},
+		controlBurn: map[string]float64{},
+		shedLevel:   st.Shed.Level,
+	}
 	for _, o := range st.Objectives {
 		name := o.Objective.Name
 		v.remaining[name] = o.Report.Remaining
 		v.state[name] = o.Report.State.String()
+		if o.ControlKnown {
+			v.controlBurn[name] = o.ControlBurn
+		}
 		v.burn[name] = map[string]float64{}
 		for _, w := range o.Report.Windows {
 			v.burn[name][budget.FormatWindow(w.Window)] = w.Burn

@@ -276,6 +276,28 @@ func checkOTLP(t *testing.T, req *collectorpb.ExportMetricsServiceRequest, ev en
 	}
 	checkPoints(t, slo.MetricTarget, gauge(slo.MetricTarget, "1"), false, "", want)
 
+	// sloguard.control.burn_rate: every objective, admitted events only.
+	want = map[string]float64{}
+	for name, c := range wantCounts {
+		want[name+"|"] = ev.controlBurn[name]
+		if !near(ev.controlBurn[name], c.controlBurn(targets[name])) {
+			t.Errorf("engine control burn for %s = %v, want %v", name, ev.controlBurn[name], c.controlBurn(targets[name]))
+		}
+	}
+	checkPoints(t, slo.MetricControlBurn, gauge(slo.MetricControlBurn, "1"), false, "", want)
+
+	// sloguard.shed.level: one point without attributes; and
+	// sloguard.shed.rejections: one per criticality, none rejected.
+	checkPoints(t, slo.MetricShedLevel, gauge(slo.MetricShedLevel, "1"), false, "", map[string]float64{"|": ev.shedLevel})
+	want = map[string]float64{}
+	for _, c := range slo.Criticalities {
+		want["|"+c.String()] = 0
+	}
+	checkPoints(t, slo.MetricShedRejected, sum(slo.MetricShedRejected, "{request}"), true, slo.AttrCriticality, want)
+	if m := byName[slo.MetricBreakerState]; m != nil {
+		t.Errorf("metric %s arrived without dependencies: %v", slo.MetricBreakerState, m)
+	}
+
 	// sloguard.faults: none, and no attributes at all.
 	faults := sum(slo.MetricFaults, "{fault}")
 	if len(faults) != 1 || len(faults[0].GetAttributes()) != 0 || faults[0].GetAsInt() != 0 {
