@@ -101,9 +101,9 @@ func ExampleWithRouteCriticality() {
 	h := mw.Wrap(mux)
 
 	// An overload: every request fails. A started engine raises the shed
-	// level while that lasts, half a level a second; here, by hand.
+	// level while that lasts, a quarter level a second; here, by hand.
 	start := time.Date(2026, time.January, 1, 12, 0, 0, 0, time.UTC)
-	for i := range 4 {
+	for i := range 7 {
 		for range 50 {
 			eng.Record("service-availability", slo.Bad, 10*time.Millisecond)
 		}

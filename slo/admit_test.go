@@ -14,7 +14,7 @@ import (
 // for hot seconds.
 func shedding(tb testing.TB, hot int, opts ...slo.Option) *slo.Engine {
 	tb.Helper()
-	eng := newEngine(tb, []slo.Objective{{Name: "a", Target: 0.999}}, append(opts, slo.WithShedding(slo.ShedPolicy{}))...)
+	eng := newEngine(tb, []slo.Objective{{Name: "a", Target: 0.999}}, append(opts, slo.WithShedding(slo.ShedPolicy{Window: 5 * time.Second, Rise: 0.5}))...)
 	now := t0
 	eng.Tick(now)
 	for range hot {
@@ -112,7 +112,7 @@ func TestAdmitWithoutShedding(t *testing.T) {
 // TestAdmitBeforeTick checks the state of an engine with shedding that has
 // not evaluated yet: enabled, at level 0, admitting everything.
 func TestAdmitBeforeTick(t *testing.T) {
-	eng := newEngine(t, []slo.Objective{{Name: "a", Target: 0.999}}, slo.WithShedding(slo.ShedPolicy{}))
+	eng := newEngine(t, []slo.Objective{{Name: "a", Target: 0.999}}, slo.WithShedding(slo.ShedPolicy{Window: 5 * time.Second, Rise: 0.5}))
 	if sh := eng.Status().Shed; sh != (slo.ShedStatus{Enabled: true}) {
 		t.Errorf("Status().Shed before the first Tick = %+v, want enabled at level 0", sh)
 	}
@@ -138,7 +138,7 @@ func TestAdmitAllocs(t *testing.T) {
 // with -race it checks Admit against the evaluation, and that every
 // rejection is counted.
 func TestAdmitConcurrent(t *testing.T) {
-	eng := newEngine(t, []slo.Objective{{Name: "a", Target: 0.999}}, slo.WithShedding(slo.ShedPolicy{}))
+	eng := newEngine(t, []slo.Objective{{Name: "a", Target: 0.999}}, slo.WithShedding(slo.ShedPolicy{Window: 5 * time.Second, Rise: 0.5}))
 	r, _ := eng.Recorder("a")
 	now := t0
 	eng.Tick(now)

@@ -15,12 +15,15 @@ import (
 //
 // Every dependency named by an Objective's Dependency field gets one
 // breaker (a gobreaker two-step breaker). It opens on the usual signal,
-// ConsecutiveFailures failed calls in a row, and also when the dependency's
-// objectives burn fast: the burn rate of its admitted calls over the
-// ShedPolicy window (5s by default) reaching the objective's fastest page
-// threshold, with at least MinEvents calls. After OpenTimeout it lets
-// HalfOpenRequests probe calls through, and closes when they succeed.
+// ConsecutiveFailures failed calls in a row, and also at the next failed
+// call once the dependency's objectives burn fast: the burn rate of the
+// calls made over Window reaching the objective's fastest page threshold
+// (14.4 for 30 days), with at least MinEvents calls. After OpenTimeout it
+// lets HalfOpenRequests probe calls through, and closes when they succeed.
 type BreakerPolicy struct {
+	// Window is the trailing window of the burn-rate signal. By default,
+	// 10s.
+	Window time.Duration
 	// ConsecutiveFailures opens the breaker after that many failed calls in
 	// a row. By default, 5.
 	ConsecutiveFailures uint32
@@ -36,6 +39,9 @@ type BreakerPolicy struct {
 }
 
 func (p BreakerPolicy) withDefaults() BreakerPolicy {
+	if p.Window == 0 {
+		p.Window = 10 * time.Second
+	}
 	if p.ConsecutiveFailures == 0 {
 		p.ConsecutiveFailures = 5
 	}
@@ -52,10 +58,14 @@ func (p BreakerPolicy) withDefaults() BreakerPolicy {
 }
 
 func (p BreakerPolicy) validate() error {
+	var errs []error
 	if p.OpenTimeout < 0 {
-		return fmt.Errorf("%w: breaker open timeout %v is negative", ErrInvalidOption, p.OpenTimeout)
+		errs = append(errs, fmt.Errorf("%w: breaker open timeout %v is negative", ErrInvalidOption, p.OpenTimeout))
 	}
-	return nil
+	if p.Window < time.Second {
+		errs = append(errs, fmt.Errorf("%w: breaker window %v is shorter than one second", ErrInvalidOption, p.Window))
+	}
+	return errors.Join(errs...)
 }
 
 // BreakerState is the state of a dependency's circuit breaker.

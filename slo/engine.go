@@ -62,10 +62,11 @@ type Engine struct {
 	controlWindow time.Duration
 	shedMin       uint64
 
-	breakers []*Breaker
-	byDep    map[string]*Breaker
-	depMin   uint64
-	bq       breakerEvents
+	breakers  []*Breaker
+	byDep     map[string]*Breaker
+	depMin    uint64
+	depWindow time.Duration
+	bq        breakerEvents
 
 	history *history
 
@@ -122,6 +123,7 @@ func New(objectives []Objective, opts ...Option) (*Engine, error) {
 		shedMin:       shedPolicy.MinEvents,
 		byDep:         map[string]*Breaker{},
 		depMin:        cfg.breaker.MinEvents,
+		depWindow:     cfg.breaker.Window,
 	}
 	if cfg.shed != nil {
 		e.shed = &controller{p: shedPolicy}
@@ -138,14 +140,14 @@ func New(objectives []Objective, opts ...Option) (*Engine, error) {
 		}
 		o = o.withDefaults()
 		spec := o.Spec()
-		l, err := budget.NewLedger(spec.Period, append(spec.Windows(), shedPolicy.Window)...)
+		l, err := budget.NewLedger(spec.Period, append(spec.Windows(), shedPolicy.Window, cfg.breaker.Window)...)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%w %q: %w", ErrInvalidObjective, o.Name, err))
 			continue
 		}
-		r := &Recorder{obj: o, spec: spec, ledger: l, threshold: o.Latency, controlBurn: shedPolicy.Burn}
-		if r.controlBurn == 0 {
-			r.controlBurn = fastestPage(spec)
+		r := &Recorder{obj: o, spec: spec, ledger: l, threshold: o.Latency, controlBurn: fastestPage(spec)}
+		if shedPolicy.Burn > 0 && o.Dependency == "" {
+			r.controlBurn = shedPolicy.Burn
 		}
 		e.recs = append(e.recs, r)
 		e.byName[o.Name] = r
@@ -358,7 +360,11 @@ func (e *Engine) evaluate(now time.Time) []Event {
 
 		// The control signal: admitted traffic only, so that shedding can
 		// not feed on itself.
-		c := r.ledger.Sum(now, e.controlWindow)
+		window := e.controlWindow
+		if r.obj.Dependency != "" {
+			window = e.depWindow
+		}
+		c := r.ledger.Sum(now, window)
 		os.ControlBurn = budget.Burn(c.Bad, c.Admitted(), r.spec.Target)
 		if d := r.obj.Dependency; d != "" {
 			os.ControlKnown = c.Admitted() >= e.depMin

@@ -32,7 +32,9 @@ import (
 // CRITICAL and 3 for CRITICAL_PLUS. So SHEDDABLE goes first, gradually, and
 // CRITICAL is touched only once all sheddable traffic is gone.
 type ShedPolicy struct {
-	// Window is the trailing window of the control signal. By default, 5s.
+	// Window is the trailing window of the control signal. By default, 2s:
+	// short, so that the signal stops reporting an overload soon after
+	// shedding has cured it.
 	Window time.Duration
 	// Burn is the admitted burn rate over Window at which the level
 	// rises. By default, each objective's fastest page threshold (14.4 for
@@ -45,7 +47,9 @@ type ShedPolicy struct {
 	// objective's signal counts. By default, 20.
 	MinEvents uint64
 	// Rise is how fast the level climbs, in levels per second. By default,
-	// 0.5: two seconds from nothing to all SHEDDABLE traffic.
+	// 0.25: four seconds from nothing to all SHEDDABLE traffic. The signal
+	// lags by up to Window, so the level can overshoot by Rise × Window;
+	// the defaults keep that to half a band.
 	Rise float64
 	// Decay is how fast the level falls, in levels per second. By default,
 	// 0.1: ten seconds per band.
@@ -60,7 +64,7 @@ type ShedPolicy struct {
 
 func (p ShedPolicy) withDefaults() ShedPolicy {
 	if p.Window == 0 {
-		p.Window = 5 * time.Second
+		p.Window = 2 * time.Second
 	}
 	if p.ReleaseBurn == 0 {
 		p.ReleaseBurn = 1
@@ -69,7 +73,7 @@ func (p ShedPolicy) withDefaults() ShedPolicy {
 		p.MinEvents = 20
 	}
 	if p.Rise == 0 {
-		p.Rise = 0.5
+		p.Rise = 0.25
 	}
 	if p.Decay == 0 {
 		p.Decay = 0.1

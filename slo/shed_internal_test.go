@@ -38,7 +38,7 @@ func (s signal) String() string {
 }
 
 func TestControllerStep(t *testing.T) {
-	defaults := ShedPolicy{}.withDefaults() // Rise 0.5/s, Decay 0.1/s, Hold 5s
+	defaults := ShedPolicy{Window: 5 * time.Second, Rise: 0.5}.withDefaults() // Rise 0.5/s, Decay 0.1/s, Hold 5s
 	tests := []struct {
 		name   string
 		policy ShedPolicy
@@ -140,7 +140,7 @@ func TestControllerStep(t *testing.T) {
 			{1, calm, 1.4},
 			{21, calm, 1.3},
 		}},
-		{"CriticalPlus caps at 4", ShedPolicy{CriticalPlus: true}.withDefaults(), steps{
+		{"CriticalPlus caps at 4", ShedPolicy{Window: 5 * time.Second, Rise: 0.5, CriticalPlus: true}.withDefaults(), steps{
 			{0, hot, 0},
 			{5, hot, 2.5},
 			{10, hot, 4},
@@ -178,7 +178,7 @@ func FuzzControllerStep(f *testing.F) {
 	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 200, 1, 0}, false)
 	f.Add([]byte{10, 9, 8, 7, 250, 0, 255, 128}, true)
 	f.Fuzz(func(t *testing.T, script []byte, criticalPlus bool) {
-		p := ShedPolicy{CriticalPlus: criticalPlus}.withDefaults()
+		p := ShedPolicy{Window: 5 * time.Second, Rise: 0.5, CriticalPlus: criticalPlus}.withDefaults()
 		c := &controller{p: p}
 		for i := 0; i+1 < len(script); i += 2 {
 			now := at(script[i]).time()
@@ -229,7 +229,7 @@ func TestRejectProbability(t *testing.T) {
 }
 
 func TestRetryAfter(t *testing.T) {
-	defaults := ShedPolicy{}.withDefaults() // Hold 5s, Decay 0.1/s
+	defaults := ShedPolicy{Window: 5 * time.Second, Rise: 0.5}.withDefaults() // Hold 5s, Decay 0.1/s
 	tests := []struct {
 		policy ShedPolicy
 		level  float64
@@ -260,12 +260,12 @@ func TestRetryAfter(t *testing.T) {
 
 func TestShedPolicyDefaults(t *testing.T) {
 	got := ShedPolicy{}.withDefaults()
-	want := ShedPolicy{Window: 5 * time.Second, ReleaseBurn: 1, MinEvents: 20, Rise: 0.5, Decay: 0.1, Hold: 5 * time.Second}
+	want := ShedPolicy{Window: 2 * time.Second, ReleaseBurn: 1, MinEvents: 20, Rise: 0.25, Decay: 0.1, Hold: 5 * time.Second}
 	if got != want {
-		t.Errorf("ShedPolicy{}.withDefaults() = %+v, want %+v", got, want)
+		t.Errorf("ShedPolicy{Window: 5 * time.Second, Rise: 0.5}.withDefaults() = %+v, want %+v", got, want)
 	}
 	if err := got.validate(); err != nil {
-		t.Errorf("ShedPolicy{}.withDefaults().validate() = %v, want nil", err)
+		t.Errorf("ShedPolicy{Window: 5 * time.Second, Rise: 0.5}.withDefaults().validate() = %v, want nil", err)
 	}
 	if m := got.maxLevel(); m != 3 {
 		t.Errorf("maxLevel() = %v, want 3", m)
@@ -274,7 +274,7 @@ func TestShedPolicyDefaults(t *testing.T) {
 		t.Errorf("ShedPolicy{CriticalPlus: true}.maxLevel() = %v, want 4", m)
 	}
 	b := BreakerPolicy{}.withDefaults()
-	if want := (BreakerPolicy{ConsecutiveFailures: 5, OpenTimeout: 10 * time.Second, HalfOpenRequests: 1, MinEvents: 20}); b != want {
+	if want := (BreakerPolicy{Window: 10 * time.Second, ConsecutiveFailures: 5, OpenTimeout: 10 * time.Second, HalfOpenRequests: 1, MinEvents: 20}); b != want {
 		t.Errorf("BreakerPolicy{}.withDefaults() = %+v, want %+v", b, want)
 	}
 }

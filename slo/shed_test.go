@@ -176,7 +176,7 @@ func TestShedScript(t *testing.T) {
 			var handled []slo.Event
 			var seen []float64 // Status().Shed.Level when each shed event was handled
 			var s *service
-			s = newService(t, slo.WithShedding(slo.ShedPolicy{}), slo.WithEventHandler(func(ev slo.Event) {
+			s = newService(t, slo.WithShedding(slo.ShedPolicy{Window: 5 * time.Second, Rise: 0.5}), slo.WithEventHandler(func(ev slo.Event) {
 				if ev.Kind == slo.ShedChanged {
 					handled = append(handled, ev)
 					seen = append(seen, s.eng.Status().Shed.Level)
@@ -274,7 +274,7 @@ func TestShedScript(t *testing.T) {
 // shed events do not raise the control signal, which uses admitted traffic
 // only, but they count as bad in the budget that is reported.
 func TestShedIgnoresShed(t *testing.T) {
-	s := newService(t, slo.WithShedding(slo.ShedPolicy{}))
+	s := newService(t, slo.WithShedding(slo.ShedPolicy{Window: 5 * time.Second, Rise: 0.5}))
 	for i := range 10 {
 		record(t, s.eng, apiAvailability, slo.Good, 0, 100)
 		record(t, s.eng, apiAvailability, slo.Shed, 0, 500)
@@ -309,10 +309,10 @@ func TestShedMinEvents(t *testing.T) {
 		perSecond int // bad events a second, in the 5s window
 		want      float64
 	}{
-		{"default: 3 a second, 15 in the window", slo.ShedPolicy{}, 3, 0},
-		{"default: 4 a second, 20 in the window", slo.ShedPolicy{}, 4, 0.5},
-		{"MinEvents 100: 19 a second", slo.ShedPolicy{MinEvents: 100}, 19, 0},
-		{"MinEvents 100: 20 a second", slo.ShedPolicy{MinEvents: 100}, 20, 0.5},
+		{"default: 3 a second, 15 in the window", slo.ShedPolicy{Window: 5 * time.Second, Rise: 0.5}, 3, 0},
+		{"default: 4 a second, 20 in the window", slo.ShedPolicy{Window: 5 * time.Second, Rise: 0.5}, 4, 0.5},
+		{"MinEvents 100: 19 a second", slo.ShedPolicy{Window: 5 * time.Second, Rise: 0.5, MinEvents: 100}, 19, 0},
+		{"MinEvents 100: 20 a second", slo.ShedPolicy{Window: 5 * time.Second, Rise: 0.5, MinEvents: 100}, 20, 0.5},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newService(t, slo.WithShedding(tt.policy))
@@ -342,10 +342,10 @@ func TestShedPolicyBurn(t *testing.T) {
 		bad    int // of 1000 a second: burn = bad/1000/0.001 = bad
 		want   float64
 	}{
-		{"default 14.4: burn 14", slo.ShedPolicy{}, 14, 0},
-		{"default 14.4: burn 15", slo.ShedPolicy{}, 15, 0.5},
-		{"Burn 5: burn 4", slo.ShedPolicy{Burn: 5}, 4, 0},
-		{"Burn 5: burn 6", slo.ShedPolicy{Burn: 5}, 6, 0.5},
+		{"default 14.4: burn 14", slo.ShedPolicy{Window: 5 * time.Second, Rise: 0.5}, 14, 0},
+		{"default 14.4: burn 15", slo.ShedPolicy{Window: 5 * time.Second, Rise: 0.5}, 15, 0.5},
+		{"Burn 5: burn 4", slo.ShedPolicy{Window: 5 * time.Second, Rise: 0.5, Burn: 5}, 4, 0},
+		{"Burn 5: burn 6", slo.ShedPolicy{Window: 5 * time.Second, Rise: 0.5, Burn: 5}, 6, 0.5},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			eng := newEngine(t, []slo.Objective{{Name: "a", Target: 0.999}}, slo.WithShedding(tt.policy))
@@ -368,7 +368,7 @@ func TestShedPolicyBurn(t *testing.T) {
 // TestShedCriticalPlus checks that with CriticalPlus the level reaches 4 and
 // CRITICAL_PLUS traffic is shed.
 func TestShedCriticalPlus(t *testing.T) {
-	s := newService(t, slo.WithShedding(slo.ShedPolicy{CriticalPlus: true}))
+	s := newService(t, slo.WithShedding(slo.ShedPolicy{Window: 5 * time.Second, Rise: 0.5, CriticalPlus: true}))
 	for i := 1; i <= 10; i++ {
 		s.second(failing)
 		s.checkLevel(fmt.Sprintf("second %d", i), min(0.5*float64(i), 4))
@@ -432,7 +432,7 @@ func TestNewInvalidPolicies(t *testing.T) {
 	}
 }
 
-// TestShedPolicyZeroValue checks that WithShedding(ShedPolicy{}) is valid and
+// TestShedPolicyZeroValue checks that WithShedding(ShedPolicy{Window: 5 * time.Second, Rise: 0.5}) is valid and
 // sheds nothing on healthy traffic: a zero value never sheds all.
 func TestShedPolicyZeroValue(t *testing.T) {
 	s := newService(t, slo.WithShedding(slo.ShedPolicy{}), slo.WithBreakers(slo.BreakerPolicy{}))

@@ -392,7 +392,7 @@ func controlPoints(st *slo.Status) points[float64] {
 // service that sheds and whose dependency's breaker opens.
 func TestTelemetryShedding(t *testing.T) {
 	eng, reader := newMetered(t, append(slices.Clone(apiObjectives), paymentsObjectives[1:]...),
-		slo.WithShedding(slo.ShedPolicy{}),
+		slo.WithShedding(slo.ShedPolicy{Window: 5 * time.Second, Rise: 0.5}),
 		slo.WithBreakers(slo.BreakerPolicy{OpenTimeout: time.Hour}), // real time: stays open for the test
 	)
 	b, err := eng.Breaker(payments)
