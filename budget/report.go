@@ -180,7 +180,8 @@ type Report struct {
 	// overspent, 1 with no data (see State for whether it is known).
 	Remaining float64
 	// TimeToExhaustion is how long the remaining budget lasts at the burn
-	// rate over the long window of the first page rule (or the shortest
+	// rate over the long window of the fastest page rule (the highest
+	// threshold) (or the shortest
 	// window when there is none); Never when it is not burning.
 	TimeToExhaustion time.Duration
 	Windows          []Window     // the spec's windows, shortest first
@@ -227,7 +228,7 @@ func Evaluate(l *Ledger, s Spec, now time.Time) Report {
 	rules := s.rules()
 	rep.Rules = make([]RuleStatus, len(rules))
 	state := StateOK
-	burnForExhaustion := math.NaN()
+	burnForExhaustion, fastest := math.NaN(), 0.0
 	for i, r := range rules {
 		long, _ := rep.Window(r.Long)
 		short, _ := rep.Window(r.ShortWindow())
@@ -248,8 +249,8 @@ func Evaluate(l *Ledger, s Spec, now time.Time) Report {
 				state = max(state, StateTicket)
 			}
 		}
-		if r.Severity == Page && math.IsNaN(burnForExhaustion) {
-			burnForExhaustion = long.Burn
+		if r.Severity == Page && st.Threshold > fastest {
+			burnForExhaustion, fastest = long.Burn, st.Threshold
 		}
 	}
 	if math.IsNaN(burnForExhaustion) {

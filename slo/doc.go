@@ -50,6 +50,8 @@
 //	sloguard.shed.level         gauge    1          — (absent when shedding is off)
 //	sloguard.shed.rejections    counter  {request}  criticality (absent when shedding is off)
 //	sloguard.breaker.state      gauge    {state}    dependency, state (1 for the current state, else 0)
+//	sloguard.gate.enabled       gauge    —          gate (1 while enabled, else 0; absent without gates)
+//	sloguard.release.frozen     gauge    —          — (1 while releases are frozen, else 0)
 //
 // Attribute values come only from the configuration, so the number of
 // series is bounded by the objectives and their windows.

@@ -69,6 +69,9 @@ type Engine struct {
 	bq        breakerEvents
 
 	history *history
+	gates   []*Gate
+	byGate  map[string]*Gate
+	release release // owned by the evaluator (tickMu)
 
 	telemetry *telemetry
 }
@@ -97,7 +100,7 @@ type Recorder struct {
 // New returns an Engine for the given objectives. It validates all of them
 // and all options, and reports every problem at once.
 func New(objectives []Objective, opts ...Option) (*Engine, error) {
-	cfg := config{interval: time.Second, timeline: 256}
+	cfg := config{interval: time.Second, timeline: 256, historyEvery: time.Minute, historySize: 360}
 	for _, o := range opts {
 		o.apply(&cfg)
 	}
@@ -167,6 +170,33 @@ func New(objectives []Objective, opts ...Option) (*Engine, error) {
 		e.breakers = append(e.breakers, b)
 		e.byDep[d] = b
 	}
+	e.byGate = map[string]*Gate{}
+	for _, g := range cfg.gates {
+		if err := g.policy.validate(g.name, e); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if _, dup := e.byGate[g.name]; dup {
+			errs = append(errs, fmt.Errorf("%w: gate %q is given twice", ErrInvalidOption, g.name))
+			continue
+		}
+		p := g.policy
+		if p.Hysteresis == 0 {
+			p.Hysteresis = 0.02
+		}
+		gate := &Gate{name: g.name, policy: p, watch: e.watch(p.Objectives)}
+		gate.open.Store(true)
+		e.gates = append(e.gates, gate)
+		e.byGate[g.name] = gate
+	}
+	if err := cfg.release.validate(e); err != nil {
+		errs = append(errs, err)
+	}
+	if cfg.release.Hysteresis == 0 {
+		cfg.release.Hysteresis = 0.05
+	}
+	e.release = release{p: cfg.release, watch: e.watch(cfg.release.Objectives)}
+	e.history = newHistory(cfg.historyEvery, cfg.historySize, len(e.recs))
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -181,6 +211,10 @@ func New(objectives []Objective, opts ...Option) (*Engine, error) {
 	}
 	for i, b := range e.breakers {
 		st.Breakers[i] = BreakerStatus{Dependency: b.name, State: BreakerClosed}
+	}
+	st.Gates = make([]GateStatus, len(e.gates))
+	for i, g := range e.gates {
+		st.Gates[i] = GateStatus{Name: g.name, Enabled: true}
 	}
 	for i, r := range e.recs {
 		st.Objectives[i] = ObjectiveStatus{
@@ -424,6 +458,22 @@ func (e *Engine) evaluate(now time.Time) []Event {
 	}
 	// State() may have moved a breaker from open to half-open just now.
 	events = append(events, e.bq.drain()...)
+
+	wasFrozen := prev.Release.Frozen
+	st.Release = e.release.judge(e, st.Objectives, now)
+	if st.Release.Frozen != wasFrozen {
+		events = append(events, Event{Time: now, Kind: FreezeChanged, Frozen: st.Release.Frozen, Reason: st.Release.Reason})
+	}
+	st.Gates = make([]GateStatus, len(e.gates))
+	for i, g := range e.gates {
+		open, reason := g.judge(st.Objectives, st.Release.Frozen)
+		if g.open.Load() != open {
+			g.open.Store(open)
+			events = append(events, Event{Time: now, Kind: GateChanged, Gate: g.name, Enabled: open, Reason: reason})
+		}
+		st.Gates[i] = GateStatus{Name: g.name, Enabled: open, Reason: reason}
+	}
+	e.history.observe(now, st.Objectives)
 	st.Faults = e.faults.Load()
 	e.status.Store(st)
 	return events
@@ -550,6 +600,25 @@ func (e *Engine) log(ev Event) {
 			slog.String("from", ev.BreakerFrom.String()),
 			slog.String("to", ev.BreakerTo.String()),
 		)
+	case GateChanged:
+		level := slog.LevelInfo
+		if !ev.Enabled {
+			level = slog.LevelWarn
+		}
+		e.logger.LogAttrs(ctx, level, "sloguard: gate changed",
+			slog.String("gate", ev.Gate),
+			slog.Bool("enabled", ev.Enabled),
+			slog.String("reason", ev.Reason),
+		)
+	case FreezeChanged:
+		level := slog.LevelInfo
+		if ev.Frozen {
+			level = slog.LevelWarn
+		}
+		e.logger.LogAttrs(ctx, level, "sloguard: release freeze changed",
+			slog.Bool("frozen", ev.Frozen),
+			slog.String("reason", ev.Reason),
+		)
 	default:
 		e.logger.LogAttrs(ctx, levelOf(ev.To), "sloguard: objective state changed",
 			slog.String("objective", ev.Objective),
@@ -558,4 +627,25 @@ func (e *Engine) log(ev Event) {
 			slog.Float64("remaining", ev.Remaining),
 		)
 	}
+}
+
+// watch returns the indexes of the named objectives, or of every service
+// (non-dependency) objective when names is empty. The names were checked.
+func (e *Engine) watch(names []string) []int {
+	var idx []int
+	for i, r := range e.recs {
+		if len(names) == 0 && r.obj.Dependency == "" || slices.Contains(names, r.obj.Name) {
+			idx = append(idx, i)
+		}
+	}
+	return idx
+}
+
+// Gate returns the named gate, or an error wrapping ErrUnknownGate.
+func (e *Engine) Gate(name string) (*Gate, error) {
+	g, ok := e.byGate[name]
+	if !ok {
+		return nil, fmt.Errorf("%w %q", ErrUnknownGate, name)
+	}
+	return g, nil
 }

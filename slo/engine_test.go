@@ -372,7 +372,28 @@ func TestTickScript(t *testing.T) {
 		// A month later only the last 5 good events are in the period.
 		{now, budget.StateExhausted, budget.StateOK, 1},
 	}
-	events := eng.Events()
+	// Releases freeze with the exhausted budget and go on again a month
+	// later, after the state changes of the same evaluations.
+	all := eng.Events()
+	if got := freezeEvents(all); !slices.Equal(got, []string{
+		week.Add(20*time.Minute+10*time.Second).Format(time.RFC3339) + " frozen",
+		now.Format(time.RFC3339) + " not frozen",
+	}) {
+		t.Errorf("FreezeChanged events = %q, want frozen with the exhausted budget and not frozen a month later", got)
+	}
+	if len(handled) != len(all) {
+		t.Fatalf("handler got %d events, Events() = %d, want the same", len(handled), len(all))
+	}
+	// The state changes, and the Status the handler saw with each.
+	var events []slo.Event
+	for i, ev := range all {
+		if ev.Kind == slo.StateChanged {
+			events = append(events, ev)
+			statuses[len(events)-1] = statuses[i]
+		}
+	}
+	statuses = statuses[:len(events)]
+	handled = stateEvents(handled)
 	if len(events) != len(want) || len(handled) != len(want) {
 		t.Fatalf("Events() = %d events, handler got %d, want %d:\n%s", len(events), len(handled), len(want), eventLines(events))
 	}
@@ -454,13 +475,16 @@ func TestTimeline(t *testing.T) {
 					t.Errorf("Events() after %d events with timeline size %d =\n%swant\n%s", len(all), size, eventLines(got), eventLines(want))
 				}
 			}
-			if len(all) != 9 {
-				t.Fatalf("handler got %d events, want 9:\n%s", len(all), eventLines(all))
+			// Each cycle: three state changes, releases frozen while
+			// exhausted and going on again once unknown.
+			if len(all) != 15 {
+				t.Fatalf("handler got %d events, want 15:\n%s", len(all), eventLines(all))
 			}
 			// The result is a copy.
 			if got := eng.Events(); len(got) > 0 {
+				orig := got[0].Objective
 				got[0].Objective = "changed"
-				if eng.Events()[0].Objective != cycling.Name {
+				if eng.Events()[0].Objective != orig {
 					t.Errorf("Events() shares its result with the timeline")
 				}
 			}
@@ -471,7 +495,8 @@ func TestTimeline(t *testing.T) {
 func equalEvents(a, b []slo.Event) bool {
 	return slices.EqualFunc(a, b, func(x, y slo.Event) bool {
 		return x.Time.Equal(y.Time) && x.Kind == y.Kind && x.Objective == y.Objective && x.From == y.From && x.To == y.To &&
-			x.Remaining == y.Remaining && slices.Equal(x.Burns, y.Burns)
+			x.Remaining == y.Remaining && slices.Equal(x.Burns, y.Burns) &&
+			x.Gate == y.Gate && x.Enabled == y.Enabled && x.Frozen == y.Frozen && x.Reason == y.Reason
 	})
 }
 
@@ -509,10 +534,21 @@ func TestHandlers(t *testing.T) {
 	)
 	handler := func(id string) func(slo.Event) {
 		return func(ev slo.Event) {
-			calls = append(calls, fmt.Sprintf("%s %v→%v", id, ev.From, ev.To))
 			// Each of these would deadlock if the engine held a lock.
-			if got := eng.Status().Objectives[0].Report.State; got != ev.To {
-				t.Errorf("%s: Status() in handler of %v = %v, want the state it changed to", id, ev, got)
+			st := eng.Status()
+			switch ev.Kind {
+			case slo.StateChanged:
+				calls = append(calls, fmt.Sprintf("%s %v→%v", id, ev.From, ev.To))
+				if got := st.Objectives[0].Report.State; got != ev.To {
+					t.Errorf("%s: Status() in handler of %v = %v, want the state it changed to", id, ev, got)
+				}
+			case slo.FreezeChanged:
+				calls = append(calls, fmt.Sprintf("%s frozen=%v", id, ev.Frozen))
+				if got := st.Release.Frozen; got != ev.Frozen {
+					t.Errorf("%s: Status().Release.Frozen in handler of %v = %v, want %v", id, ev, got, ev.Frozen)
+				}
+			default:
+				t.Errorf("%s: unexpected event %v", id, ev)
 			}
 			if got := eng.Events(); len(got) == 0 || !equalEvents(got[len(got)-1:], []slo.Event{ev}) {
 				t.Errorf("%s: Events() in handler of %v ends with %v, want the event", id, ev, got)
@@ -526,10 +562,13 @@ func TestHandlers(t *testing.T) {
 	eng = newEngine(t, []slo.Objective{cycling}, slo.WithEventHandler(handler("first")), slo.WithEventHandler(handler("second")))
 	now := t0
 	cycle(t, eng, &now)
+	// Releases freeze with the spent budget and go on once it is unknown.
 	want := []string{
 		"first unknown→ok", "second unknown→ok",
 		"first ok→exhausted", "second ok→exhausted",
+		"first frozen=true", "second frozen=true",
 		"first exhausted→unknown", "second exhausted→unknown",
+		"first frozen=false", "second frozen=false",
 	}
 	if !slices.Equal(calls, want) {
 		t.Errorf("handler calls = %q, want %q", calls, want)
@@ -557,7 +596,11 @@ func TestHandlerPanic(t *testing.T) {
 				panic("boom")
 			}
 		}),
-		slo.WithEventHandler(func(ev slo.Event) { after = append(after, ev.To.String()) }))
+		slo.WithEventHandler(func(ev slo.Event) {
+			if ev.Kind == slo.StateChanged {
+				after = append(after, ev.To.String())
+			}
+		}))
 
 	record(t, eng, cycling.Name, slo.Good, 0, 1)
 	eng.Tick(t0) // unknown → ok: the first handler panics
@@ -581,6 +624,8 @@ func TestHandlerPanic(t *testing.T) {
 		{"level": "INFO", "msg": "sloguard: objective state changed", "objective": "cycling", "from": "unknown", "to": "ok", "remaining": 1.0},
 		{"level": "ERROR", "msg": "sloguard: event handler panicked", "objective": "cycling", "panic": "boom"},
 		{"level": "WARN", "msg": "sloguard: objective state changed", "objective": "cycling", "from": "ok", "to": "exhausted", "remaining": 0.0},
+		// The spent budget freezes releases.
+		{"level": "WARN", "msg": "sloguard: release freeze changed", "frozen": true, "reason": "cycling has 0.0% of its budget left, at most 0.0%"},
 	}
 	var got []map[string]any
 	sc := bufio.NewScanner(&logs)
@@ -602,7 +647,8 @@ func TestHandlerPanic(t *testing.T) {
 }
 
 // TestLogLevels checks the level of state change lines: warnings for page
-// and exhausted, information otherwise.
+// and exhausted, information otherwise; and of release freezes: a warning
+// when releases freeze, information when they go on.
 func TestLogLevels(t *testing.T) {
 	var logs bytes.Buffer
 	eng := newEngine(t, []slo.Objective{cycling}, slo.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
@@ -611,7 +657,9 @@ func TestLogLevels(t *testing.T) {
 	want := []string{
 		`level=INFO msg="sloguard: objective state changed" objective=cycling from=unknown to=ok remaining=1`,
 		`level=WARN msg="sloguard: objective state changed" objective=cycling from=ok to=exhausted remaining=0`,
+		`level=WARN msg="sloguard: release freeze changed" frozen=true reason="cycling has 0.0% of its budget left, at most 0.0%"`,
 		`level=INFO msg="sloguard: objective state changed" objective=cycling from=exhausted to=unknown remaining=1`,
+		`level=INFO msg="sloguard: release freeze changed" frozen=false reason=""`,
 	}
 	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
 	if len(lines) != len(want) {
@@ -635,6 +683,16 @@ func TestEventString(t *testing.T) {
 			"checkout: ok → page (remaining 97.1%, burn 5m=1e+03 1h=41.2)",
 		},
 		{slo.Event{Objective: "a", From: budget.StateExhausted, To: budget.StateUnknown, Remaining: -0.5}, "a: exhausted → unknown (remaining -50.0%, burn)"},
+		{slo.Event{Kind: slo.StateChanged, Objective: "a", From: budget.StateOK, To: budget.StateTicket, Remaining: 0.5}, "a: ok → ticket (remaining 50.0%, burn)"},
+		{slo.Event{Kind: slo.ShedChanged, FromLevel: 0, Level: 1.25}, "shed level 0.00 → 1.25"},
+		{slo.Event{Kind: slo.BreakerChanged, Dependency: "payments", BreakerFrom: slo.BreakerClosed, BreakerTo: slo.BreakerOpen},
+			"breaker payments: closed → open"},
+		{slo.Event{Kind: slo.GateChanged, Gate: "recommendations", Enabled: false, Reason: "checkout is in state page"},
+			"gate recommendations: disabled (checkout is in state page)"},
+		{slo.Event{Kind: slo.GateChanged, Gate: "recommendations", Enabled: true}, "gate recommendations: enabled"},
+		{slo.Event{Kind: slo.FreezeChanged, Frozen: true, Reason: "checkout has 0.0% of its budget left, at most 0.0%"},
+			"releases frozen (checkout has 0.0% of its budget left, at most 0.0%)"},
+		{slo.Event{Kind: slo.FreezeChanged, Frozen: false}, "releases may go on"},
 	}
 	for _, tt := range tests {
 		if got := tt.in.String(); got != tt.want {
@@ -644,7 +702,11 @@ func TestEventString(t *testing.T) {
 	for _, tt := range []struct {
 		in   slo.EventKind
 		want string
-	}{{slo.StateChanged, "state_changed"}, {0, "event_kind(0)"}, {7, "event_kind(7)"}} {
+	}{
+		{slo.StateChanged, "state_changed"}, {slo.ShedChanged, "shed_changed"}, {slo.BreakerChanged, "breaker_changed"},
+		{slo.GateChanged, "gate_changed"}, {slo.FreezeChanged, "freeze_changed"},
+		{0, "event_kind(0)"}, {6, "event_kind(6)"}, {255, "event_kind(255)"},
+	} {
 		if got := tt.in.String(); got != tt.want {
 			t.Errorf("EventKind(%d).String() = %q, want %q", uint8(tt.in), got, tt.want)
 		}
@@ -659,13 +721,41 @@ func TestEventsCopied(t *testing.T) {
 		t.Fatal(err)
 	}
 	eng.Tick(t0)
+	// The state change, then the freeze of releases by the spent budget.
 	first := eng.Events()
-	if len(first) != 1 || len(first[0].Burns) == 0 {
-		t.Fatalf("Events() = %+v, want one event with burn rates", first)
+	if len(first) != 2 || first[0].Kind != slo.StateChanged || len(first[0].Burns) == 0 || first[1].Kind != slo.FreezeChanged {
+		t.Fatalf("Events() = %+v, want a state change with burn rates and a freeze", first)
 	}
 	want := first[0].Burns[0].Burn
 	first[0].Burns[0].Burn = -1
 	if got := eng.Events()[0].Burns[0].Burn; got != want {
 		t.Errorf("Events()[0].Burns[0].Burn = %v after changing a copy, want %v", got, want)
 	}
+}
+
+// stateEvents returns the StateChanged events of evs.
+func stateEvents(evs []slo.Event) []slo.Event {
+	var out []slo.Event
+	for _, ev := range evs {
+		if ev.Kind == slo.StateChanged {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// freezeEvents describes the FreezeChanged events of evs, one string each:
+// the time and "frozen" or "not frozen".
+func freezeEvents(evs []slo.Event) []string {
+	var out []string
+	for _, ev := range evs {
+		if ev.Kind == slo.FreezeChanged {
+			s := "not frozen"
+			if ev.Frozen {
+				s = "frozen"
+			}
+			out = append(out, ev.Time.Format(time.RFC3339)+" "+s)
+		}
+	}
+	return out
 }

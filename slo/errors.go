@@ -11,6 +11,8 @@ var (
 	// ErrUnknownObjective is returned when a name matches no objective of
 	// the Engine.
 	ErrUnknownObjective = errors.New("slo: unknown objective")
+	// ErrUnknownGate is returned when a name matches no gate of the Engine.
+	ErrUnknownGate = errors.New("slo: unknown gate")
 	// ErrInvalidCriticality is returned for an unknown criticality name.
 	ErrInvalidCriticality = errors.New("slo: invalid criticality")
 	// ErrClosed is returned by Start after Close.

@@ -76,7 +76,6 @@ type Gate struct {
 	policy GatePolicy
 	watch  []int // indexes of the watched objectives in Engine.recs
 	open   atomic.Bool
-	reason string // why it is closed; owned by the evaluator
 }
 
 // Name returns the gate's name.

@@ -67,12 +67,18 @@ func (h *history) samples(i int) []Sample {
 	return append(out, h.rings[i][:h.next]...)
 }
 
-// chartBurn picks the burn rate a chart shows for a report.
+// chartBurn picks the burn rate a chart shows for a report: the long window
+// of the fastest page rule (the highest threshold, as fastestPage), not
+// merely the first, so that the order of the rules does not matter.
 func chartBurn(rep budget.Report) float64 {
-	for _, r := range rep.Rules {
-		if r.Rule.Severity == budget.Page {
-			return r.LongBurn
+	fastest := -1
+	for i, r := range rep.Rules {
+		if r.Rule.Severity == budget.Page && (fastest < 0 || r.Threshold > rep.Rules[fastest].Threshold) {
+			fastest = i
 		}
+	}
+	if fastest >= 0 {
+		return rep.Rules[fastest].LongBurn
 	}
 	if len(rep.Windows) > 0 {
 		return rep.Windows[0].Burn

@@ -16,7 +16,16 @@ type config struct {
 	handlers      []func(Event)
 	interval      time.Duration
 	timeline      int
+	gates         []gateConfig
+	release       ReleasePolicy
+	historyEvery  time.Duration
+	historySize   int
 	errs          []error
+}
+
+type gateConfig struct {
+	name   string
+	policy GatePolicy
 }
 
 // Option configures an Engine.
@@ -138,5 +147,39 @@ func WithBreakers(p BreakerPolicy) Option {
 			return
 		}
 		c.breaker = p
+	})
+}
+
+// WithGate adds a Gate, a feature flag that the error budget turns off and
+// on (see GatePolicy), retrieved with Engine.Gate. Gate names must be
+// unique, with the same characters as objective names.
+//
+// By default, there are no gates.
+func WithGate(name string, p GatePolicy) Option {
+	return optionFunc(func(c *config) {
+		c.gates = append(c.gates, gateConfig{name: name, policy: p})
+	})
+}
+
+// WithReleasePolicy sets the error budget policy that freezes releases (see
+// ReleasePolicy and Status.Release).
+//
+// By default, ReleasePolicy{}: releases freeze when a service objective's
+// budget is spent and go on once every one is back above 5%.
+func WithReleasePolicy(p ReleasePolicy) Option {
+	return optionFunc(func(c *config) { c.release = p })
+}
+
+// WithHistory sets how often the engine samples each objective's remaining
+// budget and burn rate for Engine.History, and how many samples it keeps.
+//
+// By default, every minute, 360 samples: six hours.
+func WithHistory(every time.Duration, size int) Option {
+	return optionFunc(func(c *config) {
+		if every <= 0 || size <= 0 {
+			c.errs = append(c.errs, fmt.Errorf("%w: history every %v, size %d: both must be positive", ErrInvalidOption, every, size))
+			return
+		}
+		c.historyEvery, c.historySize = every, size
 	})
 }

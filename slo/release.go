@@ -75,6 +75,9 @@ type release struct {
 func (r *release) judge(e *Engine, objs []ObjectiveStatus, now time.Time) ReleaseStatus {
 	var reasons []string
 	recovering := time.Duration(0)
+	// Releases go on only above FreezeBelow + Hysteresis, so that is what
+	// the estimate aims for, already at the evaluation that freezes.
+	goal := r.p.FreezeBelow + r.p.Hysteresis
 	for _, i := range r.watch {
 		o := objs[i]
 		rep := o.Report
@@ -89,7 +92,7 @@ func (r *release) judge(e *Engine, objs []ObjectiveStatus, now time.Time) Releas
 			reasons = append(reasons, fmt.Sprintf("%s has %.1f%% of its budget left, at most %.1f%%",
 				o.Objective.Name, rep.Remaining*100, limit*100))
 			rec := e.recs[i]
-			d := budget.RecoveryTime(rec.ledger, rec.spec, now, limit+1e-6, time.Hour)
+			d := budget.RecoveryTime(rec.ledger, rec.spec, now, goal+1e-6, time.Hour)
 			recovering = max(recovering, d)
 		}
 		if r.p.FreezeOnPage && rep.State >= budget.StatePage {

@@ -23,6 +23,11 @@ type Status struct {
 	// Breakers are the circuit breakers of the outbound dependencies, by
 	// name.
 	Breakers []BreakerStatus
+	// Gates are the gates, in the order they were added.
+	Gates []GateStatus
+	// Release is the verdict of the release gate: whether releases are
+	// frozen by the error budget policy.
+	Release ReleaseStatus
 }
 
 // Objective returns the status of the named objective, and false if there is
@@ -66,9 +71,19 @@ const (
 	ShedChanged
 	// BreakerChanged means a dependency's circuit breaker changed state.
 	BreakerChanged
+	// GateChanged means a gate opened or closed.
+	GateChanged
+	// FreezeChanged means releases froze or may go on again.
+	FreezeChanged
 )
 
-var eventKindNames = [...]string{StateChanged: "state_changed", ShedChanged: "shed_changed", BreakerChanged: "breaker_changed"}
+var eventKindNames = [...]string{
+	StateChanged:   "state_changed",
+	ShedChanged:    "shed_changed",
+	BreakerChanged: "breaker_changed",
+	GateChanged:    "gate_changed",
+	FreezeChanged:  "freeze_changed",
+}
 
 // String returns the kind's name, e.g. "state_changed".
 func (k EventKind) String() string {
@@ -99,6 +114,17 @@ type Event struct {
 	// BreakerChanged: the dependency and its breaker's states.
 	Dependency             string
 	BreakerFrom, BreakerTo BreakerState
+
+	// GateChanged: the gate and whether it is now enabled.
+	Gate    string
+	Enabled bool
+
+	// FreezeChanged: whether releases are now frozen.
+	Frozen bool
+
+	// GateChanged and FreezeChanged: why the gate closed or releases
+	// froze; empty when they opened again.
+	Reason string
 }
 
 // WindowBurn is the burn rate of one window.
@@ -115,6 +141,16 @@ func (e Event) String() string {
 		return fmt.Sprintf("shed level %.2f → %.2f", e.FromLevel, e.Level)
 	case BreakerChanged:
 		return fmt.Sprintf("breaker %s: %v → %v", e.Dependency, e.BreakerFrom, e.BreakerTo)
+	case GateChanged:
+		if e.Enabled {
+			return fmt.Sprintf("gate %s: enabled", e.Gate)
+		}
+		return fmt.Sprintf("gate %s: disabled (%s)", e.Gate, e.Reason)
+	case FreezeChanged:
+		if e.Frozen {
+			return fmt.Sprintf("releases frozen (%s)", e.Reason)
+		}
+		return "releases may go on"
 	}
 	s := fmt.Sprintf("%s: %v → %v (remaining %.1f%%, burn", e.Objective, e.From, e.To, e.Remaining*100)
 	for _, b := range e.Burns {

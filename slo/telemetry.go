@@ -29,6 +29,9 @@ const (
 	MetricShedLevel    = "sloguard.shed.level"        // gauge, 1: none
 	MetricShedRejected = "sloguard.shed.rejections"   // counter, {request}: criticality
 	MetricBreakerState = "sloguard.breaker.state"     // gauge, {state}: dependency, state
+
+	MetricGateEnabled   = "sloguard.gate.enabled"   // gauge, 1: gate
+	MetricReleaseFrozen = "sloguard.release.frozen" // gauge, 1: none
 )
 
 // Attribute keys of sloguard's metrics. Every value comes from the
@@ -40,6 +43,7 @@ const (
 	AttrState       = "state"
 	AttrCriticality = "criticality"
 	AttrDependency  = "dependency"
+	AttrGate        = "gate"
 )
 
 var allStates = []budget.State{budget.StateUnknown, budget.StateOK, budget.StateTicket, budget.StatePage, budget.StateExhausted}
@@ -88,12 +92,22 @@ func newTelemetry(e *Engine, mp metric.MeterProvider) (*telemetry, error) {
 	breakerState, err10 := m.Int64ObservableGauge(MetricBreakerState,
 		metric.WithUnit("{state}"),
 		metric.WithDescription("1 for the current state of a dependency's circuit breaker (closed, half-open, open), 0 for the others."))
-	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8, err9, err10); err != nil {
+	gateEnabled, err11 := m.Int64ObservableGauge(MetricGateEnabled,
+
+		metric.WithDescription("1 while a budget-gated feature flag is enabled, 0 while the budget keeps it off."))
+	releaseFrozen, err12 := m.Int64ObservableGauge(MetricReleaseFrozen,
+
+		metric.WithDescription("1 while the error budget policy freezes releases, else 0."))
+	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8, err9, err10, err11, err12); err != nil {
 		return nil, err
 	}
 	critOpts := make([]metric.ObserveOption, len(Criticalities))
 	for _, c := range Criticalities {
 		critOpts[c] = metric.WithAttributeSet(attribute.NewSet(attribute.String(AttrCriticality, c.String())))
+	}
+	gateOpts := make([]metric.ObserveOption, len(e.gates))
+	for i, g := range e.gates {
+		gateOpts[i] = metric.WithAttributeSet(attribute.NewSet(attribute.String(AttrGate, g.name)))
 	}
 	breakerOpts := make([][]metric.ObserveOption, len(e.breakers))
 	for i, b := range e.breakers {
@@ -171,9 +185,13 @@ func newTelemetry(e *Engine, mp metric.MeterProvider) (*telemetry, error) {
 				obs.ObserveInt64(breakerState, v, o)
 			}
 		}
+		for i, g := range st.Gates {
+			obs.ObserveInt64(gateEnabled, boolInt(g.Enabled), gateOpts[i])
+		}
+		obs.ObserveInt64(releaseFrozen, boolInt(st.Release.Frozen))
 		obs.ObserveInt64(faults, clampInt64(e.faults.Load()))
 		return nil
-	}, events, remaining, burn, state, target, faults, controlBurn, shedLevel, shedRejected, breakerState)
+	}, events, remaining, burn, state, target, faults, controlBurn, shedLevel, shedRejected, breakerState, gateEnabled, releaseFrozen)
 	if err != nil {
 		return nil, err
 	}
@@ -187,4 +205,11 @@ func clampInt64(v uint64) int64 {
 		return 1<<63 - 1
 	}
 	return int64(v)
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }

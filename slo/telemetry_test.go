@@ -171,6 +171,10 @@ func TestTelemetry(t *testing.T) {
 		if p := gauge[float64](t, c, slo.MetricControlBurn, "1"); len(p) != 0 {
 			t.Errorf("%s before any evaluation = %v, want absent", slo.MetricControlBurn, p)
 		}
+		checkPoints(t, slo.MetricReleaseFrozen, gauge[int64](t, c, slo.MetricReleaseFrozen, ""), points[int64]{"": 0})
+		if p := gauge[int64](t, c, slo.MetricGateEnabled, ""); len(p) != 0 {
+			t.Errorf("%s without gates = %v, want absent", slo.MetricGateEnabled, p)
+		}
 		checkShedOff(t, c)
 		checkNames(t, c)
 	})
@@ -219,6 +223,8 @@ func TestTelemetry(t *testing.T) {
 		if got, want := wantControl["objective=fast"], 5.0/100/0.01; !near(got, want) {
 			t.Errorf("fast ControlBurn = %v, want %v", got, want)
 		}
+		// Both budgets are spent: releases are frozen.
+		checkPoints(t, slo.MetricReleaseFrozen, gauge[int64](t, c, slo.MetricReleaseFrozen, ""), points[int64]{"": 1})
 		checkShedOff(t, c)
 		for k, v := range map[string]float64{
 			"objective=avail,window=5m": 1.1,
@@ -256,9 +262,14 @@ func TestTelemetry(t *testing.T) {
 	t.Run("faults", func(t *testing.T) {
 		eng, reader := newMetered(t, []slo.Objective{cycling}, slo.WithEventHandler(func(slo.Event) { panic("boom") }))
 		now := t0
-		cycle(t, eng, &now) // three events, three panics; unknown at the end
+		// Five events, five panics: three state changes, and releases
+		// frozen and going on again. Unknown at the end.
+		cycle(t, eng, &now)
+		if n := len(eng.Events()); n != 5 {
+			t.Fatalf("Events() after a cycle = %d events, want 5", n)
+		}
 		c := collect(t, reader)
-		checkPoints(t, slo.MetricFaults, sum(t, c, slo.MetricFaults, "{fault}"), points[int64]{"": 3})
+		checkPoints(t, slo.MetricFaults, sum(t, c, slo.MetricFaults, "{fault}"), points[int64]{"": 5})
 		checkPoints(t, slo.MetricState, gauge[int64](t, c, slo.MetricState, "{state}"),
 			stateGauge(map[string]slo.State{cycling.Name: budget.StateUnknown}))
 		if p := gauge[float64](t, c, slo.MetricRemaining, "1"); len(p) != 0 {
@@ -296,6 +307,9 @@ func checkNames(t *testing.T, c collected) {
 		slo.MetricShedLevel:    nil,
 		slo.MetricShedRejected: {slo.AttrCriticality},
 		slo.MetricBreakerState: {slo.AttrDependency, slo.AttrState},
+
+		slo.MetricGateEnabled:   {slo.AttrGate},
+		slo.MetricReleaseFrozen: nil,
 	}
 	for name, m := range c {
 		keys, ok := want[name]
@@ -449,9 +463,46 @@ func TestTelemetryShedding(t *testing.T) {
 	check("breaker open", 3, rejected, slo.BreakerOpen)
 }
 
+// TestTelemetryGates checks sloguard.gate.enabled, one point per gate, and
+// sloguard.release.frozen through a freeze and its end.
+func TestTelemetryGates(t *testing.T) {
+	eng, reader := newMetered(t, []slo.Objective{spend},
+		slo.WithGate("half", slo.GatePolicy{MinRemaining: 0.5}),
+		slo.WithGate("spent", slo.GatePolicy{}),
+		slo.WithGate("frozen", slo.GatePolicy{ClosedWhenFrozen: true}),
+	)
+	c := &counter{eng: eng, name: spend.Name}
+	steps := []struct {
+		name             string
+		counts           ledgerStep
+		half, spent, frz int64 // gate.enabled by gate
+		frozen           int64
+	}{
+		{"before Tick", ledgerStep{}, 1, 1, 1, 0},
+		{"all left", ledgerStep{0, 10}, 1, 1, 1, 0},
+		{"half left", ledgerStep{5, 20}, 0, 1, 1, 0},
+		{"spent", ledgerStep{15, 30}, 0, 0, 0, 1},
+		{"back", ledgerStep{15, 300}, 1, 1, 1, 0},
+	}
+	now := t0
+	for i, s := range steps {
+		if i > 0 {
+			c.to(t, s.counts)
+			now = now.Add(time.Second)
+			eng.Tick(now)
+		}
+		col := collect(t, reader)
+		checkPoints(t, s.name+": "+slo.MetricGateEnabled, gauge[int64](t, col, slo.MetricGateEnabled, ""),
+			points[int64]{"gate=half": s.half, "gate=spent": s.spent, "gate=frozen": s.frz})
+		checkPoints(t, s.name+": "+slo.MetricReleaseFrozen, gauge[int64](t, col, slo.MetricReleaseFrozen, ""), points[int64]{"": s.frozen})
+		checkNames(t, col)
+	}
+}
+
 func TestTelemetryNames(t *testing.T) {
 	for _, name := range []string{slo.MetricEvents, slo.MetricRemaining, slo.MetricBurnRate, slo.MetricState, slo.MetricTarget, slo.MetricFaults,
-		slo.MetricControlBurn, slo.MetricShedLevel, slo.MetricShedRejected, slo.MetricBreakerState} {
+		slo.MetricControlBurn, slo.MetricShedLevel, slo.MetricShedRejected, slo.MetricBreakerState,
+		slo.MetricGateEnabled, slo.MetricReleaseFrozen} {
 		if !strings.HasPrefix(name, "sloguard.") {
 			t.Errorf("metric name %q, want it under sloguard.", name)
 		}

@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -248,10 +249,14 @@ func testResource() *resource.Resource {
 	return resource.NewSchemaless(attribute.String("service.name", "sloguard-integration"))
 }
 
+// gateName is the gate of the test's engine: a feature flag that a spent
+// budget turns off.
+const gateName = "checkout-recommendations"
+
 // newEngine returns an engine of the two checkout objectives exporting
 // through mp, with load shedding on (so that its metrics are exported; one
-// evaluation leaves the level at 0). It is not started: the test drives it
-// with Tick.
+// evaluation leaves the level at 0) and one gate. It is not started: the
+// test drives it with Tick.
 func newEngine(t *testing.T, mp metric.MeterProvider) *slo.Engine {
 	t.Helper()
 	eng, err := slo.New([]slo.Objective{
@@ -261,6 +266,7 @@ func newEngine(t *testing.T, mp metric.MeterProvider) *slo.Engine {
 		slo.WithMeterProvider(mp),
 		slo.WithLogger(slog.New(slog.NewTextHandler(t.Output(), nil))),
 		slo.WithShedding(slo.ShedPolicy{}),
+		slo.WithGate(gateName, slo.GatePolicy{ClosedOnPage: true}),
 	)
 	if err != nil {
 		t.Fatalf("slo.New = %v", err)
@@ -389,6 +395,14 @@ func driveTraffic(ctx context.Context, t *testing.T, eng *slo.Engine) *slo.Statu
 	if want := (slo.ShedStatus{Enabled: true}); st.Shed != want {
 		t.Errorf("Status().Shed = %+v, want %+v", st.Shed, want)
 	}
+	// The spent availability budget freezes releases and turns the gate
+	// off.
+	if !st.Release.Frozen || !strings.HasPrefix(st.Release.Reason, availability+" has ") {
+		t.Errorf("Status().Release = %+v, want frozen by %s", st.Release, availability)
+	}
+	if len(st.Gates) != 1 || st.Gates[0].Name != gateName || st.Gates[0].Enabled {
+		t.Errorf("Status().Gates = %+v, want %s disabled", st.Gates, gateName)
+	}
 	if t.Failed() {
 		t.FailNow()
 	}
@@ -403,6 +417,8 @@ type engineValues struct {
 	state       map[string]string             // by objective
 	controlBurn map[string]float64            // by objective, where known
 	shedLevel   float64
+	gates       map[string]float64 // 1 for enabled, by gate
+	frozen      float64            // 1 for frozen
 }
 
 func valuesOf(st *slo.Status) engineValues {
@@ -412,7 +428,12 @@ func valuesOf(st *slo.Status) engineValues {
 		state:       map[string]string{},
 		controlBurn: map[string]float64{},
 		shedLevel:   st.Shed.Level,
+		gates:       map[string]float64{},
 	}
+	for _, g := range st.Gates {
+		v.gates[g.Name] = boolValue(g.Enabled)
+	}
+	v.frozen = boolValue(st.Release.Frozen)
 	for _, o := range st.Objectives {
 		name := o.Objective.Name
 		v.remaining[name] = o.Report.Remaining
@@ -434,4 +455,11 @@ func near(a, b float64) bool {
 		return true
 	}
 	return math.Abs(a-b) <= 1e-9*math.Max(math.Abs(a), math.Abs(b))
+}
+
+func boolValue(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -186,6 +186,16 @@ func checkOTLP(t *testing.T, req *collectorpb.ExportMetricsServiceRequest, ev en
 		t.Fatalf("no metrics of scope %q arrived; scopes: %q", slo.ScopeName, scopes)
 	}
 	t.Logf("arrived through the collector: scope %q, metrics %v", slo.ScopeName, slices.Sorted(maps.Keys(byName)))
+	known := []string{
+		slo.MetricEvents, slo.MetricRemaining, slo.MetricBurnRate, slo.MetricState, slo.MetricTarget, slo.MetricFaults,
+		slo.MetricControlBurn, slo.MetricShedLevel, slo.MetricShedRejected, slo.MetricBreakerState,
+		slo.MetricGateEnabled, slo.MetricReleaseFrozen,
+	}
+	for name := range byName {
+		if !slices.Contains(known, name) {
+			t.Errorf("unexpected metric %s: add it to the README's table and to this test", name)
+		}
+	}
 
 	metric := func(name, unit string) *metricspb.Metric {
 		t.Helper()
@@ -297,6 +307,15 @@ func checkOTLP(t *testing.T, req *collectorpb.ExportMetricsServiceRequest, ev en
 	if m := byName[slo.MetricBreakerState]; m != nil {
 		t.Errorf("metric %s arrived without dependencies: %v", slo.MetricBreakerState, m)
 	}
+
+	// sloguard.gate.enabled: one point per gate; and
+	// sloguard.release.frozen: one point without attributes.
+	want = map[string]float64{}
+	for name, v := range ev.gates {
+		want["|"+name] = v
+	}
+	checkPoints(t, slo.MetricGateEnabled, gauge(slo.MetricGateEnabled, ""), true, slo.AttrGate, want)
+	checkPoints(t, slo.MetricReleaseFrozen, gauge(slo.MetricReleaseFrozen, ""), true, "", map[string]float64{"|": ev.frozen})
 
 	// sloguard.faults: none, and no attributes at all.
 	faults := sum(slo.MetricFaults, "{fault}")

@@ -38,6 +38,8 @@ var wantPromMetrics = map[string]string{
 	"sloguard_control_burn_rate_ratio": "gauge",   // objectives with 20 admitted events in the control window
 	"sloguard_shed_level_ratio":        "gauge",   // with shedding on, as here
 	"sloguard_shed_rejections_total":   "counter", // with shedding on, as here
+	"sloguard_release_frozen":    "gauge",
+	"sloguard_gate_enabled":      "gauge", // with gates, as here
 }
 
 // Metrics that this test's engine does not export but others do, with
@@ -180,6 +182,14 @@ func TestPrometheusScrape(t *testing.T) {
 	q := `sloguard_shed_rejections_total`
 	if got, want := api.by(ctx, t, q, "criticality"), map[string]float64{"SHEDDABLE": 0, "SHEDDABLE_PLUS": 0, "CRITICAL": 0, "CRITICAL_PLUS": 0}; !equalValues(got, want) {
 		t.Errorf("%s = %v, want %v", q, got, want)
+	}
+
+	// The error budget policy and the gates.
+	if got := api.one(ctx, t, `sloguard_release_frozen`); got != ev.frozen {
+		t.Errorf("sloguard_release_frozen = %v, want %v (Engine.Status)", got, ev.frozen)
+	}
+	if got, want := api.by(ctx, t, `sloguard_gate_enabled`, "gate"), ev.gates; !equalValues(got, want) || len(got) != 1 {
+		t.Errorf("sloguard_gate_enabled = %v, want %v (Engine.Status)", got, want)
 	}
 
 	// The burn rate as an SRE computes it from the counters alone: every

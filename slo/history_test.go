@@ -1,0 +1,192 @@
+package slo_test
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sloguard/sloguard/budget"
+	"github.com/sloguard/sloguard/slo"
+)
+
+// historyObjectives are an objective whose fastest page rule is not its
+// first, and one with no page rule.
+var historyObjectives = []slo.Objective{
+	{Name: "api", Target: 0.999, Rules: []budget.Rule{
+		{Severity: budget.Ticket, Long: 24 * time.Hour, BudgetFraction: 0.1},
+		{Severity: budget.Page, Long: 6 * time.Hour, BudgetFraction: 0.05}, // 6×
+		{Severity: budget.Page, Long: time.Hour, BudgetFraction: 0.02},     // 14.4×: the fastest
+	}},
+	{Name: "batch", Target: 0.99, Rules: []budget.Rule{
+		{Severity: budget.Ticket, Long: 6 * time.Hour, BudgetFraction: 0.1}, // windows 30m and 6h
+	}},
+}
+
+// TestHistory checks that the engine keeps one sample per interval, at most
+// size of them, oldest first, each equal to the Status of its evaluation.
+func TestHistory(t *testing.T) {
+	tests := []struct {
+		name  string
+		every time.Duration
+		size  int
+		step  time.Duration // between evaluations
+		steps int
+		want  []time.Duration // sample times after the last step, from the start
+	}{
+		{"one a minute, evaluated every 10s", time.Minute, 3, 10 * time.Second, 30,
+			[]time.Duration{3 * time.Minute, 4 * time.Minute, 5 * time.Minute}},
+		{"not yet full", time.Minute, 10, 10 * time.Second, 18,
+			[]time.Duration{-2 * time.Hour, 0, time.Minute, 2 * time.Minute, 3 * time.Minute}},
+		// An interval that the evaluations do not divide: the first
+		// evaluation at least a minute after the previous sample.
+		{"every 25s", time.Minute, 4, 25 * time.Second, 12,
+			[]time.Duration{75 * time.Second, 150 * time.Second, 225 * time.Second, 300 * time.Second}},
+		{"every evaluation", time.Second, 5, time.Second, 8,
+			[]time.Duration{4 * time.Second, 5 * time.Second, 6 * time.Second, 7 * time.Second, 8 * time.Second}},
+		{"size 1", time.Minute, 1, 10 * time.Second, 7, []time.Duration{time.Minute}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			eng := newEngine(t, historyObjectives, slo.WithHistory(tt.every, tt.size))
+			// Two hours of good traffic, then a burn: the 1h and 6h
+			// windows differ.
+			record(t, eng, "api", slo.Good, 0, 100000)
+			record(t, eng, "batch", slo.Good, 0, 1000)
+			start := t0
+			eng.Tick(start.Add(-2 * time.Hour))
+			statuses := map[time.Time]*slo.Status{start.Add(-2 * time.Hour): eng.Status()}
+			for i := range tt.steps + 1 {
+				record(t, eng, "api", slo.Good, 0, 100)
+				record(t, eng, "api", slo.Bad, 0, i)
+				record(t, eng, "batch", slo.Bad, 0, i%3)
+				now := start.Add(time.Duration(i) * tt.step)
+				eng.Tick(now)
+				statuses[now] = eng.Status()
+			}
+			for _, o := range historyObjectives {
+				samples, err := eng.History(o.Name)
+				if err != nil {
+					t.Fatalf("History(%q) error: %v", o.Name, err)
+				}
+				var got []time.Duration
+				for _, s := range samples {
+					got = append(got, s.Time.Sub(start))
+				}
+				if !slices.Equal(got, tt.want) {
+					t.Errorf("History(%q) sample times = %v, want %v", o.Name, got, tt.want)
+				}
+				for _, s := range samples {
+					st, ok := statuses[s.Time]
+					if !ok {
+						t.Errorf("History(%q) sample at %v: no evaluation then", o.Name, s.Time)
+						continue
+					}
+					rep := objectiveStatus(t, st, o.Name).Report
+					want := slo.Sample{Time: s.Time, State: rep.State, Remaining: rep.Remaining, Burn: chartBurn(t, rep)}
+					if s != want {
+						t.Errorf("History(%q) sample %+v, want %+v from Status at %v", o.Name, s, want, s.Time)
+					}
+				}
+			}
+			// The premise: the burn rates of api's page rules differ, so
+			// that the samples tell which one they carry.
+			last := objectiveStatus(t, eng.Status(), "api").Report
+			if b1, b6 := last.Rules[2].LongBurn, last.Rules[1].LongBurn; b1 == b6 || b1 == 0 {
+				t.Fatalf("burn over 1h, 6h = %v, %v: want them different", b1, b6)
+			}
+			// The ring is a copy.
+			if samples, _ := eng.History("api"); len(samples) > 0 {
+				first := samples[0]
+				samples[0].Remaining = 42
+				if again, _ := eng.History("api"); again[0] != first {
+					t.Errorf("History(%q)[0] = %+v after changing a copy, want %+v", "api", again[0], first)
+				}
+			}
+		})
+	}
+}
+
+// chartBurn is the burn rate a Sample carries for rep: over the long window
+// of the fastest page rule, or the shortest window without page rules.
+func chartBurn(t *testing.T, rep budget.Report) float64 {
+	t.Helper()
+	var page []budget.RuleStatus
+	for _, r := range rep.Rules {
+		if r.Rule.Severity == budget.Page {
+			page = append(page, r)
+		}
+	}
+	if len(page) == 0 {
+		return rep.Windows[0].Burn
+	}
+	fastest := slices.MaxFunc(page, func(a, b budget.RuleStatus) int {
+		switch {
+		case a.Threshold < b.Threshold:
+			return -1
+		case a.Threshold > b.Threshold:
+			return 1
+		}
+		return 0
+	})
+	if fastest.Rule.Long != time.Hour {
+		t.Fatalf("fastest page rule %v, want page-1h", fastest.Rule)
+	}
+	return fastest.LongBurn
+}
+
+func TestHistoryDefault(t *testing.T) {
+	// By default one sample a minute, 360 of them.
+	eng := newEngine(t, []slo.Objective{{Name: "api", Target: 0.999}})
+	if samples, err := eng.History("api"); err != nil || len(samples) != 0 {
+		t.Errorf("History(%q) before Tick = %v, %v, want none, nil", "api", samples, err)
+	}
+	for i := range 7 * 60 {
+		record(t, eng, "api", slo.Good, 0, 1)
+		eng.Tick(t0.Add(time.Duration(i) * 10 * time.Second))
+	}
+	samples, err := eng.History("api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(samples) != 70 || !samples[0].Time.Equal(t0) || !samples[69].Time.Equal(t0.Add(69*time.Minute)) {
+		t.Errorf("History(%q) after 70 minutes = %d samples from %v to %v, want 70 from %v, one a minute",
+			"api", len(samples), samples[0].Time, samples[len(samples)-1].Time, t0)
+	}
+	for i := range 300 * 6 {
+		eng.Tick(t0.Add(70*time.Minute + time.Duration(i)*10*time.Second))
+	}
+	if samples, _ := eng.History("api"); len(samples) != 360 {
+		t.Errorf("History(%q) after 6 hours = %d samples, want 360", "api", len(samples))
+	}
+}
+
+func TestHistoryUnknownObjective(t *testing.T) {
+	eng := newEngine(t, []slo.Objective{{Name: "a", Target: 0.999}})
+	eng.Tick(t0)
+	for _, name := range []string{"", "b", "A"} {
+		if samples, err := eng.History(name); samples != nil || !errors.Is(err, slo.ErrUnknownObjective) || !strings.Contains(err.Error(), `"`+name+`"`) {
+			t.Errorf("History(%q) = %v, %v, want nil, error wrapping ErrUnknownObjective naming it", name, samples, err)
+		}
+	}
+}
+
+func TestWithHistoryInvalid(t *testing.T) {
+	for _, tt := range []struct {
+		every time.Duration
+		size  int
+		want  string
+	}{
+		{0, 360, "history every 0s, size 360: both must be positive"},
+		{time.Minute, 0, "history every 1m0s, size 0: both must be positive"},
+		{-time.Second, -1, "history every -1s, size -1: both must be positive"},
+	} {
+		eng, err := slo.New([]slo.Objective{{Name: "a", Target: 0.999}}, options(slo.WithHistory(tt.every, tt.size))...)
+		if eng != nil || !errors.Is(err, slo.ErrInvalidOption) {
+			t.Errorf("New(…, WithHistory(%v, %d)) = %v, %v, want nil, error wrapping ErrInvalidOption", tt.every, tt.size, eng, err)
+			continue
+		}
+		checkMentions(t, err, []string{tt.want})
+	}
+}
