@@ -38,8 +38,8 @@ var wantPromMetrics = map[string]string{
 	"sloguard_control_burn_rate_ratio": "gauge",   // objectives with 20 admitted events in the control window
 	"sloguard_shed_level_ratio":        "gauge",   // with shedding on, as here
 	"sloguard_shed_rejections_total":   "counter", // with shedding on, as here
-	"sloguard_release_frozen":    "gauge",
-	"sloguard_gate_enabled":      "gauge", // with gates, as here
+	"sloguard_release_frozen":          "gauge",
+	"sloguard_gate_enabled":            "gauge", // with gates, as here
 }
 
 // Metrics that this test's engine does not export but others do, with

@@ -1,0 +1,155 @@
+// Sloguard is the command-line companion of a service that embeds sloguard:
+// it reads the service's status handler (package
+// github.com/sloguard/sloguard/slo/statuspage) over HTTP and shows its error
+// budgets, gates a release pipeline on them, and prints the event timeline
+// for a postmortem.
+//
+// Usage:
+//
+//	sloguard <command> [flags]
+//
+// The commands are:
+//
+//	status   show error budgets, burn rates, protections and recent events
+//	gate     exit 0 if releases may go on, 1 if the error budget froze them
+//	events   print the event timeline, for a postmortem
+//	version  print the version of sloguard
+//	help     show help for sloguard or one of its commands
+//
+// Every network command takes --url, the URL where the service mounts its
+// status handler, for example https://svc.internal/sloguard when the service
+// does
+//
+//	h, err := statuspage.New(eng)
+//	...
+//	mux.Handle("/sloguard/", http.StripPrefix("/sloguard", h))
+//
+// and --timeout, the limit for the whole request (10s by default). sloguard
+// only sends GET requests, with the User-Agent "sloguard/<version>", and
+// prints nothing that the status handler does not serve.
+//
+// # Exit status
+//
+// 0 on success; 1 when gate finds releases frozen; 2 when sloguard could not
+// do what it was asked: bad arguments, the service unreachable or too slow,
+// an HTTP status other than the expected ones, or a response that is not
+// the status handler's JSON. The cause of a 2 is printed on standard error.
+//
+// # Status
+//
+//	sloguard status --url URL [--json] [--events N] [--color]
+//
+// Status fetches URL/status.json (a URL that already ends in /status.json is
+// taken as it is) and prints a plain-text view: the release verdict, a table
+// of the objectives with their target, period, state, remaining budget as a
+// bar and a percentage, and the time until the budget is exhausted at the
+// current burn rate; the burn rate of each objective over each alert window
+// with the rules that fire; shedding, circuit breakers and gates when the
+// service has them; and the last --events events (10 by default). For
+// example:
+//
+//	$ sloguard status --url http://127.0.0.1:8080/sloguard
+//	sloguard status of http://127.0.0.1:8080/sloguard/status.json
+//	time:      2025-03-01T14:00:00Z
+//	releases:  FROZEN since 2025-03-01T12:01:00Z: checkout-availability has -890.1% of its budget left, at most 5.0%; expected to recover in 20h
+//
+//	OBJECTIVE              KIND           TARGET  PERIOD  STATE      BUDGET LEFT                     EXHAUSTED IN
+//	checkout-availability  availability   99.9%   30d     exhausted  [....................] -890.1%  spent
+//	search-latency         latency 300ms  99%     30d     ok         [####################]  100.0%  -
+//
+//	BURN RATE              5m  30m  1h  2h  6h    1d    3d    FIRING
+//	checkout-availability  0   0    0   0   9.90  9.90  9.90  ticket-3d
+//	search-latency         0   0    0   0   0     0     0     -
+//
+//	EVENTS
+//	2025-03-01T12:00:00Z  checkout-availability: unknown → ok (remaining 100.0%, burn 5m=0 30m=0 1h=0 2h=0 6h=0 1d=0 3d=0)
+//	2025-03-01T12:01:00Z  checkout-availability: ok → exhausted (remaining -1860.8%, burn 5m=19.6 30m=19.6 1h=19.6 2h=19.6 6h=19.6 1d=19.6 3d=19.6)
+//	2025-03-01T12:01:00Z  releases frozen (checkout-availability has -1860.8% of its budget left, at most 0.0%)
+//
+// --json prints the status document itself, indented, for jq and scripts;
+// its fields are those of statuspage.Document. --color colours the states.
+//
+// # Gate
+//
+//	sloguard gate --url URL [--objective NAME]
+//
+// Gate reads URL/release, the verdict of the service's error budget policy
+// (slo.ReleasePolicy), and exits 0 when releases are allowed and 1 when they
+// are frozen, printing why and when the budget is expected to be back:
+//
+//	$ sloguard gate --url https://svc.internal/sloguard
+//	releases frozen: checkout-availability has -12.0% of its budget left, at most 0.0%; expected to recover in 19d4h
+//	frozen since 2025-03-01T11:42:00Z
+//	$ echo $?
+//	1
+//
+// With --objective NAME it decides on that one objective of the status
+// document instead: 1 when its budget is spent, 0 otherwise, and 0 with a
+// note while it has too little traffic to be judged. An unknown objective is
+// exit status 2.
+//
+// Gate never reads "could not ask" as "allowed": a service that can not be
+// reached within --timeout, or answers with anything but 200 or 409 and the
+// release JSON, is exit status 2. A pipeline decides what that means: the
+// steps below fail on both 1 and 2.
+//
+// In GitHub Actions, a step before the deploy step:
+//
+//	jobs:
+//	  deploy:
+//	    runs-on: ubuntu-latest
+//	    steps:
+//	      - uses: actions/setup-go@v5
+//	        with:
+//	          go-version: stable
+//	      - name: Error budget gate
+//	        run: |
+//	          go install github.com/sloguard/sloguard/cmd/sloguard@latest
+//	          sloguard gate --url https://svc.internal/sloguard || exit 1
+//	      - name: Deploy
+//	        run: ./deploy.sh
+//
+// The same in GitLab CI, as a job of a stage before the deploy stage:
+//
+//	release-gate:
+//	  stage: gate
+//	  image: golang:1.26
+//	  script:
+//	    - go install github.com/sloguard/sloguard/cmd/sloguard@latest
+//	    - sloguard gate --url https://svc.internal/sloguard --timeout 20s || exit 1
+//
+// To ship anyway while the service is unreachable (exit status 2), but
+// never while it is frozen, in a shell that may run with set -e:
+//
+//	sloguard gate --url https://svc.internal/sloguard || [ $? -ne 1 ]
+//
+// # Events
+//
+//	sloguard events --url URL [--since DURATION] [--markdown]
+//
+// Events prints the timeline the service keeps in memory, oldest first, one
+// line per event with its time in RFC 3339 (UTC):
+//
+//	$ sloguard events --url https://svc.internal/sloguard --since 1d
+//	2025-03-01T12:00:00Z  checkout-availability: unknown → ok (remaining 100.0%, burn 5m=0 30m=0 1h=0 2h=0 6h=0 1d=0 3d=0)
+//	2025-03-01T12:01:00Z  checkout-availability: ok → exhausted (remaining -1860.8%, burn 5m=19.6 30m=19.6 1h=19.6 2h=19.6 6h=19.6 1d=19.6 3d=19.6)
+//	2025-03-01T12:01:00Z  releases frozen (checkout-availability has -1860.8% of its budget left, at most 0.0%)
+//
+//	$ sloguard events --url https://svc.internal/sloguard --since 1d --markdown
+//	| Time (UTC) | Event |
+//	| --- | --- |
+//	| 2025-03-01T12:00:00Z | checkout-availability: unknown → ok (remaining 100.0%, burn 5m=0 30m=0 1h=0 2h=0 6h=0 1d=0 3d=0) |
+//	...
+//
+// --since keeps the events of the last stretch of time before the status
+// document's time (the service's clock, not the local one); it takes Go
+// durations and days, as in 90m, 36h, 7d. --markdown prints a table ready to
+// paste into a postmortem document. With no events to print, events prints
+// a note on standard error and nothing on standard output.
+//
+// # Version
+//
+// The version is the module version of the build, or the one set with
+//
+//	go build -ldflags "-X main.version=v1.2.3" ./cmd/sloguard
+package main

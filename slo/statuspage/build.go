@@ -1,0 +1,196 @@
+package statuspage
+
+import (
+	"math"
+	"time"
+
+	"github.com/sloguard/sloguard/budget"
+	"github.com/sloguard/sloguard/slo"
+)
+
+// Build returns the engine's latest Status, its recent events and each
+// objective's history as a Document.
+//
+// Numbers the engine does not know are null: an objective's remaining
+// budget while its state is unknown, the time to exhaustion while the
+// budget is not burning, the control burn without enough admitted events,
+// and the release's recovery estimate when releases are not frozen, are
+// frozen only by a page, or do not recover at the current rate. A nil
+// engine gives an empty Document.
+//
+// The status, the events and the history are read one after the other, so
+// an evaluation that runs meanwhile may show in the events and history but
+// not yet in the status.
+func Build(eng *slo.Engine) Document {
+	if eng == nil {
+		return newDocument(&slo.Status{}, nil)
+	}
+	st := eng.Status()
+	doc := newDocument(st, eng.Events())
+	for i, o := range st.Objectives {
+		hist, err := eng.History(o.Objective.Name)
+		if err != nil {
+			continue // the status names only the engine's objectives
+		}
+		doc.Objectives[i].History = samplesOf(hist)
+	}
+	return doc
+}
+
+// newDocument converts a status and events; histories stay empty.
+func newDocument(st *slo.Status, events []slo.Event) Document {
+	doc := Document{
+		Time:       st.Time,
+		Objectives: make([]Objective, len(st.Objectives)),
+		Shed:       shedOf(st.Shed),
+		Breakers:   make([]Breaker, len(st.Breakers)),
+		Gates:      make([]Gate, len(st.Gates)),
+		Release:    releaseOf(st.Release),
+		Events:     make([]Event, len(events)),
+		Faults:     st.Faults,
+	}
+	for i, o := range st.Objectives {
+		doc.Objectives[i] = objectiveOf(o)
+	}
+	for i, b := range st.Breakers {
+		doc.Breakers[i] = Breaker{
+			Dependency:  b.Dependency,
+			State:       b.State.String(),
+			Burning:     b.Burning,
+			RetryAfterS: b.RetryAfter.Seconds(),
+		}
+	}
+	for i, g := range st.Gates {
+		doc.Gates[i] = Gate{Name: g.Name, Enabled: g.Enabled, Reason: g.Reason}
+	}
+	for i, ev := range events {
+		doc.Events[i] = eventOf(ev)
+	}
+	return doc
+}
+
+func objectiveOf(o slo.ObjectiveStatus) Objective {
+	def, rep := o.Objective, o.Report
+	out := Objective{
+		Name:        def.Name,
+		Description: def.Description,
+		Kind:        def.Kind(),
+		LatencyMS:   float64(def.Latency) / float64(time.Millisecond),
+		Target:      def.Target,
+		PeriodS:     def.Spec().Period.Seconds(),
+		Dependency:  def.Dependency,
+		State:       rep.State.String(),
+		Good:        rep.Period.Good,
+		Bad:         rep.Period.Bad,
+		Shed:        rep.Period.Shed,
+		Neutral:     o.Neutral,
+		Windows:     make([]Window, len(rep.Windows)),
+		Rules:       make([]Rule, len(rep.Rules)),
+		History:     []Sample{},
+	}
+	if rep.State != budget.StateUnknown {
+		out.Remaining = ptr(num(rep.Remaining))
+		if rep.TimeToExhaustion != budget.Never {
+			out.TimeToExhaustionS = ptr(rep.TimeToExhaustion.Seconds())
+		}
+	}
+	if o.ControlKnown {
+		out.ControlBurn = ptr(num(o.ControlBurn))
+	}
+	for i, w := range rep.Windows {
+		out.Windows[i] = Window{
+			Window:       budget.FormatWindow(w.Window),
+			Good:         w.Counts.Good,
+			Bad:          w.Counts.Bad,
+			Shed:         w.Counts.Shed,
+			Burn:         num(w.Burn),
+			AdmittedBurn: num(w.AdmittedBurn),
+		}
+	}
+	for i, r := range rep.Rules {
+		out.Rules[i] = Rule{
+			Name:      r.Rule.Name(),
+			Severity:  r.Rule.Severity.String(),
+			Long:      budget.FormatWindow(r.Rule.Long),
+			Short:     budget.FormatWindow(r.Rule.ShortWindow()),
+			Threshold: num(r.Threshold),
+			LongBurn:  num(r.LongBurn),
+			ShortBurn: num(r.ShortBurn),
+			Firing:    r.Firing,
+		}
+	}
+	return out
+}
+
+func samplesOf(hist []slo.Sample) []Sample {
+	out := make([]Sample, len(hist))
+	for i, s := range hist {
+		out[i] = Sample{Time: s.Time, State: s.State.String(), Remaining: num(s.Remaining), Burn: num(s.Burn)}
+	}
+	return out
+}
+
+func shedOf(s slo.ShedStatus) Shed {
+	out := Shed{
+		Enabled:  s.Enabled,
+		Level:    num(s.Level),
+		Reject:   make(map[string]float64, len(slo.Criticalities)),
+		Rejected: make(map[string]uint64, len(slo.Criticalities)),
+	}
+	for _, c := range slo.Criticalities {
+		out.Reject[c.String()] = num(s.Reject[c])
+		out.Rejected[c.String()] = s.Rejected[c]
+	}
+	return out
+}
+
+func releaseOf(r slo.ReleaseStatus) Release {
+	out := Release{Allowed: !r.Frozen, Frozen: r.Frozen, Reason: r.Reason, Since: r.Since}
+	// 0 while frozen means frozen by a page only: no budget to recover.
+	if r.Frozen && r.RecoveryTime > 0 && r.RecoveryTime != budget.Never {
+		out.RecoveryS = ptr(r.RecoveryTime.Seconds())
+	}
+	return out
+}
+
+func eventOf(ev slo.Event) Event {
+	out := Event{Time: ev.Time, Kind: ev.Kind.String(), Text: ev.String()}
+	switch ev.Kind {
+	case slo.StateChanged:
+		out.Objective = ev.Objective
+		out.From, out.To = ev.From.String(), ev.To.String()
+		out.Remaining = ptr(num(ev.Remaining))
+		for _, b := range ev.Burns {
+			out.Burns = append(out.Burns, Window{Window: budget.FormatWindow(b.Window), Burn: num(b.Burn)})
+		}
+	case slo.ShedChanged:
+		out.Level = ptr(num(ev.Level))
+	case slo.BreakerChanged:
+		out.Dependency = ev.Dependency
+		out.From, out.To = ev.BreakerFrom.String(), ev.BreakerTo.String()
+	case slo.GateChanged:
+		out.Gate = ev.Gate
+		out.Enabled = ptr(ev.Enabled)
+		out.Reason = ev.Reason
+	case slo.FreezeChanged:
+		out.Frozen = ptr(ev.Frozen)
+		out.Reason = ev.Reason
+	}
+	return out
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// num keeps a number encodable: encoding/json rejects NaN and ±Inf, which
+// valid objectives never produce but a Document must never fail on.
+func num(v float64) float64 {
+	switch {
+	case math.IsNaN(v):
+		return 0
+	case math.IsInf(v, 1):
+		return math.MaxFloat64
+	case math.IsInf(v, -1):
+		return -math.MaxFloat64
+	}
+	return v
+}

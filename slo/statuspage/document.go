@@ -1,0 +1,125 @@
+package statuspage
+
+import "time"
+
+// Document is the JSON the status endpoint serves (GET with
+// Accept: application/json, or ?format=json). Field names are stable:
+// pipelines and the sloguard command read them.
+type Document struct {
+	Time       time.Time   `json:"time"`
+	Objectives []Objective `json:"objectives"`
+	Shed       Shed        `json:"shed"`
+	Breakers   []Breaker   `json:"breakers"`
+	Gates      []Gate      `json:"gates"`
+	Release    Release     `json:"release"`
+	Events     []Event     `json:"events"` // oldest first
+	Faults     uint64      `json:"faults"`
+}
+
+// Objective is one objective's definition and state.
+type Objective struct {
+	Name        string  `json:"name"`
+	Description string  `json:"description,omitempty"`
+	Kind        string  `json:"kind"` // "availability" or "latency"
+	LatencyMS   float64 `json:"latency_ms,omitempty"`
+	Target      float64 `json:"target"`
+	PeriodS     float64 `json:"period_s"`
+	Dependency  string  `json:"dependency,omitempty"`
+	State       string  `json:"state"` // unknown, ok, ticket, page, exhausted
+	// Remaining is the share of the period's budget left; below 0 when
+	// overspent. Null while the state is unknown.
+	Remaining *float64 `json:"remaining"`
+	// TimeToExhaustionS is null when the budget is not burning.
+	TimeToExhaustionS *float64 `json:"time_to_exhaustion_s"`
+	Good              uint64   `json:"good"`    // in the period
+	Bad               uint64   `json:"bad"`     // in the period
+	Shed              uint64   `json:"shed"`    // in the period
+	Neutral           uint64   `json:"neutral"` // since start
+	ControlBurn       *float64 `json:"control_burn"`
+	Windows           []Window `json:"windows"`
+	Rules             []Rule   `json:"rules"`
+	History           []Sample `json:"history"` // oldest first
+}
+
+// Window is the burn rate over one trailing window.
+type Window struct {
+	Window       string  `json:"window"` // "5m", "1h", ...
+	Good         uint64  `json:"good"`
+	Bad          uint64  `json:"bad"`
+	Shed         uint64  `json:"shed"`
+	Burn         float64 `json:"burn"`
+	AdmittedBurn float64 `json:"admitted_burn"`
+}
+
+// Rule is one alert rule's evaluation.
+type Rule struct {
+	Name      string  `json:"name"` // "page-1h"
+	Severity  string  `json:"severity"`
+	Long      string  `json:"long"`
+	Short     string  `json:"short"`
+	Threshold float64 `json:"threshold"`
+	LongBurn  float64 `json:"long_burn"`
+	ShortBurn float64 `json:"short_burn"`
+	Firing    bool    `json:"firing"`
+}
+
+// Sample is one point of an objective's history.
+type Sample struct {
+	Time      time.Time `json:"time"`
+	State     string    `json:"state"`
+	Remaining float64   `json:"remaining"`
+	Burn      float64   `json:"burn"`
+}
+
+// Shed is the state of load shedding.
+type Shed struct {
+	Enabled  bool               `json:"enabled"`
+	Level    float64            `json:"level"`
+	Reject   map[string]float64 `json:"reject"`   // by criticality name
+	Rejected map[string]uint64  `json:"rejected"` // by criticality name
+}
+
+// Breaker is a dependency's circuit breaker.
+type Breaker struct {
+	Dependency  string  `json:"dependency"`
+	State       string  `json:"state"` // closed, half-open, open
+	Burning     bool    `json:"burning"`
+	RetryAfterS float64 `json:"retry_after_s"`
+}
+
+// Gate is a budget-gated feature flag.
+type Gate struct {
+	Name    string `json:"name"`
+	Enabled bool   `json:"enabled"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// Release is the verdict of the release gate.
+type Release struct {
+	Allowed bool      `json:"allowed"`
+	Frozen  bool      `json:"frozen"`
+	Reason  string    `json:"reason,omitempty"`
+	Since   time.Time `json:"since,omitzero"`
+	// RecoveryS estimates the seconds until releases may go on; null when
+	// not frozen, when frozen only because an objective pages, or when the
+	// budget does not recover at the current rate.
+	RecoveryS *float64 `json:"recovery_s"`
+}
+
+// Event is one entry of the timeline.
+type Event struct {
+	Time       time.Time `json:"time"`
+	Kind       string    `json:"kind"` // state_changed, shed_changed, breaker_changed, gate_changed, freeze_changed
+	Text       string    `json:"text"` // one line for people, e.g. "checkout: ok → page (remaining 97.1%, ...)"
+	Objective  string    `json:"objective,omitempty"`
+	From       string    `json:"from,omitempty"`
+	To         string    `json:"to,omitempty"`
+	Remaining  *float64  `json:"remaining,omitempty"`
+	Burns      []Window  `json:"burns,omitempty"` // only window and burn set
+	Level      *float64  `json:"level,omitempty"`
+	Dependency string    `json:"dependency,omitempty"`
+	Gate       string    `json:"gate,omitempty"`
+	Enabled    *bool     `json:"enabled,omitempty"`
+	Frozen     *bool     `json:"frozen,omitempty"`
+	Reason     string    `json:"reason,omitempty"`
+}
