@@ -467,7 +467,18 @@ func (e *Engine) evaluate(now time.Time) []Event {
 	st.Gates = make([]GateStatus, len(e.gates))
 	for i, g := range e.gates {
 		open, reason := g.judge(st.Objectives, st.Release.Frozen)
-		if g.open.Load() != open {
+		wasOpen := g.open.Load()
+		switch {
+		case !open:
+			g.lastReason = reason
+			if wasOpen {
+				g.closedAt = now
+			}
+		case !wasOpen && now.Sub(g.closedAt) < g.policy.MinClosed:
+			open = false
+			reason = fmt.Sprintf("%s; held closed for at least %v", g.lastReason, g.policy.MinClosed)
+		}
+		if wasOpen != open {
 			g.open.Store(open)
 			events = append(events, Event{Time: now, Kind: GateChanged, Gate: g.name, Enabled: open, Reason: reason})
 		}

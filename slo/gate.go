@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/sloguard/sloguard/budget"
 )
@@ -34,6 +35,12 @@ type GatePolicy struct {
 	// ClosedWhenFrozen closes the gate while releases are frozen (see
 	// ReleasePolicy).
 	ClosedWhenFrozen bool
+	// MinClosed keeps a gate that closed closed for at least that long,
+	// even when its conditions clear sooner. When the gated feature is
+	// itself the cause of the burn, closing it cures the burn and the gate
+	// would reopen as soon as the short windows are clean, only to close
+	// again: MinClosed spaces out those probes. By default, 0.
+	MinClosed time.Duration
 }
 
 func (p GatePolicy) validate(name string, e *Engine) error {
@@ -51,6 +58,9 @@ func (p GatePolicy) validate(name string, e *Engine) error {
 	}
 	if bad(p.Hysteresis) || p.Hysteresis > 1 {
 		errs = append(errs, fmt.Sprintf("hysteresis %v must be in [0, 1]", p.Hysteresis))
+	}
+	if p.MinClosed < 0 {
+		errs = append(errs, fmt.Sprintf("min closed %v is negative", p.MinClosed))
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: gate %q: %s", ErrInvalidOption, name, strings.Join(errs, "; "))
@@ -76,6 +86,9 @@ type Gate struct {
 	policy GatePolicy
 	watch  []int // indexes of the watched objectives in Engine.recs
 	open   atomic.Bool
+
+	closedAt   time.Time // when it last closed; owned by the evaluator
+	lastReason string    // why it last closed; owned by the evaluator
 }
 
 // Name returns the gate's name.

@@ -544,3 +544,38 @@ func BenchmarkGateEnabled(b *testing.B) {
 	})
 	_ = sink
 }
+
+// TestGateMinClosed checks that a gate whose conditions clear stays closed
+// for MinClosed after it closed, saying why, and then reopens.
+func TestGateMinClosed(t *testing.T) {
+	eng := newEngine(t, []slo.Objective{{Name: "a", Target: 0.9, Period: time.Hour, Rules: []budget.Rule{}}},
+		slo.WithGate("g", slo.GatePolicy{MinRemaining: 0.5, Hysteresis: 0.01, MinClosed: time.Minute}))
+	g, err := eng.Gate("g")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := t0
+	// 8 bad of 100: 20% of the budget left, the gate closes.
+	record(t, eng, "a", slo.Good, 0, 92)
+	record(t, eng, "a", slo.Bad, 0, 8)
+	eng.Tick(now)
+	if g.Enabled() {
+		t.Fatalf("Enabled() with 20%% left = true, want false")
+	}
+	// 900 good more: 92% left, but the gate closed 10s ago.
+	record(t, eng, "a", slo.Good, 0, 900)
+	now = now.Add(10 * time.Second)
+	eng.Tick(now)
+	if g.Enabled() {
+		t.Errorf("Enabled() 10s after closing, MinClosed 1m = true, want false")
+	}
+	st := eng.Status().Gates[0]
+	if !strings.Contains(st.Reason, "held closed for at least 1m0s") || !strings.Contains(st.Reason, "budget left") {
+		t.Errorf("Status().Gates[0].Reason = %q, want the original reason and the hold", st.Reason)
+	}
+	now = t0.Add(time.Minute)
+	eng.Tick(now)
+	if !g.Enabled() {
+		t.Errorf("Enabled() 1m after closing, conditions clear = false, want true")
+	}
+}
