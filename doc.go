@@ -18,7 +18,7 @@
 //	eng, err := slo.New([]slo.Objective{
 //		{Name: "checkout-availability", Target: 0.999},
 //		{Name: "checkout-latency", Target: 0.99, Latency: 300 * time.Millisecond},
-//	}, slo.WithMeterProvider(meterProvider))
+//	}, slo.WithMeterProvider(meterProvider), slo.WithShedding(slo.ShedPolicy{}))
 //	if err != nil {
 //		log.Fatal(err)
 //	}
@@ -26,7 +26,8 @@
 //	defer eng.Close()
 //
 //	mw, err := middleware.NewServer(eng,
-//		middleware.WithRoute("POST /checkout", "checkout-availability", "checkout-latency"))
+//		middleware.WithRoute("POST /checkout", "checkout-availability", "checkout-latency"),
+//		middleware.WithRouteCriticality("GET /recommendations", slo.Sheddable))
 //	if err != nil {
 //		log.Fatal(err)
 //	}
@@ -36,18 +37,30 @@
 //
 //	// Anywhere: eng.Status().Objective("checkout-availability")
 //
-// Run the demonstration with `go run ./examples/quickstart`.
+// Run the demonstration with `go run ./examples/flashsale`.
+//
+// # Acting on the budget
+//
+// In seconds, sloguard sheds the least critical requests while admitted
+// traffic burns the budget too fast, and opens the circuit breakers of
+// failing dependencies; in minutes, budget-gated feature flags turn off
+// while an objective pages; in days, releases freeze once a budget is spent
+// (see package slo).
 //
 // # Packages
 //
-//	budget      error-budget mathematics: ledger, burn rate, remaining
-//	            budget, MWMB rules; standard library only, time as argument
-//	slo         Objective and Engine: evaluation loop, Status, Events,
-//	            OpenTelemetry instruments
-//	middleware  net/http server middleware
-//	examples/   runnable programs; bench/ compares against peer libraries
+//	budget              error-budget mathematics: ledger, burn rate, remaining
+//	                    budget, MWMB rules; standard library only, time as argument
+//	slo                 Objective and Engine: evaluation loop, Status, Events,
+//	                    shedding, breakers, gates, release freeze, OpenTelemetry
+//	slo/statuspage      HTML and JSON status, release gate endpoint
+//	slo/openfeature     OpenFeature provider for budget-gated flags
+//	middleware          net/http server middleware and client Transport
+//	middleware/grpcslo  gRPC interceptors (its own package: no gRPC for HTTP users)
+//	cmd/sloguard        the command: status, gate, events
+//	examples/           runnable programs; bench/ compares against peer libraries
 //
-// Imports flow one way: budget ← slo ← middleware ← examples.
+// Imports flow one way: budget ← slo ← middleware ← examples, cmd.
 //
 // # Cost
 //

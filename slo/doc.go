@@ -28,9 +28,35 @@
 // Start runs the evaluation loop: about once a second it folds the new
 // events into the ledgers, evaluates every rule and publishes a Status,
 // which Engine.Status returns with one atomic load. State changes (unknown,
-// ok, ticket, page, exhausted) become Events: logged with log/slog, passed
-// to the handlers of WithEventHandler outside any lock, and kept in a
-// bounded timeline (Engine.Events). Close stops the loop.
+// ok, ticket, page, exhausted; shed level, breakers, gates, freeze) become
+// Events: logged with log/slog, passed to the handlers of WithEventHandler
+// outside any lock, and kept in a bounded timeline (Engine.Events). Close
+// stops the loop.
+//
+// # Acting on the budget
+//
+// The engine acts at three time scales, each from the same objectives.
+//
+// Seconds: load shedding (WithShedding, off by default) and dependency
+// breakers. One controller per service raises a shed level while admitted
+// traffic burns too fast over a short window, and Engine.Admit rejects the
+// least critical requests first (see ShedPolicy and Criticality): one
+// atomic load per request, no lock, no allocation. It is one controller
+// for the whole service, not one per objective, because overload is a
+// property of the capacity the routes share: in a flash sale it is the
+// browse traffic that burns checkout's latency budget, and shedding browse
+// is what saves checkout. An objective with a Dependency is a client-side
+// objective of that dependency instead: a fast burn opens the dependency's
+// circuit breaker (Engine.Breaker, see BreakerPolicy), and calls fail fast
+// with ErrBreakerOpen.
+//
+// Minutes: gates (WithGate, Engine.Gate) are feature flags that close while
+// an objective pages or tickets, or its budget runs low; Gate.Enabled is
+// one atomic load.
+//
+// Days: the error budget policy (WithReleasePolicy) freezes releases when a
+// budget is spent, with hysteresis and an estimate of when releases may go
+// on (Status.Release).
 //
 // # OpenTelemetry
 //
