@@ -1,0 +1,288 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// phase is a part of the timeline.
+type phase int
+
+const (
+	steady phase = iota
+	spike
+	outage
+	recovery
+	numPhases
+)
+
+var phaseNames = [numPhases]string{"steady", "spike", "outage", "recovery"}
+
+func (p phase) String() string { return phaseNames[p] }
+
+// scenario is the timeline of one run. The request rates and the payments
+// outage depend on the time alone. It is immutable and safe for concurrent
+// use.
+type scenario struct {
+	start  time.Time
+	bounds [numPhases + 1]time.Duration // start of each phase, then the end, since start
+	rps    float64                      // base rate
+	factor float64                      // the spike's rate over rps
+}
+
+func newScenario(cfg config, start time.Time) *scenario {
+	s := &scenario{start: start, rps: cfg.RPS, factor: cfg.SpikeFactor}
+	for i, d := range []time.Duration{cfg.Steady, cfg.Spike, cfg.Outage, cfg.Recovery} {
+		s.bounds[i+1] = s.bounds[i] + d
+	}
+	return s
+}
+
+// length is the duration of the timeline.
+func (s *scenario) length() time.Duration { return s.bounds[numPhases] }
+
+// phaseAt returns the phase at offset d; the last phase goes on after the
+// end.
+func (s *scenario) phaseAt(d time.Duration) phase {
+	for p := steady; p < numPhases-1; p++ {
+		if d < s.bounds[p+1] {
+			return p
+		}
+	}
+	return numPhases - 1
+}
+
+// begins and ends return the offsets of a phase's start and end.
+func (s *scenario) begins(p phase) time.Duration { return s.bounds[p] }
+func (s *scenario) ends(p phase) time.Duration   { return s.bounds[p+1] }
+
+// outageAt reports whether payments fails at time t.
+func (s *scenario) outageAt(t time.Time) bool { return s.phaseAt(t.Sub(s.start)) == outage }
+
+// rates returns the arrival rates of checkouts and of browse requests in
+// phase p: the spike multiplies the total and adds only browse traffic.
+func (s *scenario) rates(p phase) (checkout, browse float64) {
+	checkout = s.rps * checkoutShare
+	total := s.rps
+	if p == spike {
+		total *= s.factor
+	}
+	return checkout, total - checkout
+}
+
+// random is a seeded source of service times, safe for concurrent use.
+type random struct {
+	mu  sync.Mutex
+	rng *rand.Rand // guarded by mu
+}
+
+func newRandom(seed, stream uint64) *random {
+	return &random{rng: rand.New(rand.NewPCG(seed, stream))}
+}
+
+// serviceTime draws a log-normal duration with the given mean.
+func (r *random) serviceTime(mean time.Duration) time.Duration {
+	r.mu.Lock()
+	n := r.rng.NormFloat64()
+	r.mu.Unlock()
+	median := float64(mean) * math.Exp(-serviceSigma*serviceSigma/2)
+	return time.Duration(min(median*math.Exp(serviceSigma*n), 10*float64(mean)))
+}
+
+// sleep waits for d, or until ctx is done; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// errPoolTimeout is the error of a request that waited queueTimeout for a
+// database connection.
+var errPoolTimeout = errors.New("flashsale: no database connection within the queue timeout")
+
+// pool is the shop's database: a fixed number of connections, handed out
+// first come, first served, for at most queueTimeout of waiting. It is
+// safe for concurrent use.
+type pool struct {
+	slots chan struct{}
+	sc    *scenario
+	// Connection hold times by the phase in which they started, to
+	// measure the capacity actually simulated.
+	held, holds [numPhases]atomic.Int64
+}
+
+func newPool(conns int, sc *scenario) *pool {
+	return &pool{slots: make(chan struct{}, conns), sc: sc}
+}
+
+// acquire waits for a connection and returns the function that gives it
+// back.
+func (p *pool) acquire(ctx context.Context) (release func(), err error) {
+	select {
+	case p.slots <- struct{}{}:
+	default:
+		t := time.NewTimer(queueTimeout)
+		defer t.Stop()
+		select {
+		case p.slots <- struct{}{}:
+		case <-t.C:
+			return nil, errPoolTimeout
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	start := time.Now()
+	return func() {
+		ph := p.sc.phaseAt(start.Sub(p.sc.start))
+		p.held[ph].Add(int64(time.Since(start)))
+		p.holds[ph].Add(1)
+		<-p.slots
+	}, nil
+}
+
+// meanHold returns the mean connection hold time of phase ph, or 0 if no
+// connection was taken.
+func (p *pool) meanHold(ph phase) time.Duration {
+	n := p.holds[ph].Load()
+	if n == 0 {
+		return 0
+	}
+	return time.Duration(p.held[ph].Load() / n)
+}
+
+// errPayment is the error of a charge that payments refused.
+var errPayment = errors.New("flashsale: payment failed")
+
+// shop is the service under test: checkout and browse share the database
+// pool, and checkout charges payments while it holds its connection.
+type shop struct {
+	db      *pool
+	payURL  string
+	pay     *http.Client
+	failPay func(http.ResponseWriter, error) // answers a checkout whose charge failed
+	rng     *random
+	orders  atomic.Int64
+}
+
+func (s *shop) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc(routeCheckout, s.checkout)
+	mux.HandleFunc(routeBrowse, s.browse)
+	return mux
+}
+
+func (s *shop) browse(w http.ResponseWriter, r *http.Request) {
+	release, err := s.db.acquire(r.Context())
+	if err != nil {
+		busy(w, err)
+		return
+	}
+	ok := sleep(r.Context(), s.rng.serviceTime(browseDB))
+	release()
+	if !ok {
+		return // the client went away
+	}
+	w.Header().Set("Content-Type", "application/json")
+	fmt.Fprintln(w, `{"items":[{"id":17,"name":"espresso cups"},{"id":42,"name":"coffee grinder"}]}`)
+}
+
+// checkout reserves stock, charges payments and commits, all inside one
+// transaction: the connection is held during the charge, as in many real
+// shops. When payments is slow, checkouts hold the connections that browse
+// needs too.
+func (s *shop) checkout(w http.ResponseWriter, r *http.Request) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 4<<10))
+	release, err := s.db.acquire(r.Context())
+	if err != nil {
+		busy(w, err)
+		return
+	}
+	defer release()
+	if !sleep(r.Context(), s.rng.serviceTime(checkoutDB)) {
+		return
+	}
+	if err := s.charge(r.Context()); err != nil {
+		if r.Context().Err() == nil {
+			s.failPay(w, err)
+		}
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusCreated)
+	fmt.Fprintf(w, "{\"order\":%d}\n", s.orders.Add(1))
+}
+
+func (s *shop) charge(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.payURL, strings.NewReader(`{"amount":4200,"currency":"EUR"}`))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := s.pay.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("%w: payments answered %d", errPayment, resp.StatusCode)
+	}
+	return nil
+}
+
+// busy answers a request that got no database connection.
+func busy(w http.ResponseWriter, err error) {
+	if !errors.Is(err, errPoolTimeout) {
+		return // the client went away
+	}
+	w.Header().Set("Retry-After", "1")
+	http.Error(w, "database busy", http.StatusServiceUnavailable)
+}
+
+// payFailed answers a checkout whose charge failed, in the run without
+// sloguard.
+func payFailed(w http.ResponseWriter, _ error) {
+	http.Error(w, "payment failed", http.StatusBadGateway)
+}
+
+// payments is the payment service the shop depends on. During the outage
+// every charge fails with a 500 after outageDelay.
+type payments struct {
+	sc  *scenario
+	rng *random
+}
+
+func (p *payments) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /charges", p.charge)
+	return mux
+}
+
+func (p *payments) charge(w http.ResponseWriter, r *http.Request) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 4<<10))
+	if p.sc.outageAt(time.Now()) {
+		if sleep(r.Context(), outageDelay) {
+			http.Error(w, "payment processor unavailable", http.StatusInternalServerError)
+		}
+		return
+	}
+	if !sleep(r.Context(), p.rng.serviceTime(paymentsTime)) {
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	fmt.Fprintln(w, `{"status":"captured"}`)
+}
