@@ -102,14 +102,19 @@ func (s *Server) routeBefore(r *http.Request, mux *http.ServeMux) string {
 //
 // This is how an open breaker reaches the server middleware over HTTP: the
 // Transport of the outbound call returns the breaker's error, the handler
-// passes it to Error, and the Server records the 5xx as a bad event of the
-// route like any other: the client got no answer.
+// passes it to Error with the ResponseWriter the Server gave it, and the
+// Server records the request as Shed. Shed spends the route's budget like
+// any failure (the client got no answer), but stays out of the signal that
+// drives load shedding: a dependency that is down is not overload here.
 //
 // Error does not end the handler; return after calling it.
 func Error(w http.ResponseWriter, err error) {
 	code := http.StatusInternalServerError
 	if errors.Is(err, slo.ErrBreakerOpen) {
 		code = http.StatusServiceUnavailable
+		if rw := serverWriter(w); rw != nil {
+			rw.breaker = true
+		}
 		retryAfter := time.Second
 		if be, ok := errors.AsType[*slo.BreakerOpenError](err); ok {
 			retryAfter = be.RetryAfter
@@ -124,4 +129,18 @@ func Error(w http.ResponseWriter, err error) {
 func retrySeconds(d time.Duration) string {
 	secs := int64((d + time.Second - 1) / time.Second)
 	return strconv.FormatInt(max(secs, 1), 10)
+}
+
+// serverWriter returns the Server's writer that w is or wraps, or nil.
+func serverWriter(w http.ResponseWriter) *responseWriter {
+	for {
+		switch x := w.(type) {
+		case *responseWriter:
+			return x
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = x.Unwrap()
+		default:
+			return nil
+		}
+	}
 }

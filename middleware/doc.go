@@ -94,7 +94,9 @@
 // A handler whose dependency call failed answers with Error: 503 and the
 // breaker's Retry-After when the breaker is open, 500 otherwise, never the
 // error's text. That is how an open breaker reaches the server middleware
-// over HTTP; the Server records the 5xx as a bad event of the route.
+// over HTTP; the Server records the request as Shed: it spends the route's
+// budget like any failure, but stays out of the signal that drives load
+// shedding, since a dependency that is down is not overload here.
 //
 // # Retries
 //

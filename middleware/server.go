@@ -151,9 +151,13 @@ func (s *Server) Wrap(next http.Handler) http.Handler {
 		if !rw.wrote {
 			resp.Status = http.StatusOK
 		}
+		outcome := slo.Shed // answered by Error for an open breaker downstream
+		if !rw.breaker {
+			outcome = s.classify(r, resp)
+		}
 		rw.reset(nil)
 		s.writers.Put(rw)
-		s.record(r, s.classify(r, resp), mono.Now()-start)
+		s.record(r, outcome, mono.Now()-start)
 	})
 }
 

@@ -14,6 +14,9 @@ type responseWriter struct {
 	http.ResponseWriter
 	status int
 	wrote  bool
+	// breaker says Error answered for an open breaker downstream: the
+	// request counts as Shed.
+	breaker bool
 }
 
 func (w *responseWriter) reset(rw http.ResponseWriter) {

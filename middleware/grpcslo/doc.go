@@ -88,7 +88,10 @@
 //	trailer grpc-retry-pushback-ms: <the breaker's RetryAfter>
 //
 // instead of the error, so no internal text (dependency names, addresses)
-// reaches the caller. Every other handler error is passed on unchanged.
+// reaches the caller, and record the call as Shed: it spends the method's
+// budget like any failure, but stays out of the signal that drives load
+// shedding, since a dependency that is down is not overload here. Every
+// other handler error is passed on unchanged.
 //
 // # Trust
 //

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/tap"
 
+	"github.com/sloguard/sloguard/internal/mono"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -219,23 +220,27 @@ func (s *Server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo,
 		_ = grpc.SetTrailer(ctx, pushback(retry)) // fails only without a gRPC stream, as in tests
 		return nil, errOverloaded
 	}
-	start := time.Now()
+	start := mono.Now()
 	returned := false
 	defer func() {
 		if !returned {
 			// A panic is on its way up: count it and let it go on unchanged.
-			m.record(slo.Bad, time.Since(start))
+			m.record(slo.Bad, mono.Now()-start)
 		}
 	}()
 	resp, err = handler(ctx, req)
 	returned = true
 	if retry, ok := breakerOpen(err); ok {
-		err = errDependency
 		if retry > 0 {
 			_ = grpc.SetTrailer(ctx, pushback(retry))
 		}
+		// Shed, not Bad: it spends the budget like any failure, but an
+		// open breaker downstream is not overload here and must not drive
+		// load shedding.
+		m.record(slo.Shed, mono.Now()-start)
+		return resp, errDependency
 	}
-	m.record(s.classify(codeOf(err)), time.Since(start))
+	m.record(s.classify(codeOf(err)), mono.Now()-start)
 	return resp, err
 }
 
@@ -258,22 +263,23 @@ func (s *Server) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerIn
 	if ctx2 != ctx {
 		ss = &serverStream{ServerStream: ss, ctx: ctx2}
 	}
-	start := time.Now()
+	start := mono.Now()
 	returned := false
 	defer func() {
 		if !returned {
-			m.record(slo.Bad, time.Since(start))
+			m.record(slo.Bad, mono.Now()-start)
 		}
 	}()
 	err = handler(srv, ss)
 	returned = true
 	if retry, ok := breakerOpen(err); ok {
-		err = errDependency
 		if retry > 0 {
 			ss.SetTrailer(pushback(retry))
 		}
+		m.record(slo.Shed, mono.Now()-start) // see unary
+		return errDependency
 	}
-	m.record(s.classify(codeOf(err)), time.Since(start))
+	m.record(s.classify(codeOf(err)), mono.Now()-start)
 	return err
 }
 

@@ -438,12 +438,13 @@ func TestBreakerErrors(t *testing.T) {
 		{
 			name:     "breaker open",
 			err:      fmt.Errorf("charging card at payments.internal:8443: %w", &slo.BreakerOpenError{Dependency: "payments", RetryAfter: 7 * time.Second}),
-			wantCode: codes.Unavailable, wantMsg: "dependency unavailable", wantPushback: "7000", want: slo.Bad,
+			// Shed: it spends the budget but does not drive load shedding.
+			wantCode: codes.Unavailable, wantMsg: "dependency unavailable", wantPushback: "7000", want: slo.Shed,
 		},
 		{
 			name:     "sentinel only",
 			err:      fmt.Errorf("charging card: %w", slo.ErrBreakerOpen),
-			wantCode: codes.Unavailable, wantMsg: "dependency unavailable", want: slo.Bad,
+			wantCode: codes.Unavailable, wantMsg: "dependency unavailable", want: slo.Shed,
 		},
 		{
 			name:     "plain error unchanged",
