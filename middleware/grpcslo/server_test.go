@@ -436,8 +436,8 @@ func TestBreakerErrors(t *testing.T) {
 		want         slo.Outcome
 	}{
 		{
-			name:     "breaker open",
-			err:      fmt.Errorf("charging card at payments.internal:8443: %w", &slo.BreakerOpenError{Dependency: "payments", RetryAfter: 7 * time.Second}),
+			name: "breaker open",
+			err:  fmt.Errorf("charging card at payments.internal:8443: %w", &slo.BreakerOpenError{Dependency: "payments", RetryAfter: 7 * time.Second}),
 			// Shed: it spends the budget but does not drive load shedding.
 			wantCode: codes.Unavailable, wantMsg: "dependency unavailable", wantPushback: "7000", want: slo.Shed,
 		},
