@@ -101,7 +101,11 @@ type Recorder struct {
 // and all options, and reports every problem at once.
 func New(objectives []Objective, opts ...Option) (*Engine, error) {
 	cfg := config{interval: time.Second, timeline: 256, historyEvery: time.Minute, historySize: 360}
-	for _, o := range opts {
+	for i, o := range opts {
+		if o == nil {
+			cfg.errs = append(cfg.errs, fmt.Errorf("%w: option %d is nil", ErrInvalidOption, i))
+			continue
+		}
 		o.apply(&cfg)
 	}
 	cfg.breaker = cfg.breaker.withDefaults()

@@ -90,6 +90,8 @@ func TestNewInvalid(t *testing.T) {
 		}, []error{slo.ErrInvalidOption}, []string{
 			"slo: invalid option: nil MeterProvider", "nil logger", "nil event handler", "interval 0s is not positive", "timeline size 0 is not positive",
 		}},
+		{"nil option", valid, []slo.Option{slo.WithInterval(time.Second), nil},
+			[]error{slo.ErrInvalidOption}, []string{"slo: invalid option: option"}},
 		{"negative options", valid, []slo.Option{slo.WithInterval(-time.Second), slo.WithTimelineSize(-1)},
 			[]error{slo.ErrInvalidOption}, []string{"interval -1s is not positive", "timeline size -1 is not positive"}},
 		{"everything at once", []slo.Objective{{Name: "a", Target: 0.9}, {Name: "a", Target: 0.9}, {Name: "b b", Target: 0.9}},
