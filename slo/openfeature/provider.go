@@ -72,7 +72,11 @@ type gateFlags struct {
 // The Provider's name is "sloguard(" + inner's name + ")", read once here.
 func NewProvider(inner of.FeatureProvider, eng *slo.Engine, opts ...Option) (*Provider, error) {
 	cfg := config{poll: time.Second}
-	for _, o := range opts {
+	for i, o := range opts {
+		if o == nil {
+			cfg.errs = append(cfg.errs, fmt.Errorf("%w: option %d is nil", ErrInvalidOption, i))
+			continue
+		}
 		o.apply(&cfg)
 	}
 	errs := cfg.errs

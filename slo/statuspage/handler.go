@@ -33,7 +33,11 @@ var _ http.Handler = (*Handler)(nil)
 // option at once, each wrapping ErrInvalidConfig.
 func New(eng *slo.Engine, opts ...Option) (*Handler, error) {
 	cfg := config{title: "sloguard", eventLimit: 100}
-	for _, o := range opts {
+	for i, o := range opts {
+		if o == nil {
+			cfg.errs = append(cfg.errs, fmt.Errorf("%w: option %d is nil", ErrInvalidConfig, i))
+			continue
+		}
 		o.apply(&cfg)
 	}
 	errs := cfg.errs

@@ -20,11 +20,11 @@ func TestNew(t *testing.T) {
 	if _, err := New(eng, WithTitle("shop"), WithEventLimit(5), WithLogger(slog.New(slog.DiscardHandler))); err != nil {
 		t.Errorf("New(eng, options) = %v", err)
 	}
-	_, err := New(nil, WithTitle(""), WithEventLimit(0), WithLogger(nil))
+	_, err := New(nil, WithTitle(""), WithEventLimit(0), WithLogger(nil), nil)
 	if !errors.Is(err, ErrInvalidConfig) {
 		t.Fatalf("New(nil, bad options) = %v, want ErrInvalidConfig", err)
 	}
-	for _, want := range []string{"nil engine", "empty title", "event limit 0", "nil logger"} {
+	for _, want := range []string{"nil engine", "empty title", "event limit 0", "nil logger", "option 4 is nil"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("New(nil, bad options) = %v, want it to report %q", err, want)
 		}
