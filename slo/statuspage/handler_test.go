@@ -24,7 +24,7 @@ func TestNew(t *testing.T) {
 	if !errors.Is(err, ErrInvalidConfig) {
 		t.Fatalf("New(nil, bad options) = %v, want ErrInvalidConfig", err)
 	}
-	for _, want := range []string{"nil engine", "empty title", "event limit 0", "nil logger", "option 4 is nil"} {
+	for _, want := range []string{"nil engine", "empty title", "event limit 0", "nil logger", "option 3 is nil"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("New(nil, bad options) = %v, want it to report %q", err, want)
 		}
