@@ -188,7 +188,7 @@ func New(objectives []Objective, opts ...Option) (*Engine, error) {
 		if p.Hysteresis == 0 {
 			p.Hysteresis = 0.02
 		}
-		gate := &Gate{name: g.name, policy: p, watch: e.watch(p.Objectives)}
+		gate := &Gate{name: g.name, policy: p, watch: e.watch(p.Objectives), culprit: -1}
 		gate.open.Store(true)
 		e.gates = append(e.gates, gate)
 		e.byGate[g.name] = gate
@@ -418,18 +418,8 @@ func (e *Engine) evaluate(now time.Time) []Event {
 		}
 		st.Objectives[i] = os
 		if from := prev.Objectives[i].Report.State; from != rep.State {
-			ev := Event{
-				Time:      now,
-				Kind:      StateChanged,
-				Objective: r.obj.Name,
-				From:      from,
-				To:        rep.State,
-				Remaining: rep.Remaining,
-				Burns:     make([]WindowBurn, len(rep.Windows)),
-			}
-			for j, w := range rep.Windows {
-				ev.Burns[j] = WindowBurn{Window: w.Window, Burn: w.Burn}
-			}
+			ev := objectiveEvent(now, StateChanged, os)
+			ev.From, ev.To = from, rep.State
 			events = append(events, ev)
 		}
 	}
@@ -466,15 +456,22 @@ func (e *Engine) evaluate(now time.Time) []Event {
 	wasFrozen := prev.Release.Frozen
 	st.Release = e.release.judge(e, st.Objectives, now)
 	if st.Release.Frozen != wasFrozen {
-		events = append(events, Event{Time: now, Kind: FreezeChanged, Frozen: st.Release.Frozen, Reason: st.Release.Reason})
+		// The numbers of the objective that froze releases, also when
+		// they go on again: what the postmortem needs.
+		ev := objectiveEvent(now, FreezeChanged, st.Objectives[e.release.culprit])
+		ev.Frozen, ev.Reason = st.Release.Frozen, st.Release.Reason
+		events = append(events, ev)
 	}
 	st.Gates = make([]GateStatus, len(e.gates))
 	for i, g := range e.gates {
-		open, reason := g.judge(st.Objectives, st.Release.Frozen)
+		open, reason, culprit := g.judge(st.Objectives, st.Release.Frozen)
 		wasOpen := g.open.Load()
 		switch {
 		case !open:
 			g.lastReason = reason
+			if culprit >= 0 {
+				g.culprit = culprit
+			}
 			if wasOpen {
 				g.closedAt = now
 			}
@@ -484,7 +481,12 @@ func (e *Engine) evaluate(now time.Time) []Event {
 		}
 		if wasOpen != open {
 			g.open.Store(open)
-			events = append(events, Event{Time: now, Kind: GateChanged, Gate: g.name, Enabled: open, Reason: reason})
+			ev := Event{Time: now, Kind: GateChanged}
+			if g.culprit >= 0 {
+				ev = objectiveEvent(now, GateChanged, st.Objectives[g.culprit])
+			}
+			ev.Gate, ev.Enabled, ev.Reason = g.name, open, reason
+			events = append(events, ev)
 		}
 		st.Gates[i] = GateStatus{Name: g.name, Enabled: open, Reason: reason}
 	}
@@ -663,4 +665,21 @@ func (e *Engine) Gate(name string) (*Gate, error) {
 		return nil, fmt.Errorf("%w %q", ErrUnknownGate, name)
 	}
 	return g, nil
+}
+
+// objectiveEvent returns an event of the given kind with the objective's
+// name, remaining budget and burn rates at now.
+func objectiveEvent(now time.Time, kind EventKind, os ObjectiveStatus) Event {
+	rep := os.Report
+	ev := Event{
+		Time:      now,
+		Kind:      kind,
+		Objective: os.Objective.Name,
+		Remaining: rep.Remaining,
+		Burns:     make([]WindowBurn, len(rep.Windows)),
+	}
+	for j, w := range rep.Windows {
+		ev.Burns[j] = WindowBurn{Window: w.Window, Burn: w.Burn}
+	}
+	return ev
 }

@@ -87,8 +87,11 @@ type Gate struct {
 	watch  []int // indexes of the watched objectives in Engine.recs
 	open   atomic.Bool
 
-	closedAt   time.Time // when it last closed; owned by the evaluator
-	lastReason string    // why it last closed; owned by the evaluator
+	// Owned by the evaluator: when it last closed, why, and the index of
+	// the objective that closed it (-1 for none, as when frozen).
+	closedAt   time.Time
+	lastReason string
+	culprit    int
 }
 
 // Name returns the gate's name.
@@ -98,10 +101,11 @@ func (g *Gate) Name() string { return g.name }
 func (g *Gate) Enabled() bool { return g.open.Load() }
 
 // judge returns whether the gate should be open given the objectives'
-// reports and the freeze, and if not, why.
-func (g *Gate) judge(objs []ObjectiveStatus, frozen bool) (open bool, reason string) {
+// reports and the freeze, and if not, why and because of which objective
+// (an index into objs, or -1).
+func (g *Gate) judge(objs []ObjectiveStatus, frozen bool) (open bool, reason string, culprit int) {
 	if g.policy.ClosedWhenFrozen && frozen {
-		return false, "releases are frozen"
+		return false, "releases are frozen", -1
 	}
 	wasOpen := g.open.Load()
 	for _, i := range g.watch {
@@ -111,20 +115,19 @@ func (g *Gate) judge(objs []ObjectiveStatus, frozen bool) (open bool, reason str
 		switch {
 		case rep.State == budget.StateUnknown:
 			continue
-		case g.policy.ClosedOnTicket && rep.State >= budget.StateTicket:
-			return false, fmt.Sprintf("%s is in state %v", name, rep.State)
-		case g.policy.ClosedOnPage && rep.State >= budget.StatePage:
-			return false, fmt.Sprintf("%s is in state %v", name, rep.State)
+		case g.policy.ClosedOnTicket && rep.State >= budget.StateTicket,
+			g.policy.ClosedOnPage && rep.State >= budget.StatePage:
+			return false, fmt.Sprintf("%s is in state %v", name, rep.State), i
 		}
 		limit := g.policy.MinRemaining
 		if !wasOpen {
 			limit += g.policy.Hysteresis
 		}
 		if rep.Remaining <= limit {
-			return false, fmt.Sprintf("%s has %.1f%% of its budget left, at most %.1f%%", name, rep.Remaining*100, limit*100)
+			return false, fmt.Sprintf("%s has %.1f%% of its budget left, at most %.1f%%", name, rep.Remaining*100, limit*100), i
 		}
 	}
-	return true, ""
+	return true, "", -1
 }
 
 // GateStatus is the state of one gate at one evaluation.

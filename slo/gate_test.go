@@ -562,6 +562,16 @@ func TestGateMinClosed(t *testing.T) {
 	if g.Enabled() {
 		t.Fatalf("Enabled() with 20%% left = true, want false")
 	}
+	// The event names the objective that closed the gate, with its numbers.
+	var closed []slo.Event
+	for _, ev := range eng.Events() {
+		if ev.Kind == slo.GateChanged {
+			closed = append(closed, ev)
+		}
+	}
+	if len(closed) != 1 || closed[0].Objective != "a" || !near(closed[0].Remaining, 0.2) || len(closed[0].Burns) != 0 {
+		t.Errorf("GateChanged events = %+v, want one for objective a with 20%% left and no windows (no rules)", closed)
+	}
 	// 900 good more: 92% left, but the gate closed 10s ago.
 	record(t, eng, "a", slo.Good, 0, 900)
 	now = now.Add(10 * time.Second)

@@ -66,9 +66,10 @@ func (p ReleasePolicy) validate(e *Engine) error {
 
 // release is the freeze's state machine; it belongs to the evaluator.
 type release struct {
-	p     ReleasePolicy
-	watch []int
-	cur   ReleaseStatus
+	p       ReleasePolicy
+	watch   []int
+	cur     ReleaseStatus
+	culprit int // index of the objective that froze releases last
 }
 
 // judge moves the freeze to the objectives' state at now and returns it.
@@ -89,6 +90,9 @@ func (r *release) judge(e *Engine, objs []ObjectiveStatus, now time.Time) Releas
 			limit += r.p.Hysteresis
 		}
 		if rep.Remaining <= limit {
+			if len(reasons) == 0 {
+				r.culprit = i
+			}
 			reasons = append(reasons, fmt.Sprintf("%s has %.1f%% of its budget left, at most %.1f%%",
 				o.Objective.Name, rep.Remaining*100, limit*100))
 			rec := e.recs[i]
@@ -96,6 +100,9 @@ func (r *release) judge(e *Engine, objs []ObjectiveStatus, now time.Time) Releas
 			recovering = max(recovering, d)
 		}
 		if r.p.FreezeOnPage && rep.State >= budget.StatePage {
+			if len(reasons) == 0 {
+				r.culprit = i
+			}
 			reasons = append(reasons, fmt.Sprintf("%s pages", o.Objective.Name))
 		}
 	}

@@ -130,7 +130,15 @@ func TestReleaseFreeze(t *testing.T) {
 					if s.frozen {
 						since = now
 					}
-					want = append(want, slo.Event{Time: now, Kind: slo.FreezeChanged, Frozen: s.frozen, Reason: s.reason})
+					// The event carries the numbers of the objective that
+					// froze releases, also when they go on again.
+					o := objectiveStatus(t, eng.Status(), spend.Name)
+					burns := make([]slo.WindowBurn, len(o.Report.Windows))
+					for j, w := range o.Report.Windows {
+						burns[j] = slo.WindowBurn{Window: w.Window, Burn: w.Burn}
+					}
+					want = append(want, slo.Event{Time: now, Kind: slo.FreezeChanged, Objective: spend.Name,
+						Remaining: remaining, Burns: burns, Frozen: s.frozen, Reason: s.reason})
 				}
 				if got.Frozen != s.frozen || got.Reason != s.reason || !got.Since.Equal(since) {
 					t.Errorf("step %d, %d bad of %d (%.4f left): Status().Release = %+v, want Frozen %v, Reason %q, Since %v",

@@ -155,14 +155,18 @@ func releaseOf(r slo.ReleaseStatus) Release {
 
 func eventOf(ev slo.Event) Event {
 	out := Event{Time: ev.Time, Kind: ev.Kind.String(), Text: ev.String()}
-	switch ev.Kind {
-	case slo.StateChanged:
+	if ev.Objective != "" {
+		// State changes, and the gate and freeze changes an objective
+		// caused: its budget and burn rates at that moment.
 		out.Objective = ev.Objective
-		out.From, out.To = ev.From.String(), ev.To.String()
 		out.Remaining = ptr(num(ev.Remaining))
 		for _, b := range ev.Burns {
 			out.Burns = append(out.Burns, Window{Window: budget.FormatWindow(b.Window), Burn: num(b.Burn)})
 		}
+	}
+	switch ev.Kind {
+	case slo.StateChanged:
+		out.From, out.To = ev.From.String(), ev.To.String()
 	case slo.ShedChanged:
 		out.Level = ptr(num(ev.Level))
 	case slo.BreakerChanged:
