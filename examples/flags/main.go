@@ -19,6 +19,10 @@
 // compresses time: the objectives' period is two hours, and the alert rules
 // are two of The Site Reliability Workbook's rules with their windows shrunk
 // by the same factor, which keeps their thresholds. See README.md.
+//
+// The plumbing it shares with the other examples (time compression, the
+// load generator, console output) is in internal/demo; the sloguard wiring
+// is all here.
 package main
 
 import (
@@ -39,6 +43,7 @@ import (
 	"go.opentelemetry.io/otel/metric/noop"
 
 	"github.com/sloguard/sloguard/budget"
+	"github.com/sloguard/sloguard/internal/demo"
 	"github.com/sloguard/sloguard/middleware"
 	"github.com/sloguard/sloguard/slo"
 	"github.com/sloguard/sloguard/slo/openfeature"
@@ -77,12 +82,9 @@ func main() {
 	flag.DurationVar(&cfg.Warmup, "warmup", cfg.Warmup, "healthy traffic before the fault")
 	flag.DurationVar(&cfg.Fault, "fault", cfg.Fault, "how long the new recommender fails")
 	flag.DurationVar(&cfg.Recovery, "recovery", cfg.Recovery, "healthy traffic after the fault")
-	flag.Float64Var(&cfg.RPS, "rps", cfg.RPS, "requests per second sent by the load generator (1 to 2000)")
 	flag.Float64Var(&cfg.ErrorRate, "error-rate", cfg.ErrorRate, "share of the new recommender's answers that are a 500 during the fault (0 to 1)")
 	flag.Float64Var(&cfg.SlowRate, "slow-rate", cfg.SlowRate, "share of its other answers that take 350-700ms during the fault (0 to 1)")
-	flag.DurationVar(&cfg.Period, "period", cfg.Period, "the objectives' compliance period, standing for 30 days (30m to 6h)")
-	flag.DurationVar(&cfg.History, "history", cfg.History, "healthy traffic loaded into the engine before the start, at -rps; at most -period, 0 for none")
-	flag.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the random service times, faults and request mix")
+	cfg.RegisterFlags(flag.CommandLine) // -rps, -period, -history, -seed
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "flags: unexpected arguments %q\n", flag.Args())
@@ -105,65 +107,24 @@ type config struct {
 	Fault    time.Duration // the new recommender fails
 	Recovery time.Duration // healthy traffic after the fault
 
-	RPS       float64 // target request rate of the load generator
-	ErrorRate float64 // share of the new recommender's answers that are a 500 during the fault
-	SlowRate  float64 // share of its other answers slower than the threshold during the fault
-
-	// Period is the objectives' compliance period. It stands for 30 days,
-	// and so sets the time compression and the rules' windows.
-	Period time.Duration
-	// History is healthy traffic at RPS recorded into the engine before the
-	// start, as a running service would have; capped at Period.
-	History time.Duration
-
-	Seed     uint64
-	Clients  int           // client goroutines of the load generator
-	Interval time.Duration // the engine's evaluation interval, and the provider's poll interval
+	// The load, the fault's rates and the time compression. ErrorRate is
+	// the share of the new recommender's answers that are a 500 during the
+	// fault, SlowRate the share of its other answers slower than the
+	// threshold. Interval is also the provider's poll interval.
+	demo.Config
 }
 
 func defaultConfig() config {
-	return config{
-		Warmup:    10 * time.Second,
-		Fault:     15 * time.Second,
-		Recovery:  12 * time.Second,
-		RPS:       200,
-		ErrorRate: 0.30,
-		SlowRate:  0.10,
-		Period:    2 * time.Hour,
-		History:   2 * time.Hour,
-		Seed:      1,
-		Clients:   32,
-		// The engine's default is 1s; the demo's windows are seconds long.
-		Interval: 250 * time.Millisecond,
-	}
+	cfg := config{Warmup: 10 * time.Second, Fault: 15 * time.Second, Recovery: 12 * time.Second, Config: demo.DefaultConfig()}
+	cfg.ErrorRate, cfg.SlowRate = 0.30, 0.10
+	cfg.Period, cfg.History = 2*time.Hour, 2*time.Hour
+	return cfg
 }
 
 // validate reports every problem with the configuration.
 func (c config) validate() error {
-	var errs []error
-	check := func(ok bool, format string, a ...any) {
-		if !ok {
-			errs = append(errs, fmt.Errorf(format, a...))
-		}
-	}
-	check(c.Warmup >= 0, "warmup %v is negative", c.Warmup)
-	check(c.Fault > 0, "fault %v is not positive", c.Fault)
-	check(c.Recovery >= 0, "recovery %v is negative", c.Recovery)
-	check(c.RPS >= 1 && c.RPS <= 2000, "rps %v is not between 1 and 2000", c.RPS)
-	check(c.ErrorRate >= 0 && c.ErrorRate <= 1, "error rate %v is not between 0 and 1", c.ErrorRate)
-	check(c.SlowRate >= 0 && c.SlowRate <= 1, "slow rate %v is not between 0 and 1", c.SlowRate)
-	// Below 30m the page rule's short window falls under 1.25s, close to the
-	// ledger's one-second buckets; above 6h the demo outlasts its patience.
-	check(c.Period >= 30*time.Minute && c.Period <= 6*time.Hour, "period %v is not between 30m and 6h", c.Period)
-	check(c.History >= 0, "history %v is negative", c.History)
-	check(c.Clients >= 1 && c.Clients <= 1000, "clients %d is not between 1 and 1000", c.Clients)
-	check(c.Interval > 0 && c.Interval <= time.Second, "interval %v is not in (0, 1s]", c.Interval)
-	return errors.Join(errs...)
+	return errors.Join(demo.ValidatePhases(c.Warmup, c.Fault, c.Recovery, "fault"), c.Config.Validate())
 }
-
-// compression is how many times faster than real time the demo runs: its
-// period stands for 30 days.
-func (c config) compression() float64 { return float64(slo.DefaultPeriod) / float64(c.Period) }
 
 // workbookRules are two of the four rules of The Site Reliability Workbook
 // for a 30-day period. The 1h & 5m page rule would shrink below the
@@ -176,31 +137,23 @@ func workbookRules() []budget.Rule {
 	}
 }
 
-// rules returns workbookRules with their windows shrunk as much as the
-// period. The threshold, fraction × period / long window, stays the same.
-func (c config) rules() []budget.Rule {
-	rules := workbookRules()
-	for i := range rules {
-		rules[i].Long = time.Duration(float64(rules[i].Long) / c.compression()).Round(time.Millisecond)
-	}
-	return rules
-}
-
 func (c config) objectives() []slo.Objective {
 	return []slo.Objective{{
 		Name:        availability,
 		Description: "requests answered without a 5xx",
 		Target:      0.999,
 		Period:      c.Period,
-		Rules:       c.rules(),
-		MinEvents:   minEvents,
+		// The windows shrink as much as the period, so the thresholds,
+		// fraction × period / long window, stay the Workbook's.
+		Rules:     c.Shrink(workbookRules()),
+		MinEvents: minEvents,
 	}, {
 		Name:        latency,
 		Description: "requests answered without a 5xx within 300ms",
 		Target:      0.99,
 		Latency:     latencyThreshold,
 		Period:      c.Period,
-		Rules:       c.rules(),
+		Rules:       c.Shrink(workbookRules()),
 		MinEvents:   minEvents,
 	}}
 }
@@ -220,7 +173,7 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 	if err := cfg.validate(); err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
 	}
-	out := &console{w: w}
+	out := &console{demo.NewConsole(w)}
 
 	eng, err := slo.New(cfg.objectives(),
 		slo.WithGate(gateName, gatePolicy()),
@@ -277,13 +230,12 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listening on loopback: %w", err)
 	}
-	history := min(cfg.History, cfg.Period)
-	out.header(cfg, eng, provider, history, ln.Addr())
-	preload(eng, cfg.RPS, history, time.Now())
+	out.header(cfg, eng, provider, ln.Addr())
+	demo.Preload(eng, cfg.Config, 10*time.Millisecond, time.Now())
 	before := eng.Status()
 
-	sc := newScenario(cfg, time.Now())
-	svc := newService(sc, gate, client, cfg.Seed)
+	tl := demo.NewTimeline(time.Now(), cfg.Warmup, cfg.Fault, cfg.Recovery)
+	svc := newService(tl, cfg, gate, client)
 	srv := &http.Server{
 		Handler:           mw.Wrap(svc.routes()),
 		ReadHeaderTimeout: 5 * time.Second,
@@ -295,12 +247,12 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 		<-served
 		return fmt.Errorf("starting the engine: %w", err)
 	}
-	out.begin(sc.start, cfg.rules()[0])
+	out.begin(tl.Start, cfg.Shrink(workbookRules())[0])
 
-	ld := newLoad(cfg, "http://"+ln.Addr().String())
-	ld.start(ctx, sc)
-	interrupted := out.follow(ctx, sc, ld, svc, eng)
-	ld.wait()
+	ld := demo.NewLoad("http://"+ln.Addr().String(), cfg.Config, nextRequest)
+	ld.Start(ctx, tl)
+	interrupted := out.follow(ctx, cfg, tl, ld, svc, eng)
+	ld.Wait()
 
 	// Clean shutdown: server, client connections, a last evaluation that
 	// sees every request, OpenFeature, then the engine.
@@ -310,56 +262,18 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		errShutdown = errors.Join(errShutdown, err)
 	}
-	ld.close()
-	awaitEvaluation(shutdownCtx, eng, time.Now(), cfg.Interval)
-	out.end() // OpenFeature's handlers may still run: they print nothing from now on
+	ld.Close()
+	demo.AwaitEvaluation(shutdownCtx, eng, time.Now(), cfg.Interval)
+	out.End() // OpenFeature's handlers may still run: they print nothing from now on
 	errOF := of.ShutdownWithContext(shutdownCtx)
 	errClose := eng.Close()
 
 	out.summary(summaryInput{
-		cfg: cfg, sc: sc, load: ld, svc: svc, before: before, after: eng.Status(),
+		tl: tl, load: ld, svc: svc, before: before, after: eng.Status(),
 		events: eng.Events(), interrupted: interrupted,
 	})
 	if err := errors.Join(errShutdown, errOF, errClose); err != nil {
 		return fmt.Errorf("shutting down: %w", err)
 	}
-	return out.err
-}
-
-// preload records history of healthy traffic at rate events per second
-// into every objective, ending at end, evaluating once a second as the
-// engine's loop would. It must run before the engine starts.
-func preload(eng *slo.Engine, rate float64, history time.Duration, end time.Time) {
-	var recs []*slo.Recorder
-	for _, o := range eng.Objectives() {
-		if r, err := eng.Recorder(o.Name); err == nil {
-			recs = append(recs, r)
-		}
-	}
-	var carry float64
-	for i := int(history / time.Second); i > 0; i-- {
-		carry += rate
-		n := int(carry)
-		carry -= float64(n)
-		for range n {
-			for _, r := range recs {
-				r.Record(slo.Good, 10*time.Millisecond)
-			}
-		}
-		eng.Tick(end.Add(-time.Duration(i-1) * time.Second))
-	}
-}
-
-// awaitEvaluation waits until the engine has evaluated after t, so that its
-// status counts every request served before t.
-func awaitEvaluation(ctx context.Context, eng *slo.Engine, t time.Time, interval time.Duration) {
-	tick := time.NewTicker(interval / 4)
-	defer tick.Stop()
-	for !eng.Status().Time.After(t) {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
+	return out.Err()
 }

@@ -12,42 +12,9 @@ import (
 
 	of "github.com/open-feature/go-sdk/openfeature"
 
+	"github.com/sloguard/sloguard/internal/demo"
 	"github.com/sloguard/sloguard/slo"
 )
-
-// scenario is the demo's timeline; faults depend on the time alone.
-type scenario struct {
-	start, faultStart, faultEnd, end time.Time
-	errorRate, slowRate              float64
-}
-
-func newScenario(cfg config, start time.Time) *scenario {
-	s := &scenario{start: start, errorRate: cfg.ErrorRate, slowRate: cfg.SlowRate}
-	s.faultStart = start.Add(cfg.Warmup)
-	s.faultEnd = s.faultStart.Add(cfg.Fault)
-	s.end = s.faultEnd.Add(cfg.Recovery)
-	return s
-}
-
-// Phases, in order.
-const (
-	warmup = iota
-	fault
-	recovery
-	phases
-)
-
-var phaseNames = [phases]string{"warmup", "fault", "recovery"}
-
-func (s *scenario) phase(t time.Time) int {
-	switch {
-	case t.Before(s.faultStart):
-		return warmup
-	case t.Before(s.faultEnd):
-		return fault
-	}
-	return recovery
-}
 
 // Recommenders.
 const (
@@ -59,13 +26,14 @@ const (
 // new recommender while the feature is on, and with the old one otherwise;
 // they differ in how they ask.
 type service struct {
-	sc    *scenario
-	gate  *slo.Gate
-	flags *of.Client
+	tl                  demo.Timeline
+	errorRate, slowRate float64 // of the new recommender during the fault
+	gate                *slo.Gate
+	flags               *of.Client
 
 	// served counts the answers of each recommender by phase; the console
 	// reads them live.
-	served [phases][2]atomic.Int64
+	served [demo.NumPhases][2]atomic.Int64
 	// disabled counts the flag evaluations of /home that sloguard's
 	// provider answered with the safe value; enabled the others.
 	disabled, enabled atomic.Int64
@@ -74,8 +42,11 @@ type service struct {
 	rng *rand.Rand // guarded by mu
 }
 
-func newService(sc *scenario, gate *slo.Gate, flags *of.Client, seed uint64) *service {
-	return &service{sc: sc, gate: gate, flags: flags, rng: rand.New(rand.NewPCG(seed, 1))}
+func newService(tl demo.Timeline, cfg config, gate *slo.Gate, flags *of.Client) *service {
+	return &service{
+		tl: tl, errorRate: cfg.ErrorRate, slowRate: cfg.SlowRate,
+		gate: gate, flags: flags, rng: rand.New(rand.NewPCG(cfg.Seed, 1)),
+	}
 }
 
 func (s *service) routes() *http.ServeMux {
@@ -121,12 +92,12 @@ func (s *service) recommend(w http.ResponseWriter, r *http.Request, rec int) {
 	s.mu.Unlock()
 
 	now := time.Now()
-	phase := s.sc.phase(now)
+	phase := s.tl.Phase(now)
 	median, errorRate, slowRate := 6*time.Millisecond, 0.0002, 0.0005
 	if rec == newRec {
 		median = 15 * time.Millisecond
-		if phase == fault {
-			errorRate, slowRate = s.sc.errorRate, s.sc.slowRate
+		if phase == demo.Fault {
+			errorRate, slowRate = s.errorRate, s.slowRate
 		}
 	}
 	var d time.Duration
@@ -162,9 +133,19 @@ func (s *service) recommend(w http.ResponseWriter, r *http.Request, rec int) {
 
 // servedBy returns how many answers each recommender gave so far.
 func (s *service) servedBy() (olds, news int64) {
-	for p := range phases {
+	for p := range demo.NumPhases {
 		olds += s.served[p][oldRec].Load()
 		news += s.served[p][newRec].Load()
 	}
 	return olds, news
+}
+
+// nextRequest is the load's request mix: half the requests go to each
+// route, for one of 10,000 users.
+func nextRequest(rng *rand.Rand) demo.Request {
+	user := strconv.Itoa(1 + rng.IntN(10_000))
+	if rng.IntN(2) == 0 {
+		return demo.Request{Method: http.MethodGet, Path: "/recommendations?user=" + user}
+	}
+	return demo.Request{Method: http.MethodGet, Path: "/home?user=" + user}
 }

@@ -10,6 +10,10 @@
 // compresses time: the objectives' period is one hour, and the alert rules
 // are two of The Site Reliability Workbook's rules with their windows shrunk
 // by the same factor, which keeps their thresholds. See README.md.
+//
+// The plumbing it shares with the other examples (time compression, the
+// load generator, console output) is in internal/demo; the sloguard wiring
+// is all here.
 package main
 
 import (
@@ -35,6 +39,7 @@ import (
 	"go.opentelemetry.io/otel/metric/noop"
 
 	"github.com/sloguard/sloguard/budget"
+	"github.com/sloguard/sloguard/internal/demo"
 	"github.com/sloguard/sloguard/middleware"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -75,12 +80,9 @@ func main() {
 	flag.DurationVar(&cfg.Warmup, "warmup", cfg.Warmup, "healthy traffic before the outage")
 	flag.DurationVar(&cfg.Outage, "outage", cfg.Outage, "how long the outage lasts")
 	flag.DurationVar(&cfg.Recovery, "recovery", cfg.Recovery, "healthy traffic after the outage")
-	flag.Float64Var(&cfg.RPS, "rps", cfg.RPS, "requests per second sent by the load generator (1 to 2000)")
 	flag.Float64Var(&cfg.ErrorRate, "error-rate", cfg.ErrorRate, "share of requests answered with a 500 during the outage (0 to 1)")
 	flag.Float64Var(&cfg.SlowRate, "slow-rate", cfg.SlowRate, "share of the other requests that take 350-700ms during the outage (0 to 1)")
-	flag.DurationVar(&cfg.Period, "period", cfg.Period, "the objectives' compliance period, standing for 30 days (30m to 6h)")
-	flag.DurationVar(&cfg.History, "history", cfg.History, "healthy traffic loaded into the engine before the start, at -rps; at most -period, 0 for none")
-	flag.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the random service times, faults and request mix")
+	cfg.RegisterFlags(flag.CommandLine) // -rps, -period, -history, -seed
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "quickstart: unexpected arguments %q\n", flag.Args())
@@ -103,65 +105,22 @@ type config struct {
 	Outage   time.Duration // faults injected
 	Recovery time.Duration // healthy traffic after the outage
 
-	RPS       float64 // target request rate of the load generator
-	ErrorRate float64 // share of requests answered with a 500 during the outage
-	SlowRate  float64 // share of the other requests slower than the threshold during the outage
-
-	// Period is the objectives' compliance period. It stands for 30 days,
-	// and so sets the time compression and the rules' windows.
-	Period time.Duration
-	// History is healthy traffic at RPS recorded into the engine before the
-	// start, as a running service would have; capped at Period.
-	History time.Duration
-
-	Seed     uint64
-	Clients  int           // client goroutines of the load generator
-	Interval time.Duration // the engine's evaluation interval
+	// The load, the outage's rates and the time compression. ErrorRate is
+	// the share of requests answered with a 500 during the outage, SlowRate
+	// the share of the others slower than the threshold.
+	demo.Config
 }
 
 func defaultConfig() config {
-	return config{
-		Warmup:    15 * time.Second,
-		Outage:    12 * time.Second,
-		Recovery:  15 * time.Second,
-		RPS:       200,
-		ErrorRate: 0.20,
-		SlowRate:  0.20,
-		Period:    time.Hour,
-		History:   time.Hour,
-		Seed:      1,
-		Clients:   32,
-		// The engine's default is 1s; the demo's windows are seconds long.
-		Interval: 250 * time.Millisecond,
-	}
+	cfg := config{Warmup: 15 * time.Second, Outage: 12 * time.Second, Recovery: 15 * time.Second, Config: demo.DefaultConfig()}
+	cfg.ErrorRate, cfg.SlowRate = 0.20, 0.20
+	return cfg
 }
 
 // validate reports every problem with the configuration.
 func (c config) validate() error {
-	var errs []error
-	check := func(ok bool, format string, a ...any) {
-		if !ok {
-			errs = append(errs, fmt.Errorf(format, a...))
-		}
-	}
-	check(c.Warmup >= 0, "warmup %v is negative", c.Warmup)
-	check(c.Outage > 0, "outage %v is not positive", c.Outage)
-	check(c.Recovery >= 0, "recovery %v is negative", c.Recovery)
-	check(c.RPS >= 1 && c.RPS <= 2000, "rps %v is not between 1 and 2000", c.RPS)
-	check(c.ErrorRate >= 0 && c.ErrorRate <= 1, "error rate %v is not between 0 and 1", c.ErrorRate)
-	check(c.SlowRate >= 0 && c.SlowRate <= 1, "slow rate %v is not between 0 and 1", c.SlowRate)
-	// Below 30m the shortest rule window falls under the ledger's one-second
-	// buckets; above 6h the alerts outlast any sensible demo.
-	check(c.Period >= 30*time.Minute && c.Period <= 6*time.Hour, "period %v is not between 30m and 6h", c.Period)
-	check(c.History >= 0, "history %v is negative", c.History)
-	check(c.Clients >= 1 && c.Clients <= 1000, "clients %d is not between 1 and 1000", c.Clients)
-	check(c.Interval > 0 && c.Interval <= time.Second, "interval %v is not in (0, 1s]", c.Interval)
-	return errors.Join(errs...)
+	return errors.Join(demo.ValidatePhases(c.Warmup, c.Outage, c.Recovery, "outage"), c.Config.Validate())
 }
-
-// compression is how many times faster than real time the demo runs: its
-// period stands for 30 days.
-func (c config) compression() float64 { return float64(slo.DefaultPeriod) / float64(c.Period) }
 
 // workbookRules are two of the four rules of The Site Reliability Workbook
 // for a 30-day period. The other two do not fit a one-minute demo: the 1h &
@@ -174,35 +133,23 @@ func workbookRules() []budget.Rule {
 	}
 }
 
-// rules returns workbookRules with their windows shrunk as much as the
-// period. The threshold, fraction × period / long window, stays the same.
-func (c config) rules() []budget.Rule {
-	rules := workbookRules()
-	for i := range rules {
-		rules[i].Long = c.shrink(rules[i].Long)
-	}
-	return rules
-}
-
-func (c config) shrink(d time.Duration) time.Duration {
-	return time.Duration(float64(d) / c.compression()).Round(time.Millisecond)
-}
-
 func (c config) objectives() []slo.Objective {
 	return []slo.Objective{{
 		Name:        availability,
 		Description: "requests answered without a 5xx",
 		Target:      0.999,
 		Period:      c.Period,
-		Rules:       c.rules(),
-		MinEvents:   minEvents,
+		// The windows shrink as much as the period, so the thresholds,
+		// fraction × period / long window, stay the Workbook's.
+		Rules:     c.Shrink(workbookRules()),
+		MinEvents: minEvents,
 	}, {
 		Name:        latency,
 		Description: "requests answered without a 5xx within 300ms",
 		Target:      0.99,
 		Latency:     latencyThreshold,
 		Period:      c.Period,
-		Rules:       c.rules(),
+		Rules:       c.Shrink(workbookRules()),
 		MinEvents:   minEvents,
 	}}
 }
@@ -214,7 +161,7 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 	if err := cfg.validate(); err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
 	}
-	out := &console{w: w}
+	out := &console{demo.NewConsole(w)}
 
 	eng, err := slo.New(cfg.objectives(),
 		slo.WithInterval(cfg.Interval),
@@ -244,14 +191,13 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listening on loopback: %w", err)
 	}
-	history := min(cfg.History, cfg.Period)
-	out.header(cfg, eng, history, ln.Addr())
-	preload(eng, cfg.RPS, history, time.Now())
+	out.header(cfg, eng, ln.Addr())
+	demo.Preload(eng, cfg.Config, 5*time.Millisecond, time.Now())
 	before := eng.Status()
 
-	sc := newScenario(cfg, time.Now())
+	tl := demo.NewTimeline(time.Now(), cfg.Warmup, cfg.Outage, cfg.Recovery)
 	srv := &http.Server{
-		Handler:           mw.Wrap(newService(sc, cfg.Seed).routes()),
+		Handler:           mw.Wrap(newService(tl, cfg).routes()),
 		ReadHeaderTimeout: 5 * time.Second,
 	}
 	served := make(chan error, 1)
@@ -261,12 +207,12 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 		<-served
 		return fmt.Errorf("starting the engine: %w", err)
 	}
-	out.begin(sc.start, eng.Status())
+	out.begin(tl.Start, eng.Status())
 
-	ld := newLoad(cfg, "http://"+ln.Addr().String())
-	ld.start(ctx, sc)
-	interrupted := out.follow(ctx, sc, ld, eng)
-	ld.wait()
+	ld := demo.NewLoad("http://"+ln.Addr().String(), cfg.Config, nextRequest)
+	ld.Start(ctx, tl)
+	interrupted := out.follow(ctx, cfg, tl, ld, eng)
+	ld.Wait()
 
 	// Clean shutdown: server, client connections, a last evaluation that
 	// sees every request, then the engine.
@@ -276,98 +222,33 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		errShutdown = errors.Join(errShutdown, err)
 	}
-	ld.close()
-	awaitEvaluation(shutdownCtx, eng, time.Now(), cfg.Interval)
+	ld.Close()
+	demo.AwaitEvaluation(shutdownCtx, eng, time.Now(), cfg.Interval)
 	errClose := eng.Close()
 
 	out.summary(summaryInput{
-		cfg: cfg, sc: sc, load: ld, before: before, after: eng.Status(),
+		tl: tl, load: ld, before: before, after: eng.Status(),
 		events: eng.Events(), interrupted: interrupted,
 	})
 	if err := errors.Join(errShutdown, errClose); err != nil {
 		return fmt.Errorf("shutting down: %w", err)
 	}
-	return out.err
-}
-
-// preload records history of healthy traffic at rate events per second
-// into every objective, ending at end, evaluating once a second as the
-// engine's loop would. It must run before the engine starts.
-func preload(eng *slo.Engine, rate float64, history time.Duration, end time.Time) {
-	var recs []*slo.Recorder
-	for _, o := range eng.Objectives() {
-		if r, err := eng.Recorder(o.Name); err == nil {
-			recs = append(recs, r)
-		}
-	}
-	var carry float64
-	for i := int(history / time.Second); i > 0; i-- {
-		carry += rate
-		n := int(carry)
-		carry -= float64(n)
-		for range n {
-			for _, r := range recs {
-				r.Record(slo.Good, 5*time.Millisecond)
-			}
-		}
-		eng.Tick(end.Add(-time.Duration(i-1) * time.Second))
-	}
-}
-
-// awaitEvaluation waits until the engine has evaluated after t, so that its
-// status counts every request served before t.
-func awaitEvaluation(ctx context.Context, eng *slo.Engine, t time.Time, interval time.Duration) {
-	tick := time.NewTicker(interval / 4)
-	defer tick.Stop()
-	for !eng.Status().Time.After(t) {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
-}
-
-// scenario is the demo's timeline; faults depend on the time alone.
-type scenario struct {
-	start, outageStart, outageEnd, end time.Time
-	errorRate, slowRate                float64
-}
-
-func newScenario(cfg config, start time.Time) *scenario {
-	s := &scenario{start: start, errorRate: cfg.ErrorRate, slowRate: cfg.SlowRate}
-	s.outageStart = start.Add(cfg.Warmup)
-	s.outageEnd = s.outageStart.Add(cfg.Outage)
-	s.end = s.outageEnd.Add(cfg.Recovery)
-	return s
-}
-
-func (s *scenario) outage(t time.Time) bool {
-	return !t.Before(s.outageStart) && t.Before(s.outageEnd)
-}
-
-func (s *scenario) phase(t time.Time) string {
-	switch {
-	case t.Before(s.outageStart):
-		return "warmup"
-	case t.Before(s.outageEnd):
-		return "outage"
-	}
-	return "recovery"
+	return out.Err()
 }
 
 // service is the demo's HTTP service: it simulates service time and fails
-// as the scenario says.
+// during the outage.
 type service struct {
-	sc     *scenario
-	orders atomic.Int64
+	tl                  demo.Timeline
+	errorRate, slowRate float64 // during the outage
+	orders              atomic.Int64
 
 	mu  sync.Mutex
 	rng *rand.Rand // guarded by mu
 }
 
-func newService(sc *scenario, seed uint64) *service {
-	return &service{sc: sc, rng: rand.New(rand.NewPCG(seed, 1))}
+func newService(tl demo.Timeline, cfg config) *service {
+	return &service{tl: tl, errorRate: cfg.ErrorRate, slowRate: cfg.SlowRate, rng: rand.New(rand.NewPCG(cfg.Seed, 1))}
 }
 
 func (s *service) routes() *http.ServeMux {
@@ -410,8 +291,8 @@ func (s *service) work(w http.ResponseWriter, r *http.Request, median time.Durat
 	s.mu.Unlock()
 
 	errorRate, slowRate := baselineErrorRate, baselineSlowRate
-	if s.sc.outage(time.Now()) {
-		errorRate, slowRate = s.sc.errorRate, s.sc.slowRate
+	if s.tl.Phase(time.Now()) == demo.Fault {
+		errorRate, slowRate = s.errorRate, s.slowRate
 	}
 	var d time.Duration
 	failed := fault < errorRate
@@ -437,219 +318,64 @@ func (s *service) work(w http.ResponseWriter, r *http.Request, median time.Durat
 	return true
 }
 
-// load is an open-loop load generator: a dispatcher hands requests to a
-// bounded pool of clients at a fixed rate, and skips a request when every
-// client is busy rather than slow down.
-type load struct {
-	url     string
-	rate    float64
-	clients int
-	seed    uint64
-	client  *http.Client
-	wg      sync.WaitGroup
-
-	sent, skipped, answered, status5xx, failed atomic.Int64
-}
-
-type job struct {
-	method, path, body string
-}
-
-func newLoad(cfg config, url string) *load {
-	tr := &http.Transport{
-		MaxIdleConns:        cfg.Clients,
-		MaxIdleConnsPerHost: cfg.Clients,
-		IdleConnTimeout:     30 * time.Second,
-	}
-	return &load{
-		url:     url,
-		rate:    cfg.RPS,
-		clients: cfg.Clients,
-		seed:    cfg.Seed,
-		client:  &http.Client{Transport: tr, Timeout: 2 * time.Second},
-	}
-}
-
-// start sends requests until the scenario ends or ctx is done.
-func (l *load) start(ctx context.Context, sc *scenario) {
-	jobs := make(chan job) // unbuffered: a send succeeds only when a client is idle
-	for range l.clients {
-		l.wg.Go(func() {
-			for j := range jobs {
-				l.do(ctx, j)
-			}
-		})
-	}
-	l.wg.Go(func() {
-		defer close(jobs)
-		rng := rand.New(rand.NewPCG(l.seed, 2))
-		tick := time.NewTicker(5 * time.Millisecond)
-		defer tick.Stop()
-		var issued int64
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case now := <-tick.C:
-				if !now.Before(sc.end) {
-					return
-				}
-				for due := int64(now.Sub(sc.start).Seconds() * l.rate); issued < due; issued++ {
-					select {
-					case jobs <- nextJob(rng):
-						l.sent.Add(1)
-					default:
-						l.skipped.Add(1)
-					}
-				}
-			}
-		}
-	})
-}
-
-func nextJob(rng *rand.Rand) job {
+// nextRequest is the load's request mix: mostly browsing, some checkouts.
+func nextRequest(rng *rand.Rand) demo.Request {
 	if rng.Float64() < checkoutShare {
-		return job{http.MethodPost, "/checkout", fmt.Sprintf(`{"item":%d,"quantity":1}`, 1+rng.IntN(1000))}
+		return demo.Request{Method: http.MethodPost, Path: "/checkout", Body: fmt.Sprintf(`{"item":%d,"quantity":1}`, 1+rng.IntN(1000))}
 	}
-	return job{method: http.MethodGet, path: "/items/" + strconv.Itoa(1+rng.IntN(1000))}
+	return demo.Request{Method: http.MethodGet, Path: "/items/" + strconv.Itoa(1+rng.IntN(1000))}
 }
 
-func (l *load) do(ctx context.Context, j job) {
-	var body io.Reader
-	if j.body != "" {
-		body = strings.NewReader(j.body)
-	}
-	req, err := http.NewRequestWithContext(ctx, j.method, l.url+j.path, body)
-	if err != nil {
-		l.failed.Add(1)
-		return
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := l.client.Do(req)
-	if err != nil {
-		if ctx.Err() == nil {
-			l.failed.Add(1)
-		}
-		return
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	_ = resp.Body.Close()
-	l.answered.Add(1)
-	if resp.StatusCode >= 500 {
-		l.status5xx.Add(1)
-	}
-}
+// phaseNames are the phases as the status lines name them.
+var phaseNames = [demo.NumPhases]string{"warmup", "outage", "recovery"}
 
-// wait waits for the dispatcher and every client to return.
-func (l *load) wait() { l.wg.Wait() }
-
-// close closes the idle client connections, and with them their goroutines.
-func (l *load) close() { l.client.CloseIdleConnections() }
-
-// console writes the demo's output. Lines come from the main goroutine and
-// from the engine's event handler, so every write holds mu and lines never
-// mix.
-type console struct {
-	mu    sync.Mutex
-	w     io.Writer
-	start time.Time // zero until the demo starts: history is not printed; guarded by mu
-	err   error     // first write error; guarded by mu
-}
-
-func (c *console) printf(format string, a ...any) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.write(format, a...)
-}
-
-// write requires mu.
-func (c *console) write(format string, a ...any) {
-	if c.err == nil {
-		_, c.err = fmt.Fprintf(c.w, format, a...)
-	}
-}
+// console writes the demo's output: a header, the live status lines and
+// state changes, and a summary.
+type console struct{ *demo.Console }
 
 // event is the engine's event handler.
 func (c *console) event(ev slo.Event) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.start.IsZero() {
-		return
-	}
-	var b strings.Builder
-	for i, wb := range ev.Burns {
-		if i > 0 {
-			b.WriteString(" · ")
-		}
-		fmt.Fprintf(&b, "%s %s", label(wb.Window), burnText(wb.Burn))
-	}
-	c.write("%6.1fs  ▶ %-13s %s → %s   budget %.1f%%   burn %s\n",
-		ev.Time.Sub(c.start).Seconds(), ev.Objective, ev.From, ev.To, ev.Remaining*100, b.String())
+	c.Eventf(ev.Time, "▶ %-13s %s → %s   budget %.1f%%   burn %s\n",
+		ev.Objective, ev.From, ev.To, ev.Remaining*100, demo.Burns(ev.Burns))
 }
 
-func (c *console) header(cfg config, eng *slo.Engine, history time.Duration, addr net.Addr) {
-	k := cfg.compression()
-	stands := func(d time.Duration) string { return human(time.Duration(float64(d) * k)) }
-	objs := eng.Objectives()
-
-	c.printf("sloguard quickstart: an HTTP service on http://%s, two objectives, an outage and its alerts\n\n", addr)
-	c.printf("Time is compressed %.0f×: one second here stands for %s of a 30-day SLO.\n", k, stands(time.Second))
-	c.printf("  period     %-9s the rolling window of the error budget (stands for 30d)\n", label(cfg.Period))
-	if history > 0 {
-		c.printf("  history    %-9s of healthy traffic at %.0f rps, recorded before the start, so the\n", label(history), cfg.RPS)
-		c.printf("             budget has the base a running service would have\n")
-	} else {
-		c.printf("  history    none: the budget holds only the demo's own requests\n")
-	}
-	c.printf("  timeline   warmup %s (%s) → outage %s (%s) → recovery %s (%s)\n",
-		label(cfg.Warmup), stands(cfg.Warmup), label(cfg.Outage), stands(cfg.Outage), label(cfg.Recovery), stands(cfg.Recovery))
-	c.printf("  outage     %.0f%% of requests fail with a 500, %.0f%% of the others take 350–700ms\n",
+func (c *console) header(cfg config, eng *slo.Engine, addr net.Addr) {
+	c.Printf("sloguard quickstart: an HTTP service on http://%s, two objectives, an outage and its alerts\n\n", addr)
+	c.PrintCompression(cfg.Config)
+	c.Printf("  timeline   warmup %s (%s) → outage %s (%s) → recovery %s (%s)\n",
+		demo.Label(cfg.Warmup), cfg.Stands(cfg.Warmup), demo.Label(cfg.Outage), cfg.Stands(cfg.Outage),
+		demo.Label(cfg.Recovery), cfg.Stands(cfg.Recovery))
+	c.Printf("  outage     %.0f%% of requests fail with a 500, %.0f%% of the others take 350–700ms\n",
 		cfg.ErrorRate*100, cfg.SlowRate*100)
-	c.printf("  load       %.0f rps from %d clients: %.0f%% GET /items/{id}, %.0f%% POST /checkout\n",
+	c.Printf("  load       %.0f rps from %d clients: %.0f%% GET /items/{id}, %.0f%% POST /checkout\n",
 		cfg.RPS, cfg.Clients, (1-checkoutShare)*100, checkoutShare*100)
-	c.printf("  engine     evaluates every %v; a window needs %d events before it may fire\n\n", cfg.Interval, minEvents)
+	c.Printf("  engine     evaluates every %v; a window needs %d events before it may fire\n\n", cfg.Interval, minEvents)
 
-	c.printf("Objectives, each over both routes\n")
-	for _, o := range objs {
-		c.printf("  %-13s %-6s of %s\n", o.Name, percent(o.Target), o.Description)
-	}
-	c.printf("\nAlert rules: the SRE Workbook's, windows shrunk %.0f×; threshold = budget fraction × period / long window\n", k)
-	c.printf("  %-8s %-6s %-6s %-7s %-10s %s\n", "severity", "long", "short", "budget", "threshold", "for a 30-day period")
-	prod := workbookRules()
-	for i, r := range objs[0].Rules {
-		c.printf("  %-8s %-6s %-6s %-7s %-10s %s & %s\n", r.Severity, label(r.Long), label(r.ShortWindow()),
-			percent(r.BudgetFraction), fmt.Sprintf("%.3g×", r.Threshold(cfg.Period)),
-			budget.FormatWindow(prod[i].Long), budget.FormatWindow(prod[i].ShortWindow()))
-	}
-	c.printf("budget: share of the period's error budget left. burn rate: how fast it is spent, where 1\n")
-	c.printf("spends exactly the budget in one period. A rule fires when the burn rate over both its\n")
-	c.printf("windows reaches its threshold. States: ok, ticket, page, exhausted (budget spent).\n\n")
+	c.PrintObjectives(cfg.Config, eng.Objectives(), workbookRules())
+	c.Printf("budget: share of the period's error budget left. burn rate: how fast it is spent, where 1\n")
+	c.Printf("spends exactly the budget in one period. A rule fires when the burn rate over both its\n")
+	c.Printf("windows reaches its threshold. States: ok, ticket, page, exhausted (budget spent).\n\n")
 }
 
 // begin starts the live part: from now on events are printed.
 func (c *console) begin(start time.Time, st *slo.Status) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.start = start
 	var top, cols strings.Builder
 	fmt.Fprintf(&top, "%-22s", "")
 	fmt.Fprintf(&cols, "%7s  %-8s %4s", "time", "phase", "rps")
 	for _, o := range st.Objectives {
 		var ws strings.Builder
 		for _, w := range o.Objective.Spec().Windows() {
-			fmt.Fprintf(&ws, " %*s", column(w), label(w))
+			fmt.Fprintf(&ws, " %*s", column(w), demo.Label(w))
 		}
-		title := fmt.Sprintf("%s %s", o.Objective.Name, percent(o.Objective.Target))
+		title := fmt.Sprintf("%s %s", o.Objective.Name, demo.Percent(o.Objective.Target))
 		if o.Objective.Latency > 0 {
-			title += " < " + label(o.Objective.Latency)
+			title += " < " + demo.Label(o.Objective.Latency)
 		}
 		width := 2 + 9 + 1 + 7 + ws.Len()
 		fmt.Fprintf(&top, "  %-*s", width-2, title+" ── burn rate over")
 		fmt.Fprintf(&cols, "  %-9s %7s%s", "state", "budget", ws.String())
 	}
-	c.write("%s\n%s\n", strings.TrimRight(top.String(), " "), cols.String())
+	c.Begin(start, "%s\n%s\n", strings.TrimRight(top.String(), " "), cols.String())
 }
 
 // row prints the status line of the second that ended at elapsed.
@@ -659,139 +385,79 @@ func (c *console) row(elapsed time.Duration, phase string, rps int64, st *slo.St
 	for _, o := range st.Objectives {
 		fmt.Fprintf(&b, "  %-9s %6.1f%%", o.Report.State, o.Report.Remaining*100)
 		for _, w := range o.Report.Windows {
-			fmt.Fprintf(&b, " %*s", column(w.Window), burnText(w.Burn))
+			fmt.Fprintf(&b, " %*s", column(w.Window), demo.BurnRate(w.Burn))
 		}
 	}
-	c.printf("%s\n", b.String())
+	c.Printf("%s\n", b.String())
 }
 
-// follow prints a status line every second and a banner at each phase
-// change until the scenario ends. It reports whether ctx ended it early.
-func (c *console) follow(ctx context.Context, sc *scenario, ld *load, eng *slo.Engine) (interrupted bool) {
-	type mark struct {
-		at     time.Duration
-		banner bool
-	}
-	var marks []mark
-	total := sc.end.Sub(sc.start)
-	for s := time.Second; s <= total; s += time.Second {
-		marks = append(marks, mark{at: s})
-	}
-	marks = append(marks, mark{sc.outageStart.Sub(sc.start), true}, mark{sc.outageEnd.Sub(sc.start), true})
-	// At the same instant the line of the second that ended comes first.
-	slices.SortStableFunc(marks, func(a, b mark) int {
-		if a.at != b.at {
-			return int(a.at - b.at)
-		}
-		if a.banner == b.banner {
-			return 0
-		}
-		if a.banner {
-			return 1
-		}
-		return -1
-	})
+// column is the width of a window's burn-rate column: its label or a burn
+// rate, whichever is wider.
+func column(w time.Duration) int { return max(4, len(demo.Label(w))) }
 
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	<-timer.C
+// follow prints a status line every second and a banner at each phase
+// change until the timeline ends. It reports whether ctx ended it early.
+func (c *console) follow(ctx context.Context, cfg config, tl demo.Timeline, ld *demo.Load, eng *slo.Engine) (interrupted bool) {
 	var lastSent int64
-	for _, m := range marks {
-		timer.Reset(time.Until(sc.start.Add(m.at)))
-		select {
-		case <-ctx.Done():
-			c.printf("%6.1fs  interrupted\n", time.Since(sc.start).Seconds())
-			return true
-		case <-timer.C:
+	return c.Follow(ctx, tl, func(s demo.Step) {
+		switch {
+		case s.Change && s.Phase == demo.Fault:
+			c.Printf("%6.1fs  ── outage: %.0f%% of requests fail with a 500, %.0f%% of the others take 350–700ms\n",
+				s.At.Seconds(), cfg.ErrorRate*100, cfg.SlowRate*100)
+		case s.Change:
+			c.Printf("%6.1fs  ── recovery: the faults stop\n", s.At.Seconds())
+		default:
+			sent := ld.Counts().Sent
+			c.row(s.At, phaseNames[s.Phase], sent-lastSent, eng.Status())
+			lastSent = sent
 		}
-		if m.banner {
-			if m.at == sc.outageStart.Sub(sc.start) {
-				c.printf("%6.1fs  ── outage: %.0f%% of requests fail with a 500, %.0f%% of the others take 350–700ms\n",
-					m.at.Seconds(), sc.errorRate*100, sc.slowRate*100)
-			} else {
-				c.printf("%6.1fs  ── recovery: the faults stop\n", m.at.Seconds())
-			}
-			continue
-		}
-		sent := ld.sent.Load()
-		c.row(m.at, sc.phase(sc.start.Add(m.at-time.Second/2)), sent-lastSent, eng.Status())
-		lastSent = sent
-	}
-	return false
+	})
 }
 
 type summaryInput struct {
-	cfg           config
-	sc            *scenario
-	load          *load
+	tl            demo.Timeline
+	load          *demo.Load
 	before, after *slo.Status
 	events        []slo.Event
 	interrupted   bool
 }
 
 func (c *console) summary(in summaryInput) {
-	sc, ld := in.sc, in.load
-	c.printf("\nSummary after %.1fs", time.Since(sc.start).Seconds())
-	if in.interrupted {
-		c.printf(" (interrupted)")
-	}
-	c.printf(": %d requests sent, %d answered (%d with a 5xx), %d skipped with every client busy, %d client errors\n",
-		ld.sent.Load(), ld.answered.Load(), ld.status5xx.Load(), ld.skipped.Load(), ld.failed.Load())
-
+	n := in.load.Counts()
+	c.PrintSummary(time.Since(in.tl.Start), in.interrupted,
+		"%d requests sent, %d answered (%d with a 5xx), %d skipped with every client busy, %d client errors\n",
+		n.Sent, n.Answered, n.Total5xx(), n.Skipped, n.Failed)
 	for i, o := range in.after.Objectives {
-		obj := o.Objective
-		c.printf("\n%s (%s of %s)\n", obj.Name, percent(obj.Target), obj.Description)
-		demo := o.Totals.Sub(in.before.Objectives[i].Totals)
-		c.printf("  events    %d in the demo: %d good, %d bad (%d not counted: the client had gone)\n",
-			demo.Total(), demo.Good, demo.Bad, o.Neutral-in.before.Objectives[i].Neutral)
-		c.printf("  budget    %.1f%% left of the %s budget, %.1f%% at the start\n",
-			o.Report.Remaining*100, label(obj.Period), in.before.Objectives[i].Report.Remaining*100)
-
-		var evs []slo.Event
-		for _, ev := range in.events {
-			if ev.Objective == obj.Name {
-				evs = append(evs, ev)
-			}
-		}
-		var states []string
-		for _, ev := range evs {
-			if ev.Time.Before(sc.start) {
-				states = append(states, ev.To.String()+" (history)")
-				continue
-			}
-			states = append(states, fmt.Sprintf("%s at %.1fs", ev.To, ev.Time.Sub(sc.start).Seconds()))
-		}
-		if len(states) == 0 {
-			states = []string{o.Report.State.String()}
-		}
-		c.printf("  states    %s\n", strings.Join(states, " → "))
-		c.printf("  alerting  %s\n", alerting(evs, sc))
+		b := in.before.Objectives[i]
+		c.PrintObjective(b, o, in.events, in.tl.Start, fmt.Sprintf("(%d not counted: the client had gone)", o.Neutral-b.Neutral))
+		c.Printf("  alerting  %s\n", alerting(demo.StateChanges(in.events, o.Objective.Name), in.tl))
 	}
-	c.printf("\nServer shut down, engine closed.\n")
+	c.Printf("\nServer shut down, engine closed.\n")
 }
 
-// alerting describes when the objective paged after the outage began and
-// when it recovered after the outage ended.
-func alerting(evs []slo.Event, sc *scenario) string {
+// alerting describes, from an objective's state changes in order, when it
+// paged after the outage began and when it recovered after the outage
+// ended.
+func alerting(evs []slo.Event, tl demo.Timeline) string {
 	alert := slices.IndexFunc(evs, func(ev slo.Event) bool {
-		return !ev.Time.Before(sc.outageStart) && ev.To >= budget.StatePage
+		return !ev.Time.Before(tl.FaultStart) && ev.To >= budget.StatePage
 	})
 	if alert < 0 {
 		return "no page"
 	}
-	s := fmt.Sprintf("%s %v after the outage began", pastTense(evs[alert].To), round(evs[alert].Time.Sub(sc.outageStart)))
+	s := fmt.Sprintf("%s %v after the outage began", pastTense(evs[alert].To), demo.Round(evs[alert].Time.Sub(tl.FaultStart)))
 	rest := evs[alert+1:]
 	cleared := slices.IndexFunc(rest, func(ev slo.Event) bool { return ev.To < budget.StatePage })
 	if cleared < 0 {
 		return s + fmt.Sprintf("; still %v at the end", evs[len(evs)-1].To)
 	}
-	s += fmt.Sprintf("; page cleared %s", relative(rest[cleared].Time, sc.outageEnd))
+	s += "; page cleared " + demo.Relative(rest[cleared].Time, tl.FaultEnd, "it ended")
 	ok := slices.IndexFunc(rest[cleared:], func(ev slo.Event) bool { return ev.To == budget.StateOK })
 	if ok < 0 {
 		return s + fmt.Sprintf("; still %v at the end", evs[len(evs)-1].To)
 	}
 	if ok > 0 {
-		s += fmt.Sprintf("; ok %s", relative(rest[cleared+ok].Time, sc.outageEnd))
+		s += "; ok " + demo.Relative(rest[cleared+ok].Time, tl.FaultEnd, "it ended")
 	}
 	return s
 }
@@ -801,53 +467,4 @@ func pastTense(s budget.State) string {
 		return "paged"
 	}
 	return "went " + s.String()
-}
-
-// relative says how long after (or before) the outage ended t was.
-func relative(t, outageEnd time.Time) string {
-	if d := t.Sub(outageEnd); d >= 0 {
-		return fmt.Sprintf("%v after it ended", round(d))
-	}
-	return fmt.Sprintf("%v before it ended", round(outageEnd.Sub(t)))
-}
-
-func round(d time.Duration) time.Duration { return d.Round(100 * time.Millisecond) }
-
-// label formats a duration compactly: "300ms", "2.5s", "30s", "2m", "1h".
-func label(d time.Duration) string {
-	if d%time.Second == 0 || d < time.Second {
-		return budget.FormatWindow(d)
-	}
-	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + "s"
-}
-
-// human formats a long duration to the minute: "12m", "3h", "2h24m".
-func human(d time.Duration) string {
-	s := strings.TrimSuffix(d.Round(time.Minute).String(), "0s")
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}
-
-// percent formats a share as a percentage to two decimals at most: "99.9%".
-func percent(v float64) string {
-	return strconv.FormatFloat(math.Round(v*1e4)/100, 'f', -1, 64) + "%"
-}
-
-// column is the width of a window's burn-rate column: its label or a burn
-// rate, whichever is wider.
-func column(w time.Duration) int { return max(4, len(label(w))) }
-
-// burnText formats a burn rate in at most four characters.
-func burnText(v float64) string {
-	switch {
-	case v == 0:
-		return "0"
-	case v < 9.95:
-		return strconv.FormatFloat(v, 'f', 1, 64)
-	case v < 9999.5:
-		return strconv.FormatFloat(v, 'f', 0, 64)
-	}
-	return ">1e4"
 }

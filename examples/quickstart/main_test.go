@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sloguard/sloguard/budget"
+	"github.com/sloguard/sloguard/internal/demo"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -73,13 +74,8 @@ func TestRun(t *testing.T) {
 	}
 
 	// Every goroutine run started has stopped.
-	deadline := time.Now().Add(2 * time.Second)
-	for runtime.NumGoroutine() > goroutines && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > goroutines {
-		buf := make([]byte, 1<<16)
-		t.Errorf("%d goroutines after run, want at most %d as before:\n%s", n, goroutines, buf[:runtime.Stack(buf, true)])
+	if err := demo.WaitGoroutines(goroutines, 2*time.Second); err != nil {
+		t.Errorf("after run: %v", err)
 	}
 }
 
@@ -100,28 +96,24 @@ func section(summary, name string) []string {
 	return nil
 }
 
+// TestRunInvalidConfig checks that run reports the problems with its phases
+// and with demo.Config, and writes nothing.
 func TestRunInvalidConfig(t *testing.T) {
 	cfg := defaultConfig()
-	cfg.Outage = 0
-	cfg.RPS = 0
-	cfg.ErrorRate = 1.5
-	cfg.Period = 10 * time.Minute
+	cfg.Outage, cfg.RPS = 0, 0
 	var out strings.Builder
 	err := run(t.Context(), cfg, &out)
-	if err == nil {
-		t.Fatalf("run(invalid config) = nil, want error")
-	}
-	for _, want := range []string{"outage 0s", "rps 0", "error rate 1.5", "period 10m0s"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("run(invalid config) = %q, want it to mention %q", err, want)
-		}
+	if want := "invalid configuration:\noutage 0s is not positive\nrps 0 is not between 1 and 2000"; err == nil || err.Error() != want {
+		t.Errorf("run(invalid config) = %v, want %q", err, want)
 	}
 	if out.Len() > 0 {
 		t.Errorf("run(invalid config) wrote %q, want nothing", out.String())
 	}
 }
 
-func TestRules(t *testing.T) {
+// TestObjectives checks the objectives over the range of periods: valid,
+// with the Workbook's windows shrunk as README.md shows them.
+func TestObjectives(t *testing.T) {
 	tests := []struct {
 		period      time.Duration
 		long, short []time.Duration
@@ -129,23 +121,19 @@ func TestRules(t *testing.T) {
 		{time.Hour, []time.Duration{30 * time.Second, 2 * time.Minute}, []time.Duration{2500 * time.Millisecond, 10 * time.Second}},
 		{2 * time.Hour, []time.Duration{time.Minute, 4 * time.Minute}, []time.Duration{5 * time.Second, 20 * time.Second}},
 		{30 * time.Minute, []time.Duration{15 * time.Second, time.Minute}, []time.Duration{1250 * time.Millisecond, 5 * time.Second}},
+		{6 * time.Hour, []time.Duration{3 * time.Minute, 12 * time.Minute}, []time.Duration{15 * time.Second, time.Minute}},
 	}
 	for _, tt := range tests {
 		cfg := defaultConfig()
 		cfg.Period = tt.period
-		rules := cfg.rules()
-		for i, r := range rules {
-			if r.Long != tt.long[i] || r.ShortWindow() != tt.short[i] {
-				t.Errorf("period %v: rule %d windows = %v & %v, want %v & %v", tt.period, i, r.Long, r.ShortWindow(), tt.long[i], tt.short[i])
-			}
-			// Shrinking windows and period alike keeps the Workbook's thresholds.
-			if got, want := r.Threshold(tt.period), workbookRules()[i].Threshold(slo.DefaultPeriod); got < want-1e-9 || got > want+1e-9 {
-				t.Errorf("period %v: rule %d threshold = %v, want %v", tt.period, i, got, want)
-			}
-		}
 		for _, o := range cfg.objectives() {
 			if err := o.Validate(); err != nil {
 				t.Errorf("period %v: objective %s: %v", tt.period, o.Name, err)
+			}
+			for i, r := range o.Rules {
+				if r.Long != tt.long[i] || r.ShortWindow() != tt.short[i] {
+					t.Errorf("period %v: %s rule %d windows = %v & %v, want %v & %v", tt.period, o.Name, i, r.Long, r.ShortWindow(), tt.long[i], tt.short[i])
+				}
 			}
 		}
 	}
@@ -153,7 +141,7 @@ func TestRules(t *testing.T) {
 
 func TestAlerting(t *testing.T) {
 	start := time.Unix(1000, 0)
-	sc := newScenario(config{Warmup: 10 * time.Second, Outage: 10 * time.Second, Recovery: 10 * time.Second}, start)
+	tl := demo.NewTimeline(start, 10*time.Second, 10*time.Second, 10*time.Second)
 	ev := func(sec float64, from, to budget.State) slo.Event {
 		return slo.Event{Time: start.Add(time.Duration(sec * float64(time.Second))), From: from, To: to}
 	}
@@ -178,7 +166,7 @@ func TestAlerting(t *testing.T) {
 			"paged 2s after the outage began; page cleared 1s after it ended; still ticket at the end"},
 	}
 	for _, tt := range tests {
-		if got := alerting(tt.evs, sc); got != tt.want {
+		if got := alerting(tt.evs, tl); got != tt.want {
 			t.Errorf("%s: alerting() = %q, want %q", tt.name, got, tt.want)
 		}
 	}

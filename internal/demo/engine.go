@@ -1,0 +1,48 @@
+package demo
+
+import (
+	"context"
+	"time"
+
+	"github.com/sloguard/sloguard/slo"
+)
+
+// Preload records cfg's history of healthy traffic (History, at most
+// Period) at RPS events a second into every objective of eng, each event
+// good and as fast as latency, ending at end and evaluating once a second as
+// the engine's loop would. It must run before the engine starts.
+func Preload(eng *slo.Engine, cfg Config, latency time.Duration, end time.Time) {
+	var recs []*slo.Recorder
+	for _, o := range eng.Objectives() {
+		if r, err := eng.Recorder(o.Name); err == nil {
+			recs = append(recs, r)
+		}
+	}
+	var carry float64
+	for i := int(cfg.history() / time.Second); i > 0; i-- {
+		carry += cfg.RPS
+		n := int(carry)
+		carry -= float64(n)
+		for range n {
+			for _, r := range recs {
+				r.Record(slo.Good, latency)
+			}
+		}
+		eng.Tick(end.Add(-time.Duration(i-1) * time.Second))
+	}
+}
+
+// AwaitEvaluation waits until eng has evaluated after t, so that its status
+// counts every request served before t, polling four times an interval. It
+// returns early when ctx is done.
+func AwaitEvaluation(ctx context.Context, eng *slo.Engine, t time.Time, interval time.Duration) {
+	tick := time.NewTicker(interval / 4)
+	defer tick.Stop()
+	for !eng.Status().Time.After(t) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
