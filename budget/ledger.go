@@ -227,13 +227,13 @@ func (l *Ledger) Advance(now time.Time) {
 // longer than every tier is cut to the longest span (see Span).
 func (l *Ledger) Sum(now time.Time, w time.Duration) Counts {
 	var sum Counts
-	l.each(now, w, func(c Counts) { sum = sum.Add(c) })
+	l.each(now, w, func(c Counts) bool { sum = sum.Add(c); return true })
 	return sum
 }
 
 // each calls f with every bucket of the trailing window w at time now, the
-// oldest first, as summed by Sum.
-func (l *Ledger) each(now time.Time, w time.Duration, f func(Counts)) {
+// oldest first, as summed by Sum, until f returns false.
+func (l *Ledger) each(now time.Time, w time.Duration, f func(Counts) bool) {
 	if !l.started || w <= 0 {
 		return
 	}
@@ -246,7 +246,9 @@ func (l *Ledger) each(now time.Time, w time.Duration, f func(Counts)) {
 	lo := max(floorDiv(t-int64(w), r.res)+1, r.head-n+1)
 	hi := min(floorDiv(t, r.res), r.head)
 	for j := lo; j <= hi; j++ {
-		f(r.buckets[mod(j, n)])
+		if !f(r.buckets[mod(j, n)]) {
+			return
+		}
 	}
 }
 

@@ -283,34 +283,30 @@ func Evaluate(l *Ledger, s Spec, now time.Time) Report {
 // itself burns faster than the goal allows. It reads the ledger and so must
 // not run concurrently with Advance.
 func RecoveryTime(l *Ledger, s Spec, now time.Time, goal float64, w time.Duration) time.Duration {
-	var old []Counts
-	l.each(now, s.Period, func(c Counts) { old = append(old, c) })
-	var period Counts
-	for _, c := range old {
-		period = period.Add(c)
-	}
-	bad, total := period.reported(s.ExcludeShed)
+	bad, total := l.Sum(now, s.Period).reported(s.ExcludeShed)
 	if total > 0 && Remaining(bad, total, s.Target) >= goal {
 		return 0
 	}
 	res := l.Resolution(s.Period)
-	recent := l.Sum(now, w)
-	rb, rt := recent.reported(s.ExcludeShed)
+	rb, rt := l.Sum(now, w).reported(s.ExcludeShed)
 	perBucket := float64(res) / float64(max(w, res))
 	addBad, addTotal := float64(rb)*perBucket, float64(rt)*perBucket
 
 	// Step k: the k oldest buckets have left, k projected ones have come.
 	fb, ft := float64(bad), float64(total)
-	allowed := func(t float64) float64 { return (1 - s.Target) * t }
-	for k := 1; k <= len(old); k++ {
-		ob, ot := old[k-1].reported(s.ExcludeShed)
+	k, recovered := 0, false
+	l.each(now, s.Period, func(old Counts) bool {
+		k++
+		ob, ot := old.reported(s.ExcludeShed)
 		fb += addBad - float64(ob)
 		ft += addTotal - float64(ot)
-		if ft > 0 && 1-fb/allowed(ft) >= goal-1e-9 {
-			// The window edge is a bucket boundary; now is inside the
-			// newest bucket, so k buckets from now is at most k·res.
-			return time.Duration(k) * res
-		}
+		recovered = ft > 0 && 1-fb/((1-s.Target)*ft) >= goal-1e-9
+		return !recovered
+	})
+	if !recovered {
+		return Never
 	}
-	return Never
+	// The window edge is a bucket boundary; now is inside the newest
+	// bucket, so k buckets from now is at most k·res.
+	return time.Duration(k) * res
 }
