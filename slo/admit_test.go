@@ -2,6 +2,7 @@ package slo_test
 
 import (
 	"fmt"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -9,12 +10,13 @@ import (
 	"github.com/sloguard/sloguard/slo"
 )
 
-// shedding returns an engine with default shedding whose level is 0.5 ×
-// hot: one availability objective, evaluated once a second, every event bad
-// for hot seconds.
+// shedding returns an engine with shedding whose level is 0.5 × hot: one
+// availability objective, evaluated once a second, every event bad for hot
+// seconds. Nothing goes through Admit meanwhile, so the level rises at Rise,
+// 0.5 a second.
 func shedding(tb testing.TB, hot int, opts ...slo.Option) *slo.Engine {
 	tb.Helper()
-	eng := newEngine(tb, []slo.Objective{{Name: "a", Target: 0.999}}, append(opts, slo.WithShedding(slo.ShedPolicy{Window: 5 * time.Second, Rise: 0.5}))...)
+	eng := newEngine(tb, []slo.Objective{{Name: "a", Target: 0.999}}, append(opts, slo.WithShedding(slo.ShedPolicy{Rise: 0.5}))...)
 	now := t0
 	eng.Tick(now)
 	for range hot {
@@ -112,7 +114,7 @@ func TestAdmitWithoutShedding(t *testing.T) {
 // TestAdmitBeforeTick checks the state of an engine with shedding that has
 // not evaluated yet: enabled, at level 0, admitting everything.
 func TestAdmitBeforeTick(t *testing.T) {
-	eng := newEngine(t, []slo.Objective{{Name: "a", Target: 0.999}}, slo.WithShedding(slo.ShedPolicy{Window: 5 * time.Second, Rise: 0.5}))
+	eng := newEngine(t, []slo.Objective{{Name: "a", Target: 0.999}}, slo.WithShedding(slo.ShedPolicy{}))
 	if sh := eng.Status().Shed; sh != (slo.ShedStatus{Enabled: true}) {
 		t.Errorf("Status().Shed before the first Tick = %+v, want enabled at level 0", sh)
 	}
@@ -134,11 +136,40 @@ func TestAdmitAllocs(t *testing.T) {
 	}
 }
 
+// TestAdmitCountsDemand checks that Admit counts the demand by criticality
+// that sizes a cut, unknown criticalities as CRITICAL: a CRITICAL demand
+// alone is cut to level 2 first, and no further, whatever the overload.
+func TestAdmitCountsDemand(t *testing.T) {
+	for _, c := range []slo.Criticality{slo.Critical, slo.Criticality(9)} {
+		eng := newEngine(t, []slo.Objective{{Name: "a", Target: 0.999}}, slo.WithShedding(slo.ShedPolicy{Window: time.Second}))
+		eng.Tick(t0)
+		for range 1000 {
+			if _, ok := eng.Admit(c); !ok {
+				t.Fatalf("Admit(%v) at level 0 = _, false, want true", c)
+			}
+			record(t, eng, "a", slo.Bad, 0, 1)
+		}
+		eng.Tick(t0.Add(time.Second))
+		if got := eng.Status().Shed.Level; got != 2 {
+			t.Errorf("after 1000 failed %v requests: Status().Shed.Level = %v, want 2", c, got)
+		}
+		// Admitted and counted for the next window: now 90% of them go.
+		for range 1000 {
+			eng.Admit(c)
+			record(t, eng, "a", slo.Bad, 0, 1)
+		}
+		eng.Tick(t0.Add(2 * time.Second))
+		if got := eng.Status().Shed.Level; math.Abs(got-2.9) > 1e-9 {
+			t.Errorf("after 1000 more: Status().Shed.Level = %v, want 2.9", got)
+		}
+	}
+}
+
 // TestAdmitConcurrent admits from many goroutines while the level moves;
 // with -race it checks Admit against the evaluation, and that every
 // rejection is counted.
 func TestAdmitConcurrent(t *testing.T) {
-	eng := newEngine(t, []slo.Objective{{Name: "a", Target: 0.999}}, slo.WithShedding(slo.ShedPolicy{Window: 5 * time.Second, Rise: 0.5}))
+	eng := newEngine(t, []slo.Objective{{Name: "a", Target: 0.999}}, slo.WithShedding(slo.ShedPolicy{}))
 	r, _ := eng.Recorder("a")
 	now := t0
 	eng.Tick(now)
@@ -179,10 +210,12 @@ func TestAdmitConcurrent(t *testing.T) {
 	}
 }
 
-// BenchmarkAdmit measures admission at level 0 (one atomic load), inside
-// the SHEDDABLE band at level 0.5 (one load and one random draw, half the
-// requests rejected and counted), below the level (CRITICAL at 0.5) and
-// above it (SHEDDABLE at 3: no draw, every request counted).
+// BenchmarkAdmit measures admission at level 0 (one atomic load and one
+// atomic add, the admission counted), inside the SHEDDABLE band at level
+// 0.5 (one load, one random draw and one add, half the requests rejected),
+// below the level (CRITICAL at 0.5: no draw) and above it (SHEDDABLE at 3:
+// no draw, every request rejected). In parallel the add is contended: all
+// requests of one criticality count on one cache line.
 func BenchmarkAdmit(b *testing.B) {
 	for _, bc := range []struct {
 		name string

@@ -38,10 +38,17 @@
 // The engine acts at three time scales, each from the same objectives.
 //
 // Seconds: load shedding (WithShedding, off by default) and dependency
-// breakers. One controller per service raises a shed level while admitted
-// traffic burns too fast over a short window, and Engine.Admit rejects the
+// breakers. One controller per service watches the burn rate of admitted
+// traffic over the latest few evaluations, and Engine.Admit rejects the
 // least critical requests first (see ShedPolicy and Criticality): one
-// atomic load per request, no lock, no allocation. It is one controller
+// atomic load and one atomic add per request, no lock, no allocation. When
+// the signal burns too fast, the controller cuts admission in one measured
+// step, to 90% of what the service served, with the demand that Admit
+// counted by criticality deciding which band that takes; it then waits
+// until the signal holds only traffic admitted after the cut before it
+// judges again, so that a cut is not repeated on the overload it already
+// cured. Once calm, it probes back slowly, and stops shedding as soon as
+// the whole demand fits in what the service served. It is one controller
 // for the whole service, not one per objective, because overload is a
 // property of the capacity the routes share: in a flash sale it is the
 // browse traffic that burns checkout's latency budget, and shedding browse

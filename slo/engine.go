@@ -54,13 +54,14 @@ type Engine struct {
 	stop    chan struct{} // closed by Close
 	done    chan struct{} // closed when the loop returns
 
-	// Admission. decision is what Admit reads; shed, controlWindow and
-	// controlBurn belong to the evaluator (tickMu).
-	decision      atomic.Pointer[decision]
-	rejected      [4]atomic.Uint64 // shed rejections by Criticality
-	shed          *controller      // nil when shedding is off
-	controlWindow time.Duration
-	shedMin       uint64
+	// Admission. decision is what Admit reads; shed and meter belong to
+	// the evaluator (tickMu).
+	decision atomic.Pointer[decision]
+	rejected [4]atomic.Uint64 // shed rejections by Criticality
+	admitted [4]counter       // admissions by Criticality, counted only with shedding on
+	shed     *controller      // nil when shedding is off
+	meter    *meter           // the control signal's memory, also without shedding
+	shedMin  uint64
 
 	breakers  []*Breaker
 	byDep     map[string]*Breaker
@@ -74,6 +75,13 @@ type Engine struct {
 	release release // owned by the evaluator (tickMu)
 
 	telemetry *telemetry
+}
+
+// counter is an atomic counter alone on its cache line, so that requests
+// of different criticalities do not contend.
+type counter struct {
+	atomic.Uint64
+	_ [56]byte
 }
 
 // decision is the admission state published by each evaluation.
@@ -126,14 +134,19 @@ func New(objectives []Objective, opts ...Option) (*Engine, error) {
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 
-		controlWindow: shedPolicy.Window,
-		shedMin:       shedPolicy.MinEvents,
-		byDep:         map[string]*Breaker{},
-		depMin:        cfg.breaker.MinEvents,
-		depWindow:     cfg.breaker.Window,
+		shedMin:   shedPolicy.MinEvents,
+		byDep:     map[string]*Breaker{},
+		depMin:    cfg.breaker.MinEvents,
+		depWindow: cfg.breaker.Window,
+	}
+	// Without shedding the signal is only reported, over as much of the
+	// window as it keeps.
+	window, lag, err := shedPolicy.evaluations(cfg.interval)
+	if err != nil && cfg.shed != nil {
+		errs = append(errs, err)
 	}
 	if cfg.shed != nil {
-		e.shed = &controller{p: shedPolicy}
+		e.shed = newController(shedPolicy, window+lag)
 	}
 	e.decision.Store(&decision{})
 	for _, o := range objectives {
@@ -147,7 +160,7 @@ func New(objectives []Objective, opts ...Option) (*Engine, error) {
 		}
 		o = o.withDefaults()
 		spec := o.Spec()
-		l, err := budget.NewLedger(spec.Period, append(spec.Windows(), shedPolicy.Window, cfg.breaker.Window)...)
+		l, err := budget.NewLedger(spec.Period, append(spec.Windows(), cfg.breaker.Window)...)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%w %q: %w", ErrInvalidObjective, o.Name, err))
 			continue
@@ -201,6 +214,7 @@ func New(objectives []Objective, opts ...Option) (*Engine, error) {
 	}
 	e.release = release{p: cfg.release, watch: e.watch(cfg.release.Objectives)}
 	e.history = newHistory(cfg.historyEvery, cfg.historySize, len(e.recs))
+	e.meter = newMeter(len(e.recs), window, shedPolicy.Window)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -387,8 +401,13 @@ func (e *Engine) evaluate(now time.Time) []Event {
 	}
 	st := &Status{Time: now, Objectives: make([]ObjectiveStatus, len(e.recs))}
 	events := e.bq.drain() // breaker changes since the previous evaluation
-	var sig signal
-	sig.calm = true
+	sig := signal{calm: true, slowOnly: true}
+	var fast float64 // good events of the latency objectives
+	var admitted, rejected [4]uint64
+	for c := range admitted {
+		admitted[c], rejected[c] = e.admitted[c].Load(), e.rejected[c].Load()
+	}
+	e.meter.begin(now, admitted, rejected)
 	burning := map[string]bool{}
 	for i, r := range e.recs {
 		r.ledger.Advance(now)
@@ -396,24 +415,29 @@ func (e *Engine) evaluate(now time.Time) []Event {
 		totals, neutral := r.ledger.Totals()
 		os := ObjectiveStatus{Objective: r.obj, Report: rep, Totals: totals, Neutral: neutral}
 
-		// The control signal: admitted traffic only, so that shedding can
-		// not feed on itself.
-		window := e.controlWindow
-		if r.obj.Dependency != "" {
-			window = e.depWindow
-		}
-		c := r.ledger.Sum(now, window)
-		os.ControlBurn = budget.Burn(c.Bad, c.Admitted(), r.spec.Target)
+		// The control signals, admitted traffic only, so that shedding can
+		// not feed on itself: a dependency's breaker over the ledger's
+		// window; shedding over the latest evaluations, exactly.
 		if d := r.obj.Dependency; d != "" {
+			c := r.ledger.Sum(now, e.depWindow)
+			os.ControlBurn = budget.Burn(c.Bad, c.Admitted(), r.spec.Target)
 			os.ControlKnown = c.Admitted() >= e.depMin
 			burning[d] = burning[d] || os.ControlKnown && os.ControlBurn >= r.controlBurn
 		} else {
-			os.ControlKnown = c.Admitted() >= e.shedMin
+			c := e.meter.add(i, totals.Good, totals.Bad)
+			os.ControlBurn = budget.Burn(c.bad, c.good+c.bad, r.spec.Target)
+			os.ControlKnown = c.good+c.bad >= e.shedMin
 			if os.ControlKnown && os.ControlBurn >= r.controlBurn {
 				sig.hot = true
 			}
 			if os.ControlKnown && os.ControlBurn >= e.releaseBurn() {
 				sig.calm = false
+			}
+			if r.threshold == 0 { // availability: its good events were served
+				sig.slowOnly = false
+				sig.served += float64(c.good)
+			} else {
+				fast += float64(c.good)
 			}
 		}
 		st.Objectives[i] = os
@@ -425,6 +449,15 @@ func (e *Engine) evaluate(now time.Time) []Event {
 	}
 	st.Shed.Enabled = e.shed != nil
 	if e.shed != nil {
+		var n uint64
+		sig.admitted, sig.demand, n = e.meter.rates()
+		sig.measured = n >= e.shedMin && sig.admitted > 0
+		if sig.slowOnly {
+			sig.served = fast
+		}
+		if span := e.meter.span(); span > 0 {
+			sig.served /= span
+		}
 		from := e.shed.level
 		level := e.shed.step(now, sig)
 		d := &decision{level: level}
@@ -524,21 +557,23 @@ func fastestPage(s budget.Spec) float64 {
 }
 
 // Admit decides whether to serve a request of criticality c. It is one
-// atomic load, plus one random draw while c's band is partly shed: no lock,
-// no allocation. A rejected request should be answered at once (HTTP 429,
-// gRPC RESOURCE_EXHAUSTED) with retryAfter as the hint, and recorded as Shed
-// in its objectives. With shedding off (see WithShedding) it admits
-// everything.
+// atomic load and one atomic add (the count of admissions or rejections by
+// criticality, from which the controller measures the demand), plus one
+// random draw while c's band is partly shed: no lock, no allocation. A
+// rejected request should be answered at once (HTTP 429, gRPC
+// RESOURCE_EXHAUSTED) with retryAfter as the hint, and recorded as Shed in
+// its objectives. With shedding off (see WithShedding) it admits
+// everything at once.
 func (e *Engine) Admit(c Criticality) (retryAfter time.Duration, ok bool) {
-	d := e.decision.Load()
-	if d.level == 0 {
+	if e.shed == nil {
 		return 0, true
 	}
+	d := e.decision.Load()
 	if c > Sheddable {
 		c = Critical
 	}
-	p := d.reject[c]
-	if p <= 0 || p < 1 && rand.Float64() >= p {
+	if p := d.reject[c]; p <= 0 || p < 1 && rand.Float64() >= p {
+		e.admitted[c].Add(1)
 		return 0, true
 	}
 	e.rejected[c].Add(1)

@@ -90,7 +90,9 @@ func WithEventHandler(f func(Event)) Option {
 // ledgers, evaluates the rules and publishes a new Status. Shorter reacts
 // sooner and costs more CPU; events are attributed to the bucket of the
 // evaluation that follows them, so the interval should stay well below the
-// finest bucket (5s for the default rules).
+// finest bucket (5s for the default rules). Load shedding measures its
+// signal in evaluations: a shorter interval lets it act sooner, with a
+// shorter ShedPolicy.Window.
 //
 // By default, one second.
 func WithInterval(d time.Duration) Option {

@@ -23,85 +23,104 @@ var apiObjectives = []slo.Objective{
 	{Name: apiLatency, Target: 0.99, Latency: 300 * time.Millisecond},
 }
 
-// mix is the criticality of every second's 100 requests.
-var mix = []struct {
-	c slo.Criticality
-	n int
-}{{slo.Sheddable, 40}, {slo.SheddablePlus, 20}, {slo.Critical, 30}, {slo.CriticalPlus, 10}}
+// load is how many requests of each criticality arrive in one second.
+type load map[slo.Criticality]int
 
-// outcome is how every admitted request of one second ends.
-type outcome struct {
-	o       slo.Outcome
-	latency time.Duration
+// shop is a service with a capacity, driven second by second as the server
+// middleware drives an engine: every request goes through Admit and a
+// rejected one is recorded as Shed; of the admitted ones the first capacity
+// of the second are served in 50ms, the others fail after waiting 300ms,
+// as when a queue times out. With late, each second's outcomes are recorded
+// only after the next second's evaluation, as when requests wait a second
+// in a queue. The engine is evaluated at the end of every second.
+type shop struct {
+	t          *testing.T
+	eng        *slo.Engine
+	objectives []string // every outcome is recorded in each
+	capacity   int
+	late       bool
+	now        time.Time
+	pending    [2]int    // served and failed, not recorded yet
+	admitted   [4]int    // in the latest second, by Criticality
+	rejected   [4]uint64 // every rejection Admit returned, by Criticality
+	retries    map[slo.Criticality]time.Duration
 }
 
-var (
-	healthy = outcome{slo.Good, 50 * time.Millisecond}
-	failing = outcome{slo.Bad, 50 * time.Millisecond} // bad for both objectives
-	slow    = outcome{slo.Good, time.Second}          // bad for latency only
-)
-
-// service drives an engine with the api objectives through scripted
-// seconds of traffic, as the server middleware would: each request is
-// admitted or rejected by Admit, rejected ones are recorded as Shed.
-type service struct {
-	t        *testing.T
-	eng      *slo.Engine
-	now      time.Time
-	rejected [4]uint64 // by Criticality, every rejection Admit returned
-}
-
-func newService(t *testing.T, opts ...slo.Option) *service {
+func newShop(t *testing.T, capacity int, opts ...slo.Option) *shop {
 	t.Helper()
-	s := &service{t: t, eng: newEngine(t, apiObjectives, opts...), now: t0}
+	s := &shop{t: t, capacity: capacity, now: t0, objectives: []string{apiAvailability, apiLatency}}
+	s.eng = newEngine(t, apiObjectives, opts...)
 	s.eng.Tick(s.now)
 	return s
 }
 
-// admit calls Admit and counts its rejections.
-func (s *service) admit(c slo.Criticality) (time.Duration, bool) {
-	retry, ok := s.eng.Admit(c)
-	if !ok {
-		idx := c
-		if c > slo.Sheddable {
-			idx = slo.Critical
-		}
-		s.rejected[idx]++
-	}
-	return retry, ok
-}
-
-// second sends one second of 100 requests that end as out when admitted,
-// then evaluates. It returns how many were admitted.
-func (s *service) second(out outcome) (admitted int) {
+// second sends one second of l, records what is due and evaluates. It
+// returns the shed level after the evaluation.
+func (s *shop) second(l load) float64 {
 	s.t.Helper()
-	for _, m := range mix {
-		for range m.n {
-			if _, ok := s.admit(m.c); !ok {
-				record(s.t, s.eng, apiAvailability, slo.Shed, 0, 1)
-				record(s.t, s.eng, apiLatency, slo.Shed, 0, 1)
+	s.admitted = [4]int{}
+	s.retries = map[slo.Criticality]time.Duration{}
+	served, failed := 0, 0
+	// Interleaved, so that every criticality waits in the same queue.
+	left := map[slo.Criticality]int{}
+	for c, n := range l {
+		left[c] = n
+	}
+	for more := true; more; {
+		more = false
+		for _, c := range slo.Criticalities {
+			if left[c] == 0 {
 				continue
 			}
-			admitted++
-			record(s.t, s.eng, apiAvailability, out.o, out.latency, 1)
-			record(s.t, s.eng, apiLatency, out.o, out.latency, 1)
+			left[c]--
+			more = true
+			retry, ok := s.eng.Admit(c)
+			if !ok {
+				s.rejected[c]++
+				s.retries[c] = retry
+				s.record(slo.Shed, 0, 1)
+				continue
+			}
+			s.admitted[c]++
+			if served < s.capacity {
+				served++
+			} else {
+				failed++
+			}
 		}
 	}
+	if s.late {
+		s.pending, served, failed = [2]int{served, failed}, s.pending[0], s.pending[1]
+	}
+	s.record(slo.Good, 50*time.Millisecond, served)
+	s.record(slo.Bad, 300*time.Millisecond, failed)
 	s.now = s.now.Add(time.Second)
 	s.eng.Tick(s.now)
-	return admitted
+	return s.eng.Status().Shed.Level
+}
+
+func (s *shop) record(o slo.Outcome, latency time.Duration, n int) {
+	s.t.Helper()
+	for _, name := range s.objectives {
+		record(s.t, s.eng, name, o, latency, n)
+	}
+}
+
+// admittedAll returns how many requests were admitted in the latest second.
+func (s *shop) admittedAll() int {
+	return s.admitted[0] + s.admitted[1] + s.admitted[2] + s.admitted[3]
 }
 
 // checkLevel checks the published shed level and reject shares.
-func (s *service) checkLevel(when string, want float64) {
-	s.t.Helper()
-	sh := s.eng.Status().Shed
+func checkLevel(t *testing.T, eng *slo.Engine, when string, want float64) {
+	t.Helper()
+	sh := eng.Status().Shed
 	if !sh.Enabled || math.Abs(sh.Level-want) > 1e-9 {
-		s.t.Fatalf("%s: Status().Shed = Enabled %v, Level %v, want true, %v", when, sh.Enabled, sh.Level, want)
+		t.Fatalf("%s: Status().Shed = Enabled %v, Level %v, want true, %v", when, sh.Enabled, sh.Level, want)
 	}
 	for _, c := range slo.Criticalities {
 		if w := rejectShare(want, c); math.Abs(sh.Reject[c]-w) > 1e-9 {
-			s.t.Errorf("%s: Status().Shed.Reject[%v] = %v at level %v, want %v", when, c, sh.Reject[c], sh.Level, w)
+			t.Errorf("%s: Status().Shed.Reject[%v] = %v at level %v, want %v", when, c, sh.Reject[c], sh.Level, w)
 		}
 	}
 }
@@ -121,34 +140,6 @@ func binomial(k, n int, p float64) bool {
 	return math.Abs(float64(k)-mean) <= 6*math.Sqrt(mean*(1-p))+1
 }
 
-// checkAdmit draws n admissions of every criticality and checks them
-// against the published reject shares: none rejected at 0, all at 1, a
-// plausible number in between.
-func (s *service) checkAdmit(when string, n int) {
-	s.t.Helper()
-	sh := s.eng.Status().Shed
-	for _, c := range slo.Criticalities {
-		var rejected int
-		for range n {
-			retry, ok := s.admit(c)
-			if ok && retry != 0 {
-				s.t.Errorf("%s: Admit(%v) = %v, true, want 0, true", when, c, retry)
-			}
-			if !ok {
-				rejected++
-				if retry < time.Second {
-					s.t.Errorf("%s: Admit(%v) = %v, false, want a retry-after of at least 1s", when, c, retry)
-				}
-			}
-		}
-		p := sh.Reject[c]
-		switch {
-		case p == 0 && rejected != 0, p == 1 && rejected != n, !binomial(rejected, n, p):
-			s.t.Errorf("%s: Admit(%v) rejected %d of %d at level %v, want a share of %v", when, c, rejected, n, sh.Level, p)
-		}
-	}
-}
-
 // shedEvents returns the ShedChanged events of the timeline.
 func shedEvents(eng *slo.Engine) []slo.Event {
 	var out []slo.Event
@@ -160,129 +151,209 @@ func shedEvents(eng *slo.Engine) []slo.Event {
 	return out
 }
 
-// TestShedScript runs a service through healthy traffic, a burst of failing
-// or slow requests, and recovery, second by second, and checks the shed
-// level, admission, the events and the counts at every step.
+// bands returns the bands (the ceiling of the levels) that events moved
+// between.
+func bands(events []slo.Event) [][2]float64 {
+	var out [][2]float64
+	for _, ev := range events {
+		out = append(out, [2]float64{math.Ceil(ev.FromLevel), math.Ceil(ev.Level)})
+	}
+	return out
+}
+
+// The flash sale of the shedding tests: tenfold, mostly SHEDDABLE; a shop
+// that serves 3000 requests a second.
+var (
+	quietLoad = load{slo.Sheddable: 1000, slo.Critical: 1000, slo.CriticalPlus: 500}
+	saleLoad  = load{slo.Sheddable: 8000, slo.Critical: 1500, slo.CriticalPlus: 500}
+)
+
+const saleCapacity = 3000
+
+// TestShedScript runs a shop through quiet traffic, a flash sale, and quiet
+// traffic again, second by second, and checks the shed level at every
+// step: one measured cut at the first hot evaluation, to admit 90% of what
+// the shop served; probing at Decay after Hold and a cut back when it
+// overshoots; back to 0 once the sale is over. Also the admission, its
+// hints, the events and the counts.
 func TestShedScript(t *testing.T) {
+	var handled []slo.Event
+	var seen []float64 // Status().Shed.Level when each shed event was handled
+	var s *shop
+	s = newShop(t, saleCapacity, slo.WithShedding(slo.ShedPolicy{Window: time.Second, Hold: 2 * time.Second}),
+		slo.WithEventHandler(func(ev slo.Event) {
+			if ev.Kind == slo.ShedChanged {
+				handled = append(handled, ev)
+				seen = append(seen, s.eng.Status().Shed.Level)
+			}
+		}))
+
+	for i := range 5 {
+		if level := s.second(quietLoad); level != 0 || s.admittedAll() != 2500 {
+			t.Fatalf("quiet second %d: level %v, %d of 2500 admitted, want 0 and all", i+1, level, s.admittedAll())
+		}
+	}
+
+	// The sale. Its first second fails 7000 requests: 3000 served, so the
+	// level admits 2700 of the 10000, all but 700 of 8000 SHEDDABLE. Then
+	// 2 seconds of calm (Hold), a second of decay (0.1), an overload of 300
+	// (served 3000 of 3500) and a cut back.
+	const cut, probe = (10000 - 2700) / 8000.0, (10000-2700)/8000.0 - 0.1
+	want := []float64{cut, cut, cut, cut, probe, cut, cut, cut, cut, probe, cut, cut}
+	for i, w := range want {
+		when := fmt.Sprintf("sale second %d", i+1)
+		s.second(saleLoad)
+		checkLevel(t, s.eng, when, w)
+		if s.admitted[slo.Critical] != 1500 || s.admitted[slo.CriticalPlus] != 500 {
+			t.Errorf("%s: admitted %v, want all 1500 CRITICAL and 500 CRITICAL_PLUS", when, s.admitted)
+		}
+		if i > 0 && !binomial(s.admitted[slo.Sheddable], 8000, 1-rejectShare(want[i-1], slo.Sheddable)) {
+			t.Errorf("%s: admitted %d SHEDDABLE of 8000 at level %v, want a share of %v",
+				when, s.admitted[slo.Sheddable], want[i-1], 1-rejectShare(want[i-1], slo.Sheddable))
+		}
+	}
+	// Retry-after hints: the 2s hold, then 0.1 a second down to the band.
+	if got, want := s.retries[slo.Sheddable], 11*time.Second; got != want {
+		t.Errorf("at level %v: Admit(SHEDDABLE) retry-after = %v, want %v", cut, got, want)
+	}
+
+	// The sale is over: 2500 requests fit in 2700. Calm since the last
+	// second of the sale; the level is 0 when the hold ends.
+	for i, w := range []float64{cut, 0, 0} {
+		s.second(quietLoad)
+		checkLevel(t, s.eng, fmt.Sprintf("quiet again, second %d", i+1), w)
+	}
+
+	// One event per band crossed, up then down, each seen in Status by the
+	// handler.
+	events := shedEvents(s.eng)
+	if got, want := bands(events), [][2]float64{{0, 1}, {1, 0}}; fmt.Sprint(got) != fmt.Sprint(want) || len(handled) != len(events) {
+		t.Fatalf("ShedChanged events = %d, handled %d, want bands %v:\n%s", len(events), len(handled), want, eventLines(events))
+	}
+	for i, ev := range events {
+		h := handled[i]
+		if ev.Level != seen[i] || h.Kind != ev.Kind || !h.Time.Equal(ev.Time) || h.FromLevel != ev.FromLevel || h.Level != ev.Level {
+			t.Errorf("ShedChanged %d = %v, handled %v seeing level %v", i, ev, h, seen[i])
+		}
+	}
+	if first := events[0]; first.FromLevel != 0 || first.Level != cut || !first.Time.Equal(t0.Add(6*time.Second)) {
+		t.Errorf("first ShedChanged = %v at %v, want 0 → %v at the end of the sale's first second", first, first.Time, cut)
+	}
+
+	// Every rejection is counted, by criticality, at the next Tick; none of
+	// CRITICAL or CRITICAL_PLUS.
+	if got := s.eng.Status().Shed.Rejected; got != s.rejected {
+		t.Errorf("Status().Shed.Rejected = %v, want %v", got, s.rejected)
+	}
+	if s.rejected[slo.Sheddable] == 0 || s.rejected[slo.SheddablePlus]+s.rejected[slo.Critical]+s.rejected[slo.CriticalPlus] != 0 {
+		t.Errorf("rejections by criticality = %v, want SHEDDABLE only", s.rejected)
+	}
+	// The control signal is measured over the latest evaluation, exactly.
+	if o := objectiveStatus(t, s.eng.Status(), apiAvailability); !o.ControlKnown || o.ControlBurn != 0 {
+		t.Errorf("%s: ControlKnown, ControlBurn = %v, %v, want true, 0", apiAvailability, o.ControlKnown, o.ControlBurn)
+	}
+}
+
+// TestShedLag checks that a rise is judged by the traffic it shaped: when
+// outcomes arrive an evaluation late, a controller that does not wait for
+// them (no Lag) cuts twice for one overload and sheds too much; with Lag it
+// cuts once.
+func TestShedLag(t *testing.T) {
+	const cut = (10000 - 2700) / 8000.0 // admit 90% of the 3000 served
 	for _, tt := range []struct {
-		name  string
-		burst outcome
-		hot   string // the objective that burns
+		lag  time.Duration
+		want []func(admitted int) float64 // by sale second, from what it admitted
 	}{
-		{"errors", failing, apiAvailability},
-		{"slow", slow, apiLatency},
+		// The outcomes of the sale's first second come with the second
+		// evaluation, those of the cut with the third: without Lag, the
+		// third takes the first overload for a new one and cuts 10% more.
+		{0, []func(int) float64{
+			func(int) float64 { return 0 },
+			func(int) float64 { return cut },
+			func(a int) float64 { return (10000 - 0.9*float64(a)) / 8000 },
+		}},
+		{time.Second, []func(int) float64{
+			func(int) float64 { return 0 },
+			func(int) float64 { return cut },
+			func(int) float64 { return cut },
+			func(int) float64 { return cut },
+		}},
 	} {
-		t.Run(tt.name, func(t *testing.T) {
-			var handled []slo.Event
-			var seen []float64 // Status().Shed.Level when each shed event was handled
-			var s *service
-			s = newService(t, slo.WithShedding(slo.ShedPolicy{Window: 5 * time.Second, Rise: 0.5}), slo.WithEventHandler(func(ev slo.Event) {
-				if ev.Kind == slo.ShedChanged {
-					handled = append(handled, ev)
-					seen = append(seen, s.eng.Status().Shed.Level)
-				}
-			}))
-
-			for i := range 10 {
-				if n := s.second(healthy); n != 100 {
-					t.Fatalf("healthy second %d: %d of 100 admitted, want all", i+1, n)
-				}
-				s.checkLevel(fmt.Sprintf("healthy second %d", i+1), 0)
-				s.checkAdmit(fmt.Sprintf("healthy second %d", i+1), 100)
-			}
-			if ev := shedEvents(s.eng); len(ev) != 0 {
-				t.Fatalf("shed events after healthy traffic = %v, want none", ev)
-			}
-
-			// The burst: the level rises by Rise (0.5) every second up to 3.
-			for i := 1; i <= 8; i++ {
-				s.second(tt.burst)
-				when := fmt.Sprintf("burst second %d", i)
-				s.checkLevel(when, min(0.5*float64(i), 3))
-				o := objectiveStatus(t, s.eng.Status(), tt.hot)
-				if !o.ControlKnown || o.ControlBurn < 14.4 {
-					t.Errorf("%s: %s ControlKnown, ControlBurn = %v, %v, want true, ≥ 14.4", when, tt.hot, o.ControlKnown, o.ControlBurn)
-				}
-				s.checkAdmit(when, 200)
-			}
-			// Retry-after hints at level 3: the 5s hold, then 0.1 a second
-			// down to the band.
-			for c, want := range map[slo.Criticality]time.Duration{
-				slo.Sheddable: 35 * time.Second, slo.SheddablePlus: 25 * time.Second, slo.Critical: 15 * time.Second,
-			} {
-				if retry, ok := s.admit(c); ok || retry != want {
-					t.Errorf("at level 3: Admit(%v) = %v, %v, want %v, false", c, retry, ok, want)
-				}
-			}
-			// CRITICAL_PLUS is never shed by default.
-			for range 10000 {
-				if _, ok := s.admit(slo.CriticalPlus); !ok {
-					t.Fatalf("at level 3: Admit(CRITICAL_PLUS) rejected, want never")
-				}
-			}
-
-			// Recovery: the burst stays in the 5s control window for four
-			// more seconds (hot, capped at 3), then the signal is calm;
-			// after the 5s hold the level falls by 0.1 a second.
-			for i := 1; i <= 45; i++ {
-				s.second(healthy)
-				when := fmt.Sprintf("recovery second %d", i)
-				want := 3.0
-				if i > 10 {
-					want = max(3-0.1*float64(i-10), 0)
-				}
-				s.checkLevel(when, want)
-				if i%5 == 0 {
-					s.checkAdmit(when, 100)
-				}
-			}
-
-			// One event per band crossed, up then down, each seen in Status
-			// by the handler.
-			events := shedEvents(s.eng)
-			wantBands := [][2]float64{{0, 1}, {1, 2}, {2, 3}, {3, 2}, {2, 1}, {1, 0}}
-			if len(events) != len(wantBands) || len(handled) != len(events) {
-				t.Fatalf("ShedChanged events = %d, handled %d, want %d:\n%s", len(events), len(handled), len(wantBands), eventLines(events))
-			}
-			for i, ev := range events {
-				got := [2]float64{math.Ceil(ev.FromLevel), math.Ceil(ev.Level)}
-				h := handled[i]
-				if got != wantBands[i] || ev.Time.Before(t0) || ev.Level != seen[i] ||
-					h.Kind != ev.Kind || !h.Time.Equal(ev.Time) || h.FromLevel != ev.FromLevel || h.Level != ev.Level {
-					t.Errorf("ShedChanged %d = %v (bands %v), handler saw level %v, want bands %v", i, ev, got, seen[i], wantBands[i])
-				}
-			}
-			if first := events[0]; first.FromLevel != 0 || first.Level != 0.5 {
-				t.Errorf("first ShedChanged = %v, want 0 → 0.5", first)
-			}
-			if last := events[len(events)-1]; last.Level != 0 {
-				t.Errorf("last ShedChanged = %v, want → 0", last)
-			}
-
-			// Every rejection is counted, by criticality, at the next Tick.
-			if got := s.eng.Status().Shed.Rejected; got != s.rejected {
-				t.Errorf("Status().Shed.Rejected = %v, want %v", got, s.rejected)
-			}
-			if s.rejected[slo.CriticalPlus] != 0 || s.rejected[slo.Sheddable] == 0 || s.rejected[slo.Critical] == 0 {
-				t.Errorf("rejections by criticality = %v, want some SHEDDABLE and CRITICAL, no CRITICAL_PLUS", s.rejected)
+		t.Run(fmt.Sprintf("lag %v", tt.lag), func(t *testing.T) {
+			s := newShop(t, saleCapacity, slo.WithShedding(slo.ShedPolicy{Window: time.Second, Lag: tt.lag}))
+			s.late = true
+			s.second(quietLoad)
+			for i, w := range tt.want {
+				s.second(saleLoad)
+				checkLevel(t, s.eng, fmt.Sprintf("sale second %d", i+1), w(s.admittedAll()))
 			}
 		})
 	}
+}
+
+// TestShedCritical checks the order of the bands: all SHEDDABLE and
+// SHEDDABLE_PLUS first, in one cut that stops at level 2, then CRITICAL,
+// only once the signal is still hot after that cut; CRITICAL_PLUS never.
+func TestShedCritical(t *testing.T) {
+	s := newShop(t, 1000, slo.WithShedding(slo.ShedPolicy{Window: time.Second}))
+	l := load{slo.Sheddable: 400, slo.SheddablePlus: 100, slo.Critical: 2000, slo.CriticalPlus: 500}
+	// 3000 admitted, 1000 served: admit 900, less than CRITICAL alone.
+	s.second(l)
+	checkLevel(t, s.eng, "first cut", 2)
+	// 2500 admitted, 1000 served: admit 900 of CRITICAL and CRITICAL_PLUS.
+	s.second(l)
+	checkLevel(t, s.eng, "second cut", 2+(2500-900)/2000.0)
+	if s.admitted[slo.Critical] != 2000 || s.admitted[slo.CriticalPlus] != 500 {
+		t.Errorf("second overloaded second: admitted %v, want all CRITICAL and CRITICAL_PLUS", s.admitted)
+	}
+	// A service of 300 for the CRITICAL_PLUS traffic alone: never shed.
+	s.capacity = 300
+	for i := range 5 {
+		s.second(l)
+		if level := s.eng.Status().Shed.Level; level > 3 {
+			t.Fatalf("second %d of a service of 300: level %v, want at most 3", i+1, level)
+		}
+	}
+	checkLevel(t, s.eng, "a service of 300", 3)
+	if s.rejected[slo.CriticalPlus] != 0 || s.rejected[slo.Critical] == 0 {
+		t.Errorf("rejections = %v, want CRITICAL, no CRITICAL_PLUS", s.rejected)
+	}
+	if got, want := bands(shedEvents(s.eng)), [][2]float64{{0, 2}, {2, 3}}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("ShedChanged bands = %v, want %v", got, want)
+	}
+}
+
+// TestShedSlowOnly checks a service with only a latency objective: the
+// cut is sized by the requests served within the threshold, and removes
+// at most half of the admitted rate.
+func TestShedSlowOnly(t *testing.T) {
+	s := &shop{t: t, capacity: saleCapacity, now: t0, objectives: []string{apiLatency}} // the failed requests are slow
+	s.eng = newEngine(t, apiObjectives[1:], slo.WithShedding(slo.ShedPolicy{Window: time.Second}))
+	s.eng.Tick(s.now)
+	s.second(quietLoad)
+	// 10000 admitted, 3000 fast: half.
+	s.second(saleLoad)
+	checkLevel(t, s.eng, "first cut", (10000-5000)/8000.0)
+	// 5000 admitted, 3000 fast: admit 2700.
+	s.second(saleLoad)
+	checkLevel(t, s.eng, "second cut", (10000-2700)/8000.0)
 }
 
 // TestShedIgnoresShed checks both numbers a service sees while it sheds:
 // shed events do not raise the control signal, which uses admitted traffic
 // only, but they count as bad in the budget that is reported.
 func TestShedIgnoresShed(t *testing.T) {
-	s := newService(t, slo.WithShedding(slo.ShedPolicy{Window: 5 * time.Second, Rise: 0.5}))
+	eng := newEngine(t, apiObjectives, slo.WithShedding(slo.ShedPolicy{Window: 5 * time.Second}))
+	now := t0
+	eng.Tick(now)
 	for i := range 10 {
-		record(t, s.eng, apiAvailability, slo.Good, 0, 100)
-		record(t, s.eng, apiAvailability, slo.Shed, 0, 500)
-		s.now = s.now.Add(time.Second)
-		s.eng.Tick(s.now)
-		s.checkLevel(fmt.Sprintf("second %d", i+1), 0)
+		record(t, eng, apiAvailability, slo.Good, 0, 100)
+		record(t, eng, apiAvailability, slo.Shed, 0, 500)
+		now = now.Add(time.Second)
+		eng.Tick(now)
+		checkLevel(t, eng, fmt.Sprintf("second %d", i+1), 0)
 	}
-	o := objectiveStatus(t, s.eng.Status(), apiAvailability)
+	o := objectiveStatus(t, eng.Status(), apiAvailability)
 	if !o.ControlKnown || o.ControlBurn != 0 {
 		t.Errorf("ControlKnown, ControlBurn = %v, %v, want true, 0: shed events are not admitted", o.ControlKnown, o.ControlBurn)
 	}
@@ -300,6 +371,38 @@ func TestShedIgnoresShed(t *testing.T) {
 	}
 }
 
+// TestShedWindow checks the control window: the latest evaluations within
+// Window, however far apart, and none that ended Window or more ago.
+func TestShedWindow(t *testing.T) {
+	eng := newEngine(t, apiObjectives, slo.WithShedding(slo.ShedPolicy{Window: 3 * time.Second}),
+		slo.WithInterval(500*time.Millisecond)) // six evaluations
+	now := t0
+	eng.Tick(now)
+	step := func(d time.Duration, bad, good int, wantBurn float64, wantKnown bool) {
+		t.Helper()
+		record(t, eng, apiAvailability, slo.Bad, 0, bad)
+		record(t, eng, apiAvailability, slo.Good, 0, good)
+		now = now.Add(d)
+		eng.Tick(now)
+		o := objectiveStatus(t, eng.Status(), apiAvailability)
+		if o.ControlKnown != wantKnown || wantKnown && !near(o.ControlBurn, wantBurn) {
+			t.Errorf("at %v: ControlKnown, ControlBurn = %v, %v, want %v, %v", now.Sub(t0), o.ControlKnown, o.ControlBurn, wantKnown, wantBurn)
+		}
+	}
+	const half = 500 * time.Millisecond
+	step(half, 1, 9, 0, false) // 10 events: fewer than MinEvents
+	step(half, 1, 9, 2.0/20/0.001, true)
+	step(half, 0, 10, 2.0/30/0.001, true)
+	step(half, 0, 10, 2.0/40/0.001, true)
+	step(half, 0, 10, 2.0/50/0.001, true)
+	step(half, 0, 10, 2.0/60/0.001, true)
+	step(half, 0, 10, 1.0/60/0.001, true) // six evaluations at most: the first bad event left
+	step(half, 0, 10, 0, true)
+	step(5*half, 3, 17, 3.0/30/0.001, true) // the evaluations that ended 3s or more ago left
+	step(half, 0, 0, 3.0/20/0.001, true)
+	step(6*half, 0, 20, 0, true) // the 3 bad events ended 3s ago
+}
+
 // TestShedMinEvents checks that a burn with fewer than MinEvents admitted
 // events in the control window does not shed.
 func TestShedMinEvents(t *testing.T) {
@@ -315,15 +418,17 @@ func TestShedMinEvents(t *testing.T) {
 		{"MinEvents 100: 20 a second", slo.ShedPolicy{Window: 5 * time.Second, Rise: 0.5, MinEvents: 100}, 20, 0.5},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newService(t, slo.WithShedding(tt.policy))
+			eng := newEngine(t, apiObjectives, slo.WithShedding(tt.policy))
+			now := t0
+			eng.Tick(now)
 			// Only the fifth second fills the window enough.
 			for range 5 {
-				record(t, s.eng, apiAvailability, slo.Bad, 0, tt.perSecond)
-				s.now = s.now.Add(time.Second)
-				s.eng.Tick(s.now)
+				record(t, eng, apiAvailability, slo.Bad, 0, tt.perSecond)
+				now = now.Add(time.Second)
+				eng.Tick(now)
 			}
-			o := objectiveStatus(t, s.eng.Status(), apiAvailability)
-			if got := s.eng.Status().Shed.Level; got != tt.want {
+			o := objectiveStatus(t, eng.Status(), apiAvailability)
+			if got := eng.Status().Shed.Level; got != tt.want {
 				t.Errorf("Shed.Level after %d bad events a second = %v (ControlKnown %v), want %v", tt.perSecond, got, o.ControlKnown, tt.want)
 			}
 			if known := tt.want > 0; o.ControlKnown != known {
@@ -342,10 +447,10 @@ func TestShedPolicyBurn(t *testing.T) {
 		bad    int // of 1000 a second: burn = bad/1000/0.001 = bad
 		want   float64
 	}{
-		{"default 14.4: burn 14", slo.ShedPolicy{Window: 5 * time.Second, Rise: 0.5}, 14, 0},
-		{"default 14.4: burn 15", slo.ShedPolicy{Window: 5 * time.Second, Rise: 0.5}, 15, 0.5},
-		{"Burn 5: burn 4", slo.ShedPolicy{Window: 5 * time.Second, Rise: 0.5, Burn: 5}, 4, 0},
-		{"Burn 5: burn 6", slo.ShedPolicy{Window: 5 * time.Second, Rise: 0.5, Burn: 5}, 6, 0.5},
+		{"default 14.4: burn 14", slo.ShedPolicy{Rise: 0.5}, 14, 0},
+		{"default 14.4: burn 15", slo.ShedPolicy{Rise: 0.5}, 15, 0.5},
+		{"Burn 5: burn 4", slo.ShedPolicy{Rise: 0.5, Burn: 5}, 4, 0},
+		{"Burn 5: burn 6", slo.ShedPolicy{Rise: 0.5, Burn: 5}, 6, 0.5},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			eng := newEngine(t, []slo.Objective{{Name: "a", Target: 0.999}}, slo.WithShedding(tt.policy))
@@ -357,7 +462,8 @@ func TestShedPolicyBurn(t *testing.T) {
 				now = now.Add(time.Second)
 				eng.Tick(now)
 			}
-			// Each hot second raises the level by 0.5.
+			// Nothing went through Admit: each hot second raises the level
+			// by Rise.
 			if got := eng.Status().Shed.Level; math.Abs(got-2*tt.want) > 1e-9 {
 				t.Errorf("Shed.Level after two seconds at burn %d = %v, want %v", tt.bad, got, 2*tt.want)
 			}
@@ -368,12 +474,17 @@ func TestShedPolicyBurn(t *testing.T) {
 // TestShedCriticalPlus checks that with CriticalPlus the level reaches 4 and
 // CRITICAL_PLUS traffic is shed.
 func TestShedCriticalPlus(t *testing.T) {
-	s := newService(t, slo.WithShedding(slo.ShedPolicy{Window: 5 * time.Second, Rise: 0.5, CriticalPlus: true}))
-	for i := 1; i <= 10; i++ {
-		s.second(failing)
-		s.checkLevel(fmt.Sprintf("second %d", i), min(0.5*float64(i), 4))
+	eng := newEngine(t, apiObjectives, slo.WithShedding(slo.ShedPolicy{Rise: 1, CriticalPlus: true}))
+	now := t0
+	eng.Tick(now)
+	// Nothing goes through Admit: the level rises at Rise, and waits at 2.
+	for i, want := range []float64{1, 2, 3, 4, 4} {
+		record(t, eng, apiAvailability, slo.Bad, 0, 100)
+		now = now.Add(time.Second)
+		eng.Tick(now)
+		checkLevel(t, eng, fmt.Sprintf("second %d", i+1), want)
 	}
-	if retry, ok := s.admit(slo.CriticalPlus); ok || retry != 15*time.Second {
+	if retry, ok := eng.Admit(slo.CriticalPlus); ok || retry != 15*time.Second {
 		t.Errorf("at level 4: Admit(CRITICAL_PLUS) = %v, %v, want 15s, false", retry, ok)
 	}
 }
@@ -388,9 +499,10 @@ func TestNewInvalidPolicies(t *testing.T) {
 		want       []string
 	}{
 		{"shed: every field", valid, []slo.Option{slo.WithShedding(slo.ShedPolicy{
-			Window: 500 * time.Millisecond, Burn: -1, ReleaseBurn: math.NaN(), Rise: -0.5, Decay: math.Inf(1), Hold: -time.Second,
+			Window: -time.Millisecond, Lag: -time.Second, Burn: -1, ReleaseBurn: math.NaN(), Rise: -0.5, Decay: math.Inf(1), Hold: -time.Second,
 		})}, []error{slo.ErrInvalidOption}, []string{
-			"slo: invalid option: shed window 500ms is shorter than one second",
+			"slo: invalid option: shed window -1ms is not positive",
+			"shed lag -1s is negative",
 			"shed burn -1 is not a positive number",
 			"shed release burn NaN is not a positive number",
 			"shed rise -0.5 is not a positive number",
@@ -403,6 +515,9 @@ func TestNewInvalidPolicies(t *testing.T) {
 			[]error{slo.ErrInvalidOption}, []string{"shed release burn 1 is above the shed burn 0.5"}},
 		{"shed: infinite burn", valid, []slo.Option{slo.WithShedding(slo.ShedPolicy{Burn: math.Inf(1)})},
 			[]error{slo.ErrInvalidOption}, []string{"shed burn +Inf is not a positive number"}},
+		{"shed: a window of more than 64 evaluations", valid,
+			[]slo.Option{slo.WithShedding(slo.ShedPolicy{}), slo.WithInterval(20 * time.Millisecond)},
+			[]error{slo.ErrInvalidOption}, []string{"slo: invalid option: shed window 2s spans 100 evaluations of 20ms, more than 64"}},
 		{"breaker: negative open timeout", valid, []slo.Option{slo.WithBreakers(slo.BreakerPolicy{OpenTimeout: -time.Second})},
 			[]error{slo.ErrInvalidOption}, []string{"slo: invalid option: breaker open timeout -1s is negative"}},
 		{"everything at once",
@@ -430,15 +545,20 @@ func TestNewInvalidPolicies(t *testing.T) {
 			checkMentions(t, err, tt.want)
 		})
 	}
+	// Without shedding the signal is cut to what it keeps, and New succeeds.
+	newEngine(t, valid, slo.WithInterval(20*time.Millisecond))
 }
 
-// TestShedPolicyZeroValue checks that WithShedding(ShedPolicy{Window: 5 * time.Second, Rise: 0.5}) is valid and
-// sheds nothing on healthy traffic: a zero value never sheds all.
+// TestShedPolicyZeroValue checks that WithShedding(ShedPolicy{}) is valid
+// and sheds nothing on healthy traffic: a zero value never sheds all.
 func TestShedPolicyZeroValue(t *testing.T) {
-	s := newService(t, slo.WithShedding(slo.ShedPolicy{}), slo.WithBreakers(slo.BreakerPolicy{}))
+	s := newShop(t, saleCapacity, slo.WithShedding(slo.ShedPolicy{}), slo.WithBreakers(slo.BreakerPolicy{}))
 	if sh := s.eng.Status().Shed; !sh.Enabled || sh.Level != 0 {
 		t.Errorf("Status().Shed before the first traffic = %+v, want enabled at level 0", sh)
 	}
-	s.second(healthy)
-	s.checkAdmit("healthy", 100)
+	for i := range 3 {
+		if level := s.second(quietLoad); level != 0 || s.rejected != [4]uint64{} {
+			t.Fatalf("healthy second %d: level %v, rejected %v, want 0 and none", i+1, level, s.rejected)
+		}
+	}
 }

@@ -82,11 +82,12 @@ func (c *console) header(cfg config) {
 	}
 	p, b := shedPolicy(), breakerPolicy()
 	c.printf("\nWith sloguard\n")
-	c.printf("  shedding   level rises %.2g/s while an objective's admitted burn over %v is ≥ %g (≥ %d events),\n",
-		p.Rise, p.Window, p.Burn, p.MinEvents)
-	c.printf("             falls %.2g/s once all burn < %g for %v; level L sheds min(L, 1) of SHEDDABLE,\n",
-		p.Decay, p.ReleaseBurn, p.Hold)
-	c.printf("             CRITICAL only above 2; evaluated every %v\n", cfg.Interval)
+	c.printf("  shedding   when an objective's admitted burn over %v is ≥ %g (≥ %d events), cut admission to 90%%\n",
+		p.Window, p.Burn, p.MinEvents)
+	c.printf("             of what the shop served, and judge again %v later; once all burn < %g for %v, give back\n",
+		p.Window+p.Lag, p.ReleaseBurn, p.Hold)
+	c.printf("             what a cut took beyond that, then probe at %.2g levels/s; level L sheds min(L, 1) of\n", p.Decay)
+	c.printf("             SHEDDABLE, CRITICAL only above 2; evaluated every %v\n", cfg.Interval)
 	c.printf("  breaker    payments opens after %d failures in a row or a fast burn; probes after %v\n\n",
 		b.ConsecutiveFailures, b.OpenTimeout)
 	c.printf("Live view: a line per second. sent: requests sent in that second; ok, shed (429), fail (5xx, timeouts),\n")

@@ -147,9 +147,10 @@ func defaultConfig() config {
 		Seed:        1,
 		CSV:         filepath.Join(os.TempDir(), "flashsale-timeline.csv"),
 		SVG:         filepath.Join(os.TempDir(), "flashsale.svg"),
-		// The engine's default is 1s; a quarter of that lets shedding start
-		// within a second of the spike.
-		Interval: 250 * time.Millisecond,
+		// The engine's default is 1s. The shop's queue fills within a
+		// quarter of a second of the spike: the shed controller measures
+		// and acts at this interval (see shedPolicy).
+		Interval: 100 * time.Millisecond,
 	}
 }
 
@@ -194,17 +195,18 @@ func objectives() []slo.Objective {
 	}
 }
 
-// shedPolicy is the load-shedding controller of the run with sloguard; see
-// README.md for why each value differs from its default.
+// shedPolicy is the load-shedding controller of the run with sloguard,
+// measured every 100ms (config.Interval); see README.md for why each value
+// differs from its default.
 func shedPolicy() slo.ShedPolicy {
 	return slo.ShedPolicy{
-		Window:      time.Second,
+		Window:      400 * time.Millisecond,
+		Lag:         500 * time.Millisecond,
 		Burn:        4,
 		ReleaseBurn: 1,
-		MinEvents:   20,
-		Rise:        1,
-		Decay:       0.1,
-		Hold:        time.Second,
+		MinEvents:   50,
+		Decay:       0.005,
+		Hold:        500 * time.Millisecond,
 	}
 }
 

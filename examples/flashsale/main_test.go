@@ -80,24 +80,32 @@ func TestRun(t *testing.T) {
 	if wo.BreakerReactionS != nil {
 		t.Errorf("without sloguard: breaker_reaction_s = %v, want null", secText(wo.BreakerReactionS))
 	}
-	// With sloguard, shedding starts within the target of the spike...
+	// With sloguard, shedding starts within the target of the spike, and
+	// ends within the target of its end: the measured controller stops
+	// once the demand fits in what the shop served, outage or not...
 	if s := wi.ShedReactionS; s == nil || *s > targetShedStart.Seconds() {
 		t.Errorf("with sloguard: shed_reaction_s = %v, want at most %v", secText(s), targetShedStart.Seconds())
+	}
+	if s := wi.ShedReleaseS; s == nil || *s > targetShedEnd.Seconds() {
+		t.Errorf("with sloguard: shed_release_s = %v, want at most %v", secText(s), targetShedEnd.Seconds())
 	}
 	// ...and the payments breaker opens during the outage.
 	if s := wi.BreakerReactionS; s == nil || *s > cfg.Outage.Seconds() {
 		t.Errorf("with sloguard: breaker_reaction_s = %v, want within the %v outage", secText(s), cfg.Outage)
 	}
-	// Checkout fares much better with sloguard at the spike. The issue's
-	// target is 99.9%; the controller does not reach it (about 90% in the
-	// default run, see README.md), and a busy CI machine costs more, so
-	// this checks only a clear improvement.
-	if got, base := wi.SuccessRatio[critical], wo.SuccessRatio[critical]; got < 0.6 || got < 2*base {
-		t.Errorf("CRITICAL success at the spike: %.1f%% with sloguard, %.1f%% without; want at least 60%% and twice as much",
+	// Checkout and goodput fare much better with sloguard at the spike.
+	// The targets are 99.9% and 90% of capacity; the controller
+	// does not reach them (about 96% and 85% in the default run, see
+	// README.md), and a busy CI machine costs more, so this checks only a
+	// clear improvement: in this shorter spike, whose first second, lost
+	// before any completion can tell, weighs twice as much.
+	if got, base := wi.SuccessRatio[critical], wo.SuccessRatio[critical]; got < 0.8 || got < 2*base {
+		t.Errorf("CRITICAL success at the spike: %.1f%% with sloguard, %.1f%% without; want at least 80%% and twice as much",
 			got*100, base*100)
 	}
-	if wi.GoodputRPS <= wo.GoodputRPS {
-		t.Errorf("goodput at the spike: %.0f rps with sloguard, %.0f without; want more with", wi.GoodputRPS, wo.GoodputRPS)
+	if got := wi.GoodputRPS; got < 0.5*wi.CapacityRPS || got < 3*wo.GoodputRPS {
+		t.Errorf("goodput at the spike: %.0f rps with sloguard, %.0f without, capacity %.0f; want at least half the capacity and three times as much",
+			got, wo.GoodputRPS, wi.CapacityRPS)
 	}
 
 	// The files: a CSV row per run and second, and well-formed SVG.
@@ -545,7 +553,7 @@ func TestValidate(t *testing.T) {
 		}
 	}
 	eng, err := slo.New(objectives(), slo.WithShedding(shedPolicy()), slo.WithBreakers(breakerPolicy()),
-		slo.WithMeterProvider(noop.NewMeterProvider()))
+		slo.WithInterval(defaultConfig().Interval), slo.WithMeterProvider(noop.NewMeterProvider()))
 	if err != nil {
 		t.Fatalf("slo.New(objectives, policies) = %v, want nil", err)
 	}
