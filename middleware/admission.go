@@ -63,18 +63,12 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, mux *http.ServeMu
 	return r, true
 }
 
-// routeMatters reports whether the engine now sheds some route criticality
-// differently from Critical, the criticality of a request whose route is
-// not looked up. It is one atomic load: the shed state of the latest
-// evaluation.
+// routeMatters reports whether the route's criticality must be known: when
+// the engine sheds at all. The controller sizes its cuts from the demand it
+// sees per criticality, so it must see a browse route as SHEDDABLE already
+// before it sheds anything. With shedding off the route is never looked up.
 func (s *Server) routeMatters() bool {
-	reject := &s.eng.Status().Shed.Reject
-	for _, c := range s.bands {
-		if reject[c] != reject[slo.Critical] {
-			return true
-		}
-	}
-	return false
+	return s.eng.Status().Shed.Enabled
 }
 
 // routeBefore returns the route of r before the handler has run, or "".

@@ -109,8 +109,8 @@
 //
 // # Cost
 //
-// Two clock reads, one map lookup, one atomic load for admission and one
-// atomic add per objective: no lock, no allocation in steady state (the
+// Two clock reads, one map lookup, one atomic load and one atomic add for
+// admission, and one atomic add per objective: no lock, no allocation in steady state (the
 // response writer wrapper is pooled). Looking the route up before serving
 // while load is shed costs a second routing; a criticality from a trusted
 // header costs a copy of the request. The wrapper keeps Flush, Hijack and

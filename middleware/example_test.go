@@ -100,8 +100,9 @@ func ExampleWithRouteCriticality() {
 	}
 	h := mw.Wrap(mux)
 
-	// An overload: every request fails. A started engine raises the shed
-	// level while that lasts, a quarter level a second; here, by hand.
+	// An overload: every request fails. A started engine evaluates by
+	// itself; here, by hand. With no requests through admission yet to size
+	// its cuts, the controller rises a quarter level a second.
 	start := time.Date(2026, time.January, 1, 12, 0, 0, 0, time.UTC)
 	for i := range 7 {
 		for range 50 {

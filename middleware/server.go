@@ -41,8 +41,8 @@ import (
 // of WithRouteFunc. A Server wrapping another router, with no route
 // function, admits by context or header criticality only.
 //
-// Each request costs two clock reads, one map lookup, one atomic load for
-// admission and one atomic add per objective: no lock and, in steady state,
+// Each request costs two clock reads, one map lookup, one atomic load and
+// one atomic add for admission, and one atomic add per objective: no lock and, in steady state,
 // no allocation.
 //
 // A Server is safe for concurrent use.

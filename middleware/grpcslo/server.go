@@ -39,7 +39,8 @@ var _ tap.ServerInHandle = (*Server)(nil).TapHandle
 // not admitted again by its interceptors.
 //
 // An admitted unary call costs one map lookup, one or two context lookups,
-// one atomic load, two clock reads and one atomic add per objective: no
+// one atomic load and one atomic add for admission, two clock reads and
+// one atomic add per objective: no
 // lock and no allocation.
 //
 // A Server comes from NewServer; the zero value is not usable. It is safe
