@@ -138,7 +138,6 @@ type Breaker struct {
 	timeout time.Duration
 	burning atomic.Bool  // the dependency's objectives burn fast; set by the evaluation
 	openAt  atomic.Int64 // Unix nanoseconds of the latest opening
-	onState func(name string, from, to gobreaker.State)
 }
 
 // breakerEvents queues breaker state changes, which gobreaker reports under
