@@ -1,10 +1,7 @@
 package grpcslo_test
 
 import (
-	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -15,9 +12,10 @@ func TestDependencies(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the go command")
 	}
-	goCmd := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goCmd); err != nil {
-		goCmd = "go" // a moved GOROOT: whatever go is on PATH
+	// go test puts the go command that runs it first on PATH.
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command is not on PATH: %v", err)
 	}
 	const module = "github.com/sloguard/sloguard"
 	pkgs := []string{module + "/middleware", module + "/slo", module + "/budget", module + "/middleware/grpcslo"}
