@@ -110,3 +110,85 @@ func ExampleOutcomeOf() {
 	// charge card: context canceled: neutral
 	// context deadline exceeded: bad
 }
+
+// A feature flag tied to the budget: the new recommender runs only while
+// the recommendations keep a quarter of their budget and do not page.
+func ExampleGate() {
+	eng, err := slo.New([]slo.Objective{
+		{Name: "recommendations", Target: 0.99},
+	},
+		slo.WithGate("new-recommender", slo.GatePolicy{MinRemaining: 0.25, ClosedOnPage: true}),
+		slo.WithLogger(slog.New(slog.DiscardHandler)),
+		slo.WithMeterProvider(noop.NewMeterProvider()),
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer eng.Close()
+	gate, err := eng.Gate("new-recommender")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	recommend := func() string {
+		if gate.Enabled() { // one atomic load
+			return "new recommender"
+		}
+		return "old recommender"
+	}
+
+	start := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	record := func(good, bad int) {
+		for range good {
+			_ = eng.Record("recommendations", slo.Good, 0)
+		}
+		for range bad {
+			_ = eng.Record("recommendations", slo.Bad, 0)
+		}
+	}
+	record(10_000, 10) // 10% of the budget spent
+	eng.Tick(start)
+	fmt.Println(recommend())
+
+	record(0, 80) // about 90% spent
+	eng.Tick(start.Add(time.Second))
+	fmt.Println(recommend(), "-", eng.Status().Gates[0].Reason)
+	// Output:
+	// new recommender
+	// old recommender - recommendations has 10.8% of its budget left, at most 25.0%
+}
+
+// The error budget policy: releases freeze once the budget is spent, and a
+// pipeline asks Status().Release (or the status page's /release endpoint).
+func ExampleReleasePolicy() {
+	eng, err := slo.New([]slo.Objective{
+		{Name: "checkout-availability", Target: 0.999},
+	},
+		slo.WithReleasePolicy(slo.ReleasePolicy{FreezeBelow: 0, Hysteresis: 0.05}),
+		slo.WithLogger(slog.New(slog.DiscardHandler)),
+		slo.WithMeterProvider(noop.NewMeterProvider()),
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer eng.Close()
+
+	start := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	for range 100_000 {
+		_ = eng.Record("checkout-availability", slo.Good, 0)
+	}
+	eng.Tick(start)
+	fmt.Println("frozen:", eng.Status().Release.Frozen)
+
+	for range 150 { // 150 bad of 100,150: 1.5 budgets
+		_ = eng.Record("checkout-availability", slo.Bad, 0)
+	}
+	eng.Tick(start.Add(time.Second))
+	r := eng.Status().Release
+	fmt.Println("frozen:", r.Frozen, "-", r.Reason)
+	// Output:
+	// frozen: false
+	// frozen: true - checkout-availability has -49.8% of its budget left, at most 0.0%
+}
