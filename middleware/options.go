@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"slices"
 
 	"github.com/sloguard/sloguard/slo"
 )
@@ -86,10 +85,6 @@ func WithRoute(pattern string, objectives ...string) Option {
 				c.errs = append(c.errs, fmt.Errorf("%w: route %q is given twice", ErrInvalidOption, pattern))
 				return
 			}
-			if err := checkDistinct(fmt.Sprintf("route %q", pattern), objectives); err != nil {
-				c.errs = append(c.errs, err)
-				return
-			}
 			c.routes[pattern] = objectives
 			c.order = append(c.order, pattern)
 		}
@@ -105,10 +100,6 @@ func WithDefault(objectives ...string) Option {
 	return optionFunc(func(c *config) {
 		if len(objectives) == 0 {
 			c.errs = append(c.errs, fmt.Errorf("%w: WithDefault with no objectives", ErrInvalidOption))
-			return
-		}
-		if err := checkDistinct("default", objectives); err != nil {
-			c.errs = append(c.errs, err)
 			return
 		}
 		c.fallback = objectives
@@ -187,17 +178,6 @@ func WithTrustedCriticality(trust func(*http.Request) bool) Option {
 		}
 		c.trust = trust
 	})
-}
-
-// checkDistinct reports an objective named twice for one route: every
-// request would be counted twice.
-func checkDistinct(where string, objectives []string) error {
-	for i, n := range objectives {
-		if slices.Contains(objectives[:i], n) {
-			return fmt.Errorf("%w: %s names objective %q twice", ErrInvalidOption, where, n)
-		}
-	}
-	return nil
 }
 
 type transportConfig struct {

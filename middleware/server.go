@@ -80,14 +80,11 @@ func NewServer(eng *slo.Engine, opts ...Option) (*Server, error) {
 		return nil, errors.Join(append(errs, fmt.Errorf("%w: nil engine", ErrInvalidOption))...)
 	}
 	resolve := func(where string, names []string) []*slo.Recorder {
-		recs := make([]*slo.Recorder, 0, len(names))
-		for _, n := range names {
-			r, err := eng.Recorder(n)
-			if err != nil {
+		recs, err := eng.Recorders(names...)
+		if joined, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, err := range joined.Unwrap() { // one line per problem
 				errs = append(errs, fmt.Errorf("%w: %s: %w", ErrInvalidOption, where, err))
-				continue
 			}
-			recs = append(recs, r)
 		}
 		return recs
 	}

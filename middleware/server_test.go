@@ -60,7 +60,14 @@ func TestNewServerInvalid(t *testing.T) {
 			name: "objective twice in a route",
 			eng:  eng,
 			opts: []middleware.Option{middleware.WithRoute("GET /x", checkoutAvail, browseAvail, checkoutAvail)},
-			want: []string{`route "GET /x" names objective "checkout-availability" twice`},
+			want: []string{`route "GET /x": slo: invalid option: objective "checkout-availability" is named twice`},
+		},
+		{
+			// Its events belong to the dependency's breaker.
+			name: "dependency objective",
+			eng:  newDepEngine(t),
+			opts: []middleware.Option{middleware.WithRoute("GET /x", paymentsAvail)},
+			want: []string{`route "GET /x": slo: invalid option: objective "payments-availability" is of dependency "payments"`},
 		},
 		{
 			name: "default with none",
@@ -72,7 +79,7 @@ func TestNewServerInvalid(t *testing.T) {
 			name: "objective twice in default",
 			eng:  eng,
 			opts: []middleware.Option{middleware.WithDefault(serviceAvail, serviceAvail)},
-			want: []string{`default names objective "service-availability" twice`},
+			want: []string{`default: slo: invalid option: objective "service-availability" is named twice`},
 		},
 		{
 			name: "nil route func",

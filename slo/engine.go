@@ -275,6 +275,31 @@ func (e *Engine) Recorder(name string) (*Recorder, error) {
 	return r, nil
 }
 
+// Recorders returns the Recorders of the named objectives, in order, for
+// wiring one route or method of server middleware. The error lists every
+// problem: a name no objective has (ErrUnknownObjective), a name given twice
+// (its events would count twice), and an objective of a Dependency, whose
+// events belong to that dependency's Breaker, not to a server.
+func (e *Engine) Recorders(names ...string) ([]*Recorder, error) {
+	var errs []error
+	recs := make([]*Recorder, 0, len(names))
+	for i, n := range names {
+		r, ok := e.byName[n]
+		switch {
+		case !ok:
+			errs = append(errs, fmt.Errorf("%w %q", ErrUnknownObjective, n))
+		case slices.Contains(names[:i], n):
+			errs = append(errs, fmt.Errorf("%w: objective %q is named twice", ErrInvalidOption, n))
+		case r.obj.Dependency != "":
+			errs = append(errs, fmt.Errorf("%w: objective %q is of dependency %q: record it through its Breaker",
+				ErrInvalidOption, n, r.obj.Dependency))
+		default:
+			recs = append(recs, r)
+		}
+	}
+	return recs, errors.Join(errs...)
+}
+
 // Record records one event of the named objective; see Recorder.Record. It
 // is meant for work outside HTTP and gRPC, such as queue consumers and batch
 // jobs: resolve a Recorder once instead where the name is fixed.

@@ -761,3 +761,20 @@ func freezeEvents(evs []slo.Event) []string {
 	}
 	return out
 }
+
+func TestRecorders(t *testing.T) {
+	eng := newEngine(t, []slo.Objective{
+		{Name: "a", Target: 0.999},
+		{Name: "b", Target: 0.99, Latency: time.Second},
+		{Name: "dep", Target: 0.99, Dependency: "payments"},
+	})
+	recs, err := eng.Recorders("b", "a")
+	if err != nil || len(recs) != 2 || recs[0].Objective().Name != "b" || recs[1].Objective().Name != "a" {
+		t.Fatalf("Recorders(b, a) = %v, %v, want the recorders of b and a", recs, err)
+	}
+	_, err = eng.Recorders("a", "nope", "a", "dep")
+	if !errors.Is(err, slo.ErrUnknownObjective) || !errors.Is(err, slo.ErrInvalidOption) {
+		t.Errorf("Recorders(a, nope, a, dep) = %v, want ErrUnknownObjective and ErrInvalidOption", err)
+	}
+	checkMentions(t, err, []string{`unknown objective "nope"`, `objective "a" is named twice`, `objective "dep" is of dependency "payments"`})
+}

@@ -104,9 +104,6 @@ func WithMethod(fullMethod string, objectives ...string) Option {
 		if len(objectives) == 0 {
 			errs = append(errs, fmt.Errorf("%w: %s has no objectives", ErrInvalidOption, where))
 		}
-		if err := checkDistinct(where, objectives); err != nil {
-			errs = append(errs, err)
-		}
 		if len(errs) > 0 {
 			c.errs = append(c.errs, errs...)
 			return
@@ -126,10 +123,6 @@ func WithDefault(objectives ...string) Option {
 	return optionFunc(func(c *config) {
 		if len(objectives) == 0 {
 			c.errs = append(c.errs, fmt.Errorf("%w: WithDefault with no objectives", ErrInvalidOption))
-			return
-		}
-		if err := checkDistinct("default", objectives); err != nil {
-			c.errs = append(c.errs, err)
 			return
 		}
 		c.fallback = objectives
@@ -236,13 +229,3 @@ func checkMethod(m string) error {
 	return nil
 }
 
-// checkDistinct reports an objective named twice for one method: every call
-// would be counted twice.
-func checkDistinct(where string, objectives []string) error {
-	for i, n := range objectives {
-		if slices.Contains(objectives[:i], n) {
-			return fmt.Errorf("%w: %s names objective %q twice", ErrInvalidOption, where, n)
-		}
-	}
-	return nil
-}

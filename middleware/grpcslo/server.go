@@ -86,20 +86,11 @@ func NewServer(eng *slo.Engine, opts ...Option) (*Server, error) {
 		return nil, errors.Join(append(errs, fmt.Errorf("%w: nil engine", ErrInvalidOption))...)
 	}
 	resolve := func(where string, names []string) []*slo.Recorder {
-		recs := make([]*slo.Recorder, 0, len(names))
-		for _, n := range names {
-			r, err := eng.Recorder(n)
-			if err != nil {
+		recs, err := eng.Recorders(names...)
+		if joined, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, err := range joined.Unwrap() { // one line per problem
 				errs = append(errs, fmt.Errorf("%w: %s: %w", ErrInvalidOption, where, err))
-				continue
 			}
-			if d := r.Objective().Dependency; d != "" {
-				// Its events would drive the breaker of d, not shedding.
-				errs = append(errs, fmt.Errorf("%w: %s: objective %q is of dependency %q: use NewClient",
-					ErrInvalidOption, where, n, d))
-				continue
-			}
-			recs = append(recs, r)
 		}
 		return recs
 	}

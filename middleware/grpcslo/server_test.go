@@ -525,7 +525,7 @@ func TestNewServerErrors(t *testing.T) {
 			},
 			want: []string{
 				`method "/test.Shop/Checkout" has no objectives`,
-				`names objective "browse-availability" twice`,
+				`objective "browse-availability" is named twice`,
 				`unknown objective "nope"`,
 				`objective "payments-availability" is of dependency "payments"`,
 				"WithDefault with no objectives",
