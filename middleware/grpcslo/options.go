@@ -228,4 +228,3 @@ func checkMethod(m string) error {
 	}
 	return nil
 }
-
