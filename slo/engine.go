@@ -496,9 +496,7 @@ func (e *Engine) evaluate(now time.Time) []Event {
 			events = append(events, Event{Time: now, Kind: ShedChanged, FromLevel: from, Level: level})
 		}
 	}
-	for c := range st.Shed.Rejected {
-		st.Shed.Rejected[c] = e.rejected[c].Load()
-	}
+	st.Shed.Rejected = rejected // read for the meter at the start of this evaluation
 	st.Breakers = make([]BreakerStatus, len(e.breakers))
 	for i, b := range e.breakers {
 		b.burning.Store(burning[b.name])
