@@ -179,10 +179,12 @@ type Report struct {
 	// Remaining is the share of the period's budget left; below 0 when
 	// overspent, 1 with no data (see State for whether it is known).
 	Remaining float64
-	// TimeToExhaustion is how long the remaining budget lasts at the burn
-	// rate over the long window of the fastest page rule (the highest
-	// threshold) (or the shortest
-	// window when there is none); Never when it is not burning.
+	// Burn is the current burn rate: over the long window of the fastest
+	// page rule (the highest threshold), or over the shortest window when
+	// there is no page rule.
+	Burn float64
+	// TimeToExhaustion is how long the remaining budget lasts at Burn;
+	// Never when it is not burning.
 	TimeToExhaustion time.Duration
 	Windows          []Window     // the spec's windows, shortest first
 	Rules            []RuleStatus // in the order of Spec.Rules
@@ -228,7 +230,8 @@ func Evaluate(l *Ledger, s Spec, now time.Time) Report {
 	rules := s.rules()
 	rep.Rules = make([]RuleStatus, len(rules))
 	state := StateOK
-	burnForExhaustion, fastest := math.NaN(), 0.0
+	rep.Burn = math.NaN()
+	fastest := 0.0
 	for i, r := range rules {
 		long, _ := rep.Window(r.Long)
 		short, _ := rep.Window(r.ShortWindow())
@@ -250,16 +253,16 @@ func Evaluate(l *Ledger, s Spec, now time.Time) Report {
 			}
 		}
 		if r.Severity == Page && st.Threshold > fastest {
-			burnForExhaustion, fastest = long.Burn, st.Threshold
+			rep.Burn, fastest = long.Burn, st.Threshold
 		}
 	}
-	if math.IsNaN(burnForExhaustion) {
-		burnForExhaustion = 0
+	if math.IsNaN(rep.Burn) {
+		rep.Burn = 0
 		if len(rep.Windows) > 0 {
-			burnForExhaustion = rep.Windows[0].Burn
+			rep.Burn = rep.Windows[0].Burn
 		}
 	}
-	rep.TimeToExhaustion = TimeToExhaustion(rep.Remaining, burnForExhaustion, s.Period)
+	rep.TimeToExhaustion = TimeToExhaustion(rep.Remaining, rep.Burn, s.Period)
 
 	switch {
 	case total < minEvents:

@@ -503,3 +503,55 @@ func BenchmarkEvaluate(b *testing.B) {
 		budget.Evaluate(l, spec30, base)
 	}
 }
+
+// TestReportBurn checks the current burn rate: the fastest page rule's long
+// window, else the shortest window.
+func TestReportBurn(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		rules []budget.Rule
+		want  time.Duration // the window whose burn is the current one
+	}{
+		{"default rules", nil, time.Hour},
+		{"fastest page first or not", []budget.Rule{
+			{Severity: budget.Page, Long: 6 * time.Hour, BudgetFraction: 0.05},
+			{Severity: budget.Ticket, Long: 10 * time.Minute, BudgetFraction: 0.5},
+			{Severity: budget.Page, Long: 2 * time.Hour, BudgetFraction: 0.05},
+		}, 2 * time.Hour},
+		{"tickets only", []budget.Rule{{Severity: budget.Ticket, Long: 24 * time.Hour, BudgetFraction: 0.1}}, 2 * time.Hour},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			spec := budget.Spec{Target: 0.999, Period: 30 * day, Rules: tt.rules}
+			l := newSpecLedger(t, spec)
+			// A different share of bad events at each age, so that every
+			// window that matters burns at a different rate: 5m 5, 1h 2.5,
+			// 2h 5, 6h 16.25.
+			now := base.Add(5 * time.Hour)
+			for _, b := range []struct {
+				ago       time.Duration
+				good, bad uint64
+			}{{5 * time.Hour, 950, 50}, {90 * time.Minute, 990, 10}, {30 * time.Minute, 1000, 0}, {0, 995, 5}} {
+				l.Add(budget.Bad, b.bad)
+				l.Add(budget.Good, b.good)
+				l.Advance(now.Add(-b.ago))
+			}
+			rep := budget.Evaluate(l, spec, now)
+			seen := map[float64]bool{}
+			for _, w := range rep.Windows {
+				if w.Window == 5*time.Minute || w.Window == time.Hour || w.Window == 6*time.Hour {
+					if seen[w.Burn] {
+						t.Fatalf("windows %+v: two burn at %v, the test can not tell them apart", rep.Windows, w.Burn)
+					}
+					seen[w.Burn] = true
+				}
+			}
+			w, ok := rep.Window(tt.want)
+			if !ok {
+				t.Fatalf("report has no %v window", tt.want)
+			}
+			if rep.Burn != w.Burn {
+				t.Errorf("Evaluate().Burn = %v, want the %v window's %v", rep.Burn, tt.want, w.Burn)
+			}
+		})
+	}
+}

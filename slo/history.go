@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"sync"
 	"time"
-
-	"github.com/sloguard/sloguard/budget"
 )
 
 // Sample is one point of an objective's recent history, as charted by the
@@ -14,9 +12,9 @@ type Sample struct {
 	Time      time.Time
 	State     State
 	Remaining float64 // remaining budget over the period
-	// Burn is the burn rate over the long window of the objective's
-	// fastest page rule (1h by default), or its shortest window when it
-	// has no page rule.
+	// Burn is the objective's current burn rate (budget.Report.Burn): over
+	// the long window of its fastest page rule (1h by default), or its
+	// shortest window when it has no page rule.
 	Burn float64
 }
 
@@ -49,7 +47,7 @@ func (h *history) observe(now time.Time, objs []ObjectiveStatus) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for i, o := range objs {
-		h.rings[i][h.next] = Sample{Time: now, State: o.Report.State, Remaining: o.Report.Remaining, Burn: chartBurn(o.Report)}
+		h.rings[i][h.next] = Sample{Time: now, State: o.Report.State, Remaining: o.Report.Remaining, Burn: o.Report.Burn}
 	}
 	h.next++
 	if h.next == len(h.rings[0]) {
@@ -65,25 +63,6 @@ func (h *history) samples(i int) []Sample {
 		out = append(out, h.rings[i][h.next:]...)
 	}
 	return append(out, h.rings[i][:h.next]...)
-}
-
-// chartBurn picks the burn rate a chart shows for a report: the long window
-// of the fastest page rule (the highest threshold, as fastestPage), not
-// merely the first, so that the order of the rules does not matter.
-func chartBurn(rep budget.Report) float64 {
-	fastest := -1
-	for i, r := range rep.Rules {
-		if r.Rule.Severity == budget.Page && (fastest < 0 || r.Threshold > rep.Rules[fastest].Threshold) {
-			fastest = i
-		}
-	}
-	if fastest >= 0 {
-		return rep.Rules[fastest].LongBurn
-	}
-	if len(rep.Windows) > 0 {
-		return rep.Windows[0].Burn
-	}
-	return 0
 }
 
 // History returns the named objective's recent samples, oldest first: one
