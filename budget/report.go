@@ -201,10 +201,10 @@ func (r *Report) Window(w time.Duration) (Window, bool) {
 	return Window{}, false
 }
 
-// Evaluate judges the ledger's counts at time now against spec s, which must
-// be valid. It reads the ledger and so must not run concurrently with
-// Advance.
-func Evaluate(l *Ledger, s Spec, now time.Time) Report {
+// Evaluate judges the counts of l at time now against spec s, which must
+// be valid. l is a Ledger, or counts read from elsewhere, such as a fleet's
+// (see Sums). A Ledger must not be advanced meanwhile.
+func Evaluate(l Summer, s Spec, now time.Time) Report {
 	minEvents, minBad := max(s.MinEvents, 1), max(s.MinBadEvents, 1)
 	rep := Report{Time: now, Period: l.Sum(now, s.Period)}
 	bad, total := rep.Period.reported(s.ExcludeShed)
