@@ -75,6 +75,9 @@ type Engine struct {
 	release release // owned by the evaluator (tickMu)
 
 	telemetry *telemetry
+
+	snap  *snapshots // nil without WithSnapshots
+	fleet *fleet     // nil without WithFleet
 }
 
 // counter is an atomic counter alone on its cache line, so that requests
@@ -214,6 +217,8 @@ func New(objectives []Objective, opts ...Option) (*Engine, error) {
 	}
 	e.release = release{p: cfg.release, watch: e.watch(cfg.release.Objectives)}
 	e.history = newHistory(cfg.historyEvery, cfg.historySize, len(e.recs))
+	e.snap = newSnapshots(cfg.snapshots, e.recs)
+	e.fleet = newFleet(cfg.fleet, e.recs)
 	e.meter = newMeter(len(e.recs), window, shedPolicy.Window)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -367,13 +372,18 @@ func (e *Engine) Start() error {
 	if !e.started {
 		e.started = true
 		go e.run()
+		e.snap.start(e)
+		e.fleet.start()
 	}
 	return nil
 }
 
-// Close stops the evaluation loop, waits for it to return, and unregisters
-// the engine's metrics. Recording stays safe after Close but is no longer
-// evaluated or exported. Close is idempotent.
+// Close stops the evaluation loop and the fleet reader, waits for them to
+// return, saves a final snapshot (with WithSnapshots, if the engine
+// evaluated at least once) and unregisters the engine's metrics. Recording
+// stays safe after Close but is no longer evaluated or exported. Close is
+// idempotent; the error of the final snapshot is returned, joined with any
+// other.
 func (e *Engine) Close() error {
 	e.lifeMu.Lock()
 	if e.closed {
@@ -387,7 +397,8 @@ func (e *Engine) Close() error {
 	if started {
 		<-e.done
 	}
-	return e.telemetry.close()
+	e.fleet.close()
+	return errors.Join(e.snap.close(e), e.telemetry.close())
 }
 
 func (e *Engine) run() {
@@ -426,6 +437,7 @@ func (e *Engine) evaluate(now time.Time) []Event {
 	}
 	st := &Status{Time: now, Objectives: make([]ObjectiveStatus, len(e.recs))}
 	events := e.bq.drain() // breaker changes since the previous evaluation
+	events = append(events, e.snap.begin(e, now)...)
 	sig := signal{calm: true, slowOnly: true}
 	var fast float64 // good events of the latency objectives
 	var admitted, rejected [4]uint64
@@ -434,11 +446,25 @@ func (e *Engine) evaluate(now time.Time) []Event {
 	}
 	e.meter.begin(now, admitted, rejected)
 	burning := map[string]bool{}
-	for i, r := range e.recs {
+	for _, r := range e.recs {
 		r.ledger.Advance(now)
-		rep := budget.Evaluate(r.ledger, r.spec, now)
+	}
+	if e.fleet != nil {
+		e.faults.Add(uint64(e.fleet.judge(e, now)))
+	}
+	for i, r := range e.recs {
+		local := budget.Evaluate(r.ledger, r.spec, now)
+		rep := local
+		src, view, viewTime, changed := e.view(i, now)
+		if view == ViewFleet {
+			rep = budget.Evaluate(src, r.spec, now)
+		}
+		if changed != nil {
+			events = append(events, *changed)
+		}
 		totals, neutral := r.ledger.Totals()
-		os := ObjectiveStatus{Objective: r.obj, Report: rep, Totals: totals, Neutral: neutral}
+		os := ObjectiveStatus{Objective: r.obj, Report: rep, Totals: totals, Neutral: neutral,
+			View: view, ViewTime: viewTime, Local: local}
 
 		// The control signals, admitted traffic only, so that shedding can
 		// not feed on itself: a dependency's breaker over the ledger's
@@ -547,6 +573,7 @@ func (e *Engine) evaluate(now time.Time) []Event {
 		st.Gates[i] = GateStatus{Name: g.name, Enabled: open, Reason: reason}
 	}
 	e.history.observe(now, st.Objectives)
+	e.snap.end(e, now)
 	st.Faults = e.faults.Load()
 	e.status.Store(st)
 	return events
@@ -694,6 +721,8 @@ func (e *Engine) log(ev Event) {
 			slog.Bool("frozen", ev.Frozen),
 			slog.String("reason", ev.Reason),
 		)
+	case SnapshotRestored, SnapshotRefused, SnapshotFailed, SnapshotRecovered, ViewChanged:
+		e.logOwn(ctx, ev)
 	default:
 		e.logger.LogAttrs(ctx, levelOf(ev.To), "sloguard: objective state changed",
 			slog.String("objective", ev.Objective),

@@ -20,6 +20,8 @@ type config struct {
 	release       ReleasePolicy
 	historyEvery  time.Duration
 	historySize   int
+	snapshots     *snapshotConfig // WithSnapshots; nil for none
+	fleet         *fleetConfig    // WithFleet; nil for none
 	errs          []error
 }
 
