@@ -1,0 +1,58 @@
+// Package promfleet is a slo.FleetSource that reads the fleet-wide event
+// counts of sloguard's objectives from any backend that serves the
+// Prometheus HTTP query API: Prometheus itself, Thanos Querier, Grafana
+// Mimir, Cortex or VictoriaMetrics. It uses the Prometheus Go client
+// (github.com/prometheus/client_golang/api) and lives apart from package
+// slo, so that services without a fleet view do not import it.
+//
+//	src, err := promfleet.New("http://prometheus:9090", promfleet.WithSelector(`job="checkout"`))
+//	if err != nil { ... }
+//	eng, err := slo.New(objectives, slo.WithFleet(src, slo.FleetPolicy{}))
+//
+// # What it reads
+//
+// Every replica exports the counter sloguard.events (sloguard_events_total
+// in Prometheus) with the attributes objective and outcome. For each window
+// an objective needs (its period and the windows of its rules), Read sends
+// one instant query per distinct window length, for every objective at
+// once:
+//
+//	sum by (objective, outcome) (
+//	  increase(sloguard_events_total{objective=~"a|b", outcome=~"good|bad|shed", <selector>}[5m])
+//	)
+//
+// # Which series are the service's
+//
+// An objective across replicas is identified by the objective label, and
+// the service by the selector given with WithSelector, which every series
+// of the service and of no other carries: by default none, which is right
+// when objective names are unique in the backend. With Prometheus scraping
+// the OpenTelemetry Prometheus exporter, the job label (job="checkout") is
+// the usual choice; with OTLP ingestion, the label the backend makes of
+// the resource's service.name (service_name="checkout" in Prometheus 3,
+// job in Mimir). Replicas are the instance label, which the selector must
+// not name. The generated Prometheus rules use the same selector.
+//
+// # Accuracy
+//
+// increase() extrapolates each series to the window's edges, from its
+// first and last samples: counts may be off by up to one scrape interval's
+// events at each edge of a window, and events a replica recorded after its
+// last scrape before it died are never seen. A replica's outcome series
+// are scraped together, so each replica's error ratio, and with it the
+// burn rates and the remaining budget, are hardly affected. A new series
+// counts from its first scrape: replicas export zero counts from the start,
+// so nothing is lost when the first scrape comes before the first request.
+//
+// # Thanos, Mimir and authentication
+//
+// The address is the base URL of the query API: http://thanos-query:10902,
+// or http://mimir:8080/prometheus for Mimir. Tenants and credentials go in
+// headers (WithHeader("X-Scope-OrgID", "team-a")) or in a RoundTripper of
+// your own (WithRoundTripper), such as one that adds OAuth2 tokens.
+//
+// # Concurrency
+//
+// A Source is safe for concurrent use; the engine calls Read from one
+// goroutine with a deadline.
+package promfleet
