@@ -5,7 +5,7 @@
 // (github.com/prometheus/client_golang/api) and lives apart from package
 // slo, so that services without a fleet view do not import it.
 //
-//	src, err := promfleet.New("http://prometheus:9090", promfleet.WithSelector(`job="checkout"`))
+//	src, err := promfleet.New("http://prometheus:9090", promfleet.WithService("checkout"))
 //	if err != nil { ... }
 //	eng, err := slo.New(objectives, slo.WithFleet(src, slo.FleetPolicy{}))
 //
@@ -24,14 +24,15 @@
 // # Which series are the service's
 //
 // An objective across replicas is identified by the objective label, and
-// the service by the selector given with WithSelector, which every series
-// of the service and of no other carries: by default none, which is right
-// when objective names are unique in the backend. With Prometheus scraping
-// the OpenTelemetry Prometheus exporter, the job label (job="checkout") is
-// the usual choice; with OTLP ingestion, the label the backend makes of
-// the resource's service.name (service_name="checkout" in Prometheus 3,
-// job in Mimir). Replicas are the instance label, which the selector must
-// not name. The generated Prometheus rules use the same selector.
+// the service by its service label, as in the rules of package promrules:
+// WithService("checkout") matches job="checkout". Prometheus sets job from
+// the scrape configuration, and from the resource's service.name when
+// metrics arrive through OTLP; WithServiceLabel("service_name") suits
+// exporters that copy resource attributes onto every series instead.
+// WithSelector adds further matchers (namespace="shop"). Without any, every
+// series of the objective's name counts, which is right when objective
+// names are unique in the backend. Replicas differ by their instance
+// label, which is summed away.
 //
 // # Accuracy
 //

@@ -37,11 +37,13 @@ type Source struct {
 var _ slo.FleetSource = (*Source)(nil)
 
 type config struct {
-	rt       http.RoundTripper
-	headers  http.Header
-	selector string
-	metric   string
-	errs     []error
+	rt           http.RoundTripper
+	headers      http.Header
+	service      string
+	serviceLabel string
+	selector     string
+	metric       string
+	errs         []error
 }
 
 // Option configures a Source.
@@ -54,12 +56,43 @@ func (f optionFunc) apply(c *config) { f(c) }
 // selectorRE matches a list of PromQL label matchers: name op "value", …
 var selectorRE = regexp.MustCompile(`^\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(=|!=|=~|!~)\s*"(?:[^"\\]|\\.)*"\s*(,\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(=|!=|=~|!~)\s*"(?:[^"\\]|\\.)*"\s*)*,?\s*$`)
 
+// WithService picks the service's series by the value of the service label
+// (see WithServiceLabel), as the rules of package promrules do: with
+// WithService("checkout"), the matcher job="checkout".
+//
+// By default, none: every series of the metric with the objective's name.
+func WithService(name string) Option {
+	return optionFunc(func(c *config) {
+		if name == "" {
+			c.errs = append(c.errs, fmt.Errorf("%w: empty service name", ErrInvalid))
+			return
+		}
+		c.service = name
+	})
+}
+
+// WithServiceLabel sets the label whose value WithService matches:
+// "service_name" when the exporter copies the OpenTelemetry resource's
+// service.name onto every series instead of a job label.
+//
+// By default, "job", which Prometheus sets from the scrape configuration
+// and from service.name when metrics arrive through OTLP.
+func WithServiceLabel(label string) Option {
+	return optionFunc(func(c *config) {
+		if !model.LegacyValidation.IsValidLabelName(label) {
+			c.errs = append(c.errs, fmt.Errorf("%w: service label %q is not a Prometheus label name", ErrInvalid, label))
+			return
+		}
+		c.serviceLabel = label
+	})
+}
+
 // WithSelector adds PromQL label matchers that pick the service's series
 // out of the backend, such as `job="checkout"` or
 // `job="checkout", namespace="shop"`, without braces. They must not name
 // the objective or outcome labels, nor the instance (replicas are summed).
 //
-// By default, none: every series of the metric with the objective's name.
+// By default, none.
 func WithSelector(matchers string) Option {
 	return optionFunc(func(c *config) {
 		if !selectorRE.MatchString(matchers) {
@@ -124,7 +157,7 @@ func WithHeader(key, value string) Option {
 // New returns a Source that queries the Prometheus HTTP API at address, the
 // base URL before /api/v1 (for Mimir, including its /prometheus prefix).
 func New(address string, opts ...Option) (*Source, error) {
-	cfg := config{metric: DefaultMetric}
+	cfg := config{metric: DefaultMetric, serviceLabel: "job"}
 	for i, o := range opts {
 		if o == nil {
 			cfg.errs = append(cfg.errs, fmt.Errorf("%w: option %d is nil", ErrInvalid, i))
@@ -138,6 +171,11 @@ func New(address string, opts ...Option) (*Source, error) {
 	if len(cfg.errs) > 0 {
 		return nil, errors.Join(cfg.errs...)
 	}
+	selector := cfg.selector
+	if cfg.service != "" {
+		m := cfg.serviceLabel + "=" + strconv.Quote(cfg.service)
+		selector = strings.Join(slices.DeleteFunc([]string{m, selector}, func(s string) bool { return s == "" }), ", ")
+	}
 	rt := cfg.rt
 	if rt == nil {
 		rt = api.DefaultRoundTripper
@@ -149,7 +187,7 @@ func New(address string, opts ...Option) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	return &Source{api: v1.NewAPI(c), metric: cfg.metric, selector: cfg.selector}, nil
+	return &Source{api: v1.NewAPI(c), metric: cfg.metric, selector: selector}, nil
 }
 
 // headerTransport adds headers to every request.

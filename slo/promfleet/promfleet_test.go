@@ -64,7 +64,7 @@ func TestRead(t *testing.T) {
 		}
 		return 200, vector(sample("checkout.availability", "good", "5000"), sample("latency", "bad", "3"))
 	})
-	src, err := promfleet.New(srv.URL+"/prefix", promfleet.WithSelector(`job="checkout", namespace=~"shop|store"`),
+	src, err := promfleet.New(srv.URL+"/prefix", promfleet.WithService("checkout"), promfleet.WithSelector(`namespace=~"shop|store"`),
 		promfleet.WithHeader("X-Scope-OrgID", "team-a"))
 	if err != nil {
 		t.Fatalf("New = %v", err)
@@ -175,6 +175,8 @@ func TestNewInvalid(t *testing.T) {
 		{"nil rt", "http://p", []promfleet.Option{promfleet.WithRoundTripper(nil)}, "nil RoundTripper"},
 		{"nil option", "http://p", []promfleet.Option{nil}, "option 0 is nil"},
 		{"header", "http://p", []promfleet.Option{promfleet.WithHeader("", "x")}, "empty header name"},
+		{"service", "http://p", []promfleet.Option{promfleet.WithService("")}, "empty service name"},
+		{"service label", "http://p", []promfleet.Option{promfleet.WithServiceLabel("service.name")}, "not a Prometheus label name"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := promfleet.New(tt.addr, tt.opts...)
