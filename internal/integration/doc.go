@@ -2,7 +2,8 @@
 
 // Package integration tests sloguard's telemetry against the real programs
 // that consume it: an OpenTelemetry Collector receiving OTLP, and Prometheus
-// scraping the OpenTelemetry Prometheus exporter and answering PromQL.
+// scraping the OpenTelemetry Prometheus exporter and answering PromQL, also
+// as the fleet source of three replicas (TestFleetView).
 //
 // The tests run only with the integration build tag and need the programs
 // that .ci/run installs or builds and names in the environment:
