@@ -276,17 +276,38 @@ func (r *response) unexpected() error {
 	return errors.New(msg)
 }
 
-// decode unmarshals the body into v, explaining the usual mistake: a URL
-// that serves a web page instead of the status handler.
+// decode unmarshals the body into v; its errors name the URL.
 func (r *response) decode(v any) error {
-	err := json.Unmarshal(r.body, v)
+	if err := decodeJSON(r.body, v); err != nil {
+		return fmt.Errorf("GET %s: %s", r.url, r.redact.Replace(err.Error()))
+	}
+	return nil
+}
+
+// decodeJSON unmarshals a body of the status handler into v, explaining the
+// usual mistake: a URL that serves a web page instead of the status handler.
+func decodeJSON(body []byte, v any) error {
+	err := json.Unmarshal(body, v)
 	if err == nil {
 		return nil
 	}
-	if b := bytes.TrimSpace(r.body); len(b) > 0 && b[0] == '<' {
-		return fmt.Errorf("GET %s: got HTML, not JSON: does --url point at the sloguard status handler?", r.url)
+	if b := bytes.TrimSpace(body); len(b) > 0 && b[0] == '<' {
+		return errors.New("got HTML, not JSON: does --url point at the sloguard status handler?")
 	}
-	return fmt.Errorf("GET %s: invalid JSON: %s", r.url, r.redact.Replace(err.Error()))
+	return fmt.Errorf("invalid JSON: %w", err)
+}
+
+// decodeDocument decodes a status document, the body of status.json.
+func decodeDocument(body []byte) (*statuspage.Document, error) {
+	var doc statuspage.Document
+	if err := decodeJSON(body, &doc); err != nil {
+		return nil, err
+	}
+	if len(doc.Objectives) == 0 {
+		// An Engine has at least one objective: this is some other JSON.
+		return nil, errors.New("no objectives: does --url point at the sloguard status handler?")
+	}
+	return &doc, nil
 }
 
 // snippet returns the start of a response body as one printable line.
@@ -313,13 +334,9 @@ func fetchDocument(ctx context.Context, c *client, base *url.URL) (*statuspage.D
 	if r.status != http.StatusOK {
 		return nil, nil, r.unexpected()
 	}
-	var doc statuspage.Document
-	if err := r.decode(&doc); err != nil {
-		return nil, nil, err
+	doc, err := decodeDocument(r.body)
+	if err != nil {
+		return nil, nil, fmt.Errorf("GET %s: %s", r.url, r.redact.Replace(err.Error()))
 	}
-	if len(doc.Objectives) == 0 {
-		// An Engine has at least one objective: this is some other JSON.
-		return nil, nil, fmt.Errorf("GET %s: no objectives: does --url point at the sloguard status handler?", r.url)
-	}
-	return &doc, r, nil
+	return doc, r, nil
 }
