@@ -30,8 +30,8 @@
 //
 // # Credentials
 //
-// A status handler behind authentication takes credentials in one of two
-// ways, never both:
+// When the status handler sits behind authentication, sloguard sends
+// credentials in one of two ways, never both:
 //
 //   - a user name and password in the URL, sent as HTTP basic auth:
 //     https://ci:PASSWORD@svc.internal/sloguard, or a token as the user name,
@@ -42,8 +42,9 @@
 //     secret store stays out of the command line, the shell history and the
 //     process list.
 //
-// Neither leaves the host of --url: Go's HTTP client drops the
-// Authorization header on a redirect to another domain. sloguard never
+// Neither leaves the host and port of --url: a redirect elsewhere is
+// followed without credentials (the basic auth of the URL is sent on no
+// redirect at all). Use https: both travel in clear over http. sloguard never
 // prints them: messages and output show the URL as scheme, host and path
 // only, without the user name, password, query string and fragment (a
 // query may carry a signature or an API key too). A URL that can not be
@@ -127,6 +128,8 @@
 //	        with:
 //	          go-version: stable
 //	      - name: Error budget gate
+//	        env:
+//	          SLOGUARD_TOKEN: ${{ secrets.SLOGUARD_TOKEN }} # if the handler needs one
 //	        run: |
 //	          go install github.com/sloguard/sloguard/cmd/sloguard@latest
 //	          sloguard gate --url https://svc.internal/sloguard || exit 1

@@ -202,7 +202,7 @@ func newClient(timeout time.Duration, token string, secrets []string) *client {
 		pairs = append(pairs, s, "[redacted]")
 	}
 	return &client{
-		http:    &http.Client{Transport: tr, Timeout: timeout},
+		http:    &http.Client{Transport: tr, Timeout: timeout, CheckRedirect: sameHostAuth},
 		timeout: timeout,
 		token:   token,
 		redact:  strings.NewReplacer(pairs...),
@@ -210,6 +210,20 @@ func newClient(timeout time.Duration, token string, secrets []string) *client {
 }
 
 func (c *client) close() { c.http.CloseIdleConnections() }
+
+// sameHostAuth follows redirects as the http package does (at most 10),
+// and sends the bearer token only to the host and port of --url: the
+// http package would send it to any port of the same domain and its
+// subdomains. (It never sends the basic auth of the URL on a redirect.)
+func sameHostAuth(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	if req.URL.Host != via[0].URL.Host {
+		req.Header.Del("Authorization")
+	}
+	return nil
+}
 
 // response is an HTTP response read in full.
 type response struct {

@@ -215,3 +215,55 @@ func TestCredentials(t *testing.T) {
 		})
 	}
 }
+
+// TestCredentialsStayOnHost checks that a redirect to another host or port
+// gets no credentials, and one on the same host keeps the bearer token.
+func TestCredentialsStayOnHost(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		auth = map[string]string{} // by server, guarded by mu
+	)
+	answer := func(name string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			auth[name] = r.Header.Get("Authorization")
+			mu.Unlock()
+			w.Write([]byte(`{"allowed": true}`))
+		}
+	}
+	other := httptest.NewServer(answer("other"))
+	t.Cleanup(other.Close)
+	mux := http.NewServeMux()
+	mux.Handle("/away/release", http.RedirectHandler(other.URL+"/release", http.StatusFound))
+	mux.Handle("/here/release", http.RedirectHandler("/there/release", http.StatusFound))
+	mux.Handle("/there/release", answer("same"))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+
+	for _, tt := range []struct {
+		name, env, url, server, want string
+	}{
+		{"token to another port", secretEnv, srv.URL + "/away", "other", ""},
+		{"basic auth to another port", "", "http://" + secretUser + ":" + secretPass + "@" + host + "/away", "other", ""},
+		{"token on the same host", secretEnv, srv.URL + "/here", "same", "Bearer " + secretEnv},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(envToken, tt.env)
+			mu.Lock()
+			clear(auth)
+			mu.Unlock()
+			args := []string{"gate", "--url", tt.url}
+			code, stdout, stderr := runCmd(t, args...)
+			if code != exitOK {
+				t.Fatalf("sloguard %q = %d, want 0; stderr: %s", args, code, stderr)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if got, ok := auth[tt.server]; !ok || got != tt.want {
+				t.Errorf("sloguard %q: the %s server got Authorization %q (asked: %t), want %q", args, tt.server, got, ok, tt.want)
+			}
+			assertNoSecret(t, args, stdout+stderr)
+		})
+	}
+}
