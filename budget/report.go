@@ -144,7 +144,7 @@ func TimeToExhaustion(remaining, burn float64, period time.Duration) time.Durati
 		return Never
 	}
 	d := remaining / burn * float64(period)
-	if d >= float64(Never) {
+	if !(d < float64(Never)) { // saturates, also for NaN
 		return Never
 	}
 	return time.Duration(d)

@@ -73,3 +73,23 @@ func FuzzSpecValidate(f *testing.F) {
 		})
 	})
 }
+
+func TestTimeToExhaustionSaturates(t *testing.T) {
+	tests := []struct {
+		remaining, burn float64
+		period          time.Duration
+		want            time.Duration
+	}{
+		{math.NaN(), 1, time.Hour, budget.Never},
+		{math.MaxFloat64, 1, time.Hour, budget.Never},
+		{1, math.SmallestNonzeroFloat64, time.Hour, budget.Never},
+		{math.Inf(1), 1, time.Hour, budget.Never},
+		{1, math.NaN(), time.Hour, budget.Never},
+		{0.5, 1, budget.MaxSpan, budget.MaxSpan / 2},
+	}
+	for _, tt := range tests {
+		if got := budget.TimeToExhaustion(tt.remaining, tt.burn, tt.period); got != tt.want {
+			t.Errorf("TimeToExhaustion(%v, %v, %v) = %v, want %v", tt.remaining, tt.burn, tt.period, got, tt.want)
+		}
+	}
+}

@@ -584,7 +584,8 @@ func fastestPage(s budget.Spec) float64 {
 // criticality, from which the controller measures the demand), plus one
 // random draw while c's band is partly shed: no lock, no allocation. A
 // rejected request should be answered at once (HTTP 429, gRPC
-// RESOURCE_EXHAUSTED) with retryAfter as the hint, and recorded as Shed in
+// RESOURCE_EXHAUSTED) with retryAfter as the hint (from one second to a
+// day: a longer estimate saturates at a day), and recorded as Shed in
 // its objectives. With shedding off (see WithShedding) it admits
 // everything at once.
 func (e *Engine) Admit(c Criticality) (retryAfter time.Duration, ok bool) {

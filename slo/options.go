@@ -92,13 +92,17 @@ func WithEventHandler(f func(Event)) Option {
 // evaluation that follows them, so the interval should stay well below the
 // finest bucket (5s for the default rules). Load shedding measures its
 // signal in evaluations: a shorter interval lets it act sooner, with a
-// shorter ShedPolicy.Window.
+// shorter ShedPolicy.Window. It must be from 1ms to one minute.
 //
 // By default, one second.
 func WithInterval(d time.Duration) Option {
 	return optionFunc(func(c *config) {
-		if d <= 0 {
+		switch {
+		case d <= 0:
 			c.errs = append(c.errs, fmt.Errorf("%w: interval %v is not positive", ErrInvalidOption, d))
+			return
+		case d < minInterval || d > maxInterval:
+			c.errs = append(c.errs, fmt.Errorf("%w: interval %v is not from %v to %v", ErrInvalidOption, d, minInterval, maxInterval))
 			return
 		}
 		c.interval = d
@@ -106,13 +110,17 @@ func WithInterval(d time.Duration) Option {
 }
 
 // WithTimelineSize sets how many recent events the engine keeps for Events;
-// older ones are dropped.
+// older ones are dropped. It must be from 1 to 65536.
 //
 // By default, 256.
 func WithTimelineSize(n int) Option {
 	return optionFunc(func(c *config) {
-		if n <= 0 {
+		switch {
+		case n <= 0:
 			c.errs = append(c.errs, fmt.Errorf("%w: timeline size %d is not positive", ErrInvalidOption, n))
+			return
+		case n > maxTimeline:
+			c.errs = append(c.errs, fmt.Errorf("%w: timeline size %d is more than %d", ErrInvalidOption, n, maxTimeline))
 			return
 		}
 		c.timeline = n
@@ -173,13 +181,18 @@ func WithReleasePolicy(p ReleasePolicy) Option {
 }
 
 // WithHistory sets how often the engine samples each objective's remaining
-// budget and burn rate for Engine.History, and how many samples it keeps.
+// budget and burn rate for Engine.History, and how many samples it keeps:
+// every at most a day, size at most 65536 (about 3 MiB per objective).
 //
 // By default, every minute, 360 samples: six hours.
 func WithHistory(every time.Duration, size int) Option {
 	return optionFunc(func(c *config) {
-		if every <= 0 || size <= 0 {
+		switch {
+		case every <= 0 || size <= 0:
 			c.errs = append(c.errs, fmt.Errorf("%w: history every %v, size %d: both must be positive", ErrInvalidOption, every, size))
+			return
+		case every > maxHistoryEvery || size > maxHistorySize:
+			c.errs = append(c.errs, fmt.Errorf("%w: history every %v, size %d: at most %v and %d", ErrInvalidOption, every, size, maxHistoryEvery, maxHistorySize))
 			return
 		}
 		c.historyEvery, c.historySize = every, size
