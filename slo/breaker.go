@@ -146,7 +146,8 @@ type Breaker struct {
 	cb      *gobreaker.TwoStepCircuitBreaker[struct{}]
 	timeout time.Duration
 	burning atomic.Bool  // the dependency's objectives burn fast; set by the evaluation
-	openAt  atomic.Int64 // Unix nanoseconds of the latest opening
+	openAt  atomic.Int64 // Unix nanoseconds of the latest opening, by now
+	now     func() time.Time
 }
 
 // breakerEvents queues breaker state changes, which gobreaker reports under
@@ -172,8 +173,10 @@ func (q *breakerEvents) drain() []Event {
 	return out
 }
 
-func newBreaker(name string, recs []*Recorder, p BreakerPolicy, q *breakerEvents) *Breaker {
-	b := &Breaker{name: name, recs: recs, timeout: p.OpenTimeout}
+// newBreaker returns the breaker of dependency name; now is the engine's
+// clock, which stamps its events and times its retry hints.
+func newBreaker(name string, recs []*Recorder, p BreakerPolicy, q *breakerEvents, now func() time.Time) *Breaker {
+	b := &Breaker{name: name, recs: recs, timeout: p.OpenTimeout, now: now}
 	b.cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:        name,
 		MaxRequests: p.HalfOpenRequests,
@@ -184,7 +187,7 @@ func newBreaker(name string, recs []*Recorder, p BreakerPolicy, q *breakerEvents
 		IsExcluded: func(err error) bool { return err == errCallNeutral },
 		OnStateChange: func(_ string, from, to gobreaker.State) {
 			// Called under gobreaker's lock: only note it here.
-			now := time.Now()
+			now := b.now()
 			if to == gobreaker.StateOpen {
 				b.openAt.Store(now.UnixNano())
 			}
@@ -217,7 +220,7 @@ func (b *Breaker) Allow() (done func(o Outcome, latency time.Duration), err erro
 		for _, r := range b.recs {
 			r.Record(Shed, 0)
 		}
-		return nil, &BreakerOpenError{Dependency: b.name, RetryAfter: b.retryAfter(time.Now())}
+		return nil, &BreakerOpenError{Dependency: b.name, RetryAfter: b.retryAfter(b.now())}
 	}
 	return func(o Outcome, latency time.Duration) {
 		for _, r := range b.recs {

@@ -20,6 +20,8 @@ type config struct {
 	release       ReleasePolicy
 	historyEvery  time.Duration
 	historySize   int
+	clock         clock // nil: the system's; tests inject their own
+	queueSize     int   // of the event dispatcher; 0: queueSize
 	errs          []error
 }
 
@@ -68,12 +70,18 @@ func WithLogger(l *slog.Logger) Option {
 	})
 }
 
-// WithEventHandler adds a function called with every Event, in order, from
-// the evaluation goroutine and never while a lock is held. It should return
-// quickly, must not modify the event (its Burns are shared with the
-// timeline) and must not call Engine.Close, which waits for the loop that
-// is calling it. A panic in it is recovered, logged and counted. Several
-// handlers are called in the order they were added.
+// WithEventHandler adds a function called with every Event, in order, and
+// never while a lock is held. Once the engine is started, the handlers and
+// the logger are called from one dispatcher goroutine, fed through a queue
+// of 1024 events, so that a handler that is slow, blocks or panics never
+// delays the evaluation loop, admission or Close: when the queue is full,
+// events are dropped for the handlers and the logger (they stay in the
+// timeline), counted in Status.DroppedEvents and as faults, and logged at
+// most once per interval. A panic in a handler is recovered, logged and
+// counted. (Without Start, Engine.Tick calls them itself.) A handler must
+// not modify the event (its Burns are shared with the timeline), and
+// should not call Engine.Close, which would wait out its grace for the
+// dispatcher. Several handlers are called in the order they were added.
 //
 // By default, events go only to the logger and the timeline.
 func WithEventHandler(f func(Event)) Option {
