@@ -2,33 +2,16 @@ package slo
 
 import "time"
 
-// The engine's time.
-//
-// Ledgers bucket events by time and take a time before their latest as that
-// latest, so that a step back can neither lose nor double count an event.
-// Fed with the wall clock, that makes an NTP step back of an hour pile the
-// next hour's events into one bucket, and windows stop moving; a step
-// forward empties them at once. So the evaluation loop does not read the
-// wall clock at each evaluation: it reads it once, at New, as an anchor,
-// and from then on its time is the anchor plus the monotonic time elapsed,
-// which no step moves. Windows follow elapsed time.
-//
-// Bucket labels (Status.Time, Event.Time, Sample.Time, and the times the
-// ledgers bucket by) are therefore wall-clock times as the wall clock
-// would read had it not stepped since New. After a step they differ from
-// the wall clock by the step: each evaluation compares the two, and when
-// their offset moves by more than stepTolerance since the previous
-// evaluation, the step is logged once and counted as a fault, and
-// Status.ClockOffset reports the wall clock's lead over the engine's time
-// from then on. The offset is not absorbed: doing so would move windows by
-// the step, which is the bug. What needs the wall clock itself, such as
-// calendar periods or a snapshot restored by another process, converts
-// with Status.ClockOffset; a restart re-anchors to the wall clock.
-// Slewing (NTP's gradual corrections) stays below the tolerance and is
-// followed by both readings alike. A system suspend, during which the
-// monotonic clock stops, shows as a forward step.
-//
-// Engine.Tick takes the time from its caller and uses it as given.
+// The engine's time: why the evaluation loop follows elapsed time, and what
+// its labels mean after a wall-clock step, is told once, in the package
+// documentation (doc.go, # Time). In short: the wall clock is read at New
+// as an anchor; the loop's time is the anchor plus the monotonic time
+// elapsed since, which no step moves; each evaluation compares it with the
+// wall clock to detect, log and count steps and to publish the offset.
+// Ledgers take a time before their latest as that latest (so that a step
+// back can neither lose nor double count an event); fed with the wall
+// clock that froze windows for as long as the step back, and a step
+// forward emptied them.
 
 // stepTolerance is how far the wall clock may move against elapsed time
 // between two evaluations before it counts as a step.

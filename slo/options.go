@@ -57,7 +57,9 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 }
 
 // WithLogger sets the logger for state changes and for the engine's own
-// faults.
+// faults. Its handler is called like an event handler (see
+// WithEventHandler): once the engine is started, from the dispatcher
+// goroutine only, so a logger that blocks does not stall the engine.
 //
 // By default, slog.Default().
 func WithLogger(l *slog.Logger) Option {
