@@ -26,7 +26,9 @@ type clock interface {
 	elapsed() time.Duration
 }
 
-// systemClock reads the process's clocks.
+// systemClock reads the process's clocks. Its origin is taken at New, not
+// at package load as internal/mono's is, so that an engine made inside a
+// testing/synctest bubble reads the bubble's clock consistently.
 type systemClock struct{ origin time.Time }
 
 func (c systemClock) wall() time.Time        { return time.Now().Round(0) } // strips the monotonic reading

@@ -366,8 +366,10 @@ func (e *Engine) Events() []Event {
 }
 
 // Start starts the evaluation loop, which evaluates at once and then every
-// interval (see WithInterval) until Close. Calling Start again does nothing;
-// after Close it returns ErrClosed.
+// interval (see WithInterval) until Close, at the engine's time (see Time
+// in the package documentation), and the goroutine that delivers events to
+// the logger and the handlers (see WithEventHandler). Calling Start again
+// does nothing; after Close it returns ErrClosed.
 func (e *Engine) Start() error {
 	e.lifeMu.Lock()
 	defer e.lifeMu.Unlock()
