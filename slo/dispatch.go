@@ -3,7 +3,6 @@ package slo
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -47,9 +46,6 @@ type dispatcher struct {
 	// abandoned is set by Close when the grace ran out: deliver nothing
 	// more, only count it as dropped.
 	abandoned atomic.Bool
-	// sendMu orders enqueues from concurrent Ticks; no user code runs
-	// under it.
-	sendMu sync.Mutex
 }
 
 func newDispatcher(size int) *dispatcher {
@@ -63,15 +59,12 @@ func newDispatcher(size int) *dispatcher {
 // enqueue queues it for the dispatcher without blocking, or drops and
 // counts it.
 func (e *Engine) enqueue(it item) {
-	d := e.dispatcher
-	d.sendMu.Lock()
 	select {
-	case d.queue <- it:
+	case e.dispatcher.queue <- it:
 	default:
 		e.dropped.Add(1)
 		e.faults.Add(1)
 	}
-	d.sendMu.Unlock()
 }
 
 // dispatch is the dispatcher goroutine, started by Start.

@@ -47,13 +47,34 @@ func (l *logRecords) get() []string {
 	return slices.Clone(l.lines)
 }
 
-// TestBlockingHandler checks that a handler that blocks delays neither the
-// evaluation loop nor Close, and that its goroutine exits once it returns.
+// blockingLog is a slog.Handler that blocks until release is closed.
+type blockingLog struct{ release chan struct{} }
+
+func (l blockingLog) Enabled(context.Context, slog.Level) bool { return true }
+func (l blockingLog) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l blockingLog) WithGroup(string) slog.Handler            { return l }
+func (l blockingLog) Handle(context.Context, slog.Record) error {
+	<-l.release
+	return nil
+}
+
+// TestBlockingHandler checks that an event handler or a logger that blocks
+// delays neither the evaluation loop nor Close, and that its goroutine
+// exits once it returns.
 func TestBlockingHandler(t *testing.T) {
+	for _, what := range []string{"handler", "logger"} {
+		t.Run(what, func(t *testing.T) { testBlocking(t, what) })
+	}
+}
+
+func testBlocking(t *testing.T, what string) {
 	synctest.Test(t, func(t *testing.T) {
 		release := make(chan struct{})
-		eng, err := slo.New([]slo.Objective{{Name: "a", Target: 0.999}}, options(
-			slo.WithEventHandler(func(slo.Event) { <-release }))...)
+		opt := slo.WithEventHandler(func(slo.Event) { <-release })
+		if what == "logger" {
+			opt = slo.WithLogger(slog.New(blockingLog{release}))
+		}
+		eng, err := slo.New([]slo.Objective{{Name: "a", Target: 0.999}}, options(opt)...)
 		if err != nil {
 			t.Fatalf("New error: %v", err)
 		}
@@ -68,23 +89,23 @@ func TestBlockingHandler(t *testing.T) {
 		synctest.Wait()
 		st := eng.Status()
 		if got, want := st.Time.Sub(start), 10*time.Second; got != want {
-			t.Errorf("Status().Time with a blocked handler = start + %v, want start + %v: the loop must go on", got, want)
+			t.Errorf("Status().Time with a blocked %s = start + %v, want start + %v: the loop must go on", what, got, want)
 		}
 		if got := objectiveStatus(t, st, "a").Totals.Bad; got != 1 {
-			t.Errorf("Totals.Bad with a blocked handler = %d, want 1", got)
+			t.Errorf("Totals.Bad with a blocked %s = %d, want 1", what, got)
 		}
 		if got := len(eng.Events()); got < 2 {
-			t.Errorf("Events() with a blocked handler has %d events, want the timeline filled (ok, exhausted, frozen)", got)
+			t.Errorf("Events() with a blocked %s has %d events, want the timeline filled (ok, exhausted, frozen)", what, got)
 		}
 		closing := time.Now()
 		if err := eng.Close(); err != nil {
 			t.Errorf("Close() = %v, want nil", err)
 		}
 		if got := time.Since(closing); got != slo.CloseGrace {
-			t.Errorf("Close() with a blocked handler took %v, want its grace, %v", got, slo.CloseGrace)
+			t.Errorf("Close() with a blocked %s took %v, want its grace, %v", what, got, slo.CloseGrace)
 		}
 		if slo.DispatcherDone(eng) {
-			t.Error("the dispatcher returned while its handler blocks")
+			t.Errorf("the dispatcher returned while its %s blocks", what)
 		}
 		close(release)
 		synctest.Wait()
