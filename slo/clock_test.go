@@ -1,6 +1,9 @@
 package slo_test
 
 import (
+	"log/slog"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -47,7 +50,9 @@ func TestClockSteps(t *testing.T) {
 		t.Run(step.String(), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				c := newSteppingClock()
-				eng, err := slo.New([]slo.Objective{{Name: "api", Target: 0.99}}, options(slo.WithClock(c.clock()))...)
+				logs := &logRecords{}
+				eng, err := slo.New([]slo.Objective{{Name: "api", Target: 0.99}},
+					options(slo.WithClock(c.clock()), slo.WithLogger(slog.New(logs)))...)
 				if err != nil {
 					t.Fatalf("New error: %v", err)
 				}
@@ -95,6 +100,16 @@ func TestClockSteps(t *testing.T) {
 				}
 				if st.Faults != 1 {
 					t.Errorf("Status().Faults = %d, want 1", st.Faults)
+				}
+				var steps []string
+				for _, l := range logs.get() {
+					if strings.Contains(l, "clock") {
+						steps = append(steps, l)
+					}
+				}
+				wantLog := []string{"sloguard: the wall clock stepped; windows keep following elapsed time step=" + step.String()}
+				if !slices.Equal(steps, wantLog) {
+					t.Errorf("log lines about the clock = %q, want %q: logged once", steps, wantLog)
 				}
 			})
 		})
