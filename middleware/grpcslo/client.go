@@ -175,10 +175,24 @@ func (w *clientStream) SendMsg(m any) error {
 	return err
 }
 
-// outgoing returns ctx with its criticality, if it has one, in the
-// outgoing metadata.
+// outgoing returns ctx whose outgoing metadata holds, under
+// CriticalityKey, the context's criticality alone, or nothing when it has
+// none. A value already there, such as a caller's claim that a service
+// forwards with its incoming metadata, is replaced or removed, never sent
+// on: the server would take the least critical of several values, but a
+// forged one must not reach it at all.
 func outgoing(ctx context.Context) context.Context {
-	if c, ok := slo.CriticalityFrom(ctx); ok {
+	c, ok := slo.CriticalityFrom(ctx)
+	if md, found := metadata.FromOutgoingContext(ctx); found && len(md[CriticalityKey]) > 0 {
+		// md is a copy, merged from what the caller set and appended.
+		if ok {
+			md[CriticalityKey] = []string{c.String()}
+		} else {
+			delete(md, CriticalityKey)
+		}
+		return metadata.NewOutgoingContext(ctx, md)
+	}
+	if ok {
 		return metadata.AppendToOutgoingContext(ctx, CriticalityKey, c.String())
 	}
 	return ctx
