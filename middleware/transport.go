@@ -156,11 +156,25 @@ func outbound(req *http.Request) *http.Request {
 	return out
 }
 
-// send makes one attempt that the breaker allowed and records it.
-func (t *Transport) send(req *http.Request, done func(slo.Outcome, time.Duration)) (*http.Response, error) {
+// send makes one attempt that the breaker allowed and records it, exactly
+// once: as Bad when the base RoundTripper or the classifier panics, so that
+// the breaker's slot (the half-open probe's, say) is released before the
+// panic goes on.
+func (t *Transport) send(req *http.Request, done func(slo.Outcome, time.Duration)) (resp *http.Response, err error) {
 	start := mono.Now()
-	resp, err := t.base.RoundTrip(req)
-	done(t.classify(resp, err), mono.Now()-start)
+	reported := false
+	defer func() {
+		if !reported {
+			done(slo.Bad, mono.Now()-start)
+			if resp != nil && resp.Body != nil {
+				_ = resp.Body.Close() // the caller never gets it
+			}
+		}
+	}()
+	resp, err = t.base.RoundTrip(req)
+	o := t.classify(resp, err)
+	reported = true
+	done(o, mono.Now()-start)
 	return resp, err
 }
 

@@ -60,9 +60,11 @@ func NewClient(eng *slo.Engine, dependency string, opts ...ClientOption) (*Clien
 // matches slo.ErrBreakerOpen (errors.As gives the *slo.BreakerOpenError
 // with its RetryAfter). Other calls carry the context's criticality, and
 // their status code, classified, and latency are recorded when they
-// return. The interceptor sees one call however often gRPC's own retry
-// policy retries it underneath; chain it inside a retrying interceptor to
-// see every attempt.
+// return. An invoker or classifier that panics is recorded as Bad, in the
+// objectives and the breaker (so a panicking probe never leaves the breaker
+// half-open), and the panic goes on unchanged. The interceptor sees one
+// call however often gRPC's own retry policy retries it underneath; chain
+// it inside a retrying interceptor to see every attempt.
 func (c *Client) UnaryInterceptor() grpc.UnaryClientInterceptor { return c.unary }
 
 func (c *Client) unary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) (err error) {
@@ -72,15 +74,18 @@ func (c *Client) unary(ctx context.Context, method string, req, reply any, cc *g
 	}
 	ctx = outgoing(ctx)
 	start := time.Now()
-	returned := false
+	reported := false
 	defer func() {
-		if !returned {
-			done(slo.Bad, time.Since(start)) // an invoker panicked; done must still be called once
+		if !reported {
+			// The invoker or the classifier panicked: done must still be
+			// called, once, before the panic goes on.
+			done(slo.Bad, time.Since(start))
 		}
 	}()
 	err = invoker(ctx, method, req, reply, cc, opts...)
-	returned = true
-	done(c.classify(codeOf(err)), time.Since(start))
+	o := c.classify(codeOf(err))
+	reported = true
+	done(o, time.Since(start))
 	return err
 }
 
@@ -92,8 +97,11 @@ func (c *Client) unary(ctx context.Context, method string, req, reply any, cc *g
 // or the stream's context ends (CANCELLED or DEADLINE_EXCEEDED), whichever
 // comes first. The context's end is watched with context.AfterFunc, so no
 // goroutine waits on a stream. As gRPC requires anyway, a caller must read
-// a stream to its end or cancel its context; a stream abandoned otherwise
-// is not recorded.
+// a stream to its end or cancel its context; a stream abandoned otherwise,
+// or ended only by closing its grpc.ClientConn, is not recorded. A
+// streamer or classifier that panics is recorded as Bad and the panic goes
+// on: to the caller of the interceptor, RecvMsg or SendMsg, or, for a
+// stream ended by its context, in the goroutine of context.AfterFunc.
 func (c *Client) StreamInterceptor() grpc.StreamClientInterceptor { return c.stream }
 
 func (c *Client) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (_ grpc.ClientStream, err error) {
@@ -103,18 +111,20 @@ func (c *Client) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.Cli
 	}
 	ctx = outgoing(ctx)
 	start := time.Now()
-	returned := false
+	reported := false
 	defer func() {
-		if !returned {
-			done(slo.Bad, time.Since(start))
+		if !reported {
+			done(slo.Bad, time.Since(start)) // see unary
 		}
 	}()
 	cs, err := streamer(ctx, desc, cc, method, opts...)
-	returned = true
 	if err != nil {
-		done(c.classify(codeOf(err)), time.Since(start))
+		o := c.classify(codeOf(err))
+		reported = true
+		done(o, time.Since(start))
 		return nil, err
 	}
+	reported = true // from here on, the stream's end reports
 	w := &clientStream{ClientStream: cs, done: done, classify: c.classify, start: start, single: !desc.ServerStreams}
 	// The callback may run at once, before stop is set, so it must not
 	// touch stop; the stream's methods run later and may.
@@ -136,11 +146,20 @@ type clientStream struct {
 // end records the stream's outcome from err unless it was recorded
 // already, and reports whether this call recorded it. A concurrent call
 // returns once the outcome is recorded, so that a caller who saw the
-// stream end also sees it recorded.
+// stream end also sees it recorded. A classifier that panics records the
+// stream as Bad, and its panic goes on.
 func (w *clientStream) end(err error) (first bool) {
 	w.once.Do(func() {
 		first = true
-		w.done(w.classify(codeOf(err)), time.Since(w.start))
+		reported := false
+		defer func() {
+			if !reported {
+				w.done(slo.Bad, time.Since(w.start))
+			}
+		}()
+		o := w.classify(codeOf(err))
+		reported = true
+		w.done(o, time.Since(w.start))
 	})
 	return first
 }

@@ -128,7 +128,9 @@
 // in the dependency's objectives and its breaker: the server's table, but
 // RESOURCE_EXHAUSTED counts as shed, spending the dependency's budget
 // without opening the breaker (see DefaultClientCodeClassifier). A stream
-// is recorded once, when it ends.
+// is recorded once, when it ends. A call whose invoker or classifier
+// panics is recorded as Bad, in the objectives and the breaker, and the
+// panic goes on: a panicking probe never leaves the breaker half-open.
 //
 // # Cost
 //
