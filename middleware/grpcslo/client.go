@@ -97,8 +97,9 @@ func (c *Client) unary(ctx context.Context, method string, req, reply any, cc *g
 // or the stream's context ends (CANCELLED or DEADLINE_EXCEEDED), whichever
 // comes first. The context's end is watched with context.AfterFunc, so no
 // goroutine waits on a stream. As gRPC requires anyway, a caller must read
-// a stream to its end or cancel its context; a stream abandoned otherwise,
-// or ended only by closing its grpc.ClientConn, is not recorded. A
+// a stream to its end or cancel its context; a stream that ends otherwise,
+// for example because its grpc.ClientConn closed, is recorded when gRPC
+// finishes it (grpc.OnFinish). A
 // streamer or classifier that panics is recorded as Bad and the panic goes
 // on: to the caller of the interceptor, RecvMsg or SendMsg, or, for a
 // stream ended by its context, in the goroutine of context.AfterFunc.
@@ -111,21 +112,27 @@ func (c *Client) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.Cli
 	}
 	ctx = outgoing(ctx)
 	start := time.Now()
-	reported := false
+	w := &clientStream{done: done, classify: c.classify, start: start, single: !desc.ServerStreams}
+	returned := false
 	defer func() {
-		if !reported {
-			done(slo.Bad, time.Since(start)) // see unary
+		if !returned {
+			// The streamer panicked: see unary.
+			w.once.Do(func() { done(slo.Bad, time.Since(start)) })
 		}
 	}()
+	// gRPC calls OnFinish once when the stream ends, however it ends: also
+	// when its ClientConn closes, which nothing else here sees. The
+	// callback may run on another goroutine, before the streamer returns:
+	// end touches neither ClientStream nor stop. opts is copied, not
+	// appended to in place.
+	opts = append(opts[:len(opts):len(opts)], grpc.OnFinish(func(err error) { w.end(err) }))
 	cs, err := streamer(ctx, desc, cc, method, opts...)
+	returned = true
 	if err != nil {
-		o := c.classify(codeOf(err))
-		reported = true
-		done(o, time.Since(start))
+		w.end(err)
 		return nil, err
 	}
-	reported = true // from here on, the stream's end reports
-	w := &clientStream{ClientStream: cs, done: done, classify: c.classify, start: start, single: !desc.ServerStreams}
+	w.ClientStream = cs
 	// The callback may run at once, before stop is set, so it must not
 	// touch stop; the stream's methods run later and may.
 	w.stop = context.AfterFunc(ctx, func() { w.end(ctx.Err()) })
@@ -144,13 +151,11 @@ type clientStream struct {
 }
 
 // end records the stream's outcome from err unless it was recorded
-// already, and reports whether this call recorded it. A concurrent call
-// returns once the outcome is recorded, so that a caller who saw the
-// stream end also sees it recorded. A classifier that panics records the
-// stream as Bad, and its panic goes on.
-func (w *clientStream) end(err error) (first bool) {
+// already. A concurrent call returns once the outcome is recorded, so that
+// a caller who saw the stream end also sees it recorded. A classifier that
+// panics records the stream as Bad, and its panic goes on.
+func (w *clientStream) end(err error) {
 	w.once.Do(func() {
-		first = true
 		reported := false
 		defer func() {
 			if !reported {
@@ -161,15 +166,14 @@ func (w *clientStream) end(err error) (first bool) {
 		reported = true
 		w.done(o, time.Since(w.start))
 	})
-	return first
 }
 
 // endStop is end for the methods of the stream, which run after stop was
-// set: the context's callback is no longer needed.
+// set: the context's callback is no longer needed, whoever recorded the
+// end (OnFinish may have, just before).
 func (w *clientStream) endStop(err error) {
-	if w.end(err) {
-		w.stop()
-	}
+	w.end(err)
+	w.stop()
 }
 
 func (w *clientStream) RecvMsg(m any) error {
