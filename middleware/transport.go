@@ -141,10 +141,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 func outbound(req *http.Request) *http.Request {
 	c, ok := slo.CriticalityFrom(req.Context())
 	v, has := req.Header[CriticalityHeader]
-	switch {
-	case ok && (len(v) != 1 || v[0] != c.String()):
-	case !ok && has:
-	default:
+	if !ok && !has || ok && len(v) == 1 && v[0] == c.String() {
 		return req // already right: no copy
 	}
 	out := req.Clone(req.Context())
