@@ -34,10 +34,11 @@ const (
 	kCancel               // wait until the client cancels: neutral
 	kDeadline             // wait until a deadline passes: bad
 	kDep                  // call the dependency: good, bad, or shed by its breaker
+	kStream               // stream three messages (flushed chunks, a server stream): good
 	nKinds
 )
 
-var kindNames = [nKinds]string{"ok", "browse", "fail", "invalid", "panic", "cancel", "deadline", "dep"}
+var kindNames = [nKinds]string{"ok", "browse", "fail", "invalid", "panic", "cancel", "deadline", "dep", "stream"}
 
 func (k kind) String() string { return kindNames[k] }
 
@@ -45,8 +46,8 @@ func (k kind) String() string { return kindNames[k] }
 // its outage, when its browse route fails and gets most of the traffic:
 // enough to page, and curable by shedding (browse is SHEDDABLE).
 var (
-	healthyMix = [nKinds]int{kOK: 400, kBrowse: 250, kFail: 30, kInvalid: 50, kPanic: 5, kCancel: 30, kDeadline: 15, kDep: 220}
-	outageMix  = [nKinds]int{kOK: 150, kBrowse: 700, kFail: 20, kInvalid: 30, kPanic: 5, kCancel: 30, kDeadline: 15, kDep: 50}
+	healthyMix = [nKinds]int{kOK: 370, kBrowse: 250, kFail: 30, kInvalid: 50, kPanic: 5, kCancel: 30, kDeadline: 15, kDep: 220, kStream: 30}
+	outageMix  = [nKinds]int{kOK: 130, kBrowse: 700, kFail: 20, kInvalid: 30, kPanic: 5, kCancel: 30, kDeadline: 15, kDep: 50, kStream: 20}
 )
 
 func pick(mix *[nKinds]int, r *rand.Rand) kind {
@@ -80,7 +81,7 @@ func (c *client) odd(format string, args ...any) {
 	}
 }
 
-var httpPaths = [nKinds]string{"/ok", "/browse", "/fail", "/invalid", "/panic", "/cancel", "/deadline", "/dep"}
+var httpPaths = [nKinds]string{"/ok", "/browse", "/fail", "/invalid", "/panic", "/cancel", "/deadline", "/dep", "/stream"}
 
 // doHTTP sends one request of kind k and tallies the outcome it must have
 // been recorded with. POST, with no body: net/http's client retries a
@@ -134,7 +135,8 @@ func (s *stack) doHTTP(ctx context.Context, hc *http.Client, c *client, k kind, 
 		c.shedSeen.Add(1)
 	case (k == kOK || k == kBrowse) && code == http.StatusOK && string(body) == "ok",
 		k == kInvalid && code == http.StatusBadRequest,
-		k == kDep && code == http.StatusOK:
+		k == kDep && code == http.StatusOK,
+		k == kStream && code == http.StatusOK && string(body) == streamBody:
 		c.expect.add(slo.Good)
 	case (k == kFail || k == kBrowse) && code == http.StatusInternalServerError,
 		k == kDep && code == http.StatusInternalServerError,
@@ -149,7 +151,7 @@ func (s *stack) doHTTP(ctx context.Context, hc *http.Client, c *client, k kind, 
 	}
 }
 
-var grpcMethods = [nKinds]string{mOK, mBrowse, mFail, mInvalid, mPanic, mCancel, mDeadline, mDep}
+var grpcMethods = [nKinds]string{mOK, mBrowse, mFail, mInvalid, mPanic, mCancel, mDeadline, mDep, mWatch}
 
 // doGRPC sends one call of kind k and tallies the outcome it must have
 // been recorded with.
@@ -173,13 +175,18 @@ func (s *stack) doGRPC(ctx context.Context, c *client, k kind, id uint64) {
 			}
 		}()
 	}
-	err := s.grpcCC.Invoke(ctx, grpcMethods[k], new(emptypb.Empty), new(emptypb.Empty), grpc.WaitForReady(true))
+	var err error
+	if k == kStream {
+		err = s.watch(ctx)
+	} else {
+		err = s.grpcCC.Invoke(ctx, grpcMethods[k], new(emptypb.Empty), new(emptypb.Empty), grpc.WaitForReady(true))
+	}
 	code := status.Code(err)
 	switch {
 	case code == codes.ResourceExhausted:
 		c.expect.add(slo.Shed)
 		c.shedSeen.Add(1)
-	case (k == kOK || k == kBrowse || k == kDep) && code == codes.OK,
+	case (k == kOK || k == kBrowse || k == kDep || k == kStream) && code == codes.OK,
 		k == kInvalid && code == codes.InvalidArgument:
 		c.expect.add(slo.Good)
 	case (k == kFail || k == kBrowse || k == kPanic || k == kDep) && code == codes.Internal,
@@ -191,5 +198,31 @@ func (s *stack) doGRPC(ctx context.Context, c *client, k kind, id uint64) {
 		c.expect.add(slo.Shed) // the dependency's breaker is open
 	default:
 		c.odd("grpc %v: %v", k, err)
+	}
+}
+
+// watch makes one server-streaming call and reads it to the end: nil when
+// it got streamMessages messages and then the end of the stream.
+func (s *stack) watch(ctx context.Context) error {
+	cs, err := s.grpcCC.NewStream(ctx, &watchDesc, mWatch, grpc.WaitForReady(true))
+	if err != nil {
+		return err
+	}
+	if err := cs.SendMsg(new(emptypb.Empty)); err != nil && err != io.EOF {
+		return err
+	}
+	if err := cs.CloseSend(); err != nil {
+		return err
+	}
+	for n := 0; ; n++ {
+		err := cs.RecvMsg(new(emptypb.Empty))
+		switch {
+		case err == io.EOF && n == streamMessages:
+			return nil
+		case err == io.EOF:
+			return status.Errorf(codes.DataLoss, "soak: %d messages, want %d", n, streamMessages)
+		case err != nil:
+			return err
+		}
 	}
 }

@@ -169,8 +169,32 @@ const (
 	mCancel     = "/soak.Soak/Cancel"
 	mDeadline   = "/soak.Soak/Deadline"
 	mDep        = "/soak.Soak/Dep"
+	mWatch      = "/soak.Soak/Watch" // server streaming
 	mDepCall    = "/soak.Dep/Call"
 )
+
+// A stream sends streamMessages messages: over HTTP as flushed chunks
+// that make streamBody.
+const (
+	streamMessages = 3
+	streamBody     = "a\nb\nc\n"
+)
+
+var watchDesc = grpc.StreamDesc{
+	StreamName:    "Watch",
+	ServerStreams: true,
+	Handler: func(_ any, ss grpc.ServerStream) error {
+		if err := ss.RecvMsg(new(emptypb.Empty)); err != nil {
+			return err
+		}
+		for range streamMessages {
+			if err := ss.SendMsg(new(emptypb.Empty)); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
+}
 
 // unary adapts f to a grpc.MethodHandler with empty messages.
 func unary(fullMethod string, f func(ctx context.Context) error) grpc.MethodDesc {
@@ -262,6 +286,15 @@ func newStack(eng *slo.Engine) (_ *stack, err error) {
 	mux.HandleFunc("POST /fail", func(w http.ResponseWriter, _ *http.Request) {
 		http.Error(w, "failed", http.StatusInternalServerError)
 	})
+	mux.HandleFunc("POST /stream", func(w http.ResponseWriter, _ *http.Request) {
+		rc := http.NewResponseController(w) // through the middleware's writer
+		for _, line := range []string{"a\n", "b\n", "c\n"} {
+			_, _ = io.WriteString(w, line)
+			if err := rc.Flush(); err != nil {
+				panic(err)
+			}
+		}
+	})
 	mux.HandleFunc("POST /invalid", func(w http.ResponseWriter, _ *http.Request) {
 		http.Error(w, "invalid", http.StatusBadRequest)
 	})
@@ -350,6 +383,11 @@ func newStack(eng *slo.Engine) (_ *stack, err error) {
 		defer s.inflight.Add(-1)
 		return h(ctx, req)
 	}
+	trackStream := func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+		s.inflight.Add(1)
+		defer s.inflight.Add(-1)
+		return h(srv, ss)
+	}
 	// grpc-go does not recover handler panics; services install recovery
 	// outside sloguard, which records the panic and re-raises it.
 	recoverer := func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (resp any, err error) {
@@ -363,8 +401,9 @@ func newStack(eng *slo.Engine) (_ *stack, err error) {
 	srv := grpc.NewServer(
 		grpc.InTapHandle(gs.TapHandle),
 		grpc.ChainUnaryInterceptor(track, recoverer, gs.UnaryInterceptor()),
+		grpc.ChainStreamInterceptor(trackStream, gs.StreamInterceptor()),
 	)
-	srv.RegisterService(serviceDesc(grpcService,
+	desc := serviceDesc(grpcService,
 		unary(mOK, func(context.Context) error { return nil }),
 		unary(mBrowse, func(context.Context) error {
 			if s.grpcDown.Load() {
@@ -407,7 +446,9 @@ func newStack(eng *slo.Engine) (_ *stack, err error) {
 			s.depUnexpected.Add(1)
 			return status.Error(codes.Internal, "dependency answered strangely")
 		}),
-	), nil)
+	)
+	desc.Streams = []grpc.StreamDesc{watchDesc}
+	srv.RegisterService(desc, nil)
 	addr, err := s.serveGRPC(srv)
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ package soak
 import (
 	"context"
 	"flag"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -218,12 +219,18 @@ func TestSoak(t *testing.T) {
 	takeSample := func(n int64) {
 		quiet.Lock()
 		defer quiet.Unlock()
-		waitIdle(t, s)
+		if err := waitIdle(s); err != nil {
+			t.Errorf("sample after %d requests: %v", n, err)
+			return
+		}
 		// Idle connections come and go with the peaks of concurrency:
 		// close them, so that the count measures what requests leave.
 		hc.CloseIdleConnections()
 		s.depClient.CloseIdleConnections()
-		waitClosed(t, s)
+		if err := waitClosed(s); err != nil {
+			t.Errorf("sample after %d requests: %v", n, err)
+			return
+		}
 		runtime.GC()
 		runtime.GC() // the second clears the pools' victim caches
 		var ms runtime.MemStats
@@ -268,7 +275,9 @@ func TestSoak(t *testing.T) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	waitIdle(t, s)
+	if err := waitIdle(s); err != nil {
+		t.Fatal(err)
+	}
 	close(stopClock)
 	<-clockDone
 	eng.Tick(simNow.Add(simStep)) // folds the last events
@@ -409,27 +418,27 @@ func TestSoak(t *testing.T) {
 
 // waitIdle waits until no service handler runs, so that every request
 // answered or cancelled has been recorded.
-func waitIdle(t *testing.T, s *stack) {
-	t.Helper()
+func waitIdle(s *stack) error {
 	for end := time.Now().Add(10 * time.Second); s.inflight.Load() != 0; {
 		if time.Now().After(end) {
-			t.Fatalf("%d handlers still run after 10s", s.inflight.Load())
+			return fmt.Errorf("%d handlers still run after 10s", s.inflight.Load())
 		}
 		time.Sleep(100 * time.Microsecond)
 	}
+	return nil
 }
 
 // waitClosed waits until the HTTP servers have no connection open, after
 // the clients closed theirs, and lets their goroutines end.
-func waitClosed(t *testing.T, s *stack) {
-	t.Helper()
+func waitClosed(s *stack) error {
 	for end := time.Now().Add(10 * time.Second); s.conns.Load() != 0; {
 		if time.Now().After(end) {
-			t.Fatalf("%d connections still open after 10s", s.conns.Load())
+			return fmt.Errorf("%d connections still open after 10s", s.conns.Load())
 		}
 		time.Sleep(100 * time.Microsecond)
 	}
 	time.Sleep(time.Millisecond) // ConnState runs just before the connection's goroutine ends
+	return nil
 }
 
 func (t *tally) sum() uint64 {
