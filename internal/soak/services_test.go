@@ -9,6 +9,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -196,11 +197,10 @@ var watchDesc = grpc.StreamDesc{
 	},
 }
 
-// unary adapts f to a grpc.MethodHandler with empty messages.
+// unary adapts f to a method with empty messages.
 func unary(fullMethod string, f func(ctx context.Context) error) grpc.MethodDesc {
-	_, name, _ := cutMethod(fullMethod)
 	return grpc.MethodDesc{
-		MethodName: name,
+		MethodName: fullMethod[strings.LastIndexByte(fullMethod, '/')+1:],
 		Handler: func(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
 			in := new(emptypb.Empty)
 			if err := dec(in); err != nil {
@@ -218,15 +218,6 @@ func unary(fullMethod string, f func(ctx context.Context) error) grpc.MethodDesc
 			return interceptor(ctx, in, &grpc.UnaryServerInfo{Server: srv, FullMethod: fullMethod}, h)
 		},
 	}
-}
-
-func cutMethod(m string) (service, method string, ok bool) {
-	for i := len(m) - 1; i > 0; i-- {
-		if m[i] == '/' {
-			return m[1:i], m[i+1:], true
-		}
-	}
-	return "", "", false
 }
 
 func serviceDesc(name string, methods ...grpc.MethodDesc) *grpc.ServiceDesc {

@@ -32,8 +32,8 @@ var (
 // The simulated clock advances with the requests sent: every
 // requestsPerTick requests the engine evaluates simStep later, so the
 // phases below cover the same share of the requests on any machine (about
-// 10 simulated minutes per real second at 20,000 requests/s), and an hour
-// of budget burns in 120,000 requests.
+// 10 simulated minutes per real second at 20,000 requests/s); a simulated
+// hour is 120,000 requests.
 const (
 	requestsPerTick = 200
 	simStep         = 6 * time.Second
@@ -299,7 +299,7 @@ func TestSoak(t *testing.T) {
 
 	// Every result is explained, and the ledgers hold exactly the tallies.
 	for name, c := range map[string]*client{"http": &httpC, "grpc": &grpcC} {
-		if n := c.unexplain.Load(); n > 0 {
+		if n := c.unexplained.Load(); n > 0 {
 			t.Errorf("%s: %d results no rule explains, e.g. %q", name, n, c.oddities)
 		}
 	}
