@@ -207,6 +207,7 @@ type fleet struct {
 	src   FleetSource
 	p     FleetPolicy
 	query []FleetObjective
+	now   func() time.Time // the engine's time (see clock.go)
 
 	latest atomic.Pointer[fleetRead] // the latest read, published by the reader
 	seen   *fleetRead                // the latest read judged; owned by the evaluator
@@ -217,11 +218,11 @@ type fleet struct {
 	done   chan struct{} // closed when the reader returns; nil if never started
 }
 
-func newFleet(cfg *fleetConfig, recs []*Recorder) *fleet {
+func newFleet(cfg *fleetConfig, recs []*Recorder, now func() time.Time) *fleet {
 	if cfg == nil {
 		return nil
 	}
-	f := &fleet{src: cfg.src, p: cfg.policy, views: make([]fleetView, len(recs))}
+	f := &fleet{src: cfg.src, p: cfg.policy, views: make([]fleetView, len(recs)), now: now}
 	f.ctx, f.cancel = context.WithCancel(context.Background())
 	for _, r := range recs {
 		f.query = append(f.query, FleetObjective{Name: r.obj.Name, Windows: fleetWindows(r.spec)})
@@ -249,7 +250,7 @@ func (f *fleet) run() {
 	t := time.NewTicker(f.p.Every)
 	defer t.Stop()
 	for {
-		f.read(time.Now())
+		f.read()
 		select {
 		case <-f.ctx.Done():
 			return
@@ -259,8 +260,11 @@ func (f *fleet) run() {
 }
 
 // read reads the source once, with its deadline, and publishes the result.
-func (f *fleet) read(now time.Time) {
-	q := FleetQuery{Time: now, Objectives: make([]FleetObjective, len(f.query))}
+// The query ends at the wall-clock time, the backend's; the read is dated
+// by the engine's time, against which the evaluations judge its age.
+func (f *fleet) read() {
+	now := f.now()
+	q := FleetQuery{Time: time.Now(), Objectives: make([]FleetObjective, len(f.query))}
 	for i, o := range f.query {
 		q.Objectives[i] = FleetObjective{Name: o.Name, Windows: slices.Clone(o.Windows)}
 	}

@@ -277,7 +277,7 @@ func (s *snapshots) save(e *Engine, data []byte) error {
 	err := s.store.Save(ctx, data)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := time.Now()
+	now := e.clock.now()
 	switch {
 	case err != nil:
 		e.faults.Add(1)
@@ -443,11 +443,7 @@ func (s *snapshots) close(e *Engine) error {
 	}
 	data := s.encode(e.recs, now)
 	e.tickMu.Unlock()
-	err := s.save(e, data)
-	if err != nil {
-		e.logger.Error("sloguard: final snapshot failed", "error", err)
-	}
-	return err
+	return s.save(e, data) // Close returns it: the dispatcher has stopped
 }
 
 // The snapshot format, version 1, little-endian:
