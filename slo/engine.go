@@ -488,7 +488,8 @@ func (e *Engine) evaluate(now time.Time) []Event {
 		rep := local
 		src, view, viewTime, changed := e.view(i, now)
 		if view == ViewFleet {
-			rep = budget.Evaluate(src, r.spec, now)
+			// As of the read: the fleet's windows end then.
+			rep = budget.Evaluate(src, r.spec, viewTime)
 		}
 		if changed != nil {
 			events = append(events, *changed)

@@ -206,7 +206,8 @@ type fleetView struct {
 type fleet struct {
 	src   FleetSource
 	p     FleetPolicy
-	query []FleetObjective
+	names []string         // by objective index
+	specs []budget.Spec    // by objective index
 	now   func() time.Time // the engine's time (see clock.go)
 
 	latest atomic.Pointer[fleetRead] // the latest read, published by the reader
@@ -225,16 +226,27 @@ func newFleet(cfg *fleetConfig, recs []*Recorder, now func() time.Time) *fleet {
 	f := &fleet{src: cfg.src, p: cfg.policy, views: make([]fleetView, len(recs)), now: now}
 	f.ctx, f.cancel = context.WithCancel(context.Background())
 	for _, r := range recs {
-		f.query = append(f.query, FleetObjective{Name: r.obj.Name, Windows: fleetWindows(r.spec)})
+		f.names = append(f.names, r.obj.Name)
+		f.specs = append(f.specs, r.spec)
 	}
 	return f
 }
 
-// fleetWindows returns the windows Evaluate sums: the period and the rules'.
-func fleetWindows(s budget.Spec) []time.Duration {
-	ws := append(s.Windows(), s.Period)
+// fleetWindows returns the windows that Evaluate sums at time now: the
+// period's and the rules'. The fleet's counts are judged at the time they
+// were read for, so that a period whose window depends on the time (a
+// calendar period's, from its start) asks for the window it will sum.
+func fleetWindows(s budget.Spec, now time.Time) []time.Duration {
+	ws := append(s.Windows(), periodWindow(s, now))
 	slices.Sort(ws)
 	return slices.Compact(ws)
+}
+
+// periodWindow returns the window of the budget's period that Evaluate sums
+// at now. A calendar period's is the time since its start (as Evaluate
+// sums it), once budget.Spec has calendar periods.
+func periodWindow(s budget.Spec, _ time.Time) time.Duration {
+	return s.Period
 }
 
 func (f *fleet) start() {
@@ -264,9 +276,9 @@ func (f *fleet) run() {
 // by the engine's time, against which the evaluations judge its age.
 func (f *fleet) read() {
 	now := f.now()
-	q := FleetQuery{Time: time.Now(), Objectives: make([]FleetObjective, len(f.query))}
-	for i, o := range f.query {
-		q.Objectives[i] = FleetObjective{Name: o.Name, Windows: slices.Clone(o.Windows)}
+	q := FleetQuery{Time: time.Now(), Objectives: make([]FleetObjective, len(f.names))}
+	for i, name := range f.names {
+		q.Objectives[i] = FleetObjective{Name: name, Windows: fleetWindows(f.specs[i], now)}
 	}
 	ctx, cancel := context.WithTimeout(f.ctx, f.p.Timeout)
 	defer cancel()
@@ -350,7 +362,7 @@ func (f *fleet) judge(e *Engine, now time.Time) (faults int) {
 		// replicas, series or time. The replica's events up to Lag before
 		// the read must be there, give or take the backend's
 		// extrapolation.
-		period := r.spec.Period
+		period := periodWindow(r.spec, rd.at)
 		local := r.ledger.Sum(now, period).Total()
 		recent := r.ledger.Sum(now, f.p.Lag+now.Sub(rd.at)).Total()
 		settled := float64(local - min(recent, local))
