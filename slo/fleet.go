@@ -164,7 +164,8 @@ type fleetConfig struct {
 // negative counts, a window missing, or fewer events than this replica
 // alone recorded, see FleetPolicy.Lag) is refused and logged; the latest
 // good view is kept up to p.MaxAge, then the engine falls back to its own
-// view. Each change of an objective's view is a ViewChanged event. The
+// view. Each change of an objective's view is a ViewChanged event. Close
+// cancels a read in flight and waits for it at most p.Timeout. The
 // release's recovery estimate needs the period's buckets and is given only
 // on the local or restored view.
 //
@@ -299,13 +300,22 @@ func (f *fleet) call(ctx context.Context, q FleetQuery) (counts []FleetCounts, e
 	return f.src.Read(ctx, q)
 }
 
+// close cancels a read in flight and waits for the reader to return, for
+// at most Timeout: a source that ignores its context keeps the reader's
+// goroutine until it returns, and then the goroutine exits.
 func (f *fleet) close() {
 	if f == nil {
 		return
 	}
 	f.cancel()
-	if f.done != nil {
-		<-f.done
+	if f.done == nil {
+		return
+	}
+	t := time.NewTimer(f.p.Timeout)
+	defer t.Stop()
+	select {
+	case <-f.done:
+	case <-t.C:
 	}
 }
 

@@ -303,3 +303,26 @@ func TestWithFleetInvalid(t *testing.T) {
 		}
 	}
 }
+
+// TestFleetSourceIgnoresContext: Close waits at most Timeout for a source
+// that ignores its context; the reader's goroutine ends when it returns.
+func TestFleetSourceIgnoresContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		src := slo.FleetSourceFunc(func(context.Context, slo.FleetQuery) ([]slo.FleetCounts, error) {
+			<-release
+			return nil, nil
+		})
+		eng := startFleetEngine(t, src, slo.FleetPolicy{Every: 30 * time.Second, Timeout: 5 * time.Second})
+		synctest.Wait()
+		closing := time.Now()
+		if err := eng.Close(); err != nil {
+			t.Errorf("Close = %v", err)
+		}
+		if d := time.Since(closing); d != 5*time.Second {
+			t.Errorf("Close took %v, want the 5s timeout", d)
+		}
+		close(release)
+		synctest.Wait() // the reader returns; the bubble checks it is gone
+	})
+}

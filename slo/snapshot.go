@@ -165,7 +165,8 @@ type snapshotConfig struct {
 // A Save that fails (a directory that is not writable, a full disk) is
 // logged and counted as a fault, with a SnapshotFailed event when saving
 // starts failing and SnapshotRecovered when it works again. Each Load and
-// Save has a deadline of 10 seconds. Saves run on a goroutine of their own,
+// Save has a deadline of 10 seconds, and Close waits no longer than that
+// for a save in progress before its final one. Saves run on a goroutine of their own,
 // started by Start; an engine driven by Tick saves only at Close.
 //
 // By default, there are no snapshots. With every 0, a minute.
@@ -430,7 +431,14 @@ func (s *snapshots) close(e *Engine) error {
 	}
 	close(s.stop)
 	if s.done != nil {
-		<-s.done
+		t := time.NewTimer(snapshotTimeout)
+		defer t.Stop()
+		select {
+		case <-s.done:
+		case <-t.C:
+			// A store that ignores its deadline: never two saves at once.
+			return errors.New("slo: saving the final snapshot: the previous save is still running")
+		}
 	}
 	e.tickMu.Lock()
 	if !s.restored {
