@@ -303,3 +303,62 @@ func TestWithSnapshotsInvalid(t *testing.T) {
 		t.Errorf("NewFileStore(\"\") = %v, want ErrInvalidOption", err)
 	}
 }
+
+// TestSnapshotClockSkew: the engine labels its buckets with its own time,
+// the wall clock at New plus the monotonic time since (see # Time in the
+// package documentation). When the wall clock steps while a process runs,
+// the next process, anchored to the stepped wall clock, sees the snapshot
+// an hour in the future (refused: restoring it would freeze the windows
+// for that hour) or an hour in the past (restored, the hour no data).
+func TestSnapshotClockSkew(t *testing.T) {
+	for _, tt := range []struct {
+		step     time.Duration
+		restored bool
+	}{{-time.Hour, false}, {time.Hour, true}} {
+		t.Run(tt.step.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c := newSteppingClock()
+				store := fileStore(t)
+				objs := []slo.Objective{{Name: "api", Target: 0.99}}
+				a, err := slo.New(objs, options(slo.WithClock(c.clock()), slo.WithSnapshots(store, time.Minute))...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := a.Start(); err != nil {
+					t.Fatal(err)
+				}
+				record(t, a, "api", slo.Bad, 0, 5)
+				time.Sleep(10 * time.Second)
+				c.step.Store(int64(tt.step))
+				time.Sleep(2 * time.Second)
+				if err := a.Close(); err != nil {
+					t.Fatalf("Close = %v", err)
+				}
+
+				b, err := slo.New(objs, options(slo.WithClock(c.clock()), slo.WithSnapshots(store, time.Minute))...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := b.Start(); err != nil {
+					t.Fatal(err)
+				}
+				synctest.Wait()
+				o := objectiveStatus(t, b.Status(), "api")
+				refused := eventsOf(b, slo.SnapshotRefused)
+				if tt.restored {
+					if o.Report.Period.Bad != 5 || o.View != slo.ViewRestored || len(refused) != 0 {
+						t.Errorf("after a step forward: period %+v, view %v, refused %v, want the 5 bad events restored", o.Report.Period, o.View, refused)
+					}
+					if w, _ := o.Report.Window(5 * time.Minute); w.Counts.Total() != 0 {
+						t.Errorf("5m window after a step forward = %+v, want none: the hour is no data", w.Counts)
+					}
+				} else if o.Report.Period.Total() != 0 || len(refused) != 1 || !strings.Contains(refused[0].Reason, "after now") {
+					t.Errorf("after a step back: period %+v, refused %v, want an empty start and the snapshot refused as from the future", o.Report.Period, refused)
+				}
+				if err := b.Close(); err != nil {
+					t.Errorf("Close = %v", err)
+				}
+			})
+		})
+	}
+}
