@@ -104,8 +104,10 @@ type FleetPolicy struct {
 	// Lag is how far behind the backend may be: the scrape interval plus
 	// ingestion and query delays. A read whose period holds fewer events
 	// than this replica alone recorded in the period up to Lag before the
-	// read (less 1% for the backend's extrapolation) is a wrong answer, and
-	// refused. By default, 2m.
+	// read (less 1% for the backend's extrapolation; and less the last Lag
+	// of a restored snapshot, which the previous process may have recorded
+	// after its last scrape) is a wrong answer, and refused. By default,
+	// 2m.
 	Lag time.Duration
 }
 
@@ -371,11 +373,17 @@ func (f *fleet) judge(e *Engine, now time.Time) (faults int) {
 		// Fewer events than this replica alone: the backend misses
 		// replicas, series or time. The replica's events up to Lag before
 		// the read must be there, give or take the backend's
-		// extrapolation.
+		// extrapolation; so must those of a restored snapshot, but for its
+		// last Lag, which a previous process may have recorded after its
+		// last scrape.
 		period := periodWindow(r.spec, rd.at)
 		local := r.ledger.Sum(now, period).Total()
-		recent := r.ledger.Sum(now, f.p.Lag+now.Sub(rd.at)).Total()
-		settled := float64(local - min(recent, local))
+		unseen := r.ledger.Sum(now, f.p.Lag+now.Sub(rd.at)).Total()
+		if _, at := e.snap.view(i, r.spec.Period, now); !at.IsZero() {
+			since := now.Sub(at)
+			unseen += r.ledger.Sum(now, since+f.p.Lag).Total() - r.ledger.Sum(now, since).Total()
+		}
+		settled := float64(local - min(unseen, local))
 		if got := sums[period].Total(); float64(got) < settled*0.99 {
 			v.reason = fmt.Sprintf("wrong answer from the fleet: %d events over %s, fewer than this replica's own %d",
 				got, budget.FormatWindow(period), uint64(settled))

@@ -326,3 +326,49 @@ func TestFleetSourceIgnoresContext(t *testing.T) {
 		synctest.Wait() // the reader returns; the bubble checks it is gone
 	})
 }
+
+// TestFleetAfterRestore: the events a previous process recorded after its
+// last scrape are in its snapshot but never reach the backend; a fleet
+// answer without them is not wrong.
+func TestFleetAfterRestore(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := fileStore(t)
+		a, err := slo.New(fleetObjective, options(slo.WithSnapshots(store, time.Minute))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Start(); err != nil {
+			t.Fatal(err)
+		}
+		record(t, a, "a", slo.Good, 0, 1000)
+		time.Sleep(time.Minute)
+		record(t, a, "a", slo.Good, 0, 50) // never scraped: the process stops
+		time.Sleep(5 * time.Second)
+		if err := a.Close(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(3 * time.Minute) // down, longer than Lag
+
+		src := &fakeFleet{}
+		src.set(map[string]slo.FleetCounts{"a": {Good: 1000}}, nil)
+		b := startFleetEngine(t, src, slo.FleetPolicy{Every: 10 * time.Second, Lag: 30 * time.Second},
+			slo.WithSnapshots(store, time.Minute))
+		time.Sleep(time.Second)
+		synctest.Wait()
+		o := objectiveStatus(t, b.Status(), "a")
+		if o.View != slo.ViewFleet || o.Local.Period.Good != 1050 || b.Status().Faults != 0 {
+			t.Errorf("view %v, local period %+v, faults %d, want the fleet's 1000 accepted beside the 1050 restored",
+				o.View, o.Local.Period, b.Status().Faults)
+		}
+		// Fewer than the snapshot held before its last Lag is wrong.
+		src.set(map[string]slo.FleetCounts{"a": {Good: 900}}, nil)
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		if b.Status().Faults == 0 {
+			t.Error("a fleet answer of 900, below the 1000 restored events older than Lag, was not refused")
+		}
+		if err := b.Close(); err != nil {
+			t.Errorf("Close = %v", err)
+		}
+	})
+}
