@@ -78,3 +78,39 @@ func normal(f snapshotFile) snapshotFile {
 }
 
 func errorsIs(err error) bool { return errors.Is(err, ErrSnapshot) }
+
+// BenchmarkSnapshot measures one snapshot of a 30-day objective with the
+// default rules, full buckets: what the evaluator encodes every interval,
+// and what a restart decodes.
+func BenchmarkSnapshot(b *testing.B) {
+	spec := Objective{Name: "checkout-availability", Target: 0.999}.withDefaults().Spec()
+	l, err := budget.NewLedger(spec.Period, spec.Windows()...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 30 * 24 * 60 {
+		l.Add(budget.Good, uint64(1000+i%7))
+		l.Add(budget.Bad, uint64(i%3))
+		l.Advance(now.Add(time.Duration(i) * time.Minute))
+	}
+	ls, _ := l.Snapshot()
+	f := snapshotFile{written: ls.Time, objectives: []objectiveSnapshot{{name: "checkout-availability", ledger: ls}}}
+	data := f.appendBinary(nil)
+	b.Run("encode", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			s, _ := l.Snapshot()
+			snapshotFile{written: s.Time, objectives: []objectiveSnapshot{{name: "x", ledger: s}}}.appendBinary(nil)
+		}
+		b.ReportMetric(float64(len(data)), "file-bytes")
+	})
+	b.Run("decode", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := decodeSnapshot(data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
