@@ -77,9 +77,10 @@ type fleetProcess struct {
 // mid-way (one with its snapshot, one without), and checks that every
 // replica's fleet view matches the exact computation over all events sent,
 // within the error that promfleet documents: Prometheus' increase()
-// extrapolates a series up to one scrape interval past its last sample, so
-// each count is at most scrape/lifetime above the truth, never below (the
-// test waits for every event to be scraped). It then checks that the
+// extrapolates a series up to one scrape interval (a little more when a
+// scrape is late) past its last sample, so each count may read high by that
+// share of the series' lifetime, never low (the test waits for every event
+// to be scraped), while error ratios hardly move. It then checks that the
 // release freeze, the release endpoint and a gate follow the fleet's spent
 // budget although no replica alone has enough events (MinEvents) to judge.
 func TestFleetView(t *testing.T) {
@@ -187,7 +188,7 @@ func TestFleetView(t *testing.T) {
 
 	// Every replica's fleet view, read after the last scrape, holds every
 	// event sent: the exact figures, up to increase()'s extrapolation.
-	slack := 1 + 2*float64(fleetScrape)/float64(scraped.Sub(first))
+	slack := 1 + 3*float64(fleetScrape)/float64(scraped.Sub(first)) // a late or failed scrape widens the gap
 	wantRemaining := all.remaining(fleetTarget)
 	wantBurn := all.burn(fleetTarget)
 	t.Logf("sent %+v: remaining %.4f, burn %.4f; tolerance ×%.4f", all, wantRemaining, wantBurn, slack)
