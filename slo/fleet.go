@@ -163,10 +163,11 @@ type fleetConfig struct {
 // Timeout instead of starting from nothing.
 //
 // A read that fails, times out or gives a wrong answer (NaN, infinite or
-// negative counts, a window missing, or fewer events than this replica
-// alone recorded, see FleetPolicy.Lag) is refused and logged; the latest
-// good view is kept up to p.MaxAge, then the engine falls back to its own
-// view. Each change of an objective's view is a ViewChanged event. Close
+// negative counts, or fewer events than this replica alone recorded, see
+// FleetPolicy.Lag) is refused and counted as a fault; the latest good view
+// is kept up to p.MaxAge, then the engine falls back to its own view. Each
+// change of an objective's view is a ViewChanged event, logged, whose
+// Reason gives the latest refusal. Close
 // cancels a read in flight and waits for it at most p.Timeout. The
 // release's recovery estimate needs the period's buckets and is given only
 // on the local or restored view.
