@@ -163,3 +163,50 @@ func snapshotsEqual(a, b budget.Snapshot) bool {
 		return x.Resolution == y.Resolution && x.Head == y.Head && slices.Equal(x.Buckets, y.Buckets)
 	})
 }
+
+// FuzzSnapshotRestore: a ledger restored from another's snapshot, at any
+// later time, sums every window exactly as the original does at that
+// time; at an earlier time it is refused.
+func FuzzSnapshotRestore(f *testing.F) {
+	f.Add(int64(0), []byte{0x01, 1, 0, 0, 0x02, 1, 0xe8, 0x03}, int64(90))
+	f.Add(int64(-1e9), []byte{0x22, 3, 10, 0, 0xa3, 2, 0x10, 0, 0x61, 1, 0xff, 0xff}, int64(-1))
+	f.Add(int64(1e6), []byte{0x61, 9, 0xff, 0xff, 0x62, 7, 0x01, 0x00}, int64(40*24*3600))
+	f.Fuzz(func(t *testing.T, start int64, data []byte, later int64) {
+		a, err := propSpec.NewLedger()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range decodeOps(start, data) {
+			if !o.check {
+				a.Add(o.o, o.n)
+				a.Advance(o.at)
+			}
+		}
+		snap, ok := a.Snapshot()
+		if !ok {
+			return
+		}
+		b, err := propSpec.NewLedger()
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := snap.Time.Add(time.Duration(later%(100*24*3600)) * time.Second)
+		err = b.Restore(snap, now)
+		if now.Before(snap.Time) {
+			if !errors.Is(err, budget.ErrRestore) {
+				t.Fatalf("Restore at %v of a snapshot of %v = %v, want ErrRestore", now, snap.Time, err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("Restore = %v", err)
+		}
+		a.Advance(now)
+		b.Advance(now)
+		for _, w := range append(propWindows(), propSpec.Period, a.Span()) {
+			if got, want := b.Sum(now, w), a.Sum(now, w); got != want {
+				t.Fatalf("restored Sum(%v) = %+v, want %+v", w, got, want)
+			}
+		}
+	})
+}
