@@ -65,8 +65,9 @@ func (f FleetSourceFunc) Read(ctx context.Context, q FleetQuery) ([]FleetCounts,
 
 // FleetQuery asks a FleetSource for counts.
 type FleetQuery struct {
-	// Time is the end of every window.
-	Time       time.Time
+	// Time is the end of every window, by the wall clock (the backend's).
+	Time time.Time
+	// Objectives are the engine's objectives, in the order given to New.
 	Objectives []FleetObjective
 }
 
@@ -83,11 +84,11 @@ type FleetObjective struct {
 // counters (increase()) to the window's edges; the engine rounds them, and
 // refuses a read with one that is NaN, infinite or negative.
 type FleetCounts struct {
-	Objective string
-	Window    time.Duration
-	Good      float64
-	Bad       float64
-	Shed      float64
+	Objective string        // the objective's name
+	Window    time.Duration // one of the FleetObjective's Windows
+	Good      float64       // good events in the window, over every replica
+	Bad       float64       // bad events
+	Shed      float64       // events shed by sloguard
 }
 
 // FleetPolicy says how often the engine reads its FleetSource and how long
