@@ -219,7 +219,16 @@ func (s *Source) Query(objectives []string, w time.Duration) string {
 		matchers = append(matchers, s.selector)
 	}
 	return fmt.Sprintf("sum by (%s, %s) (increase(%s{%s}[%s]))",
-		slo.AttrObjective, slo.AttrOutcome, s.metric, strings.Join(matchers, ", "), budget.FormatWindow(w))
+		slo.AttrObjective, slo.AttrOutcome, s.metric, strings.Join(matchers, ", "), promRange(w))
+}
+
+// promRange formats w as a PromQL range, rounded up to the millisecond,
+// PromQL's finest unit: "5m", "30d", "90061001ms".
+func promRange(w time.Duration) string {
+	if r := w % time.Millisecond; r != 0 {
+		w += time.Millisecond - r
+	}
+	return budget.FormatWindow(max(w, time.Millisecond))
 }
 
 // Read queries the counts of every objective of q over each of its

@@ -186,3 +186,23 @@ func TestNewInvalid(t *testing.T) {
 		})
 	}
 }
+
+// TestQueryRange: any window becomes a PromQL range, such as a calendar
+// period's time since its start.
+func TestQueryRange(t *testing.T) {
+	src, err := promfleet.New("http://p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for w, want := range map[time.Duration]string{
+		5 * time.Minute:                          "[5m]",
+		30 * 24 * time.Hour:                      "[30d]",
+		90*time.Second + 1:                       "[90001ms]",
+		25*time.Hour + time.Minute + time.Second: "[90061s]",
+		0:                                        "[1ms]",
+	} {
+		if q := src.Query([]string{"a"}, w); !strings.HasSuffix(q, want+"))") {
+			t.Errorf("Query(a, %v) = %s, want the range %s", w, q, want)
+		}
+	}
+}
