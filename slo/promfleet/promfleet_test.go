@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -204,5 +205,25 @@ func TestQueryRange(t *testing.T) {
 		if q := src.Query([]string{"a"}, w); !strings.HasSuffix(q, want+"))") {
 			t.Errorf("Query(a, %v) = %s, want the range %s", w, q, want)
 		}
+	}
+}
+
+// TestReadUnreachable: with nothing listening at the address, Read fails
+// at once with the connection's error, which the engine counts as a fault
+// (its fallback is tested in package slo).
+func TestReadUnreachable(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there now
+	src, err := promfleet.New("http://" + addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = src.Read(context.Background(), slo.FleetQuery{Time: time.Now(), Objectives: []slo.FleetObjective{{Name: "a", Windows: []time.Duration{time.Hour}}}})
+	if err == nil || !strings.Contains(err.Error(), "connection refused") || !strings.Contains(err.Error(), "promfleet: sum by") {
+		t.Errorf("Read from %s = %v, want connection refused, naming the query", addr, err)
 	}
 }
