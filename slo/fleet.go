@@ -94,21 +94,22 @@ type FleetCounts struct {
 // FleetPolicy says how often the engine reads its FleetSource and how long
 // it trusts an answer. Zero fields mean their documented defaults.
 type FleetPolicy struct {
-	// Every is how often the source is read. By default, 30s.
+	// Every is how often the source is read, from a second to an hour. By
+	// default, 30s.
 	Every time.Duration
 	// Timeout bounds each read. By default, 10s, and never more than Every.
 	Timeout time.Duration
 	// MaxAge is how long the latest good fleet view is kept while reads
-	// fail: beyond it, the engine falls back to its own (local or
-	// restored) view. By default, 5m.
+	// fail, at most a week: beyond it, the engine falls back to its own
+	// (local or restored) view. By default, 5m.
 	MaxAge time.Duration
 	// Lag is how far behind the backend may be: the scrape interval plus
 	// ingestion and query delays. A read whose period holds fewer events
 	// than this replica alone recorded in the period up to Lag before the
 	// read (less 1% for the backend's extrapolation; and less the last Lag
 	// of a restored snapshot, which the previous process may have recorded
-	// after its last scrape) is a wrong answer, and refused. By default,
-	// 2m.
+	// after its last scrape) is a wrong answer, and refused. At most a
+	// day; by default, 2m.
 	Lag time.Duration
 }
 
@@ -130,17 +131,17 @@ func (p FleetPolicy) withDefaults() FleetPolicy {
 
 func (p FleetPolicy) validate() error {
 	var errs []string
-	if p.Every < time.Second {
-		errs = append(errs, fmt.Sprintf("every %v is shorter than a second", p.Every))
+	if p.Every < time.Second || p.Every > time.Hour {
+		errs = append(errs, fmt.Sprintf("every %v must be from a second to an hour", p.Every))
 	}
 	if p.Timeout <= 0 || p.Timeout > p.Every {
 		errs = append(errs, fmt.Sprintf("timeout %v must be positive and at most every (%v)", p.Timeout, p.Every))
 	}
-	if p.MaxAge < p.Every {
-		errs = append(errs, fmt.Sprintf("max age %v is shorter than every (%v)", p.MaxAge, p.Every))
+	if p.MaxAge < p.Every || p.MaxAge > 7*24*time.Hour {
+		errs = append(errs, fmt.Sprintf("max age %v must be from every (%v) to a week", p.MaxAge, p.Every))
 	}
-	if p.Lag < 0 {
-		errs = append(errs, fmt.Sprintf("lag %v is negative", p.Lag))
+	if p.Lag < 0 || p.Lag > 24*time.Hour {
+		errs = append(errs, fmt.Sprintf("lag %v must be from 0 to a day", p.Lag))
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: fleet policy: %s", ErrInvalidOption, strings.Join(errs, "; "))

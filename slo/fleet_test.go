@@ -296,10 +296,19 @@ func equalDurations(a, b []time.Duration) bool {
 }
 
 func TestWithFleetInvalid(t *testing.T) {
-	_, err := slo.New(fleetObjective, options(slo.WithFleet(nil, slo.FleetPolicy{Every: time.Millisecond, Timeout: time.Hour, Lag: -1}))...)
-	for _, want := range []string{"nil fleet source", "every 1ms", "timeout 1h0m0s", "lag -1ns"} {
-		if !errors.Is(err, slo.ErrInvalidOption) || !strings.Contains(errText(err), want) {
-			t.Errorf("New(WithFleet(invalid)) = %v, want ErrInvalidOption mentioning %q", err, want)
+	for _, tt := range []struct {
+		src  slo.FleetSource
+		p    slo.FleetPolicy
+		want []string
+	}{
+		{nil, slo.FleetPolicy{Every: time.Millisecond, Timeout: time.Hour, Lag: -1}, []string{"nil fleet source", "every 1ms", "timeout 1h0m0s", "lag -1ns"}},
+		{&fakeFleet{}, slo.FleetPolicy{Every: 2 * time.Hour, MaxAge: 8 * 24 * time.Hour, Lag: 25 * time.Hour}, []string{"every 2h0m0s", "max age 192h0m0s", "lag 25h0m0s"}},
+	} {
+		_, err := slo.New(fleetObjective, options(slo.WithFleet(tt.src, tt.p))...)
+		for _, want := range tt.want {
+			if !errors.Is(err, slo.ErrInvalidOption) || !strings.Contains(errText(err), want) {
+				t.Errorf("New(WithFleet(%+v)) = %v, want ErrInvalidOption mentioning %q", tt.p, err, want)
+			}
 		}
 	}
 }

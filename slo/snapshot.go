@@ -169,15 +169,16 @@ type snapshotConfig struct {
 // for a save in progress before its final one. Saves run on a goroutine of their own,
 // started by Start; an engine driven by Tick saves only at Close.
 //
-// By default, there are no snapshots. With every 0, a minute.
+// By default, there are no snapshots. With every 0, a minute; at most a
+// day.
 func WithSnapshots(store SnapshotStore, every time.Duration) Option {
 	return optionFunc(func(c *config) {
 		var errs []string
 		if store == nil {
 			errs = append(errs, "nil store")
 		}
-		if every < 0 {
-			errs = append(errs, fmt.Sprintf("interval %v is negative", every))
+		if every < 0 || every > 24*time.Hour {
+			errs = append(errs, fmt.Sprintf("interval %v must be from 0 to a day", every))
 		}
 		if len(errs) > 0 {
 			c.errs = append(c.errs, fmt.Errorf("%w: snapshots: %s", ErrInvalidOption, strings.Join(errs, "; ")))

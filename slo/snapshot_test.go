@@ -296,8 +296,12 @@ func TestSnapshotNeverEvaluated(t *testing.T) {
 
 func TestWithSnapshotsInvalid(t *testing.T) {
 	_, err := slo.New(twoObjectives, options(slo.WithSnapshots(nil, -time.Second))...)
-	if !errors.Is(err, slo.ErrInvalidOption) || !strings.Contains(errText(err), "nil store") || !strings.Contains(errText(err), "negative") {
+	if !errors.Is(err, slo.ErrInvalidOption) || !strings.Contains(errText(err), "nil store") || !strings.Contains(errText(err), "interval -1s") {
 		t.Errorf("New(WithSnapshots(nil, -1s)) = %v, want both problems", err)
+	}
+	_, err = slo.New(twoObjectives, options(slo.WithSnapshots(fileStore(t), 25*time.Hour))...)
+	if !errors.Is(err, slo.ErrInvalidOption) || !strings.Contains(errText(err), "interval 25h0m0s must be from 0 to a day") {
+		t.Errorf("New(WithSnapshots(store, 25h)) = %v, want the bound", err)
 	}
 	if _, err := slo.NewFileStore(""); !errors.Is(err, slo.ErrInvalidOption) {
 		t.Errorf("NewFileStore(\"\") = %v, want ErrInvalidOption", err)
