@@ -222,4 +222,3 @@ func replayEngine(t *testing.T) (pageFrom, pageUntil int, remaining float64) {
 	}
 	return pageFrom, pageUntil, eng.Status().Objectives[0].Report.Remaining
 }
-
