@@ -45,8 +45,12 @@ type Spec struct {
 	// Target is the objective, the share of events that must be good, in
 	// (0, 1): 0.999 for "three nines".
 	Target float64
-	// Period is the rolling compliance period, e.g. 30 days.
+	// Period is the rolling compliance period, e.g. 30 days. With a
+	// Calendar it is ignored.
 	Period time.Duration
+	// Calendar, if set, makes the period calendar-aligned: a week or a
+	// month in a time zone, the budget starting afresh at its start.
+	Calendar Calendar
 	// Rules are the alert conditions. Nil means DefaultRules(); an empty,
 	// non-nil slice means none.
 	Rules []Rule

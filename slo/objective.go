@@ -50,8 +50,12 @@ type Objective struct {
 	// 99.9%.
 	Target float64
 	// Period is the rolling compliance period. By default, DefaultPeriod
-	// (30 days).
+	// (30 days). Leave it zero with Calendar.
 	Period time.Duration
+	// Calendar, if set, makes the period calendar-aligned instead of
+	// rolling: every week or month in a time zone, the budget starting
+	// afresh at each period's start (see budget.Calendar).
+	Calendar budget.Calendar
 	// Rules are the multiwindow, multi-burn-rate alert conditions. By
 	// default (nil), budget.DefaultRules; a non-nil empty slice means none.
 	Rules []budget.Rule
@@ -88,6 +92,7 @@ func (o Objective) Spec() budget.Spec {
 	return budget.Spec{
 		Target:       o.Target,
 		Period:       p,
+		Calendar:     o.Calendar,
 		Rules:        o.Rules,
 		MinEvents:    o.MinEvents,
 		MinBadEvents: o.MinBadEvents,
