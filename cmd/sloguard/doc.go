@@ -13,6 +13,8 @@
 //	status   show error budgets, burn rates, protections and recent events
 //	gate     exit 0 if releases may go on, 1 if the error budget froze them
 //	events   print the event timeline, for a postmortem
+//	validate check OpenSLO v1 files: exit 0 valid, 1 invalid, 2 unreadable
+//	rules    write Prometheus rules for the objectives of OpenSLO files
 //	version  print the version of sloguard
 //	help     show help for sloguard or one of its commands
 //
@@ -146,6 +148,26 @@
 // durations and days, as in 90m, 36h, 7d. --markdown prints a table ready to
 // paste into a postmortem document. With no events to print, events prints
 // a note on standard error and nothing on standard output.
+//
+// # Validate and rules
+//
+//	sloguard validate FILE...
+//	sloguard rules [--service-label LABEL] [--interval DURATION] [--out FILE] FILE...
+//
+// Both read OpenSLO v1 files (package slo/openslo: the SLI binding, what is
+// supported). Validate prints one line per objective and exits 0, or every
+// problem, each with file, line, document, field path and cause, and exits
+// 1; a file it can not read is exit status 2:
+//
+//	$ sloguard validate slos.yaml
+//	slos.yaml:14: document 2 (SLO checkout-latency): spec.objectives[0].target: openslo: invalid document: 1.5 is not in (0, 1)
+//	sloguard validate: 1 problem(s)
+//
+// Rules writes the Prometheus rule file of the same objectives (package
+// slo/promrules) to standard output or, atomically, to --out:
+//
+//	sloguard rules --out /etc/prometheus/rules/checkout.yml slos.yaml
+//	promtool check rules /etc/prometheus/rules/checkout.yml
 //
 // # Version
 //
