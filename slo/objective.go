@@ -86,7 +86,7 @@ func (o Objective) Kind() string {
 // Spec returns the objective's budget specification, with defaults applied.
 func (o Objective) Spec() budget.Spec {
 	p := o.Period
-	if p == 0 {
+	if p == 0 && o.Calendar.IsZero() {
 		p = DefaultPeriod
 	}
 	return budget.Spec{
@@ -118,6 +118,9 @@ func (o Objective) Validate() error {
 	if o.Period < 0 {
 		errs = append(errs, fmt.Errorf("period %v is negative", o.Period))
 		spec.Period = DefaultPeriod // reported above; budget would report it again
+	}
+	if o.Period != 0 && !o.Calendar.IsZero() {
+		errs = append(errs, fmt.Errorf("period %v and calendar %v: give one", o.Period, o.Calendar))
 	}
 	if err := spec.Validate(); err != nil {
 		errs = append(errs, err)
@@ -152,7 +155,7 @@ func checkName(name string) error {
 // explicit, and with its own copy of Rules so that a caller changing its
 // slice after New can not change (or race with) the engine's rules.
 func (o Objective) withDefaults() Objective {
-	if o.Period == 0 {
+	if o.Period == 0 && o.Calendar.IsZero() {
 		o.Period = DefaultPeriod
 	}
 	if o.Rules == nil {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/slo"
+	"github.com/sloguard/sloguard/slo/openslo"
 	"github.com/sloguard/sloguard/slo/promrules"
 )
 
@@ -86,6 +87,10 @@ func TestPromtoolRules(t *testing.T) {
 	if out, err := exec.CommandContext(ctx, promtool, "check", "rules", rulesPath).CombinedOutput(); err != nil {
 		t.Fatalf("promtool check rules: %v\n%s\n%s", err, out, rules)
 	}
+
+	// The rules of the README's OpenSLO file too: a calendar month, a
+	// latency threshold, alertAfter as for:.
+	checkOpenSLORules(ctx, t, promtool, dir)
 
 	// The engine's view of the same traffic, ticked once a minute.
 	enginePageFrom, enginePageUntil, remaining := replayEngine(t)
@@ -221,4 +226,38 @@ func replayEngine(t *testing.T) (pageFrom, pageUntil int, remaining float64) {
 		t.Fatalf("engine: page from %d until %d: the outage must page and clear", pageFrom, pageUntil)
 	}
 	return pageFrom, pageUntil, eng.Status().Objectives[0].Report.Remaining
+}
+
+// checkOpenSLORules generates the rules of slo/openslo's example file and
+// checks them with promtool.
+func checkOpenSLORules(ctx context.Context, t *testing.T, promtool, dir string) {
+	t.Helper()
+	const path = "../../slo/openslo/testdata/checkout.yaml"
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slos, err := openslo.Decode(openslo.File{Name: path, Data: data})
+	if err != nil {
+		t.Fatalf("openslo.Decode(%s) = %v", path, err)
+	}
+	in := make([]promrules.SLO, len(slos))
+	for i, s := range slos {
+		in[i] = promrules.SLO{Objective: s.Objective, Service: s.Service, AlertAfter: s.AlertAfter}
+	}
+	f, err := promrules.Generate(promrules.Config{Interval: 30 * time.Second}, in...)
+	if err != nil {
+		t.Fatalf("promrules.Generate = %v", err)
+	}
+	b, err := f.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "openslo-rules.yml")
+	if err := os.WriteFile(out, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if msg, err := exec.CommandContext(ctx, promtool, "check", "rules", out).CombinedOutput(); err != nil {
+		t.Fatalf("promtool check rules (from %s): %v\n%s\n%s", path, err, msg, b)
+	}
 }

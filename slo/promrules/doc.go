@@ -55,6 +55,27 @@
 // MinEvents or MinBadEvents above 1, each window also needs that many
 // events (increase over the window) before it may fire, as in the engine.
 //
+// # Calendar periods
+//
+// For an objective with a calendar period (slo.Objective.Calendar), the
+// alerts are generated as for a rolling one, over the same rolling windows
+// (the engine's windows roll across a period's start too), with thresholds
+// that follow the period's length: a budget fraction over a month is
+// fraction × days_in_month() × 24h / long window, a week has 7 days. PromQL
+// knows months only in UTC, so within a day of a month's end in another
+// zone, and in a month with a change of daylight saving time (an hour in
+// 744), the threshold may differ from the engine's by up to 1/28.
+// slo:time_period:days is days_in_month() or 7.
+//
+// Not generated for calendar periods: slo:sli_error:ratio_rate<period>,
+// slo:period_burn_rate:ratio and slo:period_error_budget_remaining:ratio.
+// The period-to-date budget runs from the period's start, and PromQL can not
+// select a range that starts at a calendar boundary; a rolling window in its
+// place would be a different number under the same name. The engine exports
+// the period-to-date budget of each replica as
+// sloguard_budget_remaining_ratio; Sloth's dashboards show the period panels
+// of calendar objectives empty.
+//
 // # What Prometheus sees differently
 //
 // Prometheus' rate extrapolates to the window's edges and sees a counter

@@ -256,13 +256,50 @@ func (g *gen) sli() Group {
 			Labels: g.with("sloth_window", name),
 		})
 	}
-	p := g.periodWindow()
-	grp.Rules = append(grp.Rules, Rule{
-		Record: RecordErrorRatio + p,
-		Expr:   g.ratio(p),
-		Labels: g.with("sloth_window", p),
-	})
+	if !g.calendar() {
+		p := g.periodWindow()
+		grp.Rules = append(grp.Rules, Rule{
+			Record: RecordErrorRatio + p,
+			Expr:   g.ratio(p),
+			Labels: g.with("sloth_window", p),
+		})
+	}
 	return grp
+}
+
+// calendar reports whether the objective's period is calendar-aligned.
+func (g *gen) calendar() bool { return !g.spec.Calendar.IsZero() }
+
+// threshold returns the PromQL of a rule's burn-rate threshold: a number,
+// or for a budget fraction over a month, one that follows the month's
+// length (UTC).
+func (g *gen) threshold(r budget.Rule) string {
+	switch {
+	case !g.calendar():
+		return num(r.Threshold(g.spec.Period))
+	case r.Burn > 0 || g.spec.Calendar.Unit == budget.Week:
+		return num(r.Threshold(7 * 24 * time.Hour))
+	}
+	return fmt.Sprintf("(%s * scalar(days_in_month()) * 24 / %s)", num(r.BudgetFraction), num(r.Long.Hours()))
+}
+
+// thresholdText returns a rule's threshold for people.
+func (g *gen) thresholdText(r budget.Rule) string {
+	switch {
+	case !g.calendar():
+		return num(r.Threshold(g.spec.Period))
+	case g.spec.Calendar.Unit == budget.Month && r.Burn == 0:
+		return fmt.Sprintf("%s of the month's budget", num(r.BudgetFraction))
+	}
+	return num(r.Threshold(7 * 24 * time.Hour))
+}
+
+// periodLabel describes the period: "30d", "month Europe/Berlin".
+func (g *gen) periodLabel() string {
+	if g.calendar() {
+		return g.spec.Calendar.String()
+	}
+	return g.periodWindow()
 }
 
 // periodWindow returns the period as a Prometheus duration.
@@ -275,7 +312,7 @@ func (g *gen) currentWindow() time.Duration {
 	var w time.Duration
 	fastest := 0.0
 	for _, r := range g.rules {
-		if t := r.Threshold(g.spec.Period); r.Severity == budget.Page && t > fastest {
+		if t := r.Threshold(g.spec.Span()); r.Severity == budget.Page && t > fastest {
 			w, fastest = r.Long, t
 		}
 	}
@@ -293,31 +330,44 @@ func (g *gen) meta() Group {
 	target := g.s.Objective.Target
 	m := g.match()
 	on := "on(sloth_id, sloth_slo, sloth_service) group_left"
-	days := float64(g.spec.Period) / float64(24*time.Hour)
-	return Group{Name: "sloguard-slo-meta-recordings-" + g.id, Interval: g.interval, Rules: []Rule{
+	days := fmt.Sprintf("vector(%s)", num(float64(g.spec.Period)/float64(24*time.Hour)))
+	switch g.spec.Calendar.Unit {
+	case budget.Week:
+		days = "vector(7)"
+	case budget.Month:
+		days = "days_in_month()"
+	}
+	grp := Group{Name: "sloguard-slo-meta-recordings-" + g.id, Interval: g.interval, Rules: []Rule{
 		{Record: RecordObjective, Expr: fmt.Sprintf("vector(%s)", num(target)), Labels: g.with()},
 		{Record: RecordErrorBudget, Expr: fmt.Sprintf("vector(1-%s)", num(target)), Labels: g.with()},
-		{Record: RecordPeriodDays, Expr: fmt.Sprintf("vector(%s)", num(days)), Labels: g.with()},
+		{Record: RecordPeriodDays, Expr: days, Labels: g.with()},
 		{
 			Record: RecordCurrentBurn,
 			Expr: fmt.Sprintf("%s%s%s\n/ %s\n%s%s\n", RecordErrorRatio, budget.FormatWindow(g.currentWindow()), m,
 				on, RecordErrorBudget, m),
 			Labels: g.with(),
 		},
-		{
-			Record: RecordPeriodBurn,
-			Expr: fmt.Sprintf("%s%s%s\n/ %s\n%s%s\n", RecordErrorRatio, g.periodWindow(), m,
-				on, RecordErrorBudget, m),
-			Labels: g.with(),
-		},
-		{Record: RecordPeriodRemaining, Expr: fmt.Sprintf("1 - %s%s", RecordPeriodBurn, m), Labels: g.with()},
-		{
-			Record: RecordInfo,
-			Expr:   "vector(1)",
-			Labels: g.with("sloth_objective", num(target*100), "sloth_mode", "sloguard", "sloth_spec", "sloguard/v1",
-				"sloguard_kind", g.s.Objective.Kind()),
-		},
 	}}
+	// A calendar period's budget runs from the period's start, a range
+	// PromQL can not select: the engine's gauge
+	// sloguard_budget_remaining_ratio has it, per replica.
+	if !g.calendar() {
+		grp.Rules = append(grp.Rules,
+			Rule{
+				Record: RecordPeriodBurn,
+				Expr: fmt.Sprintf("%s%s%s\n/ %s\n%s%s\n", RecordErrorRatio, g.periodWindow(), m,
+					on, RecordErrorBudget, m),
+				Labels: g.with(),
+			},
+			Rule{Record: RecordPeriodRemaining, Expr: fmt.Sprintf("1 - %s%s", RecordPeriodBurn, m), Labels: g.with()})
+	}
+	grp.Rules = append(grp.Rules, Rule{
+		Record: RecordInfo,
+		Expr:   "vector(1)",
+		Labels: g.with("sloth_objective", num(target*100), "sloth_mode", "sloguard", "sloth_spec", "sloguard/v1",
+			"sloguard_kind", g.s.Objective.Kind(), "sloguard_period", g.periodLabel()),
+	})
+	return grp
 }
 
 // alertKey groups the rules that share one alert.
@@ -362,7 +412,7 @@ func (g *gen) alerts() Group {
 		for _, i := range byKey[k] {
 			r := g.rules[i]
 			pairs = append(pairs, g.pair(r))
-			desc = append(desc, fmt.Sprintf("%s×/%s&%s", num(r.Threshold(g.spec.Period)),
+			desc = append(desc, fmt.Sprintf("%s×/%s&%s", g.thresholdText(r),
 				budget.FormatWindow(r.Long), budget.FormatWindow(r.ShortWindow())))
 		}
 		rule := Rule{
@@ -387,7 +437,7 @@ func (g *gen) alerts() Group {
 func (g *gen) pair(r budget.Rule) string {
 	// (1 - target) as PromQL computes it is the float the engine divides
 	// by.
-	threshold := fmt.Sprintf("(%s * (1 - %s))", num(r.Threshold(g.spec.Period)), num(g.s.Objective.Target))
+	threshold := fmt.Sprintf("(%s * (1 - %s))", g.threshold(r), num(g.s.Objective.Target))
 	m := g.match()
 	var conds []string
 	for _, w := range []time.Duration{r.ShortWindow(), r.Long} {

@@ -239,3 +239,46 @@ func TestGenerateErrors(t *testing.T) {
 		t.Errorf("Generate() = %v, want ErrInvalid for no objectives", err)
 	}
 }
+
+func TestGenerateCalendar(t *testing.T) {
+	month := promrules.SLO{Service: "checkout", Objective: slo.Objective{Name: "monthly", Target: 0.999,
+		Calendar: budget.Calendar{Unit: budget.Month}}}
+	week := promrules.SLO{Service: "checkout", Objective: slo.Objective{Name: "weekly", Target: 0.999,
+		Calendar: budget.Calendar{Unit: budget.Week},
+		Rules:    []budget.Rule{{Severity: budget.Page, Long: time.Hour, BudgetFraction: 0.02}, {Severity: budget.Ticket, Long: 24 * time.Hour, Burn: 2}}}}
+	f, err := promrules.Generate(promrules.Config{}, month, week)
+	if err != nil {
+		t.Fatalf("Generate = %v", err)
+	}
+	got := roundTrip(t, f)
+	for _, g := range got.Groups {
+		for _, r := range g.Rules {
+			// No rolling period stands in for the calendar one.
+			if strings.HasPrefix(r.Record, "slo:period_") || strings.Contains(r.Expr, "[30d]") || strings.Contains(r.Expr, "[31d]") {
+				t.Errorf("calendar objective has rule %s: %s", r.Record, r.Expr)
+			}
+		}
+	}
+	if windows := records(got.Groups[0]); len(windows) != 7 || windows[6] != "slo:sli_error:ratio_rate3d" {
+		t.Errorf("monthly SLI records = %v, want the seven rule windows only", windows)
+	}
+	days := ""
+	for _, r := range got.Groups[1].Rules {
+		if r.Record == "slo:time_period:days" {
+			days = r.Expr
+		}
+	}
+	if days != "days_in_month()" {
+		t.Errorf("monthly slo:time_period:days = %q, want days_in_month()", days)
+	}
+	page := got.Groups[2].Rules[0].Expr
+	if want := "((0.02 * scalar(days_in_month()) * 24 / 1) * (1 - 0.999))"; !strings.Contains(page, want) {
+		t.Errorf("monthly page alert = %s\nwant the threshold %s", page, want)
+	}
+	if p := pairs(got.Groups[5].Rules[0].Expr); !slices.Equal(p, []string{"3.36 5m 1h"}) {
+		t.Errorf("weekly page pairs = %v, want 3.36 (2%% of 7 days in 1h)", p)
+	}
+	if p := pairs(got.Groups[5].Rules[1].Expr); !slices.Equal(p, []string{"2 2h 1d"}) {
+		t.Errorf("weekly ticket pairs = %v, want the burn as given", p)
+	}
+}
