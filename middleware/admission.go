@@ -6,38 +6,39 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/sloguard/sloguard/internal/claim"
 	"github.com/sloguard/sloguard/slo"
 )
 
 // CriticalityHeader carries a request's criticality (a name that
 // slo.ParseCriticality accepts, such as "SHEDDABLE") between services.
-// Transport sets it from the request context; Server honours it only from
-// trusted sources (see WithTrustedCriticality).
+// Transport sets it from the request context only; Server honours it only
+// from trusted sources (see WithTrustedCriticality), and of several values
+// takes the least critical.
 const CriticalityHeader = "Sloguard-Criticality"
 
 // admit decides whether r is served. It answers and records a rejected
 // request itself and returns false. Otherwise it returns the request to
 // serve: r, or a copy whose context carries the criticality of a trusted
-// header, so that the handler's outbound calls pass it on.
+// header or of the route, so that the handler's outbound calls pass it on.
 func (s *Server) admit(w http.ResponseWriter, r *http.Request, mux *http.ServeMux) (*http.Request, bool) {
 	c, known := slo.CriticalityFrom(r.Context())
-	fromHeader := false
+	carry := false
 	if !known && s.trust != nil {
 		// The key is canonical, as net/http stores it: a map lookup is
 		// enough, where Header.Get would canonicalise it on every request.
-		if v := r.Header[CriticalityHeader]; len(v) > 0 && v[0] != "" && s.trust(r) {
-			if hc, err := slo.ParseCriticality(v[0]); err == nil {
-				c, known, fromHeader = hc, true, true
-			}
+		if v := r.Header[CriticalityHeader]; len(v) > 0 && s.trust(r) {
+			c, known = claim.Least(v)
+			carry = known
 		}
 	}
 	route, routed := "", false
 	if !known {
 		c = slo.Critical
-		if s.bands != nil && s.routeMatters() {
+		if s.critical != nil {
 			route, routed = s.routeBefore(r, mux), true
 			if rc, ok := s.critical[route]; ok {
-				c = rc
+				c, carry = rc, true
 			}
 		}
 	}
@@ -57,18 +58,10 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, mux *http.ServeMu
 		http.Error(w, http.StatusText(http.StatusTooManyRequests), http.StatusTooManyRequests)
 		return r, false
 	}
-	if fromHeader {
+	if carry {
 		r = r.WithContext(slo.WithCriticality(r.Context(), c))
 	}
 	return r, true
-}
-
-// routeMatters reports whether the route's criticality must be known: when
-// the engine sheds at all. The controller sizes its cuts from the demand it
-// sees per criticality, so it must see a browse route as SHEDDABLE already
-// before it sheds anything. With shedding off the route is never looked up.
-func (s *Server) routeMatters() bool {
-	return s.eng.Status().Shed.Enabled
 }
 
 // routeBefore returns the route of r before the handler has run, or "".

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"sync"
 	"time"
 
@@ -28,22 +27,24 @@ import (
 // Before the handler runs, the Server asks the engine whether to serve the
 // request (slo.Engine.Admit), with the request's criticality: the one in
 // its context (slo.WithCriticality, set by earlier middleware), else the
-// one of a trusted CriticalityHeader (WithTrustedCriticality), else the
-// route's (WithRouteCriticality), else slo.Critical. A rejected request is
-// answered at once with 429 Too Many Requests and a Retry-After in whole
-// seconds, and recorded as Shed in its route's objectives; the handler
-// never runs, so the request body is never read.
+// least critical of a trusted CriticalityHeader (WithTrustedCriticality),
+// else the route's (WithRouteCriticality), else slo.Critical; the handler's
+// context carries the header's or the route's (see "Criticality and trust"
+// in the package doc). A rejected request is answered at once with 429 Too
+// Many Requests and a Retry-After in whole seconds, and recorded as Shed in
+// its route's objectives; the handler never runs, so the request body is
+// never read.
 //
-// The route's criticality is needed only while load is being shed, and
-// only then is the route looked up before the handler runs: with the
-// wrapped http.ServeMux's Handler method, from a pattern an outer mux
-// already set (a Server wrapping one route's handler), or with the function
-// of WithRouteFunc. A Server wrapping another router, with no route
-// function, admits by context or header criticality only.
+// With route criticalities, the route is looked up before the handler
+// runs: with the wrapped http.ServeMux's Handler method, from a pattern an
+// outer mux already set (a Server wrapping one route's handler), or with
+// the function of WithRouteFunc. A Server wrapping another router, with no
+// route function, admits by context or header criticality only.
 //
 // Each request costs two clock reads, one map lookup, one atomic load and
-// one atomic add for admission, and one atomic add per objective: no lock and, in steady state,
-// no allocation.
+// one atomic add for admission, and one atomic add per objective: no lock
+// and, in steady state, no allocation unless its context must carry a
+// criticality.
 //
 // A Server is safe for concurrent use.
 type Server struct {
@@ -55,12 +56,10 @@ type Server struct {
 	classify Classifier
 	writers  sync.Pool // of *responseWriter
 
-	critical map[string]slo.Criticality // by route pattern; nil when none
-	// bands are the distinct route criticalities other than Critical: while
-	// the engine sheds none of them differently from Critical, routes need
-	// not be looked up before serving.
-	bands []slo.Criticality
-	trust func(*http.Request) bool // nil: the header is never trusted
+	// critical holds the routes' criticalities by pattern; nil when none,
+	// and then routes are never looked up before serving.
+	critical map[string]slo.Criticality
+	trust    func(*http.Request) bool // nil: the header is never trusted
 }
 
 // NewServer returns server middleware that records into eng. It checks every
@@ -98,11 +97,6 @@ func NewServer(eng *slo.Engine, opts ...Option) (*Server, error) {
 	}
 	if len(cfg.critical) > 0 {
 		s.critical = cfg.critical
-		for _, c := range cfg.critical {
-			if c != slo.Critical && !slices.Contains(s.bands, c) {
-				s.bands = append(s.bands, c)
-			}
-		}
 	}
 	for _, p := range cfg.order {
 		s.routes[p] = resolve(fmt.Sprintf("route %q", p), cfg.routes[p])

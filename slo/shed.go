@@ -89,8 +89,8 @@ import (
 // cuts smaller, one counted by none makes them larger.
 type ShedPolicy struct {
 	// Window is the trailing window of the control signal, in whole
-	// evaluations: at most ⌈Window / interval⌉ of them, and at most 64. By
-	// default, 2s (two evaluations at the default interval): short, so that
+	// evaluations: at most ⌈Window / interval⌉ of them, and at most 64; at
+	// most an hour. By default, 2s (two evaluations at the default interval): short, so that
 	// the signal stops reporting an overload soon after shedding has cured
 	// it, but long enough to hold MinEvents.
 	Window time.Duration
@@ -98,29 +98,31 @@ type ShedPolicy struct {
 	// of the requests that follow it: about the longest time a request
 	// waits under overload (the service's queue or request timeout), in
 	// whole evaluations, ⌈Lag / interval⌉. After a rise the level rises
-	// again only on a window that starts Lag after it. By default, 0:
-	// requests end within an evaluation.
+	// again only on a window that starts Lag after it. At most an hour. By
+	// default, 0: requests end within an evaluation.
 	Lag time.Duration
 	// Burn is the admitted burn rate over Window at which the level
-	// rises. By default, each objective's fastest page threshold (14.4 for
-	// 30 days with the default rules).
+	// rises, at most 1e6. By default, each objective's fastest page
+	// threshold (14.4 for 30 days with the default rules).
 	Burn float64
-	// ReleaseBurn is the burn rate below which the level may fall. By
-	// default, 1: the objective holds.
+	// ReleaseBurn is the burn rate below which the level may fall, at most
+	// Burn and 1e6. By default, 1: the objective holds.
 	ReleaseBurn float64
 	// MinEvents is the least number of admitted events in Window before an
 	// objective's signal counts, and of requests through Admit before a
-	// cut is measured. By default, 20.
+	// cut is measured, at most 1e9. By default, 20.
 	MinEvents uint64
 	// Rise is how fast the level climbs, in levels per second, when there
-	// are no admissions to size a cut with (see above). By default, 0.25:
+	// are no admissions to size a cut with (see above), at most 100. By
+	// default, 0.25:
 	// four seconds from nothing to all SHEDDABLE traffic.
 	Rise float64
 	// Decay is how fast the level falls once calm, in levels per second:
-	// the probe for capacity. By default, 0.1: ten seconds per band.
+	// the probe for capacity, from 0.001 to 100. By default, 0.1: ten
+	// seconds per band.
 	Decay float64
-	// Hold is how long the signal must stay calm before the level falls.
-	// By default, 5s.
+	// Hold is how long the signal must stay calm before the level falls,
+	// at most an hour. By default, 5s.
 	Hold time.Duration
 	// CriticalPlus lets the level reach CRITICAL_PLUS traffic. By default,
 	// CRITICAL_PLUS is never shed.
@@ -173,20 +175,31 @@ func (p ShedPolicy) validate() error {
 	if p.Lag < 0 {
 		errs = append(errs, fmt.Errorf("shed lag %v is negative", p.Lag))
 	}
-	if bad(p.Burn) {
-		errs = append(errs, fmt.Errorf("shed burn %v is not a positive number", p.Burn))
+	for _, f := range []struct {
+		name string
+		d    time.Duration
+	}{{"window", p.Window}, {"lag", p.Lag}, {"hold", p.Hold}} {
+		if f.d > maxShedSpan {
+			errs = append(errs, fmt.Errorf("shed %s %v is longer than %v", f.name, f.d, maxShedSpan))
+		}
 	}
-	if bad(p.ReleaseBurn) {
-		errs = append(errs, fmt.Errorf("shed release burn %v is not a positive number", p.ReleaseBurn))
+	if bad(p.Burn) || p.Burn > maxShedBurn {
+		errs = append(errs, fmt.Errorf("shed burn %v is not a positive number up to %g", p.Burn, maxShedBurn))
+	}
+	if bad(p.ReleaseBurn) || p.ReleaseBurn > maxShedBurn {
+		errs = append(errs, fmt.Errorf("shed release burn %v is not a positive number up to %g", p.ReleaseBurn, maxShedBurn))
+	}
+	if p.MinEvents > maxMinEvents {
+		errs = append(errs, fmt.Errorf("shed min events %d is more than %g", p.MinEvents, float64(maxMinEvents)))
 	}
 	if p.Burn > 0 && p.ReleaseBurn > p.Burn {
 		errs = append(errs, fmt.Errorf("shed release burn %v is above the shed burn %v", p.ReleaseBurn, p.Burn))
 	}
-	if bad(p.Rise) || p.Rise == 0 {
-		errs = append(errs, fmt.Errorf("shed rise %v is not a positive number", p.Rise))
+	if bad(p.Rise) || p.Rise == 0 || p.Rise > maxShedRate {
+		errs = append(errs, fmt.Errorf("shed rise %v is not a positive number up to %d", p.Rise, maxShedRate))
 	}
-	if bad(p.Decay) || p.Decay == 0 {
-		errs = append(errs, fmt.Errorf("shed decay %v is not a positive number", p.Decay))
+	if bad(p.Decay) || p.Decay < minShedDecay || p.Decay > maxShedRate {
+		errs = append(errs, fmt.Errorf("shed decay %v is not from %g to %d", p.Decay, minShedDecay, maxShedRate))
 	}
 	if p.Hold < 0 {
 		errs = append(errs, fmt.Errorf("shed hold %v is negative", p.Hold))
@@ -201,7 +214,13 @@ func (p ShedPolicy) validate() error {
 // rounded up, and an error if Window spans more evaluations than the
 // signal remembers.
 func (p ShedPolicy) evaluations(interval time.Duration) (window, lag int, err error) {
-	ceil := func(d time.Duration) int64 { return int64((d + interval - 1) / interval) }
+	ceil := func(d time.Duration) int64 { // without overflow, for any d ≥ 0
+		n := int64(d / interval)
+		if d%interval != 0 {
+			n++
+		}
+		return n
+	}
 	w, l := max(ceil(p.Window), 1), ceil(p.Lag)
 	if w > signalEvaluations {
 		return signalEvaluations, 0, fmt.Errorf("%w: shed window %v spans %d evaluations of %v, more than %d",
@@ -390,14 +409,16 @@ func rejectProbability(level float64, c Criticality) float64 {
 }
 
 // retryAfter estimates how long until level stops rejecting criticality c:
-// the hold plus the time to decay below c's band, at least one second.
+// the hold plus the time to decay below c's band, from one second to
+// maxRetryAfter (a day), saturating: a longer wait is a day, never a
+// wrapped-around or short one.
 func (p ShedPolicy) retryAfter(level float64, c Criticality) time.Duration {
 	excess := level - c.band()
 	if excess <= 0 {
 		return 0
 	}
-	d := p.Hold + time.Duration(excess/p.Decay*float64(time.Second))
-	return max(d.Round(time.Second), time.Second)
+	d := addSaturated(max(p.Hold, 0), saturate(excess/p.Decay, maxRetryAfter), maxRetryAfter)
+	return min(max(d.Round(time.Second), time.Second), maxRetryAfter)
 }
 
 // meter is the memory of the control signal: what each of the latest

@@ -506,7 +506,7 @@ func TestNewInvalidPolicies(t *testing.T) {
 			"shed burn -1 is not a positive number",
 			"shed release burn NaN is not a positive number",
 			"shed rise -0.5 is not a positive number",
-			"shed decay +Inf is not a positive number",
+			"shed decay +Inf is not from 0.001 to 100",
 			"shed hold -1s is negative",
 		}},
 		{"shed: release above burn", valid, []slo.Option{slo.WithShedding(slo.ShedPolicy{Burn: 2, ReleaseBurn: 3})},

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/tap"
 
+	"github.com/sloguard/sloguard/internal/claim"
 	"github.com/sloguard/sloguard/internal/mono"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -57,6 +58,7 @@ type Server struct {
 type method struct {
 	recs []*slo.Recorder
 	crit slo.Criticality
+	own  bool // crit comes from WithMethodCriticality: the handler's context carries it
 }
 
 func (m *method) record(o slo.Outcome, elapsed time.Duration) {
@@ -116,7 +118,7 @@ func NewServer(eng *slo.Engine, opts ...Option) (*Server, error) {
 			m = &method{recs: s.fallback.recs}
 			s.methods[name] = m
 		}
-		m.crit = c
+		m.crit, m.own = c, true
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -147,17 +149,17 @@ type admittedKey struct{}
 //
 // An admitted call's context is marked so that the interceptors do not
 // admit it again, and carries its criticality (slo.WithCriticality) when
-// it came from trusted metadata. The tap records nothing else: install the
-// interceptors too.
+// it came from trusted metadata or from WithMethodCriticality. The tap
+// records nothing else: install the interceptors too.
 func (s *Server) TapHandle(ctx context.Context, info *tap.Info) (context.Context, error) {
 	m := s.lookup(info.FullMethodName)
-	c, trusted := s.criticality(ctx, m, info.Header[CriticalityKey])
+	c, carry := s.criticality(ctx, m, info.Header[CriticalityKey])
 	if _, ok := s.eng.Admit(c); !ok {
 		m.record(slo.Shed, 0)
 		return ctx, errOverloaded
 	}
 	ctx = context.WithValue(ctx, admittedKey{}, s)
-	if trusted {
+	if carry {
 		ctx = slo.WithCriticality(ctx, c)
 	}
 	return ctx, nil
@@ -173,29 +175,32 @@ func (s *Server) admit(ctx context.Context, m *method) (context.Context, time.Du
 	if s.trust != nil {
 		claimed = metadata.ValueFromIncomingContext(ctx, CriticalityKey)
 	}
-	c, trusted := s.criticality(ctx, m, claimed)
+	c, carry := s.criticality(ctx, m, claimed)
 	if retry, ok := s.eng.Admit(c); !ok {
 		return ctx, retry, false
 	}
-	if trusted {
+	if carry {
 		ctx = slo.WithCriticality(ctx, c)
 	}
 	return ctx, 0, true
 }
 
-// criticality resolves a call's criticality: from its context, else from
-// claimed (the metadata values of CriticalityKey) if the caller is
-// trusted, else the method's. trusted says it came from claimed.
-func (s *Server) criticality(ctx context.Context, m *method, claimed []string) (c slo.Criticality, trusted bool) {
+// criticality resolves a call's criticality, as package middleware
+// documents it ("Criticality and trust"): from its context, else from
+// claimed (the metadata values of CriticalityKey, the least critical of
+// them) if the caller is trusted, else the method's. carry says that the
+// handler's context must carry it: it came from claimed or from
+// WithMethodCriticality.
+func (s *Server) criticality(ctx context.Context, m *method, claimed []string) (c slo.Criticality, carry bool) {
 	if c, ok := slo.CriticalityFrom(ctx); ok {
 		return c, false
 	}
 	if len(claimed) > 0 && s.trust != nil && s.trust(ctx) {
-		if c, err := slo.ParseCriticality(claimed[0]); err == nil {
+		if c, ok := claim.Least(claimed); ok {
 			return c, true
 		}
 	}
-	return m.crit, false
+	return m.crit, m.own
 }
 
 // UnaryInterceptor returns the unary server interceptor: it admits the call
