@@ -50,7 +50,8 @@
 // The ledger holds the longest period (Calendar.MaxLength): 31 days and an
 // hour in 1h buckets for a month (745 buckets, 17.5 KiB), 7 days and an hour
 // in 10m buckets for a week (1014 buckets, 23.8 KiB), plus the tiers of the
-// windows as below. The period's start is a bucket boundary whenever the
+// windows as below: with the default rules, 28 KiB for a month (the 3d
+// window shares the period's 1h tier) and 36 KiB for a week. The period's start is a bucket boundary whenever the
 // zone's offset from UTC is a whole number of the period's buckets (every
 // zone for a month but those with a half or quarter hour); otherwise the
 // first bucket that starts after it begins the period.
