@@ -552,7 +552,9 @@ func (dec *decoder) slo(d *doc) []SLO {
 		case hasT:
 			s.Objective.Target = target
 		case hasP:
-			s.Objective.Target = percent / 100
+			// 99.9 / 100 is 0.9990000000000001 in binary; the 15 digits
+			// a float64 keeps give back the decimal the file meant.
+			s.Objective.Target, _ = strconv.ParseFloat(strconv.FormatFloat(percent/100, 'g', 15, 64), 64)
 		case !o.has("target") && !o.has("targetPercent"):
 			o.errorf("target", ErrInvalid, "missing (or targetPercent)")
 		}
