@@ -274,7 +274,13 @@ type mapping struct {
 	d    *doc
 	n    *yaml.Node
 	path string
+	// keyLine is the line of the key (or list item) that holds the
+	// mapping, where a missing field is reported; 0 for a document.
+	keyLine int
 }
+
+// missing reports that key is absent, at the line of the mapping's key.
+func (m mapping) missing(key string) { m.errorf(key, ErrInvalid, "missing") }
 
 func (m mapping) at(key string) string {
 	if m.path == "" {
@@ -312,7 +318,11 @@ func (m mapping) known(keys ...string) {
 
 func (m mapping) errorf(key string, sentinel error, format string, a ...any) {
 	n := m.node(key)
-	if n == nil {
+	switch {
+	case n != nil:
+	case m.keyLine > 0: // absent: where the mapping's key is
+		n = &yaml.Node{Line: m.keyLine}
+	default:
 		n = m.n
 	}
 	m.dec.errorf(m.d, n, m.at(key), sentinel, format, a...)
@@ -324,7 +334,7 @@ func (m mapping) str(key string, required bool) string {
 	switch {
 	case v == nil:
 		if required {
-			m.dec.errorf(m.d, m.n, m.at(key), ErrInvalid, "missing")
+			m.missing(key)
 		}
 		return ""
 	case v.Kind != yaml.ScalarNode:
@@ -370,14 +380,15 @@ func (m mapping) mapping(key string, required bool) (mapping, bool) {
 	switch {
 	case v == nil:
 		if required {
-			m.dec.errorf(m.d, m.n, m.at(key), ErrInvalid, "missing")
+			m.missing(key)
 		}
 		return mapping{}, false
 	case v.Kind != yaml.MappingNode:
 		m.dec.errorf(m.d, v, m.at(key), ErrInvalid, "must be a mapping")
 		return mapping{}, false
 	}
-	return mapping{dec: m.dec, d: m.d, n: v, path: m.at(key)}, true
+	k, _ := m.get(key)
+	return mapping{dec: m.dec, d: m.d, n: v, path: m.at(key), keyLine: k.Line}, true
 }
 
 // list returns the elements of a sequence field of mappings.
@@ -386,7 +397,7 @@ func (m mapping) list(key string, required bool) []mapping {
 	switch {
 	case v == nil:
 		if required {
-			m.dec.errorf(m.d, m.n, m.at(key), ErrInvalid, "missing")
+			m.missing(key)
 		}
 		return nil
 	case v.Kind != yaml.SequenceNode:
@@ -400,7 +411,7 @@ func (m mapping) list(key string, required bool) []mapping {
 			m.dec.errorf(m.d, e, path, ErrInvalid, "must be a mapping")
 			continue
 		}
-		out = append(out, mapping{dec: m.dec, d: m.d, n: e, path: path})
+		out = append(out, mapping{dec: m.dec, d: m.d, n: e, path: path, keyLine: e.Line})
 	}
 	return out
 }
@@ -923,7 +934,7 @@ func (dec *decoder) condition(c mapping) (budget.Rule, time.Duration, bool) {
 	switch t, has := cond.float("threshold"); {
 	case !has:
 		if !cond.has("threshold") {
-			cond.errorf("threshold", ErrInvalid, "missing")
+			cond.missing("threshold")
 		}
 		ok = false
 	case t <= 0:

@@ -55,9 +55,9 @@ spec:
 	// Output:
 	// checkout/checkout-availability: target 0.999 over 672h0m0s, routes ["POST /checkout"]
 	//   page: burn 14.4 over 1h0m0s and 5m0s, for 2m0s
+	// typo.yaml:4: document 1 (SLO x): spec.service: openslo: invalid document: missing
+	// typo.yaml:4: document 1 (SLO x): spec.indicator: openslo: invalid document: missing (or indicatorRef)
+	// typo.yaml:4: document 1 (SLO x): spec.budgetingMethod: openslo: invalid document: missing
+	// typo.yaml:4: document 1 (SLO x): spec.objectives: openslo: invalid document: missing
 	// typo.yaml:5: document 1 (SLO x): spec.servce: openslo: invalid document: unknown field (known: description, service, indicator, indicatorRef, timeWindow, budgetingMethod, objectives, alertPolicies)
-	// typo.yaml:5: document 1 (SLO x): spec.service: openslo: invalid document: missing
-	// typo.yaml:5: document 1 (SLO x): spec.indicator: openslo: invalid document: missing (or indicatorRef)
-	// typo.yaml:5: document 1 (SLO x): spec.budgetingMethod: openslo: invalid document: missing
-	// typo.yaml:5: document 1 (SLO x): spec.objectives: openslo: invalid document: missing
 }
