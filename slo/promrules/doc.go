@@ -40,6 +40,11 @@
 //	slo:period_error_budget_remaining:ratio   1 − period burn (as Report.Remaining)
 //	sloth_slo_info                            1, with the objective as a label
 //
+// Each objective has one group (sloguard-slo-<sloth_id>): the SLI ratios,
+// the meta rules, then the alerts. Rules of a group run in order at one
+// timestamp, so every rule reads the ratios of the same evaluation, where
+// Sloth's separate groups read them up to one interval late.
+//
 // Every ratio is sum(rate(errors[w])) / sum(rate(total[w])) over the raw
 // counters: weighted by events, also over the period. Sloth averages the
 // 5-minute ratios instead (sloth#332), which gives a quiet night the same

@@ -34,11 +34,10 @@ func ExampleGenerate() {
 		}
 	}
 	// Output:
-	// sloguard-slo-sli-recordings-checkout-checkout-availability
+	// sloguard-slo-checkout-checkout-availability
 	//   slo:sli_error:ratio_rate5m
 	//   slo:sli_error:ratio_rate1h
 	//   slo:sli_error:ratio_rate28d
-	// sloguard-slo-meta-recordings-checkout-checkout-availability
 	//   slo:objective:ratio
 	//   slo:error_budget:ratio
 	//   slo:time_period:days
@@ -46,7 +45,6 @@ func ExampleGenerate() {
 	//   slo:period_burn_rate:ratio
 	//   slo:period_error_budget_remaining:ratio
 	//   sloth_slo_info
-	// sloguard-slo-alerts-checkout-checkout-availability
 	//   alert CheckoutAvailabilityPage map[sloth_severity:page]
 	// (
 	//   max(slo:sli_error:ratio_rate5m{sloth_id="checkout-checkout-availability", sloth_service="checkout", sloth_slo="checkout-availability"} >= (13.44 * (1 - 0.999))) without (sloth_window)

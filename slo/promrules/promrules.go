@@ -104,8 +104,11 @@ func (f *File) Marshal() ([]byte, error) {
 	return []byte(b.String()), nil
 }
 
-// Generate returns the rules of the given objectives: three groups for each
-// (SLI recordings, meta recordings, alerts), in order. It reports every
+// Generate returns the rules of the given objectives: one group for each,
+// in order, with the SLI recordings, then the meta recordings, then the
+// alerts, so that every rule reads the ratios of the same evaluation (rules
+// in a group run in order at one timestamp; a rule in another group would
+// read them up to one interval late). It reports every
 // problem with the objectives and the config at once.
 func Generate(cfg Config, slos ...SLO) (*File, error) {
 	var errs []error
@@ -135,7 +138,7 @@ func Generate(cfg Config, slos ...SLO) (*File, error) {
 			continue
 		}
 		ids[id] = true
-		f.Groups = append(f.Groups, g...)
+		f.Groups = append(f.Groups, g)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -145,8 +148,8 @@ func Generate(cfg Config, slos ...SLO) (*File, error) {
 
 func slothID(s SLO) string { return s.Service + "-" + s.Objective.Name }
 
-// generate returns the three groups of one objective.
-func generate(cfg Config, s SLO) ([]Group, error) {
+// generate returns the group of one objective.
+func generate(cfg Config, s SLO) (Group, error) {
 	var errs []error
 	if err := s.Objective.Validate(); err != nil {
 		errs = append(errs, err)
@@ -163,10 +166,12 @@ func generate(cfg Config, s SLO) ([]Group, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+		return Group{}, errors.Join(errs...)
 	}
 	g := newGen(cfg, s)
-	return []Group{g.sli(), g.meta(), g.alerts()}, nil
+	grp := Group{Name: "sloguard-slo-" + g.id, Interval: g.interval}
+	grp.Rules = append(append(append(grp.Rules, g.sli()...), g.meta()...), g.alerts()...)
+	return grp, nil
 }
 
 // gen holds what every rule of one objective shares.
@@ -246,8 +251,9 @@ func (g *gen) ratio(w string) string {
 		g.events(errorOutcomes), w, g.events(totalOutcomes), w)
 }
 
-func (g *gen) sli() Group {
-	grp := Group{Name: "sloguard-slo-sli-recordings-" + g.id, Interval: g.interval}
+// sli returns the SLI recording rules.
+func (g *gen) sli() []Rule {
+	var grp Group
 	for _, w := range g.windows() {
 		name := budget.FormatWindow(w)
 		grp.Rules = append(grp.Rules, Rule{
@@ -264,7 +270,7 @@ func (g *gen) sli() Group {
 			Labels: g.with("sloth_window", p),
 		})
 	}
-	return grp
+	return grp.Rules
 }
 
 // calendar reports whether the objective's period is calendar-aligned.
@@ -326,7 +332,8 @@ func (g *gen) currentWindow() time.Duration {
 	return w
 }
 
-func (g *gen) meta() Group {
+// meta returns the meta recording rules.
+func (g *gen) meta() []Rule {
 	target := g.s.Objective.Target
 	m := g.match()
 	on := "on(sloth_id, sloth_slo, sloth_service) group_left"
@@ -337,7 +344,7 @@ func (g *gen) meta() Group {
 	case budget.Month:
 		days = "days_in_month()"
 	}
-	grp := Group{Name: "sloguard-slo-meta-recordings-" + g.id, Interval: g.interval, Rules: []Rule{
+	grp := Group{Rules: []Rule{
 		{Record: RecordObjective, Expr: fmt.Sprintf("vector(%s)", num(target)), Labels: g.with()},
 		{Record: RecordErrorBudget, Expr: fmt.Sprintf("vector(1-%s)", num(target)), Labels: g.with()},
 		{Record: RecordPeriodDays, Expr: days, Labels: g.with()},
@@ -367,7 +374,7 @@ func (g *gen) meta() Group {
 		Labels: g.with("sloth_objective", num(target*100), "sloth_mode", "sloguard", "sloth_spec", "sloguard/v1",
 			"sloguard_kind", g.s.Objective.Kind(), "sloguard_period", g.periodLabel()),
 	})
-	return grp
+	return grp.Rules
 }
 
 // alertKey groups the rules that share one alert.
@@ -376,8 +383,9 @@ type alertKey struct {
 	after time.Duration
 }
 
-func (g *gen) alerts() Group {
-	grp := Group{Name: "sloguard-slo-alerts-" + g.id, Interval: g.interval}
+// alerts returns the objective's alerting rules.
+func (g *gen) alerts() []Rule {
+	var out []Rule
 	var keys []alertKey
 	byKey := map[alertKey][]int{}
 	for i, r := range g.rules {
@@ -427,9 +435,9 @@ func (g *gen) alerts() Group {
 		if k.after > 0 {
 			rule.For = budget.FormatWindow(k.after)
 		}
-		grp.Rules = append(grp.Rules, rule)
+		out = append(out, rule)
 	}
-	return grp
+	return out
 }
 
 // pair returns one rule's condition: burn ≥ threshold over both windows,

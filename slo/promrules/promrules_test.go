@@ -32,12 +32,27 @@ func roundTrip(t *testing.T, f *promrules.File) promrules.File {
 	return back
 }
 
-func records(g promrules.Group) []string {
+// records returns the names of a group's SLI recording rules (sli) or of
+// its other recording rules.
+func records(g promrules.Group, sli bool) []string {
 	var names []string
 	for _, r := range g.Rules {
-		names = append(names, r.Record)
+		if r.Record != "" && strings.HasPrefix(r.Record, "slo:sli_error:") == sli {
+			names = append(names, r.Record)
+		}
 	}
 	return names
+}
+
+// alertsOf returns a group's alerting rules.
+func alertsOf(g promrules.Group) []promrules.Rule {
+	var out []promrules.Rule
+	for _, r := range g.Rules {
+		if r.Alert != "" {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func TestGenerateDefaultRules(t *testing.T) {
@@ -46,19 +61,40 @@ func TestGenerateDefaultRules(t *testing.T) {
 		t.Fatalf("Generate = %v", err)
 	}
 	got := roundTrip(t, f)
-	if len(got.Groups) != 3 {
-		t.Fatalf("Generate: %d groups, want 3 (sli, meta, alerts)", len(got.Groups))
+	if len(got.Groups) != 1 || got.Groups[0].Name != "sloguard-slo-checkout-checkout-availability" {
+		t.Fatalf("Generate: groups %v, want one, sloguard-slo-checkout-checkout-availability", got.Groups)
 	}
-	sli, meta, alerts := got.Groups[0], got.Groups[1], got.Groups[2]
+	grp := got.Groups[0]
+	alerts := alertsOf(grp)
+	// In the order they read each other: SLI ratios, meta, alerts.
+	var kinds []string
+	for _, r := range grp.Rules {
+		k := "alert"
+		switch {
+		case strings.HasPrefix(r.Record, "slo:sli_error:"):
+			k = "sli"
+		case r.Record != "":
+			k = "meta"
+		}
+		if len(kinds) == 0 || kinds[len(kinds)-1] != k {
+			kinds = append(kinds, k)
+		}
+	}
+	if !slices.Equal(kinds, []string{"sli", "meta", "alert"}) {
+		t.Errorf("rule order %v, want sli, meta, alert", kinds)
+	}
 
 	var want []string
 	for _, w := range []string{"5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d"} {
 		want = append(want, "slo:sli_error:ratio_rate"+w)
 	}
-	if got := records(sli); !slices.Equal(got, want) {
+	if got := records(grp, true); !slices.Equal(got, want) {
 		t.Errorf("SLI records = %v, want %v", got, want)
 	}
-	for _, r := range sli.Rules {
+	for _, r := range grp.Rules {
+		if !strings.HasPrefix(r.Record, "slo:sli_error:") {
+			continue
+		}
 		w := strings.TrimPrefix(r.Record, "slo:sli_error:ratio_rate")
 		wantLabels := map[string]string{"sloth_id": "checkout-checkout-availability", "sloth_service": "checkout", "sloth_slo": "checkout-availability", "sloth_window": w}
 		if fmt.Sprint(r.Labels) != fmt.Sprint(wantLabels) {
@@ -81,11 +117,11 @@ func TestGenerateDefaultRules(t *testing.T) {
 
 	wantMeta := []string{"slo:objective:ratio", "slo:error_budget:ratio", "slo:time_period:days", "slo:current_burn_rate:ratio",
 		"slo:period_burn_rate:ratio", "slo:period_error_budget_remaining:ratio", "sloth_slo_info"}
-	if got := records(meta); !slices.Equal(got, wantMeta) {
+	if got := records(grp, false); !slices.Equal(got, wantMeta) {
 		t.Errorf("meta records = %v, want %v", got, wantMeta)
 	}
 	exprs := map[string]string{}
-	for _, r := range meta.Rules {
+	for _, r := range grp.Rules {
 		exprs[r.Record] = r.Expr
 	}
 	for rec, want := range map[string]string{
@@ -100,8 +136,8 @@ func TestGenerateDefaultRules(t *testing.T) {
 		}
 	}
 
-	if len(alerts.Rules) != 2 {
-		t.Fatalf("alerts = %d rules, want 2 (page, ticket)", len(alerts.Rules))
+	if len(alerts) != 2 {
+		t.Fatalf("alerts = %d rules, want 2 (page, ticket)", len(alerts))
 	}
 	for i, want := range []struct {
 		name, severity string
@@ -110,7 +146,7 @@ func TestGenerateDefaultRules(t *testing.T) {
 		{"CheckoutAvailabilityPage", "page", []string{"14.4 5m 1h", "6 30m 6h"}},
 		{"CheckoutAvailabilityTicket", "ticket", []string{"3 2h 1d", "1 6h 3d"}},
 	} {
-		a := alerts.Rules[i]
+		a := alerts[i]
 		if a.Alert != want.name || a.Labels["sloth_severity"] != want.severity || a.For != "" {
 			t.Errorf("alert %d = %s %v for %q, want %s sloth_severity=%s at once", i, a.Alert, a.Labels, a.For, want.name, want.severity)
 		}
@@ -165,15 +201,15 @@ func TestGenerateRescalesAndCustomRules(t *testing.T) {
 		t.Fatalf("Generate = %v", err)
 	}
 	got := roundTrip(t, f)
-	if len(got.Groups) != 6 {
-		t.Fatalf("Generate: %d groups, want 6", len(got.Groups))
+	if len(got.Groups) != 2 {
+		t.Fatalf("Generate: %d groups, want 2", len(got.Groups))
 	}
 	for _, g := range got.Groups {
 		if g.Interval != "10s" {
 			t.Errorf("group %s interval = %q, want 10s", g.Name, g.Interval)
 		}
 	}
-	weekAlerts := got.Groups[2].Rules
+	weekAlerts := alertsOf(got.Groups[0])
 	if p := pairs(weekAlerts[0].Expr); !slices.Equal(p, []string{"3.36 5m 1h", "1.4 30m 6h"}) {
 		t.Errorf("7-day page pairs = %v, want the thresholds rescaled: 3.36 and 1.4", p)
 	}
@@ -182,14 +218,16 @@ func TestGenerateRescalesAndCustomRules(t *testing.T) {
 	}
 
 	var windows []string
-	for _, r := range got.Groups[3].Rules {
-		windows = append(windows, r.Labels["sloth_window"])
+	for _, r := range got.Groups[1].Rules {
+		if strings.HasPrefix(r.Record, "slo:sli_error:") {
+			windows = append(windows, r.Labels["sloth_window"])
+		}
 	}
 	// The rules' windows, the dashboards' 5m and the period.
 	if want := []string{"25s", "50s", "150s", "5m", "10m", "30m", "1h"}; !slices.Equal(windows, want) {
 		t.Errorf("custom SLI windows = %v, want %v", windows, want)
 	}
-	alerts := got.Groups[5].Rules
+	alerts := alertsOf(got.Groups[1])
 	var names []string
 	for _, a := range alerts {
 		names = append(names, a.Alert+"/"+a.For)
@@ -259,11 +297,11 @@ func TestGenerateCalendar(t *testing.T) {
 			}
 		}
 	}
-	if windows := records(got.Groups[0]); len(windows) != 7 || windows[6] != "slo:sli_error:ratio_rate3d" {
+	if windows := records(got.Groups[0], true); len(windows) != 7 || windows[6] != "slo:sli_error:ratio_rate3d" {
 		t.Errorf("monthly SLI records = %v, want the seven rule windows only", windows)
 	}
 	days := ""
-	for _, r := range got.Groups[1].Rules {
+	for _, r := range got.Groups[0].Rules {
 		if r.Record == "slo:time_period:days" {
 			days = r.Expr
 		}
@@ -271,14 +309,14 @@ func TestGenerateCalendar(t *testing.T) {
 	if days != "days_in_month()" {
 		t.Errorf("monthly slo:time_period:days = %q, want days_in_month()", days)
 	}
-	page := got.Groups[2].Rules[0].Expr
+	page := alertsOf(got.Groups[0])[0].Expr
 	if want := "((0.02 * scalar(days_in_month()) * 24 / 1) * (1 - 0.999))"; !strings.Contains(page, want) {
 		t.Errorf("monthly page alert = %s\nwant the threshold %s", page, want)
 	}
-	if p := pairs(got.Groups[5].Rules[0].Expr); !slices.Equal(p, []string{"3.36 5m 1h"}) {
+	if p := pairs(alertsOf(got.Groups[1])[0].Expr); !slices.Equal(p, []string{"3.36 5m 1h"}) {
 		t.Errorf("weekly page pairs = %v, want 3.36 (2%% of 7 days in 1h)", p)
 	}
-	if p := pairs(got.Groups[5].Rules[1].Expr); !slices.Equal(p, []string{"2 2h 1d"}) {
+	if p := pairs(alertsOf(got.Groups[1])[1].Expr); !slices.Equal(p, []string{"2 2h 1d"}) {
 		t.Errorf("weekly ticket pairs = %v, want the burn as given", p)
 	}
 }
