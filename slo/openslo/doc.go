@@ -71,5 +71,8 @@
 //
 // Encode writes objectives as OpenSLO v1 SLO documents with inline SLIs and
 // alert policies, in the form Decode reads, so that Decode(Encode(x))
-// returns x.
+// returns x up to form: the default period comes back explicit, and rules
+// given as budget fractions come back as their burn rate (OpenSLO has no
+// budget fractions; over a calendar period, where the burn rate of a
+// fraction changes with the month, Encode asks for Burn).
 package openslo
