@@ -179,7 +179,7 @@
 // # Validate and rules
 //
 //	sloguard validate FILE...
-//	sloguard rules [--service-label LABEL] [--interval DURATION] [--out FILE] FILE...
+//	sloguard rules [--format prometheus|sloth|pyrra] [--service-label LABEL] [--interval DURATION] [--out FILE] FILE...
 //
 // Both read OpenSLO v1 files (package slo/openslo: the SLI binding, what is
 // supported). Validate prints one line per objective and exits 0, or every
@@ -191,7 +191,9 @@
 //	sloguard validate: 1 problem(s)
 //
 // Rules writes the Prometheus rule file of the same objectives (package
-// slo/promrules) to standard output or, atomically, to --out:
+// slo/promrules) to standard output or, atomically, to --out; --format
+// sloth or pyrra writes Sloth specs or Pyrra ServiceLevelObjectives
+// instead, for objectives those tools can express:
 //
 //	sloguard rules --out /etc/prometheus/rules/checkout.yml slos.yaml
 //	promtool check rules /etc/prometheus/rules/checkout.yml

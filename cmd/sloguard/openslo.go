@@ -68,7 +68,7 @@ when a file can not be read. "-" reads standard input.`,
 
 var rulesCommand = &command{
 	name:     "rules",
-	synopsis: "[--service-label LABEL] [--interval DURATION] [--out FILE] FILE...",
+	synopsis: "[--format prometheus|sloth|pyrra] [--service-label LABEL] [--interval DURATION] [--out FILE] FILE...",
 	summary:  "write Prometheus rules for the objectives of OpenSLO files",
 	detail: `Rules reads OpenSLO v1 files, as validate does, and writes a Prometheus rule
 file for sloguard's exported series (sloguard_events_total by objective and
@@ -77,16 +77,25 @@ multi-burn-rate page and ticket alerts, with Sloth's names and labels so that
 Sloth's dashboards work unchanged. Check the result with
 'promtool check rules'. See package promrules for what the rules compute.
 
+--format sloth writes Sloth specs (one per service) and --format pyrra Pyrra
+ServiceLevelObjectives (one per objective) over the same series instead, for
+teams that run those tools; they derive their own alert rules from the
+period, so objectives with custom rules or calendar periods are refused.
+
 The exit status is 0 when the rules were written, 1 when the files are
 invalid (every problem is printed), and 2 when a file can not be read or
 the output can not be written.`,
 	setup: func(c *command, fs *flag.FlagSet) runFunc {
+		format := fs.String("format", "prometheus", "write `prometheus` rules, sloth specs or pyrra objectives")
 		label := fs.String("service-label", "job", "the `LABEL` whose value is the SLO's spec.service on sloguard's series")
 		interval := fs.Duration("interval", 0, "evaluation `DURATION` of the rule groups (default: Prometheus' global evaluation_interval)")
 		out := fs.String("out", "-", "write the rules to `FILE` (- for standard output)")
 		return func(args []string, stdout, stderr io.Writer) int {
 			if len(args) == 0 {
 				return usageError(stderr, c, "no files")
+			}
+			if *format != "prometheus" && *format != "sloth" && *format != "pyrra" {
+				return usageError(stderr, c, "--format %q is none of prometheus, sloth, pyrra", *format)
 			}
 			files, err := readFiles(args)
 			if err != nil {
@@ -103,16 +112,26 @@ the output can not be written.`,
 			for i, s := range slos {
 				in[i] = promrules.SLO{Objective: s.Objective, Service: s.Service, AlertAfter: s.AlertAfter}
 			}
-			f, err := promrules.Generate(promrules.Config{ServiceLabel: *label, Interval: *interval}, in...)
+			cfg := promrules.Config{ServiceLabel: *label, Interval: *interval}
+			var b []byte
+			switch *format {
+			case "sloth":
+				b, err = promrules.SlothSpec(cfg, in...)
+			case "pyrra":
+				b, err = promrules.PyrraSpec(cfg, in...)
+			default:
+				var f *promrules.File
+				if f, err = promrules.Generate(cfg, in...); err == nil {
+					if b, err = f.Marshal(); err != nil {
+						fmt.Fprintf(stderr, "sloguard rules: %v\n", err)
+						return exitError
+					}
+				}
+			}
 			if err != nil {
 				n := printProblems(stderr, err)
 				fmt.Fprintf(stderr, "sloguard rules: %d problem(s)\n", n)
 				return exitInvalid
-			}
-			b, err := f.Marshal()
-			if err != nil {
-				fmt.Fprintf(stderr, "sloguard rules: %v\n", err)
-				return exitError
 			}
 			if *out == "-" {
 				_, err = stdout.Write(b)

@@ -89,6 +89,34 @@ func TestRules(t *testing.T) {
 		t.Errorf("rules --out wrote %v, %.300s", err, b)
 	}
 
+	// Pyrra and Sloth derive their own rules: the latency SLO's custom
+	// rules and calendar month are refused, with every reason.
+	code, stdout, stderr = runCmd(t, "rules", "--format", "pyrra", validFile)
+	if code != exitInvalid || stdout != "" || !strings.Contains(stderr, "custom rules") || !strings.Contains(stderr, "calendar period month Europe/Berlin") {
+		t.Errorf("rules --format pyrra = %d, %q, %q, want 1 and the latency objective refused", code, stdout, stderr)
+	}
+	// The availability SLO alone (the file's first document) translates.
+	data, err := os.ReadFile(validFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := filepath.Join(t.TempDir(), "availability.yaml")
+	if err := os.WriteFile(first, []byte(strings.Split(string(data), "\n---\n")[0]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for format, want := range map[string]string{
+		"sloth": "version: prometheus/v1",
+		"pyrra": "kind: ServiceLevelObjective",
+	} {
+		code, stdout, stderr := runCmd(t, "rules", "--format", format, first)
+		if code != exitOK || stderr != "" || !strings.Contains(stdout, want) || !strings.Contains(stdout, `objective="checkout-availability"`) {
+			t.Errorf("rules --format %s = %d, %q, %q, want 0 and %q", format, code, stdout, stderr, want)
+		}
+	}
+	if code, _, stderr := runCmd(t, "rules", "--format", "nagios", validFile); code != exitError || !strings.Contains(stderr, `--format "nagios"`) {
+		t.Errorf("rules --format nagios = %d, %q, want 2", code, stderr)
+	}
+
 	if code, _, stderr := runCmd(t, "rules", invalidFile); code != exitInvalid || !strings.Contains(stderr, "9 problem(s)") {
 		t.Errorf("rules invalid = %d, %q, want 1 and every problem", code, stderr)
 	}

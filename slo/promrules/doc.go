@@ -81,6 +81,16 @@
 // sloguard_budget_remaining_ratio; Sloth's dashboards show the period panels
 // of calendar objectives empty.
 //
+// # Sloth and Pyrra
+//
+// For teams that run those tools instead, SlothSpec writes Sloth specs
+// (prometheus/v1, one per service) and PyrraSpec Pyrra
+// ServiceLevelObjectives over the same series. Both tools derive their own
+// windows and alerts from the period, so they take only objectives with the
+// default rules, a rolling period (Sloth: 30 or 28 days) and no minimum of
+// events; anything else is reported. Sloth averages 5-minute ratios over
+// the period (sloth#332); Generate's rules do not.
+//
 // # What Prometheus sees differently
 //
 // Prometheus' rate extrapolates to the window's edges and sees a counter

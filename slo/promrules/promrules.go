@@ -111,18 +111,9 @@ func (f *File) Marshal() ([]byte, error) {
 // read them up to one interval late). It reports every
 // problem with the objectives and the config at once.
 func Generate(cfg Config, slos ...SLO) (*File, error) {
-	var errs []error
-	if cfg.ServiceLabel == "" {
-		cfg.ServiceLabel = "job"
-	}
-	if !validLabelName(cfg.ServiceLabel) {
-		errs = append(errs, fmt.Errorf("%w: service label %q is not a Prometheus label name", ErrInvalid, cfg.ServiceLabel))
-	}
+	cfg, errs := checkConfig(cfg, slos)
 	if cfg.Interval < 0 || cfg.Interval%time.Millisecond != 0 {
 		errs = append(errs, fmt.Errorf("%w: interval %v is not a positive number of milliseconds", ErrInvalid, cfg.Interval))
-	}
-	if len(slos) == 0 {
-		errs = append(errs, fmt.Errorf("%w: no objectives", ErrInvalid))
 	}
 	ids := map[string]bool{}
 	f := &File{}
