@@ -68,8 +68,9 @@
 // that follow the period's length: a budget fraction over a month is
 // fraction × days_in_month() × 24h / long window, a week has 7 days. PromQL
 // knows months only in UTC, so within a day of a month's end in another
-// zone, and in a month with a change of daylight saving time (an hour in
-// 744), the threshold may differ from the engine's by up to 1/28.
+// zone, and in a week or month with a change of daylight saving time (an
+// hour in 168 or 744), the threshold may differ from the engine's: by up to
+// 1/28 near a month's end, by an hour's share otherwise.
 // slo:time_period:days is days_in_month() or 7.
 //
 // Not generated for calendar periods: slo:sli_error:ratio_rate<period>,

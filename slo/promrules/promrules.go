@@ -242,26 +242,23 @@ func (g *gen) ratio(w string) string {
 		g.events(errorOutcomes), w, g.events(totalOutcomes), w)
 }
 
-// sli returns the SLI recording rules.
+// sli returns the SLI recording rules: the rules' windows, the dashboards'
+// and the period (a rolling one).
 func (g *gen) sli() []Rule {
-	var grp Group
-	for _, w := range g.windows() {
+	ws := g.windows()
+	if !g.calendar() && !slices.Contains(ws, g.spec.Period) {
+		ws = append(ws, g.spec.Period)
+	}
+	rules := make([]Rule, len(ws))
+	for i, w := range ws {
 		name := budget.FormatWindow(w)
-		grp.Rules = append(grp.Rules, Rule{
+		rules[i] = Rule{
 			Record: RecordErrorRatio + name,
 			Expr:   g.ratio(name),
 			Labels: g.with("sloth_window", name),
-		})
+		}
 	}
-	if !g.calendar() {
-		p := g.periodWindow()
-		grp.Rules = append(grp.Rules, Rule{
-			Record: RecordErrorRatio + p,
-			Expr:   g.ratio(p),
-			Labels: g.with("sloth_window", p),
-		})
-	}
-	return grp.Rules
+	return rules
 }
 
 // calendar reports whether the objective's period is calendar-aligned.

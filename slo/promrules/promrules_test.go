@@ -320,3 +320,17 @@ func TestGenerateCalendar(t *testing.T) {
 		t.Errorf("weekly ticket pairs = %v, want the burn as given", p)
 	}
 }
+
+// A period equal to a rule's window is recorded once.
+func TestGeneratePeriodAmongWindows(t *testing.T) {
+	s := promrules.SLO{Service: "s", Objective: slo.Objective{Name: "short", Target: 0.99, Period: time.Hour,
+		Rules: []budget.Rule{{Severity: budget.Page, Long: time.Hour, Burn: 2}}}}
+	f, err := promrules.Generate(promrules.Config{}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"slo:sli_error:ratio_rate5m", "slo:sli_error:ratio_rate1h"}
+	if got := records(f.Groups[0], true); !slices.Equal(got, want) {
+		t.Errorf("SLI records = %v, want %v", got, want)
+	}
+}
