@@ -181,3 +181,45 @@ func TestCalendarValidate(t *testing.T) {
 		t.Errorf("Validate(calendar week, no period) = %v, want nil", err)
 	}
 }
+
+// FuzzCalendarBounds checks the period of any time in a few zones: it holds
+// the time, starts at local midnight on a Monday or the 1st, is no longer
+// than MaxLength, and the next period starts where it ends.
+func FuzzCalendarBounds(f *testing.F) {
+	f.Add(int64(0), uint8(0), false)
+	f.Add(time.Date(2025, 3, 30, 1, 30, 0, 0, time.UTC).UnixNano(), uint8(1), true)
+	f.Add(time.Date(2025, 11, 2, 5, 59, 59, 0, time.UTC).UnixNano(), uint8(2), false)
+	zones := []string{"UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe", "Pacific/Apia"}
+	f.Fuzz(func(t *testing.T, ns int64, zone uint8, week bool) {
+		// Years 1900 to 2200: the zone database's range.
+		ns = ns % (150 * 365 * 24 * int64(time.Hour))
+		loc := mustZone(t, zones[int(zone)%len(zones)])
+		c := budget.Calendar{Unit: budget.Month, Location: loc}
+		if week {
+			c.Unit = budget.Week
+		}
+		tm := time.Unix(0, ns).In(loc)
+		start, end := c.Bounds(tm)
+		if tm.Before(start) || !tm.Before(end) {
+			t.Fatalf("%v.Bounds(%v) = [%v, %v): does not hold it", c, tm, start, end)
+		}
+		if l := end.Sub(start); l <= 0 || l > c.MaxLength() {
+			t.Fatalf("%v.Bounds(%v): length %v not in (0, %v]", c, tm, l, c.MaxLength())
+		}
+		if y, m, d := start.Date(); start.Hour()+start.Minute()+start.Second() != 0 && !startsLate(start) ||
+			c.Unit == budget.Week && start.Weekday() != time.Monday || c.Unit == budget.Month && d != 1 {
+			t.Fatalf("%v.Bounds(%v) starts at %v (%d-%d-%d %v)", c, tm, start, y, m, d, start.Weekday())
+		}
+		if next, _ := c.Bounds(end); !next.Equal(end) {
+			t.Fatalf("%v: the period after [%v, %v) starts at %v", c, start, end, next)
+		}
+	})
+}
+
+// startsLate reports whether midnight did not exist on t's day, so that the
+// day starts later (as in zones that change their clocks at midnight).
+func startsLate(t time.Time) bool {
+	y, m, d := t.Date()
+	midnight := time.Date(y, m, d, 0, 0, 0, 0, t.Location())
+	return midnight.Hour() != 0 || !midnight.Equal(t)
+}
