@@ -723,11 +723,28 @@ func (dec *decoder) source(m mapping, latencyOK bool) (binding, bool) {
 		return binding{}, false
 	}
 	ms.known("metricSourceRef", "type", "spec")
-	if ms.has("metricSourceRef") {
-		ms.errorf("metricSourceRef", ErrUnsupported, "data sources: give type: %s and its spec inline", SourceType)
+	typ := ms.str("type", false)
+	if ref := ms.str("metricSourceRef", false); ref != "" {
+		// A DataSource of type sloguard: it has no connection details,
+		// but a file may name one.
+		d, ok := dec.byKind["DataSource"][ref]
+		if !ok {
+			ms.errorf("metricSourceRef", ErrInvalid, "no DataSource named %q", ref)
+			return binding{}, false
+		}
+		ds, _ := (mapping{dec: dec, d: d, n: d.root}).mapping("spec", false)
+		if ds.n == nil || scalar(ds.node("type")) != SourceType {
+			ms.errorf("metricSourceRef", ErrUnsupported, "DataSource %q is not of type %s: sloguard counts its own events", ref, SourceType)
+			return binding{}, false
+		}
+		if typ == "" {
+			typ = SourceType
+		}
+	} else if typ == "" {
+		ms.missing("type")
 		return binding{}, false
 	}
-	if t := ms.str("type", true); t != SourceType {
+	if t := typ; t != SourceType {
 		if t != "" {
 			ms.errorf("type", ErrUnsupported, "%q: sloguard counts its own events; use type: %s", t, SourceType)
 		}

@@ -8,8 +8,9 @@
 // Decode reads YAML streams of OpenSLO v1 documents (apiVersion openslo/v1)
 // of the kinds SLO, SLI, AlertPolicy and AlertCondition; an SLO's
 // indicatorRef, alertPolicyRef and conditionRef are resolved by name among
-// all the documents given, whatever the file. Service, DataSource and
-// AlertNotificationTarget documents are accepted and not used. Each SLO
+// all the documents given, whatever the file, and so is a metricSourceRef
+// to a DataSource of type sloguard. Service and AlertNotificationTarget
+// documents are accepted and not used. Each SLO
 // objective (spec.objectives[i]) becomes one slo.Objective, named after the
 // SLO (metadata.name), with "-2", "-3", … for the second and later
 // objectives of one SLO.

@@ -3,6 +3,7 @@ package openslo_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -202,6 +203,46 @@ func TestEncodeErrors(t *testing.T) {
 	for _, want := range []string{`objective 0 ("a")`, "no routes and no methods", `objective 1 ("b")`, "a short window of a twelfth"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Encode = %v, want it to mention %q", err, want)
+		}
+	}
+}
+
+func TestDecodeDataSource(t *testing.T) {
+	const sli = `apiVersion: openslo/v1
+kind: SLO
+metadata: {name: a}
+spec:
+  service: s
+  indicator:
+    spec:
+      ratioMetric:
+        counter: true
+        good: {metricSource: {metricSourceRef: %s, spec: {routes: [GET /a]}}}
+        total: {metricSource: {metricSourceRef: %s, spec: {routes: [GET /a]}}}
+  budgetingMethod: Occurrences
+  objectives: [{target: 0.9}]
+---
+apiVersion: openslo/v1
+kind: DataSource
+metadata: {name: local}
+spec: {type: sloguard}
+---
+apiVersion: openslo/v1
+kind: DataSource
+metadata: {name: prom}
+spec: {type: Prometheus, connectionDetails: {url: "http://127.0.0.1:9090"}}
+`
+	slos, err := openslo.Decode(openslo.File{Name: "x.yaml", Data: []byte(fmt.Sprintf(sli, "local", "local"))})
+	if err != nil || len(slos) != 1 || !slices.Equal(slos[0].Routes, []string{"GET /a"}) {
+		t.Errorf("Decode(a sloguard DataSource) = %+v, %v", slos, err)
+	}
+	_, err = openslo.Decode(openslo.File{Name: "x.yaml", Data: []byte(fmt.Sprintf(sli, "prom", "nowhere"))})
+	for _, want := range []string{
+		`x.yaml:10: document 1 (SLO a): spec.indicator.spec.ratioMetric.good.metricSource.metricSourceRef: openslo: not supported: DataSource "prom" is not of type sloguard`,
+		`x.yaml:11: document 1 (SLO a): spec.indicator.spec.ratioMetric.total.metricSource.metricSourceRef: openslo: invalid document: no DataSource named "nowhere"`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Decode = %v, want %s", err, want)
 		}
 	}
 }
