@@ -2,7 +2,8 @@
 // it reads the service's status handler (package
 // github.com/sloguard/sloguard/slo/statuspage) over HTTP and shows its error
 // budgets, gates a release pipeline on them, and prints the event timeline
-// for a postmortem.
+// for a postmortem. It also checks OpenSLO files and writes the Prometheus
+// rules of their objectives.
 //
 // Usage:
 //
@@ -57,10 +58,11 @@
 //
 // # Exit status
 //
-// 0 on success; 1 when gate finds releases frozen; 2 when sloguard could not
-// do what it was asked: bad arguments, the service unreachable or too slow,
-// an HTTP status other than the expected ones, or a response that is not
-// the status handler's JSON. The cause of a 2 is printed on standard error.
+// 0 on success; 1 when gate finds releases frozen, or validate or rules an
+// invalid OpenSLO file; 2 when sloguard could not do what it was asked: bad
+// arguments, the service unreachable or too slow, an HTTP status other than
+// the expected ones, a response that is not the status handler's JSON, or a
+// file that can not be read. The cause of a 2 is printed on standard error.
 //
 // # Status
 //
