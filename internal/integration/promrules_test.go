@@ -39,8 +39,9 @@ const (
 // samples (numerator and denominator are extrapolated alike, so the ratio
 // over w is the ratio of the increases between the samples inside w; a
 // window [t−w, t] holds w/1m steps up to Prometheus 2, w/1m − 1 from 3 on,
-// whose ranges are left-open) and the default rules of a 99.9%, 30-day
-// objective:
+// whose ranges are left-open) and the default rules of a 99.9% objective.
+//
+// Over a rolling 30 days:
 //
 //   - page, 1h & 5m at 14.4×: an error ratio of at least 1.44% over both.
 //     After k minutes of outage the 1h window's ratio is
@@ -52,25 +53,49 @@ const (
 //   - ticket, 3d & 6h at 1×: the 3d window holds every sample (t steps):
 //     100k / (1000t + 100k) ≥ 0.001 from k = 5, the 6h window (360 or 359
 //     steps) from k = 4: firing at minute 425, not at 424.
-const (
-	wantPageFrom    = 429 // minute
-	wantPageUntil   = 445 // a minute by which the page alert has cleared
-	wantTicketFrom  = 425
-	replayObjective = "checkout-availability"
-	replayService   = "checkout"
-)
+//
+// Over a calendar month, in January 1970 where promtool's time starts: 31
+// days, so the thresholds are 31/30 of the rolling ones. The page needs
+// 1.488%: 100k / (60000 + 100k) ≥ 0.01488 from k = 10, firing at minute
+// 430, a minute after the rolling objective; the ticket needs 0.1033%, from
+// k = 5 over 3d and k = 4 over 6h: minute 425. The page clears as before.
+var replays = []struct {
+	name                            string
+	objective                       slo.Objective
+	pageFrom, pageUntil, ticketFrom int // minutes
+}{
+	{"rolling 30 days", slo.Objective{Name: "checkout-availability", Target: 0.999}, 429, 445, 425},
+	{"calendar month", slo.Objective{Name: "checkout-monthly", Target: 0.999, Calendar: budget.Calendar{Unit: budget.Month}}, 430, 445, 425},
+}
 
-// TestPromtoolRules generates the rules of a default 99.9% objective, checks
-// them with promtool check rules, and replays an outage with promtool test
-// rules, asserting when the page and ticket alerts fire and clear. The same
-// traffic replayed through an Engine must page within one evaluation (one
-// minute here) of Prometheus.
+const replayService = "checkout"
+
+// promtoolEpoch is the time of promtool test rules' 0m.
+var promtoolEpoch = time.Unix(0, 0).UTC()
+
+// TestPromtoolRules generates the rules of default 99.9% objectives, rolling
+// and calendar, checks them with promtool check rules, and replays an
+// outage with promtool test rules, asserting when the page and ticket
+// alerts fire and clear. The same traffic replayed through an Engine must
+// page within one evaluation (one minute here) of Prometheus.
 func TestPromtoolRules(t *testing.T) {
 	promtool := requireBinary(t, "SLOGUARD_PROMTOOL")
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 
-	obj := promrules.SLO{Service: replayService, Objective: slo.Objective{Name: replayObjective, Target: 0.999}}
+	// The rules of the README's OpenSLO file: a calendar month, a latency
+	// threshold, alertAfter as for:.
+	checkOpenSLORules(ctx, t, promtool, t.TempDir())
+
+	for _, rp := range replays {
+		t.Run(rp.name, func(t *testing.T) {
+			replayPromtool(ctx, t, promtool, rp.objective, rp.pageFrom, rp.pageUntil, rp.ticketFrom)
+		})
+	}
+}
+
+func replayPromtool(ctx context.Context, t *testing.T, promtool string, o slo.Objective, wantPageFrom, wantPageUntil, wantTicketFrom int) {
+	obj := promrules.SLO{Service: replayService, Objective: o}
 	f, err := promrules.Generate(promrules.Config{}, obj)
 	if err != nil {
 		t.Fatalf("promrules.Generate = %v", err)
@@ -88,12 +113,8 @@ func TestPromtoolRules(t *testing.T) {
 		t.Fatalf("promtool check rules: %v\n%s\n%s", err, out, rules)
 	}
 
-	// The rules of the README's OpenSLO file too: a calendar month, a
-	// latency threshold, alertAfter as for:.
-	checkOpenSLORules(ctx, t, promtool, dir)
-
 	// The engine's view of the same traffic, ticked once a minute.
-	enginePageFrom, enginePageUntil, remaining := replayEngine(t)
+	enginePageFrom, enginePageUntil, remaining := replayEngine(t, o)
 	t.Logf("engine: page from minute %d until %d; remaining budget at the end %.4f", enginePageFrom, enginePageUntil, remaining)
 	for _, c := range []struct {
 		what        string
@@ -108,7 +129,7 @@ func TestPromtoolRules(t *testing.T) {
 		for _, g := range f.Groups {
 			for _, r := range g.Rules {
 				if r.Alert == name {
-					labels = map[string]string{"sloth_id": replayService + "-" + replayObjective, "sloth_service": replayService, "sloth_slo": replayObjective}
+					labels = map[string]string{"sloth_id": replayService + "-" + o.Name, "sloth_service": replayService, "sloth_slo": o.Name}
 					for k, v := range r.Labels {
 						labels[k] = v
 					}
@@ -136,10 +157,28 @@ func TestPromtoolRules(t *testing.T) {
 		}
 		return a
 	}
-	page, ticket := "CheckoutAvailabilityPage", "CheckoutAvailabilityTicket"
-	// The period's remaining budget, event-weighted: what the engine says.
-	remainingCheck := fmt.Sprintf(`count(abs(slo:period_error_budget_remaining:ratio{sloth_slo=%q} - (%v)) < 0.001)`, replayObjective, remaining)
-	sel := fmt.Sprintf(`sloguard_events_total{job=%q,objective=%q,otel_scope_name=%q,instance="10.0.0.1:8080",outcome=`, replayService, replayObjective, slo.ScopeName)
+	var page, ticket string
+	for _, g := range f.Groups {
+		for _, r := range g.Rules {
+			switch r.Labels["sloth_severity"] {
+			case "page":
+				page = r.Alert
+			case "ticket":
+				ticket = r.Alert
+			}
+		}
+	}
+	// The period's remaining budget, event-weighted, is what the engine
+	// says; a calendar objective has no such rule, but its period's days.
+	check := map[string]any{
+		"expr":        fmt.Sprintf(`count(abs(slo:period_error_budget_remaining:ratio{sloth_slo=%q} - (%v)) < 0.001)`, o.Name, remaining),
+		"eval_time":   fmt.Sprintf("%dm", replayMinutes),
+		"exp_samples": []map[string]any{{"labels": "{}", "value": 1}},
+	}
+	if !o.Calendar.IsZero() {
+		check["expr"] = fmt.Sprintf(`count(slo:time_period:days{sloth_slo=%q} == 31)`, o.Name)
+	}
+	sel := fmt.Sprintf(`sloguard_events_total{job=%q,objective=%q,otel_scope_name=%q,instance="10.0.0.1:8080",outcome=`, replayService, o.Name, slo.ScopeName)
 	test := map[string]any{
 		"rule_files":          []string{rulesPath},
 		"evaluation_interval": "1m",
@@ -161,11 +200,7 @@ func TestPromtoolRules(t *testing.T) {
 				at(wantTicketFrom-1, ticket, false),
 				at(wantTicketFrom, ticket, true),
 			},
-			"promql_expr_test": []map[string]any{{
-				"expr":        remainingCheck,
-				"eval_time":   fmt.Sprintf("%dm", replayMinutes),
-				"exp_samples": []map[string]any{{"labels": "{}", "value": 1}},
-			}},
+			"promql_expr_test": []map[string]any{check},
 		}},
 	}
 	b, err := yaml.Marshal(test)
@@ -183,24 +218,24 @@ func TestPromtoolRules(t *testing.T) {
 	t.Logf("promtool test rules:\n%s", out)
 }
 
-// replayEngine replays the outage through an Engine, one Tick a minute,
-// and returns the first minute a page rule fires, the first minute after
-// that none does, and the remaining budget at the end.
-func replayEngine(t *testing.T) (pageFrom, pageUntil int, remaining float64) {
+// replayEngine replays the outage through an Engine with objective o, one
+// Tick a minute from promtool's epoch, and returns the first minute a page
+// rule fires, the first minute after that none does, and the remaining
+// budget at the end.
+func replayEngine(t *testing.T, o slo.Objective) (pageFrom, pageUntil int, remaining float64) {
 	t.Helper()
-	eng, err := slo.New([]slo.Objective{{Name: replayObjective, Target: 0.999}},
+	eng, err := slo.New([]slo.Objective{o},
 		slo.WithMeterProvider(noop.NewMeterProvider()),
 		slo.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {
 		t.Fatalf("slo.New = %v", err)
 	}
 	defer eng.Close()
-	rec, err := eng.Recorder(replayObjective)
+	rec, err := eng.Recorder(o.Name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	eng.Tick(t0)
+	eng.Tick(promtoolEpoch)
 	for m := 1; m <= replayMinutes; m++ {
 		for range goodPerMinute {
 			rec.Record(slo.Good, 0)
@@ -210,7 +245,7 @@ func replayEngine(t *testing.T) (pageFrom, pageUntil int, remaining float64) {
 				rec.Record(slo.Bad, 0)
 			}
 		}
-		eng.Tick(t0.Add(time.Duration(m) * time.Minute))
+		eng.Tick(promtoolEpoch.Add(time.Duration(m) * time.Minute))
 		paging := false
 		for _, r := range eng.Status().Objectives[0].Report.Rules {
 			paging = paging || r.Rule.Severity == budget.Page && r.Firing
