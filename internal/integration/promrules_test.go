@@ -24,15 +24,16 @@ import (
 
 // The outage that TestPromtoolRules replays, minute by minute, on one
 // replica of service "checkout": 1000 good requests a minute throughout,
-// and 100 bad ones a minute in the minutes that end at outageStart+1 …
-// outageEnd (a 9% error ratio). Seven hours of clean traffic come first, so
+// and 100 bad ones a minute (60 failed, 40 shed) in the minutes that end at
+// outageStart+1 … outageEnd (a 9% error ratio). Seven hours of clean traffic come first, so
 // that every window up to 6h is full when the outage starts.
 const (
 	replayMinutes = 500
 	outageStart   = 420 // minutes
 	outageEnd     = 440
 	goodPerMinute = 1000
-	badPerMinute  = 100
+	badPerMinute  = 100 // of which shedPerMinute are shed: the budget counts them as bad
+	shedPerMinute = 40
 )
 
 // The alert times that follow from Prometheus' rate over per-minute
@@ -186,9 +187,8 @@ func replayPromtool(ctx context.Context, t *testing.T, promtool string, o slo.Ob
 			"interval": "1m",
 			"input_series": []map[string]string{
 				{"series": sel + `"good"}`, "values": fmt.Sprintf("0+%dx%d", goodPerMinute, replayMinutes)},
-				{"series": sel + `"bad"}`, "values": fmt.Sprintf("0x%d %d+%dx%d %dx%d",
-					outageStart, badPerMinute, badPerMinute, outageEnd-outageStart-1, badPerMinute*(outageEnd-outageStart), replayMinutes-outageEnd)},
-				{"series": sel + `"shed"}`, "values": fmt.Sprintf("0x%d", replayMinutes)},
+				{"series": sel + `"bad"}`, "values": outage(badPerMinute - shedPerMinute)},
+				{"series": sel + `"shed"}`, "values": outage(shedPerMinute)},
 				{"series": sel + `"neutral"}`, "values": fmt.Sprintf("0+7x%d", replayMinutes)}, // never counted
 			},
 			"alert_rule_test": []alertTest{
@@ -218,6 +218,12 @@ func replayPromtool(ctx context.Context, t *testing.T, promtool string, o slo.Ob
 	t.Logf("promtool test rules:\n%s", out)
 }
 
+// outage returns the promtool series notation of a counter that grows by
+// n a minute during the outage and stays flat otherwise.
+func outage(n int) string {
+	return fmt.Sprintf("0x%d %d+%dx%d %dx%d", outageStart, n, n, outageEnd-outageStart-1, n*(outageEnd-outageStart), replayMinutes-outageEnd)
+}
+
 // replayEngine replays the outage through an Engine with objective o, one
 // Tick a minute from promtool's epoch, and returns the first minute a page
 // rule fires, the first minute after that none does, and the remaining
@@ -241,8 +247,11 @@ func replayEngine(t *testing.T, o slo.Objective) (pageFrom, pageUntil int, remai
 			rec.Record(slo.Good, 0)
 		}
 		if m > outageStart && m <= outageEnd {
-			for range badPerMinute {
+			for range badPerMinute - shedPerMinute {
 				rec.Record(slo.Bad, 0)
+			}
+			for range shedPerMinute {
+				rec.Record(slo.Shed, 0)
 			}
 		}
 		eng.Tick(promtoolEpoch.Add(time.Duration(m) * time.Minute))
