@@ -87,6 +87,7 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
+// Unwrap returns Err, so that errors.Is finds ErrInvalid or ErrUnsupported.
 func (e *Error) Unwrap() error { return e.Err }
 
 // File is one named YAML stream of OpenSLO documents.

@@ -74,19 +74,20 @@ type File struct {
 
 // Group is one rule group.
 type Group struct {
-	Name     string `yaml:"name"`
-	Interval string `yaml:"interval,omitempty"`
-	Rules    []Rule `yaml:"rules"`
+	Name     string `yaml:"name"`               // sloguard-slo-<sloth_id>
+	Interval string `yaml:"interval,omitempty"` // Config.Interval, if set
+	Rules    []Rule `yaml:"rules"`              // evaluated in order
 }
 
-// Rule is one recording (Record set) or alerting (Alert set) rule.
+// Rule is one recording (Record set) or alerting (Alert set) rule, as in
+// Prometheus' rule files.
 type Rule struct {
-	Record      string            `yaml:"record,omitempty"`
-	Alert       string            `yaml:"alert,omitempty"`
-	Expr        string            `yaml:"expr"`
-	For         string            `yaml:"for,omitempty"`
-	Labels      map[string]string `yaml:"labels,omitempty"`
-	Annotations map[string]string `yaml:"annotations,omitempty"`
+	Record      string            `yaml:"record,omitempty"`      // the recorded series' name
+	Alert       string            `yaml:"alert,omitempty"`       // the alert's name
+	Expr        string            `yaml:"expr"`                  // PromQL
+	For         string            `yaml:"for,omitempty"`         // how long an alert holds before it fires
+	Labels      map[string]string `yaml:"labels,omitempty"`      // added to the result
+	Annotations map[string]string `yaml:"annotations,omitempty"` // an alert's title and summary
 }
 
 // Marshal returns the file as YAML, ready for Prometheus' rule_files.
