@@ -549,8 +549,10 @@ func (dec *decoder) slo(d *doc) []SLO {
 	var out []SLO
 	for i, o := range objectives {
 		o.known("displayName", "op", "value", "target", "targetPercent", "timeSliceTarget", "timeSliceWindow")
-		s := base
+		s := base // each objective its own slices
 		s.Objective.Rules = slices.Clone(base.Objective.Rules)
+		s.AlertAfter = slices.Clone(base.AlertAfter)
+		s.Routes, s.Methods = slices.Clone(base.Routes), slices.Clone(base.Methods)
 		s.Source.Line = o.n.Line
 		s.Objective.Name = d.pos.Name
 		if i > 0 {
@@ -587,7 +589,7 @@ func (dec *decoder) slo(d *doc) []SLO {
 		} else if o.has("op") || o.has("value") {
 			o.errorf("op", ErrInvalid, "op and value belong to a thresholdMetric SLI")
 		}
-		if !validName(s.Objective.Name) {
+		if d.pos.Name != "" && !validName(s.Objective.Name) {
 			root.errorf("metadata", ErrInvalid, "name %q: use 1 to 128 letters, digits, '_', '-' and '.'", s.Objective.Name)
 		}
 		out = append(out, s)
