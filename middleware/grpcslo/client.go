@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -101,8 +102,9 @@ func (c *Client) unary(ctx context.Context, method string, req, reply any, cc *g
 // for example because its grpc.ClientConn closed, is recorded when gRPC
 // finishes it (grpc.OnFinish). A
 // streamer or classifier that panics is recorded as Bad and the panic goes
-// on: to the caller of the interceptor, RecvMsg or SendMsg, or, for a
-// stream ended by its context, in the goroutine of context.AfterFunc.
+// on to the caller of the interceptor, RecvMsg or SendMsg; for a stream
+// ended by its context or by gRPC, where no caller is there to receive it,
+// the panic is logged with slog.Default instead of ending the process.
 func (c *Client) StreamInterceptor() grpc.StreamClientInterceptor { return c.stream }
 
 func (c *Client) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (_ grpc.ClientStream, err error) {
@@ -125,7 +127,7 @@ func (c *Client) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.Cli
 	// callback may run on another goroutine, before the streamer returns:
 	// end touches neither ClientStream nor stop. opts is copied, not
 	// appended to in place.
-	opts = append(opts[:len(opts):len(opts)], grpc.OnFinish(func(err error) { w.end(err) }))
+	opts = append(opts[:len(opts):len(opts)], grpc.OnFinish(func(err error) { w.endAside(err) }))
 	cs, err := streamer(ctx, desc, cc, method, opts...)
 	returned = true
 	if err != nil {
@@ -135,7 +137,7 @@ func (c *Client) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.Cli
 	w.ClientStream = cs
 	// The callback may run at once, before stop is set, so it must not
 	// touch stop; the stream's methods run later and may.
-	w.stop = context.AfterFunc(ctx, func() { w.end(ctx.Err()) })
+	w.stop = context.AfterFunc(ctx, func() { w.endAside(ctx.Err()) })
 	return w, nil
 }
 
@@ -166,6 +168,21 @@ func (w *clientStream) end(err error) {
 		reported = true
 		w.done(o, time.Since(w.start))
 	})
+}
+
+// endAside is end for the callbacks of gRPC and context.AfterFunc, which
+// run on goroutines that no caller owns: a panic there would end the
+// process, so a panicking classifier is logged (after the stream was
+// recorded as Bad) instead of going on.
+func (w *clientStream) endAside(err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			slog.Default().LogAttrs(context.Background(), slog.LevelError,
+				"sloguard: gRPC client classifier panicked; the stream counts as bad",
+				slog.Any("panic", p))
+		}
+	}()
+	w.end(err)
 }
 
 // endStop is end for the methods of the stream, which run after stop was

@@ -140,3 +140,31 @@ func TestClientPanicReleasesBreaker(t *testing.T) {
 		})
 	}
 }
+
+// TestClientStreamClassifierPanicAside: a classifier that panics for a
+// stream ended by its context runs on context.AfterFunc's goroutine, where
+// a panic would end the process; the stream is recorded as Bad and the
+// panic is logged instead.
+func TestClientStreamClassifierPanicAside(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		eng := newEngine(t)
+		c := newClient(t, eng, grpcslo.WithClientCodeClassifier(func(code codes.Code) slo.Outcome {
+			if code == codes.Canceled {
+				panic("classifier exploded")
+			}
+			return grpcslo.DefaultClientCodeClassifier(code)
+		}))
+		ctx, cancel := context.WithCancel(context.Background())
+		_, err := c.StreamInterceptor()(ctx, &grpc.StreamDesc{ServerStreams: true}, nil, mWatch,
+			func(context.Context, *grpc.StreamDesc, *grpc.ClientConn, string, ...grpc.CallOption) (grpc.ClientStream, error) {
+				return &fakeClientStream{}, nil
+			})
+		if err != nil {
+			t.Fatalf("stream: %v", err)
+		}
+		cancel() // ends the stream on the AfterFunc goroutine
+		synctest.Wait()
+		want := tally{Bad: 1}
+		checkTotals(t, eng, map[string]tally{paymentsAvail: want, paymentsLatency: want})
+	})
+}
