@@ -2,7 +2,11 @@ package openslo_test
 
 import (
 	"fmt"
+	"os"
+	"time"
 
+	"github.com/sloguard/sloguard/budget"
+	"github.com/sloguard/sloguard/slo"
 	"github.com/sloguard/sloguard/slo/openslo"
 )
 
@@ -60,4 +64,66 @@ spec:
 	// typo.yaml:4: document 1 (SLO x): spec.budgetingMethod: openslo: invalid document: missing
 	// typo.yaml:4: document 1 (SLO x): spec.objectives: openslo: invalid document: missing
 	// typo.yaml:5: document 1 (SLO x): spec.servce: openslo: invalid document: unknown field (known: description, service, indicator, indicatorRef, timeWindow, budgetingMethod, objectives, alertPolicies)
+}
+
+// An objective declared in Go, written as OpenSLO for the teams and tools
+// that read it.
+func ExampleEncode() {
+	err := openslo.Encode(os.Stdout, openslo.SLO{
+		Service: "search",
+		Methods: []string{"/shop.Search/Find"},
+		Objective: slo.Objective{
+			Name: "search-latency", Target: 0.99, Latency: 250 * time.Millisecond,
+			Calendar: budget.Calendar{Unit: budget.Week},
+			Rules:    []budget.Rule{{Severity: budget.Page, Long: time.Hour, Burn: 10}},
+		},
+	})
+	if err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// apiVersion: openslo/v1
+	// kind: SLO
+	// metadata:
+	//   name: search-latency
+	// spec:
+	//   service: search
+	//   indicator:
+	//     metadata:
+	//       name: search-latency
+	//     spec:
+	//       thresholdMetric:
+	//         metricSource:
+	//           type: sloguard
+	//           spec:
+	//             methods:
+	//               - /shop.Search/Find
+	//   timeWindow:
+	//     - duration: 1w
+	//       isRolling: false
+	//       calendar:
+	//         startTime: "2024-01-08 00:00:00"
+	//         timeZone: UTC
+	//   budgetingMethod: Occurrences
+	//   objectives:
+	//     - op: lte
+	//       value: 0.25
+	//       target: 0.99
+	//   alertPolicies:
+	//     - kind: AlertPolicy
+	//       metadata:
+	//         name: search-latency-burn-rate
+	//       spec:
+	//         conditions:
+	//           - kind: AlertCondition
+	//             metadata:
+	//               name: search-latency-page-1h
+	//             spec:
+	//               severity: page
+	//               condition:
+	//                 kind: burnrate
+	//                 op: gte
+	//                 threshold: 10
+	//                 lookbackWindow: 1h
+	//                 alertAfter: 0m
 }
