@@ -249,10 +249,14 @@ func fleetWindows(s budget.Spec, now time.Time) []time.Duration {
 }
 
 // periodWindow returns the window of the budget's period that Evaluate sums
-// at now. A calendar period's is the time since its start (as Evaluate
-// sums it), once budget.Spec has calendar periods.
-func periodWindow(s budget.Spec, _ time.Time) time.Duration {
-	return s.Period
+// at now: the rolling period, or the time since the calendar period's
+// start (as budget.Evaluate sums it).
+func periodWindow(s budget.Spec, now time.Time) time.Duration {
+	if s.Calendar.IsZero() {
+		return s.Period
+	}
+	start, _ := s.PeriodAt(now)
+	return now.Sub(start) + 1
 }
 
 func (f *fleet) start() {
@@ -382,7 +386,7 @@ func (f *fleet) judge(e *Engine, now time.Time) (faults int) {
 		period := periodWindow(r.spec, rd.at)
 		local := r.ledger.Sum(now, period).Total()
 		unseen := r.ledger.Sum(now, f.p.Lag+now.Sub(rd.at)).Total()
-		if _, at := e.snap.view(i, r.spec.Period, now); !at.IsZero() {
+		if _, at := e.snap.view(i, r.spec, now); !at.IsZero() {
 			since := now.Sub(at)
 			unseen += r.ledger.Sum(now, since+f.p.Lag).Total() - r.ledger.Sum(now, since).Total()
 		}
@@ -416,7 +420,7 @@ func fleetCount(v float64) (uint64, error) {
 // that view's figures are, and an event when the view changed.
 func (e *Engine) view(i int, now time.Time) (budget.Summer, View, time.Time, *Event) {
 	r := e.recs[i]
-	own, at := e.snap.view(i, r.spec.Period, now)
+	own, at := e.snap.view(i, r.spec, now)
 	f := e.fleet
 	if f == nil {
 		return r.ledger, own, at, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -377,6 +378,44 @@ func TestFleetAfterRestore(t *testing.T) {
 			t.Error("a fleet answer of 900, below the 1000 restored events older than Lag, was not refused")
 		}
 		if err := b.Close(); err != nil {
+			t.Errorf("Close = %v", err)
+		}
+	})
+}
+
+// TestFleetCalendar: a calendar period's budget is the time since its
+// start, and the fleet is asked for exactly that window, as of its read.
+func TestFleetCalendar(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		time.Sleep(36 * time.Hour) // into the month
+		src := &fakeFleet{}
+		src.set(map[string]slo.FleetCounts{"m": {Good: 900, Bad: 100}}, nil)
+		var asked atomic.Pointer[slo.FleetQuery]
+		spy := slo.FleetSourceFunc(func(ctx context.Context, q slo.FleetQuery) ([]slo.FleetCounts, error) {
+			asked.CompareAndSwap(nil, &q)
+			return src.Read(ctx, q)
+		})
+		eng, err := slo.New([]slo.Objective{{Name: "m", Target: 0.99, Calendar: budget.Calendar{Unit: budget.Month}}},
+			options(slo.WithFleet(spy, slo.FleetPolicy{Every: 10 * time.Second}))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		if err := eng.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		monthStart := time.Date(start.Year(), start.Month(), 1, 0, 0, 0, 0, time.UTC)
+		want := start.Sub(monthStart) + 1
+		if q := asked.Load(); q == nil || !slices.Contains(q.Objectives[0].Windows, want) {
+			t.Errorf("FleetQuery = %+v, want the window %v since the month's start", q, want)
+		}
+		o := objectiveStatus(t, eng.Status(), "m")
+		if o.View != slo.ViewFleet || o.Report.Period != (budget.Counts{Good: 900, Bad: 100}) || o.Report.State != budget.StateExhausted {
+			t.Errorf("view %v, period %+v, state %v, want the fleet's month, exhausted", o.View, o.Report.Period, o.Report.State)
+		}
+		if err := eng.Close(); err != nil {
 			t.Errorf("Close = %v", err)
 		}
 	})

@@ -154,8 +154,9 @@ type snapshotConfig struct {
 //     engine's current time (a clock went back, or it comes from another
 //     host) is refused whole (SnapshotRefused) and the engine starts
 //     empty: a bad snapshot never stops the service.
-//   - Each objective is matched by name and fingerprint (its period and
-//     bucket layout): one whose period or rules changed is refused alone
+//   - Each objective is matched by name and fingerprint (its period, for a
+//     calendar period its kind and time zone, and its bucket layout): one
+//     whose period or rules changed is refused alone
 //     and starts empty; one added since starts empty; one removed is
 //     dropped.
 //   - The cumulative totals behind the sloguard.events counter are never
@@ -242,11 +243,14 @@ func fingerprint(spec budget.Spec, tiers []budget.Tier) uint64 {
 	return binary.LittleEndian.Uint64(sum[:8])
 }
 
-// periodKey describes an objective's period for its fingerprint. A
-// calendar period must add its kind and time zone here (for example
-// "calendar=month;tz=Europe/Berlin"), so that buckets are never restored
-// across a change of kind or zone even when the layout stays the same.
+// periodKey describes an objective's period for its fingerprint: a
+// calendar period by its kind and time zone ("calendar=month
+// Europe/Berlin"), so that buckets are never restored across a change of
+// kind or zone, even when the layout stays the same.
 func periodKey(spec budget.Spec) string {
+	if !spec.Calendar.IsZero() {
+		return "calendar=" + spec.Calendar.String()
+	}
 	return fmt.Sprintf("rolling=%d", int64(spec.Period))
 }
 
@@ -414,8 +418,11 @@ func (s *snapshots) encode(recs []*Recorder, now time.Time) []byte {
 
 // view returns the view of objective i at now: restored while buckets of
 // the snapshot are still inside the period.
-func (s *snapshots) view(i int, period time.Duration, now time.Time) (View, time.Time) {
-	if s == nil || s.restoredAt[i].IsZero() || now.Sub(s.restoredAt[i]) >= period {
+func (s *snapshots) view(i int, spec budget.Spec, now time.Time) (View, time.Time) {
+	if s == nil || s.restoredAt[i].IsZero() {
+		return ViewLocal, time.Time{}
+	}
+	if start, _ := spec.PeriodAt(now); !s.restoredAt[i].After(start) {
 		return ViewLocal, time.Time{}
 	}
 	return ViewRestored, s.restoredAt[i]

@@ -366,3 +366,40 @@ func TestSnapshotClockSkew(t *testing.T) {
 		})
 	}
 }
+
+// TestSnapshotCalendarZone: a calendar period's time zone is part of its
+// fingerprint, so its buckets are never restored into another zone's
+// months, although the layout is the same.
+func TestSnapshotCalendarZone(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skipf("no time zone data: %v", err)
+	}
+	month := func(loc *time.Location) []slo.Objective {
+		return []slo.Objective{{Name: "m", Target: 0.99, Calendar: budget.Calendar{Unit: budget.Month, Location: loc}}}
+	}
+	store := fileStore(t)
+	a := snapEngine(t, month(nil), store)
+	record(t, a, "m", slo.Bad, 0, 3)
+	a.Tick(snapBase.Add(time.Hour))
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	same := snapEngine(t, month(time.UTC), store)
+	same.Tick(snapBase.Add(2 * time.Hour))
+	if got := objectiveStatus(t, same.Status(), "m"); got.Report.Period.Bad != 3 || got.View != slo.ViewRestored {
+		t.Errorf("same zone: period %+v, view %v, want the 3 bad events restored", got.Report.Period, got.View)
+	}
+	if err := same.Close(); err != nil {
+		t.Fatal(err)
+	}
+	other := snapEngine(t, month(berlin), store)
+	defer other.Close()
+	other.Tick(snapBase.Add(3 * time.Hour))
+	if evs := eventsOf(other, slo.SnapshotRefused); len(evs) != 1 || evs[0].Objective != "m" {
+		t.Errorf("another zone: SnapshotRefused events = %v, want one for m", evs)
+	}
+	if got := objectiveStatus(t, other.Status(), "m"); got.Report.Period.Total() != 0 {
+		t.Errorf("another zone: period %+v, want empty", got.Report.Period)
+	}
+}
