@@ -15,11 +15,12 @@ import (
 // trusted sources (see WithTrustedCriticality).
 const CriticalityHeader = "Sloguard-Criticality"
 
-// admit decides whether r is served. It answers and records a rejected
-// request itself and returns false. Otherwise it returns the request to
-// serve: r, or a copy whose context carries the criticality of a trusted
-// header, so that the handler's outbound calls pass it on.
-func (s *Server) admit(w http.ResponseWriter, r *http.Request, mux *http.ServeMux) (*http.Request, bool) {
+// admit decides whether r is served on route rt. It answers a rejected
+// request itself and returns false (the core recorded it). Otherwise it
+// returns the request to serve, r or a copy whose context carries the
+// criticality of a trusted header so that the handler's outbound calls
+// pass it on, and its ticket.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, rt *slo.Route) (*http.Request, slo.Ticket, bool) {
 	c, known := slo.CriticalityFrom(r.Context())
 	fromHeader := false
 	if !known && s.trust != nil {
@@ -31,44 +32,19 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, mux *http.ServeMu
 			}
 		}
 	}
-	route, routed := "", false
 	if !known {
-		c = slo.Critical
-		if s.bands != nil && s.routeMatters() {
-			route, routed = s.routeBefore(r, mux), true
-			if rc, ok := s.critical[route]; ok {
-				c = rc
-			}
-		}
+		c = rt.Criticality()
 	}
-	retryAfter, ok := s.eng.Admit(c)
+	t, retryAfter, ok := rt.Admit(c)
 	if !ok {
-		if !routed {
-			route = s.routeBefore(r, mux)
-		}
-		recs, found := s.routes[route]
-		if !found {
-			recs = s.fallback
-		}
-		for _, rec := range recs {
-			rec.Record(slo.Shed, 0)
-		}
 		w.Header().Set("Retry-After", retrySeconds(retryAfter))
 		http.Error(w, http.StatusText(http.StatusTooManyRequests), http.StatusTooManyRequests)
-		return r, false
+		return r, t, false
 	}
 	if fromHeader {
 		r = r.WithContext(slo.WithCriticality(r.Context(), c))
 	}
-	return r, true
-}
-
-// routeMatters reports whether the route's criticality must be known: when
-// the engine sheds at all. The controller sizes its cuts from the demand it
-// sees per criticality, so it must see a browse route as SHEDDABLE already
-// before it sheds anything. With shedding off the route is never looked up.
-func (s *Server) routeMatters() bool {
-	return s.eng.Status().Shed.Enabled
+	return r, t, true
 }
 
 // routeBefore returns the route of r before the handler has run, or "".
@@ -109,11 +85,8 @@ func Error(w http.ResponseWriter, err error) {
 		if rw := serverWriter(w); rw != nil {
 			rw.breaker = true
 		}
-		retryAfter := time.Second
-		if be, ok := errors.AsType[*slo.BreakerOpenError](err); ok {
-			retryAfter = be.RetryAfter
-		}
-		w.Header().Set("Retry-After", retrySeconds(retryAfter))
+		_, retryAfter := slo.Failed(err, slo.Bad)
+		w.Header().Set("Retry-After", retrySeconds(max(retryAfter, time.Second)))
 	}
 	http.Error(w, http.StatusText(code), code)
 }

@@ -3,64 +3,60 @@ package middleware
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"sync"
-	"time"
 
-	"github.com/sloguard/sloguard/internal/mono"
 	"github.com/sloguard/sloguard/slo"
 )
 
-// Server is net/http server middleware that records every request as SLI
-// events of the objectives of its route.
+// Server is net/http server middleware that admits every request through
+// the engine's admission core (slo.Route) and records it as SLI events of
+// the objectives of its route.
 //
-// The route is found after the handler returns, from the pattern that
-// http.ServeMux stores in the request (http.Request.Pattern) or from the
-// function of WithRouteFunc, and mapped to objectives with WithRoute; all
-// other requests go to the objectives of WithDefault. So a Server wraps the
-// mux itself (or each route's handler): middleware in between that replaces
-// the request with a copy (r.WithContext) hides the pattern, and then
+// There are two ways to wire it. Handle wraps one route's handler, as it
+// is registered with the mux: the route is known when wiring, so a
+// request is routed once, by the mux, and admission looks nothing up.
+// Wrap wraps a whole handler, usually the mux: the route is found after
+// the handler returns, from the pattern that http.ServeMux stores in the
+// request (http.Request.Pattern) or from the function of WithRouteFunc,
+// and mapped to objectives with WithRoute; all other requests go to the
+// objectives of WithDefault. Middleware in between that replaces the
+// request with a copy (r.WithContext) hides the pattern, and then
 // WithRouteFunc is the way.
 //
 // # Admission
 //
-// Before the handler runs, the Server asks the engine whether to serve the
-// request (slo.Engine.Admit), with the request's criticality: the one in
-// its context (slo.WithCriticality, set by earlier middleware), else the
-// one of a trusted CriticalityHeader (WithTrustedCriticality), else the
-// route's (WithRouteCriticality), else slo.Critical. A rejected request is
-// answered at once with 429 Too Many Requests and a Retry-After in whole
-// seconds, and recorded as Shed in its route's objectives; the handler
-// never runs, so the request body is never read.
+// Before the handler runs, the Server asks the route's core whether to
+// serve the request (slo.Route.Admit), with the request's criticality: the
+// one in its context (slo.WithCriticality, set by earlier middleware),
+// else the one of a trusted CriticalityHeader (WithTrustedCriticality),
+// else the route's (WithRouteCriticality), else slo.Critical. A rejected
+// request is answered at once with 429 Too Many Requests and a Retry-After
+// in whole seconds, and recorded as Shed by the core; the handler never
+// runs, so the request body is never read.
 //
-// The route's criticality is needed only while load is being shed, and
-// only then is the route looked up before the handler runs: with the
-// wrapped http.ServeMux's Handler method, from a pattern an outer mux
-// already set (a Server wrapping one route's handler), or with the function
-// of WithRouteFunc. A Server wrapping another router, with no route
-// function, admits by context or header criticality only.
+// With shedding on (slo.WithShedding), a Server from Wrap must know the
+// route before serving, for its criticality: it asks the wrapped
+// http.ServeMux's Handler method (which routes the request a second
+// time), takes a pattern an outer mux already set, or calls the function
+// of WithRouteFunc. Handle needs none of that.
 //
-// Each request costs two clock reads, one map lookup, one atomic load and
-// one atomic add for admission, and one atomic add per objective: no lock and, in steady state,
-// no allocation.
+// Each request costs two clock reads and a few atomic operations on
+// counters of its own processor, and one on the gate's in-flight count:
+// no lock and, in steady state, no allocation.
 //
 // A Server is safe for concurrent use.
 type Server struct {
 	eng      *slo.Engine
-	routes   map[string][]*slo.Recorder
-	fallback []*slo.Recorder
+	routes   map[string]*slo.Route
+	fallback *slo.Route
 	routeOf  func(*http.Request) string
 	custom   bool // routeOf comes from WithRouteFunc
 	classify Classifier
-	writers  sync.Pool // of *responseWriter
-
-	critical map[string]slo.Criticality // by route pattern; nil when none
-	// bands are the distinct route criticalities other than Critical: while
-	// the engine sheds none of them differently from Critical, routes need
-	// not be looked up before serving.
-	bands []slo.Criticality
-	trust func(*http.Request) bool // nil: the header is never trusted
+	writers  sync.Pool                // of *responseWriter
+	trust    func(*http.Request) bool // nil: the header is never trusted
 }
 
 // NewServer returns server middleware that records into eng. It checks every
@@ -79,36 +75,37 @@ func NewServer(eng *slo.Engine, opts ...Option) (*Server, error) {
 	if eng == nil {
 		return nil, errors.Join(append(errs, fmt.Errorf("%w: nil engine", ErrInvalidOption))...)
 	}
-	resolve := func(where string, names []string) []*slo.Recorder {
-		recs, err := eng.Recorders(names...)
+	resolve := func(where string, c slo.Criticality, names []string) *slo.Route {
+		rt, err := eng.Route(c, names...)
 		if joined, ok := err.(interface{ Unwrap() []error }); ok {
 			for _, err := range joined.Unwrap() { // one line per problem
 				errs = append(errs, fmt.Errorf("%w: %s: %w", ErrInvalidOption, where, err))
 			}
 		}
-		return recs
+		return rt
 	}
 	s := &Server{
 		eng:      eng,
-		routes:   make(map[string][]*slo.Recorder, len(cfg.routes)),
+		routes:   make(map[string]*slo.Route, len(cfg.routes)+len(cfg.critical)),
 		routeOf:  cfg.routeFunc,
 		custom:   cfg.routeFunc != nil,
 		classify: cfg.classify,
 		trust:    cfg.trust,
 	}
-	if len(cfg.critical) > 0 {
-		s.critical = cfg.critical
-		for _, c := range cfg.critical {
-			if c != slo.Critical && !slices.Contains(s.bands, c) {
-				s.bands = append(s.bands, c)
-			}
+	s.fallback = resolve("default", slo.Critical, cfg.fallback)
+	crit := func(p string) slo.Criticality {
+		if c, ok := cfg.critical[p]; ok {
+			return c
 		}
+		return slo.Critical
 	}
 	for _, p := range cfg.order {
-		s.routes[p] = resolve(fmt.Sprintf("route %q", p), cfg.routes[p])
+		s.routes[p] = resolve(fmt.Sprintf("route %q", p), crit(p), cfg.routes[p])
 	}
-	if cfg.fallback != nil {
-		s.fallback = resolve("default", cfg.fallback)
+	for _, p := range slices.Sorted(maps.Keys(cfg.critical)) {
+		if _, ok := cfg.routes[p]; !ok { // a criticality alone: the default objectives
+			s.routes[p] = resolve(fmt.Sprintf("route %q", p), cfg.critical[p], cfg.fallback)
+		}
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -120,50 +117,69 @@ func NewServer(eng *slo.Engine, opts ...Option) (*Server, error) {
 	return s, nil
 }
 
+// route returns the Route of a pattern: its own, or the default.
+func (s *Server) route(pattern string) *slo.Route {
+	if rt, ok := s.routes[pattern]; ok {
+		return rt
+	}
+	return s.fallback
+}
+
+// Handle returns h wrapped by the middleware for the route pattern, as it
+// is registered with the mux:
+//
+//	mux.Handle("POST /checkout", mw.Handle("POST /checkout", checkout))
+//
+// The route is resolved now, so its requests are routed once, by the mux,
+// and admitted with no lookup. A pattern without WithRoute records in the
+// objectives of WithDefault.
+func (s *Server) Handle(pattern string, h http.Handler) http.Handler {
+	rt := s.route(pattern)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.serve(w, r, h, rt, false)
+	})
+}
+
 // Wrap returns next wrapped by the middleware. Its shape,
 // func(http.Handler) http.Handler, fits middleware chains. When next is an
 // *http.ServeMux, admission can find the route before serving (see Server).
 func (s *Server) Wrap(next http.Handler) http.Handler {
 	mux, _ := next.(*http.ServeMux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r, ok := s.admit(w, r, mux)
-		if !ok {
-			return
+		rt, after := s.fallback, true
+		if s.eng.Shedding() {
+			rt, after = s.route(s.routeBefore(r, mux)), false
 		}
-		start := mono.Now()
-		rw := s.writers.Get().(*responseWriter)
-		rw.reset(w)
-		returned := false
-		defer func() {
-			if !returned {
-				// A panic is on its way up: count it as bad and let it go
-				// on unchanged, with its stack. The writer may still be
-				// referenced, so it is not reused.
-				s.record(r, slo.Bad, mono.Now()-start)
-			}
-		}()
-		next.ServeHTTP(rw, r)
-		returned = true
-		resp := Response{Status: rw.status, Written: rw.wrote}
-		if !rw.wrote {
-			resp.Status = http.StatusOK
-		}
-		outcome := slo.Shed // answered by Error for an open breaker downstream
-		if !rw.breaker {
-			outcome = s.classify(r, resp)
-		}
-		rw.reset(nil)
-		s.writers.Put(rw)
-		s.record(r, outcome, mono.Now()-start)
+		s.serve(w, r, next, rt, after)
 	})
 }
 
-func (s *Server) record(r *http.Request, o slo.Outcome, elapsed time.Duration) {
-	recs, ok := s.routes[s.routeOf(r)]
+// serve admits r on route rt, serves it with next and records it. With
+// after, the route is found again once next has returned.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, next http.Handler, rt *slo.Route, after bool) {
+	r, t, ok := s.admit(w, r, rt)
 	if !ok {
-		recs = s.fallback
+		return
 	}
-	for _, rec := range recs {
-		rec.Record(o, elapsed)
+	rw := s.writers.Get().(*responseWriter)
+	rw.reset(w)
+	outcome := slo.Bad // a panic on its way up: counted as Bad, and not caught
+	defer func() {
+		if after {
+			t = t.Reroute(s.route(s.routeOf(r)))
+		}
+		t.Done(outcome)
+	}()
+	next.ServeHTTP(rw, r)
+	resp := Response{Status: rw.status, Written: rw.wrote}
+	if !rw.wrote {
+		resp.Status = http.StatusOK
 	}
+	outcome = s.classify(r, resp)
+	if rw.breaker {
+		outcome = slo.Shed // answered by Error for an open breaker downstream
+	}
+	// The writer is reused only when no panic may still reference it.
+	rw.reset(nil)
+	s.writers.Put(rw)
 }

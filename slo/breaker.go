@@ -2,7 +2,9 @@ package slo
 
 import (
 	"errors"
+
 	"fmt"
+	"github.com/sloguard/sloguard/internal/mono"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -133,6 +135,7 @@ var (
 // A Breaker is safe for concurrent use.
 type Breaker struct {
 	name    string
+	route   *Route // the dependency's Route, with this breaker
 	recs    []*Recorder
 	cb      *gobreaker.TwoStepCircuitBreaker[struct{}]
 	timeout time.Duration
@@ -163,8 +166,9 @@ func (q *breakerEvents) drain() []Event {
 	return out
 }
 
-func newBreaker(name string, recs []*Recorder, p BreakerPolicy, q *breakerEvents) *Breaker {
+func newBreaker(e *Engine, name string, recs []*Recorder, p BreakerPolicy, q *breakerEvents) *Breaker {
 	b := &Breaker{name: name, recs: recs, timeout: p.OpenTimeout}
+	b.route = &Route{e: e, recs: recs, crit: Critical, breaker: b}
 	b.cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:        name,
 		MaxRequests: p.HalfOpenRequests,
@@ -197,34 +201,50 @@ func (b *Breaker) Name() string { return b.name }
 // State returns the breaker's state.
 func (b *Breaker) State() BreakerState { return breakerStateOf(b.cb.State()) }
 
+// Route returns the dependency's Route: its Admit asks the breaker, and
+// its Tickets record each call in the dependency's objectives and report
+// it to the breaker. A rejected call is recorded as Shed; its retry hint
+// is the breaker's remaining open time. The criticality given to Admit is
+// not used: a breaker lets calls through or not, whatever they are.
+func (b *Breaker) Route() *Route { return b.route }
+
+// admit is Route.Admit for the dependency's Route.
+func (b *Breaker) admit(r *Route) (Ticket, time.Duration, bool) {
+	report, err := b.cb.Allow()
+	if err != nil {
+		x := r.e.shards.get()
+		r.shed(x)
+		r.e.shards.put(x)
+		return Ticket{}, b.retryAfter(time.Now()), false
+	}
+	return Ticket{r: r, band: -1, start: mono.Now(), report: report}, 0, true
+}
+
+// breakerResult tells gobreaker how a call ended. Errors count as
+// failures; slowness reaches the breaker through the burn rate of the
+// dependency's latency objectives.
+func breakerResult(o Outcome) error {
+	switch o {
+	case Bad:
+		return errCallFailed
+	case Neutral:
+		return errCallNeutral
+	}
+	return nil
+}
+
 // Allow asks whether a call to the dependency may go ahead. If so, the
 // caller makes the call and then calls done exactly once with its outcome
 // and latency, which records it in the dependency's objectives and in the
 // breaker. If not, err wraps ErrBreakerOpen (a *BreakerOpenError), the
-// rejection is recorded as Shed, and the call must not be made.
+// rejection is recorded as Shed, and the call must not be made. Route is
+// the same two steps without a closure.
 func (b *Breaker) Allow() (done func(o Outcome, latency time.Duration), err error) {
-	report, err := b.cb.Allow()
-	if err != nil {
-		for _, r := range b.recs {
-			r.Record(Shed, 0)
-		}
-		return nil, &BreakerOpenError{Dependency: b.name, RetryAfter: b.retryAfter(time.Now())}
+	t, retry, ok := b.route.Admit(Critical)
+	if !ok {
+		return nil, &BreakerOpenError{Dependency: b.name, RetryAfter: retry}
 	}
-	return func(o Outcome, latency time.Duration) {
-		for _, r := range b.recs {
-			r.Record(o, latency)
-		}
-		// Errors count as failures; slowness reaches the breaker through
-		// the burn rate of the dependency's latency objectives.
-		switch {
-		case o == Bad:
-			report(errCallFailed)
-		case o == Neutral:
-			report(errCallNeutral)
-		default:
-			report(nil)
-		}
-	}, nil
+	return t.doneAfter, nil
 }
 
 // retryAfter returns how long until the open breaker probes again, at least

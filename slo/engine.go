@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -54,13 +53,14 @@ type Engine struct {
 	stop    chan struct{} // closed by Close
 	done    chan struct{} // closed when the loop returns
 
-	// Admission. decision is what Admit reads; shed and meter belong to
-	// the evaluator (tickMu).
+	// Admission. shards hold what every request counts; decision is the
+	// controller's, read by Route.Admit; gate is nil when shedding is
+	// off. shed and meter belong to the evaluator (tickMu).
+	shards   *shards
 	decision atomic.Pointer[decision]
-	rejected [4]atomic.Uint64 // shed rejections by Criticality
-	admitted [4]counter       // admissions by Criticality, counted only with shedding on
-	shed     *controller      // nil when shedding is off
-	meter    *meter           // the control signal's memory, also without shedding
+	gate     *gate
+	shed     *controller // nil when shedding is off
+	meter    *meter      // the control signal's memory, also without shedding
 	shedMin  uint64
 
 	breakers  []*Breaker
@@ -77,13 +77,6 @@ type Engine struct {
 	telemetry *telemetry
 }
 
-// counter is an atomic counter alone on its cache line, so that requests
-// of different criticalities do not contend.
-type counter struct {
-	atomic.Uint64
-	_ [56]byte
-}
-
 // decision is the admission state published by each evaluation.
 type decision struct {
 	level  float64
@@ -96,6 +89,8 @@ type decision struct {
 //
 // A Recorder is safe for concurrent use; Record is one atomic add.
 type Recorder struct {
+	e         *Engine
+	index     int // of its outcome counters in the engine's shards
 	obj       Objective
 	spec      budget.Spec
 	ledger    *budget.Ledger
@@ -139,14 +134,8 @@ func New(objectives []Objective, opts ...Option) (*Engine, error) {
 		depMin:    cfg.breaker.MinEvents,
 		depWindow: cfg.breaker.Window,
 	}
-	// Without shedding the signal is only reported, over as much of the
-	// window as it keeps.
-	window, lag, err := shedPolicy.evaluations(cfg.interval)
-	if err != nil && cfg.shed != nil {
-		errs = append(errs, err)
-	}
 	if cfg.shed != nil {
-		e.shed = newController(shedPolicy, window+lag)
+		e.shed = newController(shedPolicy)
 	}
 	e.decision.Store(&decision{})
 	for _, o := range objectives {
@@ -165,7 +154,7 @@ func New(objectives []Objective, opts ...Option) (*Engine, error) {
 			errs = append(errs, fmt.Errorf("%w %q: %w", ErrInvalidObjective, o.Name, err))
 			continue
 		}
-		r := &Recorder{obj: o, spec: spec, ledger: l, threshold: o.Latency, controlBurn: fastestPage(spec)}
+		r := &Recorder{e: e, index: len(e.recs), obj: o, spec: spec, ledger: l, threshold: o.Latency, controlBurn: fastestPage(spec)}
 		if shedPolicy.Burn > 0 && o.Dependency == "" {
 			r.controlBurn = shedPolicy.Burn
 		}
@@ -183,7 +172,7 @@ func New(objectives []Objective, opts ...Option) (*Engine, error) {
 		}
 	}
 	for _, d := range deps {
-		b := newBreaker(d, grouped[d], cfg.breaker, &e.bq)
+		b := newBreaker(e, d, grouped[d], cfg.breaker, &e.bq)
 		e.breakers = append(e.breakers, b)
 		e.byDep[d] = b
 	}
@@ -214,7 +203,17 @@ func New(objectives []Objective, opts ...Option) (*Engine, error) {
 	}
 	e.release = release{p: cfg.release, watch: e.watch(cfg.release.Objectives)}
 	e.history = newHistory(cfg.historyEvery, cfg.historySize, len(e.recs))
-	e.meter = newMeter(len(e.recs), window, shedPolicy.Window)
+	e.meter = newMeter(len(e.recs), controlEvaluations, controlEvaluations*cfg.interval)
+	e.shards = newShards(len(e.recs))
+	if e.shed != nil {
+		var threshold time.Duration // the tightest latency objective's
+		for _, r := range e.recs {
+			if r.obj.Dependency == "" && r.threshold > 0 && (threshold == 0 || r.threshold < threshold) {
+				threshold = r.threshold
+			}
+		}
+		e.gate = newGate(e.shards, threshold, shedPolicy.MaxInFlight, shedPolicy.CriticalPlus)
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -329,10 +328,44 @@ func (r *Recorder) Objective() Objective {
 //
 // Record is one atomic add: it never blocks, allocates or fails.
 func (r *Recorder) Record(o Outcome, latency time.Duration) {
+	x := r.e.shards.get()
+	r.add(x, r.judge(o, latency))
+	r.e.shards.put(x)
+}
+
+// judge applies the latency threshold to outcome o.
+func (r *Recorder) judge(o Outcome, latency time.Duration) Outcome {
 	if (o == Good || o == Neutral) && r.threshold > 0 && latency > r.threshold {
-		o = Bad
+		return Bad
 	}
-	r.ledger.Add(o, 1)
+	return o
+}
+
+// add counts one event of outcome o in shard x; an outcome out of range
+// is ignored.
+func (r *Recorder) add(x *shard, o Outcome) {
+	if o <= Shed {
+		x.add(offOutcomes+4*r.index+int(o), 1)
+	}
+}
+
+// totals returns the recorder's cumulative counts, as the ledger's Totals
+// will after the next evaluation.
+func (r *Recorder) totals() (c budget.Counts, neutral uint64) {
+	at := offOutcomes + 4*r.index
+	sh := r.e.shards
+	return budget.Counts{Good: sh.sum(at + int(Good)), Bad: sh.sum(at + int(Bad)), Shed: sh.sum(at + int(Shed))},
+		sh.sum(at + int(Neutral))
+}
+
+// fold adds to the ledger what was recorded since the previous fold.
+func (r *Recorder) fold() {
+	cur, neutral := r.totals()
+	prev, prevNeutral := r.ledger.Totals()
+	r.ledger.Add(Good, cur.Good-prev.Good)
+	r.ledger.Add(Bad, cur.Bad-prev.Bad)
+	r.ledger.Add(Shed, cur.Shed-prev.Shed)
+	r.ledger.Add(Neutral, neutral-prevNeutral)
 }
 
 // Status returns the latest published snapshot. It is one atomic load; the
@@ -426,15 +459,19 @@ func (e *Engine) evaluate(now time.Time) []Event {
 	}
 	st := &Status{Time: now, Objectives: make([]ObjectiveStatus, len(e.recs))}
 	events := e.bq.drain() // breaker changes since the previous evaluation
-	sig := signal{calm: true, slowOnly: true}
-	var fast float64 // good events of the latency objectives
+	sig := signal{calm: true}
+	// Admissions and rejections by Criticality, from the gate's counts
+	// by band.
 	var admitted, rejected [4]uint64
-	for c := range admitted {
-		admitted[c], rejected[c] = e.admitted[c].Load(), e.rejected[c].Load()
+	w := e.shards.window()
+	for _, c := range Criticalities {
+		b := c.bandIndex()
+		admitted[c], rejected[c] = w.arrived[b]-w.rejected[b], w.rejected[b]
 	}
 	e.meter.begin(now, admitted, rejected)
 	burning := map[string]bool{}
 	for i, r := range e.recs {
+		r.fold()
 		r.ledger.Advance(now)
 		rep := budget.Evaluate(r.ledger, r.spec, now)
 		totals, neutral := r.ledger.Totals()
@@ -458,12 +495,6 @@ func (e *Engine) evaluate(now time.Time) []Event {
 			if os.ControlKnown && os.ControlBurn >= e.releaseBurn() {
 				sig.calm = false
 			}
-			if r.threshold == 0 { // availability: its good events were served
-				sig.slowOnly = false
-				sig.served += float64(c.good)
-			} else {
-				fast += float64(c.good)
-			}
 		}
 		st.Objectives[i] = os
 		if from := prev.Objectives[i].Report.State; from != rep.State {
@@ -474,24 +505,19 @@ func (e *Engine) evaluate(now time.Time) []Event {
 	}
 	st.Shed.Enabled = e.shed != nil
 	if e.shed != nil {
-		var n uint64
-		sig.admitted, sig.demand, n = e.meter.rates()
-		sig.measured = n >= e.shedMin && sig.admitted > 0
-		if sig.slowOnly {
-			sig.served = fast
-		}
-		if span := e.meter.span(); span > 0 {
-			sig.served /= span
-		}
+		_, sig.demand, _ = e.meter.rates()
 		from := e.shed.level
-		level := e.shed.step(now, sig)
+		e.shed.step(now, sig)
+		level := e.shed.level
 		d := &decision{level: level}
 		for _, c := range Criticalities {
 			d.reject[c] = rejectProbability(level, c)
 			d.retry[c] = e.shed.p.retryAfter(level, c)
 		}
 		e.decision.Store(d)
+		e.gate.setTighten(e.shed.tighten)
 		st.Shed.Level, st.Shed.Reject = level, d.reject
+		st.Shed.Limit, st.Shed.InFlight = e.gate.state()
 		if math.Ceil(from) != math.Ceil(level) {
 			events = append(events, Event{Time: now, Kind: ShedChanged, FromLevel: from, Level: level})
 		}
@@ -577,30 +603,6 @@ func fastestPage(s budget.Spec) float64 {
 		return any
 	}
 	return 14.4
-}
-
-// Admit decides whether to serve a request of criticality c. It is one
-// atomic load and one atomic add (the count of admissions or rejections by
-// criticality, from which the controller measures the demand), plus one
-// random draw while c's band is partly shed: no lock, no allocation. A
-// rejected request should be answered at once (HTTP 429, gRPC
-// RESOURCE_EXHAUSTED) with retryAfter as the hint, and recorded as Shed in
-// its objectives. With shedding off (see WithShedding) it admits
-// everything at once.
-func (e *Engine) Admit(c Criticality) (retryAfter time.Duration, ok bool) {
-	if e.shed == nil {
-		return 0, true
-	}
-	d := e.decision.Load()
-	if c > Sheddable {
-		c = Critical
-	}
-	if p := d.reject[c]; p <= 0 || p < 1 && rand.Float64() >= p {
-		e.admitted[c].Add(1)
-		return 0, true
-	}
-	e.rejected[c].Add(1)
-	return d.retry[c], false
 }
 
 // Breaker returns the circuit breaker of the named dependency, or an error

@@ -2,6 +2,7 @@ package slo
 
 import (
 	"math"
+	"runtime"
 	"sync/atomic"
 	"time"
 )
@@ -364,4 +365,24 @@ func (g *gate) exit(x *shard, b int, latency, now int64) {
 	x.add(offDone+b, 1)
 	x.add(offLatency+b, uint64(max(latency, 0)))
 	g.maybeFold(now)
+}
+
+// setTighten sets the controller's factor on the limit; it takes effect
+// at once.
+func (g *gate) setTighten(f float64) {
+	for !g.folding.CompareAndSwap(false, true) {
+		runtime.Gosched() // a fold is running; it is short
+	}
+	g.est.tighten = f
+	g.est.bounds()
+	g.publish()
+	g.folding.Store(false)
+}
+
+// state returns the limit and the requests in flight.
+func (g *gate) state() (limit float64, n int64) {
+	for b := range bands {
+		n += g.n[b].Load()
+	}
+	return float64(g.bound[0].Load()), n
 }

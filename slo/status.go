@@ -169,8 +169,13 @@ type ShedStatus struct {
 	// Criticality.
 	Reject [4]float64
 	// Rejected counts the requests rejected since the engine started, by
-	// Criticality.
+	// Criticality, by the level or by the gate.
 	Rejected [4]uint64
+	// Limit is the concurrency gate's limit at the evaluation: how many
+	// requests SHEDDABLE traffic may have in flight (see ShedPolicy).
+	Limit float64
+	// InFlight is how many requests were in flight at the evaluation.
+	InFlight int64
 }
 
 // BreakerStatus is the state of one dependency's circuit breaker.
