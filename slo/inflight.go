@@ -35,6 +35,13 @@ const (
 	// many requests wait as are served, so the service stays busy while a
 	// request waits about one service time.
 	tolerance = 2.0
+	// overloaded is how much more must arrive than is served for the
+	// service to count as overloaded: more than the noise of a 100ms
+	// average, less than the smallest spike worth shedding.
+	overloaded = 1.2
+	// loadSmoothing is the time constant of the rates compared for it:
+	// long enough that a burst of Poisson arrivals is not an overload.
+	loadSmoothing = 500 * time.Millisecond
 	// windowMin and windowSamples close a window: at least windowMin long
 	// and windowSamples completions, or windowMax long with one.
 	windowMin     = 10 * time.Millisecond
@@ -209,6 +216,8 @@ type estimator struct {
 
 	served  float64        // completions per second, smoothed over servedSmoothing
 	latency float64        // mean latency, seconds, smoothed over servedSmoothing
+	demand  float64        // arrivals per second, smoothed over loadSmoothing
+	served2 float64        // completions per second, smoothed over loadSmoothing
 	rate    [bands]float64 // arrivals per second by band, smoothed
 	wait    [bands]float64 // mean latency by band, seconds, smoothed
 
@@ -251,13 +260,15 @@ func (e *estimator) step(dt time.Duration, w window, n [bands]int64) {
 	}
 	secs := dt.Seconds()
 	if e.noLoad == 0 { // the first window: nothing to smooth yet
-		e.served = float64(done) / secs
+		e.served, e.served2, e.demand = float64(done)/secs, float64(done)/secs, float64(arrived)/secs
 	}
 	e.served = ewma(e.served, float64(done)/secs, dt, servedSmoothing)
 	if e.latency == 0 {
 		e.latency = sum / float64(done)
 	}
 	e.latency = ewma(e.latency, sum/float64(done), dt, servedSmoothing)
+	e.demand = ewma(e.demand, float64(arrived)/secs, dt, loadSmoothing)
+	e.served2 = ewma(e.served2, float64(done)/secs, dt, loadSmoothing)
 	for b := range bands {
 		e.rate[b] = ewma(e.rate[b], float64(w.arrived[b])/secs, dt, smoothing)
 		if w.done[b] > 0 {
@@ -311,10 +322,13 @@ func (e *estimator) bounds() {
 		// Little's law: served × noLoad requests are being served; let
 		// tolerance times as many be in flight, plus room for bursts.
 		u := e.served * e.noLoad
-		limit = tolerance*u + 2*math.Sqrt(u) + 1
-		// While requests wait less than the tolerance allows, the
-		// service has room: let more in, up to twice as many.
-		limit *= min(max(tolerance*e.noLoad/e.latency, 1), 2)
+		limit = tolerance*u + math.Sqrt(u) + 1
+		if e.demand < overloaded*e.served2 {
+			// Not overloaded: what arrives is served. Room for the
+			// bursts of Poisson arrivals, and while requests wait less
+			// than the tolerance allows, up to twice as many.
+			limit = (tolerance*u + 3*math.Sqrt(u) + 2) * min(max(tolerance*e.noLoad/e.latency, 1), 2)
+		}
 	}
 	if e.fixed > 0 {
 		limit = float64(e.fixed)

@@ -163,6 +163,10 @@ type signal struct {
 	demand [4]float64
 }
 
+// any reports whether the signal saw any demand: without, no band is
+// known to be empty.
+func (s signal) any() bool { return s.demand != [4]float64{} }
+
 // controller is the outer loop's state machine. Pure: time is an argument.
 // It belongs to the evaluation goroutine.
 type controller struct {
@@ -199,7 +203,7 @@ func (c *controller) step(now time.Time, s signal) {
 		// Skip the bands without demand: shedding them frees nothing.
 		next := c.level + levelStep
 		for _, cr := range Criticalities {
-			if b := cr.band(); next > b && next < b+1 && s.demand[cr] == 0 && b+1 <= limit {
+			if b := cr.band(); next > b && next < b+1 && s.demand[cr] == 0 && s.any() && b+1 <= limit {
 				next = b + 1
 			}
 		}
@@ -220,7 +224,7 @@ func (c *controller) step(now time.Time, s signal) {
 		// Bands without demand are given back at once.
 		for i := len(Criticalities) - 1; i >= 0; i-- {
 			cr := Criticalities[i]
-			if b := cr.band(); c.level > b && c.level <= b+1 && s.demand[cr] == 0 {
+			if b := cr.band(); c.level > b && c.level <= b+1 && s.demand[cr] == 0 && s.any() {
 				c.level = b
 			}
 		}
