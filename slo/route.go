@@ -48,8 +48,8 @@ func (e *Engine) Route(crit Criticality, objectives ...string) (*Route, error) {
 		errs = append(errs, fmt.Errorf("%w: criticality %v is not a level", ErrInvalidOption, crit))
 	}
 	recs, err := e.Recorders(objectives...)
-	if err != nil {
-		errs = append(errs, err)
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = append(errs, j.Unwrap()...) // one problem each
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

@@ -90,7 +90,7 @@ func newClient(tb testing.TB, eng *slo.Engine, opts ...grpcslo.ClientOption) *gr
 	return c
 }
 
-// overload drives eng's shed level to exactly 1 (ShedPolicy{Rise: 1}): all
+// overload drives eng's shed level to exactly 1 (two hot evaluations): all
 // SHEDDABLE traffic rejected, everything else served. The engine's clock
 // then stands at t0+1s.
 func overload(tb testing.TB, eng *slo.Engine) {
