@@ -30,9 +30,33 @@ var ladder = []time.Duration{
 // bucketBytes is the size of one bucket: three uint64 counters.
 const bucketBytes = 24
 
-// maxSpan bounds periods and windows so that a tier's span, rounded up to
-// whole buckets, can not overflow a time.Duration.
-const maxSpan = 100 * 365 * 24 * time.Hour
+// MaxSpan is the longest period or window a Ledger holds: 100 years. It
+// keeps a tier's span, rounded up to whole buckets, inside a time.Duration.
+const MaxSpan = 100 * 365 * 24 * time.Hour
+
+// checkPeriod and checkWindow are the one place where the lengths a Ledger
+// accepts are checked: Layout (and so NewLedger), Spec.Validate and
+// Rule.Validate all call them, so that anything Validate accepts, NewLedger
+// accepts.
+func checkPeriod(period time.Duration) error {
+	switch {
+	case period < time.Minute:
+		return fmt.Errorf("%w: period %v is shorter than one minute", ErrInvalid, period)
+	case period > MaxSpan:
+		return fmt.Errorf("%w: period %v is longer than 100 years", ErrInvalid, period)
+	}
+	return nil
+}
+
+func checkWindow(what string, w time.Duration) error {
+	switch {
+	case w < time.Second:
+		return fmt.Errorf("%w: %s %v is shorter than one second", ErrInvalid, what, w)
+	case w > MaxSpan:
+		return fmt.Errorf("%w: %s %v is longer than 100 years", ErrInvalid, what, w)
+	}
+	return nil
+}
 
 // Tier is one ring of equal-width time buckets inside a Ledger.
 type Tier struct {
@@ -70,21 +94,15 @@ func resolutionFor(d time.Duration, n int) time.Duration {
 // 15m (1d) and 1h (3d and 30d): 1128 buckets, 27 KiB.
 //
 // The period must be at least a minute and each window at least a second;
-// neither may exceed 100 years.
+// neither may exceed MaxSpan (100 years).
 func Layout(period time.Duration, windows ...time.Duration) ([]Tier, error) {
 	var errs []error
-	switch {
-	case period < time.Minute:
-		errs = append(errs, fmt.Errorf("%w: period %v is shorter than one minute", ErrInvalid, period))
-	case period > maxSpan:
-		errs = append(errs, fmt.Errorf("%w: period %v is longer than 100 years", ErrInvalid, period))
+	if err := checkPeriod(period); err != nil {
+		errs = append(errs, err)
 	}
 	for _, w := range windows {
-		switch {
-		case w < time.Second:
-			errs = append(errs, fmt.Errorf("%w: window %v is shorter than one second", ErrInvalid, w))
-		case w > maxSpan:
-			errs = append(errs, fmt.Errorf("%w: window %v is longer than 100 years", ErrInvalid, w))
+		if err := checkWindow("window", w); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if len(errs) > 0 {

@@ -63,14 +63,16 @@ type Spec struct {
 	ExcludeShed bool
 }
 
-// Validate reports every problem with the spec.
+// Validate reports every problem with the spec. It checks the period and
+// the rules' windows exactly as NewLedger does, so a spec that Validate
+// accepts always gets a ledger.
 func (s Spec) Validate() error {
 	var errs []error
 	if !(s.Target > 0 && s.Target < 1) {
 		errs = append(errs, fmt.Errorf("%w: target %v must be in (0, 1), e.g. 0.999", ErrInvalid, s.Target))
 	}
-	if s.Period < time.Minute {
-		errs = append(errs, fmt.Errorf("%w: period %v is shorter than one minute", ErrInvalid, s.Period))
+	if err := checkPeriod(s.Period); err != nil {
+		errs = append(errs, err)
 	}
 	for i, r := range s.rules() {
 		if err := r.Validate(); err != nil {
@@ -142,7 +144,7 @@ func TimeToExhaustion(remaining, burn float64, period time.Duration) time.Durati
 		return Never
 	}
 	d := remaining / burn * float64(period)
-	if d >= float64(Never) {
+	if !(d < float64(Never)) { // saturates, also for NaN
 		return Never
 	}
 	return time.Duration(d)

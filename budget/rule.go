@@ -79,14 +79,15 @@ func (r Rule) Name() string {
 	return r.Severity.String() + "-" + FormatWindow(r.Long)
 }
 
-// Validate reports every problem with the rule.
+// Validate reports every problem with the rule. Both windows must be from
+// one second to MaxSpan, the short one no longer than the long one.
 func (r Rule) Validate() error {
 	var errs []error
 	if r.Severity != Page && r.Severity != Ticket {
 		errs = append(errs, fmt.Errorf("%w: rule severity %v is neither page nor ticket", ErrInvalid, r.Severity))
 	}
-	if r.Long < time.Second {
-		errs = append(errs, fmt.Errorf("%w: rule long window %v is shorter than one second", ErrInvalid, r.Long))
+	if err := checkWindow("rule long window", r.Long); err != nil {
+		errs = append(errs, err)
 	}
 	if s := r.ShortWindow(); s < time.Second || s > r.Long {
 		errs = append(errs, fmt.Errorf("%w: rule short window %v must be between 1s and the long window %v", ErrInvalid, s, r.Long))

@@ -6,42 +6,43 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/sloguard/sloguard/internal/claim"
 	"github.com/sloguard/sloguard/slo"
 )
 
 // CriticalityHeader carries a request's criticality (a name that
 // slo.ParseCriticality accepts, such as "SHEDDABLE") between services.
-// Transport sets it from the request context; Server honours it only from
-// trusted sources (see WithTrustedCriticality).
+// Transport sets it from the request context only; Server honours it only
+// from trusted sources (see WithTrustedCriticality), and of several values
+// takes the least critical.
 const CriticalityHeader = "Sloguard-Criticality"
 
 // admit decides whether r is served on route rt. It answers a rejected
 // request itself and returns false (the core recorded it). Otherwise it
 // returns the request to serve, r or a copy whose context carries the
-// criticality of a trusted header so that the handler's outbound calls
-// pass it on, and its ticket.
-func (s *Server) admit(w http.ResponseWriter, r *http.Request, rt *slo.Route) (*http.Request, slo.Ticket, bool) {
+// criticality of a trusted header or of the route, so that the handler's
+// outbound calls pass it on, and its ticket.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, rt *route) (*http.Request, slo.Ticket, bool) {
 	c, known := slo.CriticalityFrom(r.Context())
-	fromHeader := false
+	carry := false
 	if !known && s.trust != nil {
 		// The key is canonical, as net/http stores it: a map lookup is
 		// enough, where Header.Get would canonicalise it on every request.
-		if v := r.Header[CriticalityHeader]; len(v) > 0 && v[0] != "" && s.trust(r) {
-			if hc, err := slo.ParseCriticality(v[0]); err == nil {
-				c, known, fromHeader = hc, true, true
-			}
+		if v := r.Header[CriticalityHeader]; len(v) > 0 && s.trust(r) {
+			c, known = claim.Least(v)
+			carry = known
 		}
 	}
 	if !known {
-		c = rt.Criticality()
+		c, carry = rt.rt.Criticality(), rt.own
 	}
-	t, retryAfter, ok := rt.Admit(c)
+	t, retryAfter, ok := rt.rt.Admit(c)
 	if !ok {
 		w.Header().Set("Retry-After", retrySeconds(retryAfter))
 		http.Error(w, http.StatusText(http.StatusTooManyRequests), http.StatusTooManyRequests)
 		return r, t, false
 	}
-	if fromHeader {
+	if carry {
 		r = r.WithContext(slo.WithCriticality(r.Context(), c))
 	}
 	return r, t, true

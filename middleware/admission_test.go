@@ -205,6 +205,7 @@ func TestServerCriticalityTrust(t *testing.T) {
 		noTrust bool // the server has no WithTrustedCriticality
 		path    string
 		header  string
+		header2 string // a second value of the header
 		trusted bool
 		ctx     *slo.Criticality
 		code    int
@@ -216,9 +217,13 @@ func TestServerCriticalityTrust(t *testing.T) {
 		{name: "trusted header in another spelling", path: "/sheddable", header: "critical-plus", trusted: true, code: 200, inCtx: slo.CriticalPlus},
 		{name: "trusted header lowers", path: "/critical", header: "SHEDDABLE", trusted: true, code: 429},
 		{name: "trusted header at the route's level", path: "/critical", header: "CRITICAL", trusted: true, code: 200, inCtx: slo.Critical},
-		{name: "untrusted header can not lower", path: "/critical", header: "SHEDDABLE", code: 200, inCtx: none},
+		{name: "untrusted header can not lower", path: "/critical", header: "SHEDDABLE", code: 200, inCtx: slo.Critical},
 		{name: "trusted garbage on sheddable route", path: "/sheddable", header: "VERY_IMPORTANT", trusted: true, code: 429},
-		{name: "trusted garbage on critical route", path: "/critical", header: "VERY_IMPORTANT", trusted: true, code: 200, inCtx: none},
+		{name: "trusted garbage on critical route", path: "/critical", header: "VERY_IMPORTANT", trusted: true, code: 200, inCtx: slo.Critical},
+		{name: "trusted repeated header: least critical", path: "/sheddable", header: "CRITICAL_PLUS", header2: "SHEDDABLE", trusted: true, code: 429},
+		{name: "trusted joined header: least critical", path: "/sheddable", header: "CRITICAL_PLUS, CRITICAL", trusted: true, code: 200, inCtx: slo.Critical},
+		{name: "trusted repeated header, garbage ignored", path: "/sheddable", header: "VERY_IMPORTANT", header2: "CRITICAL_PLUS", trusted: true, code: 200, inCtx: slo.CriticalPlus},
+		{name: "route's criticality carried", path: "/vip", code: 200, inCtx: slo.CriticalPlus},
 		{name: "trusted empty header", path: "/sheddable", trusted: true, code: 429},
 		{name: "context wins over trusted header", path: "/sheddable", header: "SHEDDABLE", trusted: true, ctx: ptr(slo.Critical), code: 200, inCtx: slo.Critical},
 		{name: "context wins over route", path: "/critical", ctx: ptr(slo.Sheddable), code: 429},
@@ -229,7 +234,7 @@ func TestServerCriticalityTrust(t *testing.T) {
 			eng := newShedEngine(t, 1.5)
 			seen := none
 			mux := http.NewServeMux()
-			for _, p := range []string{"GET /sheddable", "GET /critical", "GET /unmapped"} {
+			for _, p := range []string{"GET /sheddable", "GET /vip", "GET /critical", "GET /unmapped"} {
 				mux.HandleFunc(p, func(_ http.ResponseWriter, r *http.Request) {
 					if c, ok := slo.CriticalityFrom(r.Context()); ok {
 						seen = c
@@ -241,6 +246,7 @@ func TestServerCriticalityTrust(t *testing.T) {
 				middleware.WithRouteCriticality("GET /sheddable", slo.Sheddable),
 				middleware.WithRoute("GET /critical", checkoutAvail),
 				middleware.WithRouteCriticality("GET /critical", slo.Critical),
+				middleware.WithRouteCriticality("GET /vip", slo.CriticalPlus),
 				middleware.WithDefault(serviceAvail),
 			}
 			if !tt.noTrust {
@@ -250,6 +256,9 @@ func TestServerCriticalityTrust(t *testing.T) {
 			req := httptest.NewRequest("GET", tt.path, nil)
 			if tt.header != "" {
 				req.Header.Set(middleware.CriticalityHeader, tt.header)
+			}
+			if tt.header2 != "" {
+				req.Header.Add(middleware.CriticalityHeader, tt.header2)
 			}
 			if tt.trusted {
 				req.Header.Set(trustedHeader, "yes")
@@ -267,7 +276,7 @@ func TestServerCriticalityTrust(t *testing.T) {
 			}
 			// Served requests are recorded under their route, found in the
 			// request the handler got; rejected ones as Shed.
-			obj := map[string]string{"/sheddable": browseAvail, "/critical": checkoutAvail, "/unmapped": serviceAvail}[tt.path]
+			obj := map[string]string{"/sheddable": browseAvail, "/critical": checkoutAvail, "/unmapped": serviceAvail, "/vip": serviceAvail}[tt.path]
 			want := tally{Good: 1}
 			if tt.code != http.StatusOK {
 				want = tally{Shed: 1}

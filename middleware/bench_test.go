@@ -14,10 +14,11 @@ import (
 
 // BenchmarkServer measures one request through a ServeMux, bare and wrapped
 // with an availability and a latency objective on the route; then with
-// admission configured (route criticalities, a trust func) while nothing is
-// shed; and while the engine sheds at level 1.5, a CRITICAL request (its
-// route is looked up before serving, so the mux routes it twice) and a
-// SHEDDABLE one (answered 429).
+// admission configured (route criticalities, a trust func: the route is
+// looked up before serving, so the mux routes it twice) while nothing is
+// shed; and while the engine sheds at level 1.5, a CRITICAL request and a
+// SHEDDABLE one (answered 429). The request's route has no criticality of
+// its own, so its context is not copied.
 func BenchmarkServer(b *testing.B) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /items/{id}", status(http.StatusOK))

@@ -48,7 +48,7 @@
 // A request's criticality is, in this order: the one in its context
 // (slo.WithCriticality, set by earlier middleware); the one in its
 // CriticalityHeader, only when the function of WithTrustedCriticality
-// trusts the request, and only when the value parses; its route's
+// trusts the request, and only when a value parses; its route's
 // (WithRouteCriticality); else slo.Critical:
 //
 //	mw, err := middleware.NewServer(eng,
@@ -60,16 +60,34 @@
 //	)
 //
 // By default no header is trusted, so no client can set or raise the
-// priority of its own traffic. A criticality taken from a trusted header
-// is put into the request's context, so the handler's outbound calls pass
-// it on.
+// priority of its own traffic. These rules are the same for HTTP and for
+// gRPC (package grpcslo, with its metadata key and method criticalities):
 //
-// The route is known only once the mux has served the request, so while
-// load is shed, and only then, a Server that wraps an http.ServeMux looks
-// the route up first with the mux's Handler method (the mux then routes the
-// request a second time). A Server that wraps one route's handler sees the
-// pattern the outer mux set; one that wraps another router needs
-// WithRouteFunc to know the route before serving.
+//   - Several values (a repeated header, a list joined with commas by a
+//     proxy, or a caller's value next to the one a service forwarding its
+//     incoming metadata added): the least critical level named counts, and
+//     names that do not parse are ignored. Adding a value can only lower a
+//     request's criticality, never raise it.
+//   - The criticality of a trusted header, and the route's own
+//     (WithRouteCriticality; grpcslo.WithMethodCriticality), are put into
+//     the request's context with slo.WithCriticality, so the handler's
+//     outbound calls pass them on: a service that says checkout is
+//     CRITICAL wants its payment call to be CRITICAL downstream. A route
+//     without a criticality of its own puts nothing there, so calls go out
+//     without one unless the handler sets it.
+//   - Outbound calls (Transport; grpcslo.Client) send the context's
+//     criticality only. A header or metadata value already in the outgoing
+//     request, as httputil.ReverseProxy copies it or a service forwards its
+//     incoming metadata, is replaced by the context's, or removed when the
+//     context has none: a caller's claim never passes through by itself.
+//
+// A Server that wraps an http.ServeMux and has route criticalities looks
+// the route up before serving, with the mux's Handler method (the mux then
+// routes the request a second time), since the route is known only once
+// the mux has served the request. A Server that wraps one route's handler
+// sees the pattern the outer mux set; one that wraps another router needs
+// WithRouteFunc to know the route before serving, and without it admits,
+// and passes on, by context or header criticality only.
 //
 // # Dependencies
 //
@@ -86,10 +104,13 @@
 // Every call is recorded in the dependency's objectives: a transport error
 // or a 5xx or 429 response is bad, the caller's cancellation neutral,
 // anything else good (DefaultTransportClassifier; see
-// WithTransportClassifier). When the calls fail, the breaker opens and the
-// Transport fails fast, without calling the dependency, with an error
-// wrapping slo.ErrBreakerOpen. The request's criticality travels in
-// CriticalityHeader.
+// WithTransportClassifier). A base RoundTripper or classifier that panics
+// is recorded as bad, in the objectives and the breaker, and the panic goes
+// on to the caller unchanged: a panicking probe never leaves the breaker
+// half-open. When the calls fail, the breaker opens and the Transport fails
+// fast, without calling the dependency, with an error wrapping
+// slo.ErrBreakerOpen. The context's criticality travels in
+// CriticalityHeader (see "Criticality and trust").
 //
 // A handler whose dependency call failed answers with Error: 503 and the
 // breaker's Retry-After when the breaker is open, 500 otherwise, never the
@@ -110,9 +131,11 @@
 // # Cost
 //
 // Two clock reads, one map lookup, one atomic load and one atomic add for
-// admission, and one atomic add per objective: no lock, no allocation in steady state (the
-// response writer wrapper is pooled). Looking the route up before serving
-// while load is shed costs a second routing; a criticality from a trusted
-// header costs a copy of the request. The wrapper keeps Flush, Hijack and
-// ReadFrom, and Unwrap for http.ResponseController.
+// admission, and one atomic add per objective: no lock, no allocation in
+// steady state (the response writer wrapper is pooled). With route
+// criticalities, looking the route up before serving costs a second
+// routing; a criticality put into the context (from a trusted header or the
+// route's own) costs a copy of the request and its context, two
+// allocations. The wrapper keeps Flush, Hijack and ReadFrom, and Unwrap for
+// http.ResponseController.
 package middleware

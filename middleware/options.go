@@ -141,7 +141,9 @@ func WithClassifier(f Classifier) Option {
 // WithRouteCriticality sets the criticality with which requests of the route
 // pattern (as in WithRoute) are admitted while load is being shed, unless
 // the request carries one in its context or in a trusted CriticalityHeader
-// (see Server). The pattern need not have a WithRoute.
+// (see Server). The handler's context then carries it, so its outbound
+// calls pass it on (see "Criticality and trust" in the package doc). The
+// pattern need not have a WithRoute.
 //
 // By default, every route is slo.Critical.
 func WithRouteCriticality(pattern string, c slo.Criticality) Option {
@@ -165,8 +167,10 @@ func WithRouteCriticality(pattern string, c slo.Criticality) Option {
 // the requests for which trust returns true, for example requests from
 // the service's own front end over an authenticated connection. trust is
 // called on the request path, only for requests that carry the header, and
-// must be fast and safe for concurrent use. A trusted header whose value
-// slo.ParseCriticality rejects is ignored.
+// must be fast and safe for concurrent use. Of several values (repeated or
+// comma-separated), the least critical counts; values that
+// slo.ParseCriticality rejects are ignored, and a header with none valid is
+// treated as absent. An honoured level reaches the handler's context.
 //
 // By default, the header is never trusted: a client can not set, let alone
 // raise, the criticality of its own requests.

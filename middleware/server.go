@@ -31,17 +31,19 @@ import (
 // Before the handler runs, the Server asks the route's core whether to
 // serve the request (slo.Route.Admit), with the request's criticality: the
 // one in its context (slo.WithCriticality, set by earlier middleware),
-// else the one of a trusted CriticalityHeader (WithTrustedCriticality),
-// else the route's (WithRouteCriticality), else slo.Critical. A rejected
-// request is answered at once with 429 Too Many Requests and a Retry-After
-// in whole seconds, and recorded as Shed by the core; the handler never
-// runs, so the request body is never read.
+// else the least critical of a trusted CriticalityHeader
+// (WithTrustedCriticality), else the route's (WithRouteCriticality), else
+// slo.Critical; the handler's context carries the header's or the route's
+// (see "Criticality and trust" in the package doc). A rejected request is
+// answered at once with 429 Too Many Requests and a Retry-After in whole
+// seconds, and recorded as Shed by the core; the handler never runs, so
+// the request body is never read.
 //
-// With shedding on (slo.WithShedding), a Server from Wrap must know the
-// route before serving, for its criticality: it asks the wrapped
-// http.ServeMux's Handler method (which routes the request a second
-// time), takes a pattern an outer mux already set, or calls the function
-// of WithRouteFunc. Handle needs none of that.
+// With shedding on (slo.WithShedding) or route criticalities, a Server
+// from Wrap must know the route before serving, for its criticality: it
+// asks the wrapped http.ServeMux's Handler method (which routes the
+// request a second time), takes a pattern an outer mux already set, or
+// calls the function of WithRouteFunc. Handle needs none of that.
 //
 // Each request costs two clock reads and a few atomic operations on
 // counters of its own processor, and one on the gate's in-flight count:
@@ -50,13 +52,22 @@ import (
 // A Server is safe for concurrent use.
 type Server struct {
 	eng      *slo.Engine
-	routes   map[string]*slo.Route
-	fallback *slo.Route
+	routes   map[string]*route
+	fallback *route
 	routeOf  func(*http.Request) string
 	custom   bool // routeOf comes from WithRouteFunc
+	before   bool // Wrap finds the route before serving: route criticalities or shedding
 	classify Classifier
 	writers  sync.Pool                // of *responseWriter
 	trust    func(*http.Request) bool // nil: the header is never trusted
+}
+
+// route is what the Server knows of one route pattern: its admission
+// core, and whether its criticality comes from WithRouteCriticality, so
+// that the handler's context carries it.
+type route struct {
+	rt  *slo.Route
+	own bool
 }
 
 // NewServer returns server middleware that records into eng. It checks every
@@ -75,36 +86,41 @@ func NewServer(eng *slo.Engine, opts ...Option) (*Server, error) {
 	if eng == nil {
 		return nil, errors.Join(append(errs, fmt.Errorf("%w: nil engine", ErrInvalidOption))...)
 	}
-	resolve := func(where string, c slo.Criticality, names []string) *slo.Route {
+	// resolve returns the route of a pattern ("" for the default)
+	// recorded in names.
+	resolve := func(pattern string, names []string) *route {
+		where := fmt.Sprintf("route %q", pattern)
+		if pattern == "" {
+			where = "default"
+		}
+		c, own := cfg.critical[pattern]
+		if !own {
+			c = slo.Critical
+		}
 		rt, err := eng.Route(c, names...)
 		if joined, ok := err.(interface{ Unwrap() []error }); ok {
 			for _, err := range joined.Unwrap() { // one line per problem
 				errs = append(errs, fmt.Errorf("%w: %s: %w", ErrInvalidOption, where, err))
 			}
 		}
-		return rt
+		return &route{rt: rt, own: own}
 	}
 	s := &Server{
 		eng:      eng,
-		routes:   make(map[string]*slo.Route, len(cfg.routes)+len(cfg.critical)),
+		routes:   make(map[string]*route, len(cfg.routes)+len(cfg.critical)),
 		routeOf:  cfg.routeFunc,
 		custom:   cfg.routeFunc != nil,
+		before:   len(cfg.critical) > 0 || eng.Shedding(),
 		classify: cfg.classify,
 		trust:    cfg.trust,
 	}
-	s.fallback = resolve("default", slo.Critical, cfg.fallback)
-	crit := func(p string) slo.Criticality {
-		if c, ok := cfg.critical[p]; ok {
-			return c
-		}
-		return slo.Critical
-	}
+	s.fallback = resolve("", cfg.fallback)
 	for _, p := range cfg.order {
-		s.routes[p] = resolve(fmt.Sprintf("route %q", p), crit(p), cfg.routes[p])
+		s.routes[p] = resolve(p, cfg.routes[p])
 	}
 	for _, p := range slices.Sorted(maps.Keys(cfg.critical)) {
 		if _, ok := cfg.routes[p]; !ok { // a criticality alone: the default objectives
-			s.routes[p] = resolve(fmt.Sprintf("route %q", p), cfg.critical[p], cfg.fallback)
+			s.routes[p] = resolve(p, cfg.fallback)
 		}
 	}
 	if len(errs) > 0 {
@@ -117,8 +133,8 @@ func NewServer(eng *slo.Engine, opts ...Option) (*Server, error) {
 	return s, nil
 }
 
-// route returns the Route of a pattern: its own, or the default.
-func (s *Server) route(pattern string) *slo.Route {
+// route returns the route of a pattern: its own, or the default.
+func (s *Server) route(pattern string) *route {
 	if rt, ok := s.routes[pattern]; ok {
 		return rt
 	}
@@ -147,7 +163,7 @@ func (s *Server) Wrap(next http.Handler) http.Handler {
 	mux, _ := next.(*http.ServeMux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rt, after := s.fallback, true
-		if s.eng.Shedding() {
+		if s.before {
 			rt, after = s.route(s.routeBefore(r, mux)), false
 		}
 		s.serve(w, r, next, rt, after)
@@ -156,7 +172,7 @@ func (s *Server) Wrap(next http.Handler) http.Handler {
 
 // serve admits r on route rt, serves it with next and records it. With
 // after, the route is found again once next has returned.
-func (s *Server) serve(w http.ResponseWriter, r *http.Request, next http.Handler, rt *slo.Route, after bool) {
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, next http.Handler, rt *route, after bool) {
 	r, t, ok := s.admit(w, r, rt)
 	if !ok {
 		return
@@ -166,7 +182,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 	outcome := slo.Bad // a panic on its way up: counted as Bad, and not caught
 	defer func() {
 		if after {
-			t = t.Reroute(s.route(s.routeOf(r)))
+			t = t.Reroute(s.route(s.routeOf(r)).rt)
 		}
 		t.Done(outcome)
 	}()

@@ -800,7 +800,8 @@ func TestServerConcurrent(t *testing.T) {
 // TestServerAllocs guards the hot path: a request in steady state allocates
 // nothing in the middleware, with admission configured or not, while
 // nothing is shed, and while load is shed but the request's criticality is
-// known without looking its route up.
+// known without looking its route up. A route with its own criticality
+// costs the copy of the request whose context carries it, and nothing more.
 func TestServerAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("sync.Pool drops items at random under the race detector")
@@ -810,10 +811,21 @@ func TestServerAllocs(t *testing.T) {
 		middleware.WithDefault(serviceAvail),
 	}
 	admission := append(slices.Clone(routes),
-		middleware.WithRouteCriticality("GET /items/{id}", slo.Sheddable),
+		middleware.WithRouteCriticality("GET /recommendations/{id}", slo.Sheddable),
 		middleware.WithRouteCriticality("GET /vip", slo.CriticalPlus),
 		middleware.WithTrustedCriticality(func(*http.Request) bool { return true }),
 	)
+	t.Run("route with its own criticality", func(t *testing.T) {
+		h := newServer(t, newEngine(t), admission...).Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusOK)
+		}))
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "/vip", nil)
+		req.Pattern = "GET /vip" // as an outer http.ServeMux does
+		if got := testing.AllocsPerRun(1000, func() { h.ServeHTTP(rec, req) }); got != 2 {
+			t.Errorf("AllocsPerRun(ServeHTTP) = %v, want 2: the request's copy and its context", got)
+		}
+	})
 	servers := []struct {
 		name string
 		mw   *middleware.Server

@@ -26,10 +26,15 @@ import (
 // WithTransportClassifier) and latency, until the response headers arrived,
 // are recorded in the dependency's objectives and in the breaker.
 //
-// The criticality in the request's context (slo.WithCriticality) is sent
-// in CriticalityHeader, so the dependency can shed by it when it trusts
-// the caller. The caller's request is never modified: RoundTrip sends a
-// copy when it sets the header.
+// The criticality in the request's context (slo.WithCriticality), and only
+// it, is sent in CriticalityHeader, so the dependency can shed by it when
+// it trusts the caller: a CriticalityHeader already in the request (a
+// reverse proxy copies its client's) is replaced, or removed when the
+// context has none. The caller's request is never modified: RoundTrip
+// sends a copy when it changes the header.
+//
+// A base RoundTripper or classifier that panics is recorded as Bad, in the
+// objectives and the breaker, and the panic goes on to the caller.
 //
 // With WithRetries, failed idempotent calls are retried within a budget.
 //
@@ -110,11 +115,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, err
 	}
-	out := req
-	if c, ok := slo.CriticalityFrom(req.Context()); ok {
-		out = req.Clone(req.Context())
-		out.Header.Set(CriticalityHeader, c.String())
-	}
+	out := outbound(req)
 	resp, err := t.send(out, done)
 	if t.retries == 0 || !repeatable(req) {
 		return resp, err
@@ -133,11 +134,44 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// send makes one attempt that the breaker allowed and records it.
-func (t *Transport) send(req *http.Request, done func(slo.Outcome, time.Duration)) (*http.Response, error) {
+// outbound returns req, or a copy of it whose CriticalityHeader is the
+// context's criticality, or absent when the context has none: a header the
+// caller copied from its own incoming request (as httputil.ReverseProxy
+// does) never passes through by itself.
+func outbound(req *http.Request) *http.Request {
+	c, ok := slo.CriticalityFrom(req.Context())
+	v, has := req.Header[CriticalityHeader]
+	if !ok && !has || ok && len(v) == 1 && v[0] == c.String() {
+		return req // already right: no copy
+	}
+	out := req.Clone(req.Context())
+	if ok {
+		out.Header.Set(CriticalityHeader, c.String())
+	} else {
+		out.Header.Del(CriticalityHeader)
+	}
+	return out
+}
+
+// send makes one attempt that the breaker allowed and records it, exactly
+// once: as Bad when the base RoundTripper or the classifier panics, so that
+// the breaker's slot (the half-open probe's, say) is released before the
+// panic goes on.
+func (t *Transport) send(req *http.Request, done func(slo.Outcome, time.Duration)) (resp *http.Response, err error) {
 	start := mono.Now()
-	resp, err := t.base.RoundTrip(req)
-	done(t.classify(resp, err), mono.Now()-start)
+	reported := false
+	defer func() {
+		if !reported {
+			done(slo.Bad, mono.Now()-start)
+			if resp != nil && resp.Body != nil {
+				_ = resp.Body.Close() // the caller never gets it
+			}
+		}
+	}()
+	resp, err = t.base.RoundTrip(req)
+	o := t.classify(resp, err)
+	reported = true
+	done(o, mono.Now()-start)
 	return resp, err
 }
 

@@ -319,7 +319,8 @@ func TestTransportCriticality(t *testing.T) {
 		{name: "sheddable in context", ctx: ptr(slo.Sheddable), want: "SHEDDABLE"},
 		{name: "critical in context", ctx: ptr(slo.Critical), want: "CRITICAL"},
 		{name: "context over caller's header", ctx: ptr(slo.CriticalPlus), header: "SHEDDABLE", want: "CRITICAL_PLUS"},
-		{name: "caller's header alone", header: "SHEDDABLE_PLUS", want: "SHEDDABLE_PLUS"},
+		{name: "caller's header alone is removed", header: "CRITICAL_PLUS", want: ""},
+		{name: "caller's header at the context's level", ctx: ptr(slo.Sheddable), header: "SHEDDABLE", want: "SHEDDABLE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

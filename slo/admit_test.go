@@ -318,7 +318,7 @@ func TestNewInvalidPolicies(t *testing.T) {
 		want []string
 	}{
 		{"every field", []slo.Option{slo.WithShedding(slo.ShedPolicy{MaxInFlight: -1, Burn: -1, ReleaseBurn: math.NaN(), Hold: -time.Second})}, []string{
-			"slo: invalid option: shed max in flight -1 is negative",
+			"slo: invalid option: shed max in flight -1 is not from 0 to 1000000000",
 			"shed burn -1 is not a positive number",
 			"shed release burn NaN is not a positive number",
 			"shed hold -1s is negative",

@@ -2,14 +2,14 @@ package slo
 
 import (
 	"errors"
-
 	"fmt"
-	"github.com/sloguard/sloguard/internal/mono"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
+
+	"github.com/sloguard/sloguard/internal/mono"
 )
 
 // BreakerPolicy configures the circuit breakers of outbound dependencies.
@@ -23,20 +23,20 @@ import (
 // (14.4 for 30 days), with at least MinEvents calls. After OpenTimeout it
 // lets HalfOpenRequests probe calls through, and closes when they succeed.
 type BreakerPolicy struct {
-	// Window is the trailing window of the burn-rate signal. By default,
-	// 10s.
+	// Window is the trailing window of the burn-rate signal, from one
+	// second to a day. By default, 10s.
 	Window time.Duration
 	// ConsecutiveFailures opens the breaker after that many failed calls in
-	// a row. By default, 5.
+	// a row, at most math.MaxUint32. By default, 5.
 	ConsecutiveFailures uint32
-	// OpenTimeout is how long the breaker stays open before probing. By
-	// default, 10s.
+	// OpenTimeout is how long the breaker stays open before probing, at
+	// most a day. By default, 10s.
 	OpenTimeout time.Duration
 	// HalfOpenRequests is how many probe calls a half-open breaker lets
-	// through. By default, 1.
+	// through, at most math.MaxUint32. By default, 1.
 	HalfOpenRequests uint32
 	// MinEvents is the least number of calls in the signal window before
-	// the burn rate may open the breaker. By default, 20.
+	// the burn rate may open the breaker, at most 1e9. By default, 20.
 	MinEvents uint64
 }
 
@@ -61,11 +61,20 @@ func (p BreakerPolicy) withDefaults() BreakerPolicy {
 
 func (p BreakerPolicy) validate() error {
 	var errs []error
-	if p.OpenTimeout < 0 {
+	switch {
+	case p.OpenTimeout < 0:
 		errs = append(errs, fmt.Errorf("%w: breaker open timeout %v is negative", ErrInvalidOption, p.OpenTimeout))
+	case p.OpenTimeout > maxBreakerDur:
+		errs = append(errs, fmt.Errorf("%w: breaker open timeout %v is longer than %v", ErrInvalidOption, p.OpenTimeout, maxBreakerDur))
 	}
-	if p.Window < time.Second {
+	switch {
+	case p.Window < time.Second:
 		errs = append(errs, fmt.Errorf("%w: breaker window %v is shorter than one second", ErrInvalidOption, p.Window))
+	case p.Window > maxBreakerDur:
+		errs = append(errs, fmt.Errorf("%w: breaker window %v is longer than %v", ErrInvalidOption, p.Window, maxBreakerDur))
+	}
+	if p.MinEvents > maxMinEvents {
+		errs = append(errs, fmt.Errorf("%w: breaker min events %d is more than %g", ErrInvalidOption, p.MinEvents, float64(maxMinEvents)))
 	}
 	return errors.Join(errs...)
 }
@@ -111,8 +120,8 @@ var ErrBreakerOpen = errors.New("slo: circuit breaker open")
 // half-open) breaker. It matches ErrBreakerOpen with errors.Is.
 type BreakerOpenError struct {
 	Dependency string
-	// RetryAfter is how long until the breaker lets a probe through; at
-	// least one second.
+	// RetryAfter is how long until the breaker lets a probe through; from
+	// one second to a day.
 	RetryAfter time.Duration
 }
 
@@ -140,7 +149,8 @@ type Breaker struct {
 	cb      *gobreaker.TwoStepCircuitBreaker[struct{}]
 	timeout time.Duration
 	burning atomic.Bool  // the dependency's objectives burn fast; set by the evaluation
-	openAt  atomic.Int64 // Unix nanoseconds of the latest opening
+	openAt  atomic.Int64 // Unix nanoseconds of the latest opening, by now
+	now     func() time.Time
 }
 
 // breakerEvents queues breaker state changes, which gobreaker reports under
@@ -166,8 +176,10 @@ func (q *breakerEvents) drain() []Event {
 	return out
 }
 
-func newBreaker(e *Engine, name string, recs []*Recorder, p BreakerPolicy, q *breakerEvents) *Breaker {
-	b := &Breaker{name: name, recs: recs, timeout: p.OpenTimeout}
+// newBreaker returns the breaker of dependency name; now is the engine's
+// clock, which stamps its events and times its retry hints.
+func newBreaker(e *Engine, name string, recs []*Recorder, p BreakerPolicy, q *breakerEvents, now func() time.Time) *Breaker {
+	b := &Breaker{name: name, recs: recs, timeout: p.OpenTimeout, now: now}
 	b.route = &Route{e: e, recs: recs, crit: Critical, breaker: b}
 	b.cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:        name,
@@ -179,7 +191,7 @@ func newBreaker(e *Engine, name string, recs []*Recorder, p BreakerPolicy, q *br
 		IsExcluded: func(err error) bool { return err == errCallNeutral },
 		OnStateChange: func(_ string, from, to gobreaker.State) {
 			// Called under gobreaker's lock: only note it here.
-			now := time.Now()
+			now := b.now()
 			if to == gobreaker.StateOpen {
 				b.openAt.Store(now.UnixNano())
 			}
@@ -215,7 +227,7 @@ func (b *Breaker) admit(r *Route) (Ticket, time.Duration, bool) {
 		x := r.e.shards.get()
 		r.shed(x)
 		r.e.shards.put(x)
-		return Ticket{}, b.retryAfter(time.Now()), false
+		return Ticket{}, b.retryAfter(b.now()), false
 	}
 	return Ticket{r: r, band: -1, start: mono.Now(), report: report}, 0, true
 }
@@ -247,9 +259,9 @@ func (b *Breaker) Allow() (done func(o Outcome, latency time.Duration), err erro
 	return t.doneAfter, nil
 }
 
-// retryAfter returns how long until the open breaker probes again, at least
-// one second.
+// retryAfter returns how long until the open breaker probes again, from one
+// second to maxRetryAfter. Sub and Round saturate, so nothing wraps around.
 func (b *Breaker) retryAfter(now time.Time) time.Duration {
 	d := time.Unix(0, b.openAt.Load()).Add(b.timeout).Sub(now)
-	return max(d.Round(time.Second), time.Second)
+	return min(max(d.Round(time.Second), time.Second), maxRetryAfter)
 }

@@ -29,9 +29,25 @@
 // events into the ledgers, evaluates every rule and publishes a Status,
 // which Engine.Status returns with one atomic load. State changes (unknown,
 // ok, ticket, page, exhausted; shed level, breakers, gates, freeze) become
-// Events: logged with log/slog, passed to the handlers of WithEventHandler
-// outside any lock, and kept in a bounded timeline (Engine.Events). Close
-// stops the loop.
+// Events: kept in a bounded timeline (Engine.Events), and logged with
+// log/slog and passed to the handlers of WithEventHandler outside any lock,
+// from a dispatcher goroutine with a bounded queue, so that a slow or stuck
+// handler or logger never holds up the engine (see WithEventHandler). Close
+// stops the loop and returns within about a second, even if a handler
+// blocks.
+//
+// # Time
+//
+// The evaluation loop's windows follow elapsed time, not the wall clock:
+// its time is the wall clock read once at New plus the monotonic time
+// elapsed since, so an NTP step neither freezes the windows (a step back)
+// nor empties them (a step forward). The times it labels buckets, Status
+// and Events with are therefore wall-clock times as of New; a step larger
+// than a second between two evaluations is logged, counted as a fault, and
+// from then on Status.ClockOffset says how far the wall clock is ahead of
+// those labels, for whatever needs the wall clock itself (calendar
+// periods, snapshots read by another process). A restart re-anchors. Time
+// passed to Engine.Tick is the caller's and used as given.
 //
 // # Acting on the budget
 //

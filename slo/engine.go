@@ -1,6 +1,7 @@
 package slo
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -39,6 +40,12 @@ type Engine struct {
 
 	status atomic.Pointer[Status]
 	faults atomic.Uint64
+
+	clock       *anchoredClock // the loop's time; see clock.go
+	clockOffset atomic.Int64   // the wall clock's lead, set by the loop
+	dispatcher  *dispatcher    // delivers events once started; see dispatch.go
+	async       atomic.Bool    // whether events go through the dispatcher
+	dropped     atomic.Uint64  // items the dispatcher's queue had no room for
 
 	tickMu sync.Mutex // serialises Tick: ledgers belong to one evaluator
 
@@ -129,6 +136,9 @@ func New(objectives []Objective, opts ...Option) (*Engine, error) {
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 
+		clock:      newAnchoredClock(cfg.clock),
+		dispatcher: newDispatcher(cmp.Or(cfg.queueSize, queueSize)),
+
 		shedMin:   shedPolicy.MinEvents,
 		byDep:     map[string]*Breaker{},
 		depMin:    cfg.breaker.MinEvents,
@@ -172,7 +182,7 @@ func New(objectives []Objective, opts ...Option) (*Engine, error) {
 		}
 	}
 	for _, d := range deps {
-		b := newBreaker(e, d, grouped[d], cfg.breaker, &e.bq)
+		b := newBreaker(e, d, grouped[d], cfg.breaker, &e.bq, e.clock.now)
 		e.breakers = append(e.breakers, b)
 		e.byDep[d] = b
 	}
@@ -389,8 +399,10 @@ func (e *Engine) Events() []Event {
 }
 
 // Start starts the evaluation loop, which evaluates at once and then every
-// interval (see WithInterval) until Close. Calling Start again does nothing;
-// after Close it returns ErrClosed.
+// interval (see WithInterval) until Close, at the engine's time (see Time
+// in the package documentation), and the goroutine that delivers events to
+// the logger and the handlers (see WithEventHandler). Calling Start again
+// does nothing; after Close it returns ErrClosed.
 func (e *Engine) Start() error {
 	e.lifeMu.Lock()
 	defer e.lifeMu.Unlock()
@@ -399,14 +411,20 @@ func (e *Engine) Start() error {
 	}
 	if !e.started {
 		e.started = true
+		e.async.Store(true)
+		go e.dispatch()
 		go e.run()
 	}
 	return nil
 }
 
-// Close stops the evaluation loop, waits for it to return, and unregisters
-// the engine's metrics. Recording stays safe after Close but is no longer
-// evaluated or exported. Close is idempotent.
+// Close stops the evaluation loop, waits for it to return, lets the event
+// dispatcher deliver what is queued for at most a second, and unregisters
+// the engine's metrics. It returns even when an event handler or the
+// logger blocks: that call keeps its goroutine until it returns, and then
+// the goroutine exits without delivering more (the rest counts as
+// dropped). Recording stays safe after Close but is no longer evaluated or
+// exported. Close is idempotent.
 func (e *Engine) Close() error {
 	e.lifeMu.Lock()
 	if e.closed {
@@ -419,6 +437,7 @@ func (e *Engine) Close() error {
 	e.lifeMu.Unlock()
 	if started {
 		<-e.done
+		e.stopDispatch()
 	}
 	return e.telemetry.close()
 }
@@ -427,15 +446,27 @@ func (e *Engine) run() {
 	defer close(e.done)
 	t := time.NewTicker(e.interval)
 	defer t.Stop()
-	e.Tick(time.Now())
+	e.tick()
 	for {
 		select {
 		case <-e.stop:
 			return
-		case now := <-t.C:
-			e.Tick(now)
+		case <-t.C:
+			e.tick()
 		}
 	}
+}
+
+// tick is one evaluation of the loop, at the engine's time (see clock.go).
+func (e *Engine) tick() {
+	now := e.clock.now()
+	offset, step := e.clock.check(now)
+	e.clockOffset.Store(int64(offset))
+	if step != 0 {
+		e.faults.Add(1)
+		e.enqueue(item{note: noteClockStep, step: step})
+	}
+	e.Tick(now)
 }
 
 // Tick evaluates every objective at time now: it folds the events recorded
@@ -443,11 +474,11 @@ func (e *Engine) run() {
 // new Status and sends the state changes as events. The evaluation loop
 // calls it every interval; call it directly only to drive an Engine that was
 // not started, as simulations and tests do, and from one goroutine, so that
-// events keep their order. A time earlier than a previous Tick is taken as
+// events keep their order; it then calls the logger and the event handlers
+// itself before it returns. A time earlier than a previous Tick is taken as
 // that previous time.
 func (e *Engine) Tick(now time.Time) {
-	events := e.evaluate(now)
-	e.dispatch(events)
+	e.publish(e.evaluate(now))
 }
 
 func (e *Engine) evaluate(now time.Time) []Event {
@@ -574,6 +605,8 @@ func (e *Engine) evaluate(now time.Time) []Event {
 	}
 	e.history.observe(now, st.Objectives)
 	st.Faults = e.faults.Load()
+	st.DroppedEvents = e.dropped.Load()
+	st.ClockOffset = time.Duration(e.clockOffset.Load())
 	e.status.Store(st)
 	return events
 }
@@ -613,25 +646,6 @@ func (e *Engine) Breaker(dependency string) (*Breaker, error) {
 		return nil, fmt.Errorf("%w: no objective has dependency %q", ErrUnknownObjective, dependency)
 	}
 	return b, nil
-}
-
-// dispatch sends events to the timeline, the logger and the handlers. It
-// runs with no lock held.
-func (e *Engine) dispatch(events []Event) {
-	for _, ev := range events {
-		e.timelineMu.Lock()
-		e.timeline[e.next] = ev
-		e.next++
-		if e.next == len(e.timeline) {
-			e.next, e.full = 0, true
-		}
-		e.timelineMu.Unlock()
-
-		e.log(ev)
-		for _, h := range e.handlers {
-			e.call(h, ev)
-		}
-	}
 }
 
 func (e *Engine) call(h func(Event), ev Event) {

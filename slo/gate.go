@@ -39,7 +39,8 @@ type GatePolicy struct {
 	// even when its conditions clear sooner. When the gated feature is
 	// itself the cause of the burn, closing it cures the burn and the gate
 	// would reopen as soon as the short windows are clean, only to close
-	// again: MinClosed spaces out those probes. By default, 0.
+	// again: MinClosed spaces out those probes. At most a year (365 days).
+	// By default, 0.
 	MinClosed time.Duration
 }
 
@@ -59,8 +60,11 @@ func (p GatePolicy) validate(name string, e *Engine) error {
 	if bad(p.Hysteresis) || p.Hysteresis > 1 {
 		errs = append(errs, fmt.Sprintf("hysteresis %v must be in [0, 1]", p.Hysteresis))
 	}
-	if p.MinClosed < 0 {
+	switch {
+	case p.MinClosed < 0:
 		errs = append(errs, fmt.Sprintf("min closed %v is negative", p.MinClosed))
+	case p.MinClosed > maxMinClosed:
+		errs = append(errs, fmt.Sprintf("min closed %v is longer than %v", p.MinClosed, maxMinClosed))
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: gate %q: %s", ErrInvalidOption, name, strings.Join(errs, "; "))

@@ -97,14 +97,14 @@ func TestCloseWithoutStart(t *testing.T) {
 	})
 }
 
-// TestCloseWaits checks that Close returns only after the loop has: here
-// the loop is in an event handler that takes 5s.
+// TestCloseWaits checks that Close lets the dispatcher finish delivering:
+// here an event handler that takes half of Close's grace.
 func TestCloseWaits(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var handled atomic.Bool
 		eng, err := slo.New([]slo.Objective{{Name: "a", Target: 0.999}}, options(
 			slo.WithEventHandler(func(slo.Event) {
-				time.Sleep(5 * time.Second)
+				time.Sleep(slo.CloseGrace / 2)
 				handled.Store(true)
 			}))...)
 		if err != nil {
@@ -115,12 +115,16 @@ func TestCloseWaits(t *testing.T) {
 		if err := eng.Start(); err != nil {
 			t.Fatalf("Start() = %v, want nil", err)
 		}
-		synctest.Wait() // the loop is in the handler
+		synctest.Wait() // the dispatcher is in the handler
 		if err := eng.Close(); err != nil {
 			t.Errorf("Close() = %v, want nil", err)
 		}
-		if !handled.Load() || time.Since(start) < 5*time.Second {
-			t.Errorf("Close() returned after %v, handler done %v; want after the handler (5s)", time.Since(start), handled.Load())
+		if !handled.Load() || time.Since(start) != slo.CloseGrace/2 {
+			t.Errorf("Close() returned after %v, handler done %v; want right after the handler (%v)",
+				time.Since(start), handled.Load(), slo.CloseGrace/2)
+		}
+		if !slo.DispatcherDone(eng) {
+			t.Error("the dispatcher goroutine runs on after Close")
 		}
 	})
 }

@@ -49,8 +49,9 @@ type Objective struct {
 	// Target is the share of events that must be good, in (0, 1): 0.999 for
 	// 99.9%.
 	Target float64
-	// Period is the rolling compliance period. By default, DefaultPeriod
-	// (30 days).
+	// Period is the rolling compliance period, from one minute to
+	// budget.MaxSpan (100 years), as are the rules' windows. By default,
+	// DefaultPeriod (30 days).
 	Period time.Duration
 	// Rules are the multiwindow, multi-burn-rate alert conditions. By
 	// default (nil), budget.DefaultRules; a non-nil empty slice means none.

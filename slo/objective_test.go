@@ -155,3 +155,39 @@ func canceledWithCause() context.Context {
 	cancel(errors.New("shutting down"))
 	return ctx
 }
+
+// TestObjectiveValidateAgreesWithNew checks that validation is one code
+// path: New accepts exactly the objectives that Validate accepts.
+func TestObjectiveValidateAgreesWithNew(t *testing.T) {
+	rules := func(long time.Duration) []budget.Rule {
+		return []budget.Rule{{Severity: budget.Page, Long: long, BudgetFraction: 0.1}}
+	}
+	tests := []struct {
+		name string
+		in   slo.Objective
+		ok   bool
+	}{
+		{"default", slo.Objective{Name: "a", Target: 0.999}, true},
+		{"period of 100 years", slo.Objective{Name: "a", Target: 0.999, Period: budget.MaxSpan}, true},
+		{"period past 100 years", slo.Objective{Name: "a", Target: 0.999, Period: budget.MaxSpan + time.Hour}, false},
+		{"longest period", slo.Objective{Name: "a", Target: 0.999, Period: math.MaxInt64}, false},
+		{"window of 100 years", slo.Objective{Name: "a", Target: 0.999, Rules: rules(budget.MaxSpan)}, true},
+		{"window past 100 years", slo.Objective{Name: "a", Target: 0.999, Rules: rules(budget.MaxSpan + time.Hour)}, false},
+		{"longest window", slo.Objective{Name: "a", Target: 0.999, Rules: rules(math.MaxInt64)}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			verr := tt.in.Validate()
+			if (verr == nil) != tt.ok {
+				t.Errorf("Validate() = %v, want ok %v", verr, tt.ok)
+			}
+			e, nerr := slo.New([]slo.Objective{tt.in})
+			if (nerr == nil) != (verr == nil) {
+				t.Errorf("New() = %v, Validate() = %v: want both nil or both errors", nerr, verr)
+			}
+			if e != nil {
+				e.Close()
+			}
+		})
+	}
+}

@@ -20,6 +20,8 @@ type config struct {
 	release       ReleasePolicy
 	historyEvery  time.Duration
 	historySize   int
+	clock         clock // nil: the system's; tests inject their own
+	queueSize     int   // of the event dispatcher; 0: queueSize
 	errs          []error
 }
 
@@ -55,7 +57,9 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 }
 
 // WithLogger sets the logger for state changes and for the engine's own
-// faults.
+// faults. Its handler is called like an event handler (see
+// WithEventHandler): once the engine is started, from the dispatcher
+// goroutine only, so a logger that blocks does not stall the engine.
 //
 // By default, slog.Default().
 func WithLogger(l *slog.Logger) Option {
@@ -68,12 +72,18 @@ func WithLogger(l *slog.Logger) Option {
 	})
 }
 
-// WithEventHandler adds a function called with every Event, in order, from
-// the evaluation goroutine and never while a lock is held. It should return
-// quickly, must not modify the event (its Burns are shared with the
-// timeline) and must not call Engine.Close, which waits for the loop that
-// is calling it. A panic in it is recovered, logged and counted. Several
-// handlers are called in the order they were added.
+// WithEventHandler adds a function called with every Event, in order, and
+// never while a lock is held. Once the engine is started, the handlers and
+// the logger are called from one dispatcher goroutine, fed through a queue
+// of 1024 events, so that a handler that is slow, blocks or panics never
+// delays the evaluation loop, admission or Close: when the queue is full,
+// events are dropped for the handlers and the logger (they stay in the
+// timeline), counted in Status.DroppedEvents and as faults, and logged at
+// most once per interval. A panic in a handler is recovered, logged and
+// counted. (Without Start, Engine.Tick calls them itself.) A handler must
+// not modify the event (its Burns are shared with the timeline), and
+// should not call Engine.Close, which would wait out its grace for the
+// dispatcher. Several handlers are called in the order they were added.
 //
 // By default, events go only to the logger and the timeline.
 func WithEventHandler(f func(Event)) Option {
@@ -92,13 +102,17 @@ func WithEventHandler(f func(Event)) Option {
 // evaluation that follows them, so the interval should stay well below the
 // finest bucket (5s for the default rules). Load shedding measures its
 // signal in evaluations: a shorter interval lets it act sooner, with a
-// shorter ShedPolicy.Window.
+// shorter ShedPolicy.Window. It must be from 1ms to one minute.
 //
 // By default, one second.
 func WithInterval(d time.Duration) Option {
 	return optionFunc(func(c *config) {
-		if d <= 0 {
+		switch {
+		case d <= 0:
 			c.errs = append(c.errs, fmt.Errorf("%w: interval %v is not positive", ErrInvalidOption, d))
+			return
+		case d < minInterval || d > maxInterval:
+			c.errs = append(c.errs, fmt.Errorf("%w: interval %v is not from %v to %v", ErrInvalidOption, d, minInterval, maxInterval))
 			return
 		}
 		c.interval = d
@@ -106,13 +120,17 @@ func WithInterval(d time.Duration) Option {
 }
 
 // WithTimelineSize sets how many recent events the engine keeps for Events;
-// older ones are dropped.
+// older ones are dropped. It must be from 1 to 65536.
 //
 // By default, 256.
 func WithTimelineSize(n int) Option {
 	return optionFunc(func(c *config) {
-		if n <= 0 {
+		switch {
+		case n <= 0:
 			c.errs = append(c.errs, fmt.Errorf("%w: timeline size %d is not positive", ErrInvalidOption, n))
+			return
+		case n > maxTimeline:
+			c.errs = append(c.errs, fmt.Errorf("%w: timeline size %d is more than %d", ErrInvalidOption, n, maxTimeline))
 			return
 		}
 		c.timeline = n
@@ -173,13 +191,18 @@ func WithReleasePolicy(p ReleasePolicy) Option {
 }
 
 // WithHistory sets how often the engine samples each objective's remaining
-// budget and burn rate for Engine.History, and how many samples it keeps.
+// budget and burn rate for Engine.History, and how many samples it keeps:
+// every at most a day, size at most 65536 (about 3 MiB per objective).
 //
 // By default, every minute, 360 samples: six hours.
 func WithHistory(every time.Duration, size int) Option {
 	return optionFunc(func(c *config) {
-		if every <= 0 || size <= 0 {
+		switch {
+		case every <= 0 || size <= 0:
 			c.errs = append(c.errs, fmt.Errorf("%w: history every %v, size %d: both must be positive", ErrInvalidOption, every, size))
+			return
+		case every > maxHistoryEvery || size > maxHistorySize:
+			c.errs = append(c.errs, fmt.Errorf("%w: history every %v, size %d: at most %v and %d", ErrInvalidOption, every, size, maxHistoryEvery, maxHistorySize))
 			return
 		}
 		c.historyEvery, c.historySize = every, size

@@ -70,23 +70,23 @@ import (
 type ShedPolicy struct {
 	// MaxInFlight fixes the gate's limit for those who know their
 	// service's capacity: the most requests SHEDDABLE may fill, the
-	// reservations of the other criticalities coming on top. By default,
-	// 0: the limit adapts (see above).
+	// reservations of the other criticalities coming on top; at most 1e9.
+	// By default, 0: the limit adapts (see above).
 	MaxInFlight int
 	// Burn is the admitted burn rate at which the controller sheds and
-	// tightens. By default, each objective's fastest page threshold (14.4
+	// tightens, at most 1e6. By default, each objective's fastest page threshold (14.4
 	// for 30 days with the default rules): the rate that pages anyway.
 	Burn float64
 	// ReleaseBurn is the burn rate below which the controller may give
-	// back. By default, 1: the objective holds.
+	// back, at most Burn and 1e6. By default, 1: the objective holds.
 	ReleaseBurn float64
 	// MinEvents is the least number of admitted events over the latest
-	// two evaluations before an objective's burn rate counts. By default,
-	// 20: fewer say little about a rate.
+	// two evaluations before an objective's burn rate counts, at most 1e9.
+	// By default, 20: fewer say little about a rate.
 	MinEvents uint64
 	// Hold is how long every objective must burn below ReleaseBurn before
-	// the controller gives back. By default, 5s: long enough that a
-	// release is not undone by the next evaluation.
+	// the controller gives back, at most an hour. By default, 5s: long
+	// enough that a release is not undone by the next evaluation.
 	Hold time.Duration
 	// CriticalPlus lets the gate and the controller reject CRITICAL_PLUS
 	// traffic. By default, CRITICAL_PLUS is never shed.
@@ -125,20 +125,26 @@ func (p ShedPolicy) withDefaults() ShedPolicy {
 func (p ShedPolicy) validate() error {
 	var errs []error
 	bad := func(v float64) bool { return v < 0 || math.IsNaN(v) || math.IsInf(v, 0) }
-	if p.MaxInFlight < 0 {
-		errs = append(errs, fmt.Errorf("shed max in flight %d is negative", p.MaxInFlight))
+	if p.MaxInFlight < 0 || p.MaxInFlight > maxInFlight {
+		errs = append(errs, fmt.Errorf("shed max in flight %d is not from 0 to %d", p.MaxInFlight, maxInFlight))
 	}
-	if bad(p.Burn) {
-		errs = append(errs, fmt.Errorf("shed burn %v is not a positive number", p.Burn))
+	if bad(p.Burn) || p.Burn > maxShedBurn {
+		errs = append(errs, fmt.Errorf("shed burn %v is not a positive number up to %g", p.Burn, maxShedBurn))
 	}
-	if bad(p.ReleaseBurn) {
-		errs = append(errs, fmt.Errorf("shed release burn %v is not a positive number", p.ReleaseBurn))
+	if bad(p.ReleaseBurn) || p.ReleaseBurn > maxShedBurn {
+		errs = append(errs, fmt.Errorf("shed release burn %v is not a positive number up to %g", p.ReleaseBurn, maxShedBurn))
+	}
+	if p.MinEvents > maxMinEvents {
+		errs = append(errs, fmt.Errorf("shed min events %d is more than %g", p.MinEvents, float64(maxMinEvents)))
 	}
 	if p.Burn > 0 && p.ReleaseBurn > p.Burn {
 		errs = append(errs, fmt.Errorf("shed release burn %v is above the shed burn %v", p.ReleaseBurn, p.Burn))
 	}
 	if p.Hold < 0 {
 		errs = append(errs, fmt.Errorf("shed hold %v is negative", p.Hold))
+	}
+	if p.Hold > maxShedSpan {
+		errs = append(errs, fmt.Errorf("shed hold %v is longer than %v", p.Hold, maxShedSpan))
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: %w", ErrInvalidOption, errors.Join(errs...))
@@ -250,15 +256,15 @@ func rejectProbability(level float64, c Criticality) float64 {
 }
 
 // retryAfter estimates how long until level stops rejecting criticality c:
-// the hold plus the time to give back down to c's band, at least one
-// second.
+// the hold plus the time to give back down to c's band, from one second
+// to maxRetryAfter (a day), saturating.
 func (p ShedPolicy) retryAfter(level float64, c Criticality) time.Duration {
 	excess := level - c.band()
 	if excess <= 0 {
 		return 0
 	}
-	d := p.Hold + time.Duration(excess/levelStep*float64(time.Second))
-	return max(d.Round(time.Second), time.Second)
+	d := addSaturated(max(p.Hold, 0), saturate(excess/levelStep, maxRetryAfter), maxRetryAfter)
+	return min(max(d.Round(time.Second), time.Second), maxRetryAfter)
 }
 
 // meter is the memory of the control signal: what each of the latest

@@ -16,8 +16,19 @@ type Status struct {
 	Time       time.Time
 	Objectives []ObjectiveStatus // in the order given to New
 	// Faults counts the engine's own faults since it started, such as
-	// panicking event handlers. They are logged and never stop requests.
+	// panicking event handlers, dropped events and wall-clock steps. They
+	// are logged and never stop requests.
 	Faults uint64
+	// DroppedEvents counts the events (and fault notes) that the event
+	// handlers and the logger fell too far behind to be given: the
+	// started engine's queue for them holds 1024. They are in the timeline
+	// (Engine.Events) all the same.
+	DroppedEvents uint64
+	// ClockOffset is how far the wall clock is ahead of Time (behind when
+	// negative): 0 unless the wall clock stepped since New. The evaluation
+	// loop's time follows elapsed time, not clock steps; see the package
+	// documentation, Time.
+	ClockOffset time.Duration
 	// Shed is the state of load shedding.
 	Shed ShedStatus
 	// Breakers are the circuit breakers of the outbound dependencies, by

@@ -79,7 +79,7 @@ func newTelemetry(e *Engine, mp metric.MeterProvider) (*telemetry, error) {
 		metric.WithDescription("The objective's target, the share of events that must be good."))
 	faults, err6 := m.Int64ObservableCounter(MetricFaults,
 		metric.WithUnit("{fault}"),
-		metric.WithDescription("sloguard's own faults, such as panicking event handlers; requests are never affected."))
+		metric.WithDescription("sloguard's own faults, such as panicking event handlers, events dropped for slow handlers and wall-clock steps; requests are never affected."))
 	controlBurn, err7 := m.Float64ObservableGauge(MetricControlBurn,
 		metric.WithUnit("1"),
 		metric.WithDescription("Burn rate of admitted traffic only over the control window: the signal that drives load shedding and dependency breakers. Absent with too few events."))

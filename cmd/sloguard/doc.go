@@ -28,6 +28,31 @@
 // only sends GET requests, with the User-Agent "sloguard/<version>", and
 // prints nothing that the status handler does not serve.
 //
+// # Credentials
+//
+// When the status handler sits behind authentication, sloguard sends
+// credentials in one of two ways, never both:
+//
+//   - a user name and password in the URL, sent as HTTP basic auth:
+//     https://ci:PASSWORD@svc.internal/sloguard, or a token as the user name,
+//     https://TOKEN@svc.internal/sloguard;
+//   - the environment variable SLOGUARD_TOKEN, sent as
+//     "Authorization: Bearer <token>"; it must be printable ASCII without
+//     spaces. Prefer it in CI: an environment variable set from the CI's
+//     secret store stays out of the command line, the shell history and the
+//     process list.
+//
+// Neither leaves the host and port of --url: a redirect elsewhere is
+// followed without credentials (the basic auth of the URL is sent on no
+// redirect at all). Use https: both travel in clear over http. sloguard never
+// prints them: messages and output show the URL as scheme, host and path
+// only, without the user name, password, query string and fragment (a
+// query may carry a signature or an API key too). A URL that can not be
+// parsed is not shown at all, nor is a command-line argument or flag value
+// holding an @ or a ?. Where an error quotes the service's answer (the
+// start of the body of an unexpected status), any part of the credentials
+// or the query that the service repeats is replaced with [redacted].
+//
 // # Exit status
 //
 // 0 on success; 1 when gate finds releases frozen; 2 when sloguard could not
@@ -103,6 +128,8 @@
 //	        with:
 //	          go-version: stable
 //	      - name: Error budget gate
+//	        env:
+//	          SLOGUARD_TOKEN: ${{ secrets.SLOGUARD_TOKEN }} # if the handler needs one
 //	        run: |
 //	          go install github.com/sloguard/sloguard/cmd/sloguard@latest
 //	          sloguard gate --url https://svc.internal/sloguard || exit 1

@@ -39,9 +39,9 @@ default), so the oldest may be gone: save the timeline early in an incident.`,
 			if err := t.check(); err != nil {
 				return usageError(stderr, c, "%v", err)
 			}
-			cl := newClient(t.timeout)
+			cl := t.client()
 			defer cl.close()
-			doc, _, err := fetchDocument(context.Background(), cl, t.url)
+			doc, _, err := fetchDocument(context.Background(), cl, t.base)
 			if err != nil {
 				fmt.Fprintf(stderr, "sloguard events: %v\n", err)
 				return exitError

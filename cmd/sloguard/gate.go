@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -43,16 +44,16 @@ service does not have is exit status 2.`,
 			if err := t.check(); err != nil {
 				return usageError(stderr, c, "%v", err)
 			}
-			cl := newClient(t.timeout)
+			cl := t.client()
 			defer cl.close()
 			var (
 				code int
 				err  error
 			)
 			if *objective != "" {
-				code, err = gateObjective(context.Background(), cl, t.url, *objective, stdout)
+				code, err = gateObjective(context.Background(), cl, t.base, *objective, stdout)
 			} else {
-				code, err = gateRelease(context.Background(), cl, t.url, stdout)
+				code, err = gateRelease(context.Background(), cl, t.base, stdout)
 			}
 			if err != nil {
 				fmt.Fprintf(stderr, "sloguard gate: no decision: %v\n", err)
@@ -65,12 +66,8 @@ service does not have is exit status 2.`,
 
 // gateRelease decides from the release endpoint. Its status code and its
 // body must agree: a gate does not guess.
-func gateRelease(ctx context.Context, cl *client, base string, stdout io.Writer) (int, error) {
-	u, err := endpoint(base, pageRelease)
-	if err != nil {
-		return exitError, err
-	}
-	r, err := cl.get(ctx, u)
+func gateRelease(ctx context.Context, cl *client, base *url.URL, stdout io.Writer) (int, error) {
+	r, err := cl.get(ctx, endpoint(base, pageRelease))
 	if err != nil {
 		return exitError, err
 	}
@@ -92,11 +89,11 @@ func gateRelease(ctx context.Context, cl *client, base string, stdout io.Writer)
 		}
 		return exitFrozen, nil
 	}
-	return exitError, fmt.Errorf("GET %s: status %d contradicts the body (allowed %t, frozen %t)", u, r.status, rel.Allowed, rel.Frozen)
+	return exitError, fmt.Errorf("GET %s: status %d contradicts the body (allowed %t, frozen %t)", r.url, r.status, rel.Allowed, rel.Frozen)
 }
 
 // gateObjective decides on one objective of the status document.
-func gateObjective(ctx context.Context, cl *client, base, name string, stdout io.Writer) (int, error) {
+func gateObjective(ctx context.Context, cl *client, base *url.URL, name string, stdout io.Writer) (int, error) {
 	doc, r, err := fetchDocument(ctx, cl, base)
 	if err != nil {
 		return exitError, err

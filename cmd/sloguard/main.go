@@ -78,12 +78,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	c := lookup(name)
 	if c == nil {
-		fmt.Fprintf(stderr, "sloguard: unknown command %q\n\n", name)
+		fmt.Fprintf(stderr, "sloguard: unknown command %s\n\n", quoteArg(name))
 		writeUsage(stderr)
 		return exitError
 	}
 	fs := flag.NewFlagSet("sloguard "+c.name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	// The flag package would print its errors, quoting bad values, which
+	// may be a URL with credentials: they are printed below instead.
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() {} // printed below, to stdout for -h
 	exec := c.setup(c, fs)
 	if err := fs.Parse(args[1:]); err != nil {
@@ -91,9 +93,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			writeCommandUsage(stdout, c, fs)
 			return exitOK
 		}
-		// The flag package has printed the error.
-		fmt.Fprintf(stderr, "usage: sloguard %s %s\nRun 'sloguard help %s' for details.\n", c.name, c.synopsis, c.name)
-		return exitError
+		return usageError(stderr, c, "%s", hideArgs(err.Error(), args[1:]))
 	}
 	return exec(fs.Args(), stdout, stderr)
 }
@@ -126,6 +126,10 @@ Exit status: 0 on success, 1 when 'sloguard gate' finds releases frozen,
 2 when sloguard could not do what it was asked (bad arguments, service
 unreachable or answering with an error, invalid response).
 
+Credentials: a user name and password in --url are sent as basic auth; the
+environment variable SLOGUARD_TOKEN, if set, as a bearer token. sloguard
+never prints them, nor the query of --url.
+
 Run 'sloguard help <command>' for a command's flags.
 `)
 }
@@ -144,7 +148,7 @@ func writeCommandUsage(w io.Writer, c *command, fs *flag.FlagSet) {
 // noArgs reports positional arguments, which no command takes.
 func noArgs(stderr io.Writer, c *command, args []string) (int, bool) {
 	if len(args) > 0 {
-		return usageError(stderr, c, "unexpected argument %q", args[0]), false
+		return usageError(stderr, c, "unexpected argument %s", quoteArg(args[0])), false
 	}
 	return exitOK, true
 }
@@ -176,14 +180,14 @@ func init() {
 			case 1:
 				topic := lookup(args[0])
 				if topic == nil {
-					return usageError(stderr, c, "unknown command %q", args[0])
+					return usageError(stderr, c, "unknown command %s", quoteArg(args[0]))
 				}
 				sub := flag.NewFlagSet("sloguard "+topic.name, flag.ContinueOnError)
 				topic.setup(topic, sub)
 				writeCommandUsage(stdout, topic, sub)
 				return exitOK
 			}
-			return usageError(stderr, c, "unexpected argument %q", args[1])
+			return usageError(stderr, c, "unexpected argument %s", quoteArg(args[1]))
 		}
 	}
 }

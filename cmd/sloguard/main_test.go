@@ -240,14 +240,18 @@ func TestEndpoint(t *testing.T) {
 		{"https://svc/a/b?tenant=x#top", pageStatus, "https://svc/a/b/status.json?tenant=x"},
 	}
 	for _, tt := range tests {
-		got, err := endpoint(tt.base, tt.page)
-		if err != nil || got != tt.want {
-			t.Errorf("endpoint(%q, %q) = %q, %v, want %q, nil", tt.base, tt.page, got, err, tt.want)
+		base, err := parseBase(tt.base)
+		if err != nil {
+			t.Errorf("parseBase(%q) = %v", tt.base, err)
+			continue
+		}
+		if got := endpoint(base, tt.page).String(); got != tt.want {
+			t.Errorf("endpoint(%q, %q) = %q, want %q", tt.base, tt.page, got, tt.want)
 		}
 	}
-	for _, bad := range []string{"", "svc/sloguard", "ftp://svc/x", "http://", "http://a b/"} {
-		if got, err := endpoint(bad, pageStatus); err == nil {
-			t.Errorf("endpoint(%q) = %q, nil, want an error", bad, got)
+	for _, bad := range []string{"", "svc/sloguard", "ftp://svc/x", "http://", "http://a b/", "https:svc@x/y"} {
+		if got, err := parseBase(bad); err == nil {
+			t.Errorf("parseBase(%q) = %v, nil, want an error", bad, got)
 		}
 	}
 }

@@ -49,9 +49,9 @@ The output is plain text; --color adds ANSI colours to the states.`,
 			if *events < 0 {
 				return usageError(stderr, c, "--events %d must not be negative", *events)
 			}
-			cl := newClient(t.timeout)
+			cl := t.client()
 			defer cl.close()
-			doc, resp, err := fetchDocument(context.Background(), cl, t.url)
+			doc, resp, err := fetchDocument(context.Background(), cl, t.base)
 			if err != nil {
 				fmt.Fprintf(stderr, "sloguard status: %v\n", err)
 				return exitError

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -60,9 +61,11 @@ func NewClient(eng *slo.Engine, dependency string, opts ...ClientOption) (*Clien
 // matches slo.ErrBreakerOpen (errors.As gives the *slo.BreakerOpenError
 // with its RetryAfter). Other calls carry the context's criticality, and
 // their status code, classified, and latency are recorded when they
-// return. The interceptor sees one call however often gRPC's own retry
-// policy retries it underneath; chain it inside a retrying interceptor to
-// see every attempt.
+// return. An invoker or classifier that panics is recorded as Bad, in the
+// objectives and the breaker (so a panicking probe never leaves the breaker
+// half-open), and the panic goes on unchanged. The interceptor sees one
+// call however often gRPC's own retry policy retries it underneath; chain
+// it inside a retrying interceptor to see every attempt.
 func (c *Client) UnaryInterceptor() grpc.UnaryClientInterceptor { return c.unary }
 
 func (c *Client) unary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) (err error) {
@@ -72,15 +75,18 @@ func (c *Client) unary(ctx context.Context, method string, req, reply any, cc *g
 	}
 	ctx = outgoing(ctx)
 	start := time.Now()
-	returned := false
+	reported := false
 	defer func() {
-		if !returned {
-			done(slo.Bad, time.Since(start)) // an invoker panicked; done must still be called once
+		if !reported {
+			// The invoker or the classifier panicked: done must still be
+			// called, once, before the panic goes on.
+			done(slo.Bad, time.Since(start))
 		}
 	}()
 	err = invoker(ctx, method, req, reply, cc, opts...)
-	returned = true
-	done(c.classify(codeOf(err)), time.Since(start))
+	o := c.classify(codeOf(err))
+	reported = true
+	done(o, time.Since(start))
 	return err
 }
 
@@ -92,8 +98,13 @@ func (c *Client) unary(ctx context.Context, method string, req, reply any, cc *g
 // or the stream's context ends (CANCELLED or DEADLINE_EXCEEDED), whichever
 // comes first. The context's end is watched with context.AfterFunc, so no
 // goroutine waits on a stream. As gRPC requires anyway, a caller must read
-// a stream to its end or cancel its context; a stream abandoned otherwise
-// is not recorded.
+// a stream to its end or cancel its context; a stream that ends otherwise,
+// for example because its grpc.ClientConn closed, is recorded when gRPC
+// finishes it (grpc.OnFinish). A
+// streamer or classifier that panics is recorded as Bad and the panic goes
+// on to the caller of the interceptor, RecvMsg or SendMsg; for a stream
+// ended by its context or by gRPC, where no caller is there to receive it,
+// the panic is logged with slog.Default instead of ending the process.
 func (c *Client) StreamInterceptor() grpc.StreamClientInterceptor { return c.stream }
 
 func (c *Client) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (_ grpc.ClientStream, err error) {
@@ -103,22 +114,30 @@ func (c *Client) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.Cli
 	}
 	ctx = outgoing(ctx)
 	start := time.Now()
+	w := &clientStream{done: done, classify: c.classify, start: start, single: !desc.ServerStreams}
 	returned := false
 	defer func() {
 		if !returned {
-			done(slo.Bad, time.Since(start))
+			// The streamer panicked: see unary.
+			w.once.Do(func() { done(slo.Bad, time.Since(start)) })
 		}
 	}()
+	// gRPC calls OnFinish once when the stream ends, however it ends: also
+	// when its ClientConn closes, which nothing else here sees. The
+	// callback may run on another goroutine, before the streamer returns:
+	// end touches neither ClientStream nor stop. opts is copied, not
+	// appended to in place.
+	opts = append(opts[:len(opts):len(opts)], grpc.OnFinish(func(err error) { w.endAside(err) }))
 	cs, err := streamer(ctx, desc, cc, method, opts...)
 	returned = true
 	if err != nil {
-		done(c.classify(codeOf(err)), time.Since(start))
+		w.end(err)
 		return nil, err
 	}
-	w := &clientStream{ClientStream: cs, done: done, classify: c.classify, start: start, single: !desc.ServerStreams}
+	w.ClientStream = cs
 	// The callback may run at once, before stop is set, so it must not
 	// touch stop; the stream's methods run later and may.
-	w.stop = context.AfterFunc(ctx, func() { w.end(ctx.Err()) })
+	w.stop = context.AfterFunc(ctx, func() { w.endAside(ctx.Err()) })
 	return w, nil
 }
 
@@ -134,23 +153,44 @@ type clientStream struct {
 }
 
 // end records the stream's outcome from err unless it was recorded
-// already, and reports whether this call recorded it. A concurrent call
-// returns once the outcome is recorded, so that a caller who saw the
-// stream end also sees it recorded.
-func (w *clientStream) end(err error) (first bool) {
+// already. A concurrent call returns once the outcome is recorded, so that
+// a caller who saw the stream end also sees it recorded. A classifier that
+// panics records the stream as Bad, and its panic goes on.
+func (w *clientStream) end(err error) {
 	w.once.Do(func() {
-		first = true
-		w.done(w.classify(codeOf(err)), time.Since(w.start))
+		reported := false
+		defer func() {
+			if !reported {
+				w.done(slo.Bad, time.Since(w.start))
+			}
+		}()
+		o := w.classify(codeOf(err))
+		reported = true
+		w.done(o, time.Since(w.start))
 	})
-	return first
+}
+
+// endAside is end for the callbacks of gRPC and context.AfterFunc, which
+// run on goroutines that no caller owns: a panic there would end the
+// process, so a panicking classifier is logged (after the stream was
+// recorded as Bad) instead of going on.
+func (w *clientStream) endAside(err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			slog.Default().LogAttrs(context.Background(), slog.LevelError,
+				"sloguard: gRPC client classifier panicked; the stream counts as bad",
+				slog.Any("panic", p))
+		}
+	}()
+	w.end(err)
 }
 
 // endStop is end for the methods of the stream, which run after stop was
-// set: the context's callback is no longer needed.
+// set: the context's callback is no longer needed, whoever recorded the
+// end (OnFinish may have, just before).
 func (w *clientStream) endStop(err error) {
-	if w.end(err) {
-		w.stop()
-	}
+	w.end(err)
+	w.stop()
 }
 
 func (w *clientStream) RecvMsg(m any) error {
@@ -175,10 +215,24 @@ func (w *clientStream) SendMsg(m any) error {
 	return err
 }
 
-// outgoing returns ctx with its criticality, if it has one, in the
-// outgoing metadata.
+// outgoing returns ctx whose outgoing metadata holds, under
+// CriticalityKey, the context's criticality alone, or nothing when it has
+// none. A value already there, such as a caller's claim that a service
+// forwards with its incoming metadata, is replaced or removed, never sent
+// on: the server would take the least critical of several values, but a
+// forged one must not reach it at all.
 func outgoing(ctx context.Context) context.Context {
-	if c, ok := slo.CriticalityFrom(ctx); ok {
+	c, ok := slo.CriticalityFrom(ctx)
+	if md, found := metadata.FromOutgoingContext(ctx); found && len(md[CriticalityKey]) > 0 {
+		// md is a copy, merged from what the caller set and appended.
+		if ok {
+			md[CriticalityKey] = []string{c.String()}
+		} else {
+			delete(md, CriticalityKey)
+		}
+		return metadata.NewOutgoingContext(ctx, md)
+	}
+	if ok {
 		return metadata.AppendToOutgoingContext(ctx, CriticalityKey, c.String())
 	}
 	return ctx

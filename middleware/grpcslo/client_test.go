@@ -478,3 +478,57 @@ func TestNewClientErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestClientStreamConnClosed ends streams only by closing their
+// grpc.ClientConn: the caller neither reads them to their end nor cancels
+// their context, which gRPC allows. Each is recorded once, as gRPC ends it
+// (CANCELLED: neutral), so a half-open breaker's probe slot is released:
+// the next call is a new probe, not ErrBreakerOpen.
+func TestClientStreamConnClosed(t *testing.T) {
+	eng := newEngine(t, slo.WithBreakers(slo.BreakerPolicy{OpenTimeout: time.Nanosecond}))
+	for range 5 { // open the breaker; it is half-open as soon as it is read
+		done, err := mustBreaker(t, eng).Allow()
+		if err != nil {
+			t.Fatal(err)
+		}
+		done(slo.Bad, 0)
+	}
+	sh := &shop{watch: func(ctx context.Context, _ string, send func(string) error) error {
+		if err := send("first"); err != nil {
+			return err
+		}
+		<-ctx.Done()
+		return ctx.Err()
+	}}
+	conn := serve(t, sh, nil, withClient(newClient(t, eng))...)
+	st, err := conn.NewStream(context.Background(), &grpc.StreamDesc{ServerStreams: true}, mWatch)
+	if err != nil {
+		t.Fatalf("NewStream() (the probe) error = %v", err)
+	}
+	if err := st.SendMsg(wrapperspb.String("")); err != nil {
+		t.Fatalf("SendMsg() error = %v", err)
+	}
+	if err := st.RecvMsg(new(wrapperspb.StringValue)); err != nil {
+		t.Fatalf("RecvMsg() error = %v", err)
+	}
+	if err := conn.Close(); err != nil {
+		t.Fatalf("Close() error = %v", err)
+	}
+	<-st.Context().Done() // gRPC has finished the stream
+	want := tally{Bad: 5, Neutral: 1}
+	checkTotals(t, eng, map[string]tally{paymentsAvail: want, paymentsLatency: want})
+	if done, err := mustBreaker(t, eng).Allow(); err != nil {
+		t.Errorf("Allow() after the probe's stream ended = %v, want a new probe allowed", err)
+	} else {
+		done(slo.Good, 0)
+	}
+}
+
+func mustBreaker(t *testing.T, eng *slo.Engine) *slo.Breaker {
+	t.Helper()
+	b, err := eng.Breaker("payments")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

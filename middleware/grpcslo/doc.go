@@ -99,9 +99,13 @@
 // metadata. The Server honours the key only when the function given to
 // WithTrustedCriticality returns true for the call, for example for peers
 // with an internal mTLS identity (peer.FromContext); by default never. A
-// level that is not trusted, or not valid, is treated as if the key were absent.
-// An honoured level is put into the handler's context with
-// slo.WithCriticality, so that the Client passes it on downstream.
+// level that is not trusted, or not valid, is treated as if the key were
+// absent; of several values the least critical counts. An honoured level,
+// and a method's own WithMethodCriticality, are put into the handler's
+// context with slo.WithCriticality, so that the Client passes them on
+// downstream, and the Client sends the context's criticality only. These
+// rules are the same as for HTTP, and documented once, in package
+// middleware ("Criticality and trust").
 //
 // # Client
 //
@@ -118,12 +122,15 @@
 // rejected call is not sent and fails at once with UNAVAILABLE; its error
 // matches slo.ErrBreakerOpen, and errors.As gives the *slo.BreakerOpenError
 // with its RetryAfter. A call that goes ahead carries the context's
-// criticality in the metadata key CriticalityKey (nothing when the context
-// has none) and is recorded, classified by DefaultClientCodeClassifier,
+// criticality in the metadata key CriticalityKey, replacing any value the
+// outgoing metadata already holds (nothing when the context has none), and
+// is recorded, classified by DefaultClientCodeClassifier,
 // in the dependency's objectives and its breaker: the server's table, but
 // RESOURCE_EXHAUSTED counts as shed, spending the dependency's budget
 // without opening the breaker (see DefaultClientCodeClassifier). A stream
-// is recorded once, when it ends.
+// is recorded once, when it ends. A call whose invoker or classifier
+// panics is recorded as Bad, in the objectives and the breaker, and the
+// panic goes on: a panicking probe never leaves the breaker half-open.
 //
 // # Cost
 //
@@ -132,9 +139,12 @@
 // admission, two clock reads and one atomic add per objective, with no lock and no allocation: 130–200ns on
 // a 2-core shared machine, against 6ns for a no-op interceptor (see the
 // benchmarks). With a trust func, the interceptor also looks for the
-// metadata key (about 50ns more), unless the tap admitted the call. The tap
-// allocates one context value per admitted call, and a trusted
-// criticality one more; rejections allocate their trailer. A client call
-// costs the breaker's Allow (a mutex and two small allocations), and
-// criticality metadata a few more allocations.
+// metadata key (about 50ns more), unless the tap admitted the call. A
+// criticality put into the handler's context (trusted, or the method's
+// own) costs one allocation, and a stream's wrapper one more. The tap
+// allocates one context value per admitted call, and such a criticality
+// one more; rejections allocate their trailer. A client call costs the
+// breaker's Allow (a mutex and two small allocations), criticality
+// metadata a few more allocations, and outgoing metadata already in the
+// context a copy of it, to replace or remove its CriticalityKey.
 package grpcslo

@@ -130,8 +130,9 @@ func WithDefault(objectives ...string) Option {
 }
 
 // WithMethodCriticality sets the criticality of calls of the full method
-// name that carry none in their context or in trusted metadata. The method
-// need not have a WithMethod.
+// name that carry none in their context or in trusted metadata. The
+// handler's context then carries it, so the Client's outgoing calls pass it
+// on. The method need not have a WithMethod.
 //
 // By default, slo.Critical.
 func WithMethodCriticality(fullMethod string, crit slo.Criticality) Option {
@@ -161,7 +162,8 @@ func WithMethodCriticality(fullMethod string, crit slo.Criticality) Option {
 // incoming context: peer.FromContext gives the caller's address and
 // credentials, metadata.FromIncomingContext its metadata. With TapHandle
 // installed it runs there, in the connection's reading goroutine, so it
-// must be fast and must not block. An honoured level reaches the handler's context
+// must be fast and must not block. Of several values, the least critical
+// counts. An honoured level reaches the handler's context
 // (slo.CriticalityFrom), and from there the Client's outgoing calls.
 //
 // By default, the key is ignored: nobody outside can promote their own

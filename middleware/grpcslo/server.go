@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/tap"
 
+	"github.com/sloguard/sloguard/internal/claim"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -50,10 +51,18 @@ var _ tap.ServerInHandle = (*Server)(nil).TapHandle
 // for concurrent use.
 type Server struct {
 	eng      *slo.Engine
-	methods  map[string]*slo.Route
-	fallback *slo.Route
+	methods  map[string]*method
+	fallback *method
 	trust    func(context.Context) bool
 	classify Classifier
+}
+
+// method is what the Server knows of one full method name: its admission
+// core, and whether its criticality comes from WithMethodCriticality, so
+// that the handler's context carries it.
+type method struct {
+	rt  *slo.Route
+	own bool
 }
 
 // NewServer returns the server side for eng. It checks every option and
@@ -76,34 +85,38 @@ func NewServer(eng *slo.Engine, opts ...Option) (*Server, error) {
 	if eng == nil {
 		return nil, errors.Join(append(errs, fmt.Errorf("%w: nil engine", ErrInvalidOption))...)
 	}
-	resolve := func(where string, c slo.Criticality, names []string) *slo.Route {
+	// resolve returns the method of a full method name ("" for the
+	// default) recorded in names.
+	resolve := func(name string, names []string) *method {
+		where := fmt.Sprintf("method %q", name)
+		if name == "" {
+			where = "default"
+		}
+		c, own := cfg.crit[name]
+		if !own {
+			c = slo.Critical
+		}
 		rt, err := eng.Route(c, names...)
 		if joined, ok := err.(interface{ Unwrap() []error }); ok {
 			for _, err := range joined.Unwrap() { // one line per problem
 				errs = append(errs, fmt.Errorf("%w: %s: %w", ErrInvalidOption, where, err))
 			}
 		}
-		return rt
+		return &method{rt: rt, own: own}
 	}
 	s := &Server{
 		eng:      eng,
-		methods:  make(map[string]*slo.Route, len(cfg.methods)+len(cfg.crit)),
+		methods:  make(map[string]*method, len(cfg.methods)+len(cfg.crit)),
 		trust:    cfg.trust,
 		classify: cfg.classify,
 	}
-	s.fallback = resolve("default", slo.Critical, cfg.fallback)
-	crit := func(name string) slo.Criticality {
-		if c, ok := cfg.crit[name]; ok {
-			return c
-		}
-		return slo.Critical
-	}
+	s.fallback = resolve("", cfg.fallback)
 	for _, name := range cfg.order {
-		s.methods[name] = resolve(fmt.Sprintf("method %q", name), crit(name), cfg.methods[name])
+		s.methods[name] = resolve(name, cfg.methods[name])
 	}
 	for _, name := range slices.Sorted(maps.Keys(cfg.crit)) {
 		if _, ok := cfg.methods[name]; !ok { // a criticality alone: the default objectives
-			s.methods[name] = resolve(fmt.Sprintf("method %q", name), cfg.crit[name], cfg.fallback)
+			s.methods[name] = resolve(name, cfg.fallback)
 		}
 	}
 	if len(errs) > 0 {
@@ -112,7 +125,7 @@ func NewServer(eng *slo.Engine, opts ...Option) (*Server, error) {
 	return s, nil
 }
 
-func (s *Server) lookup(fullMethod string) *slo.Route {
+func (s *Server) lookup(fullMethod string) *method {
 	if m, ok := s.methods[fullMethod]; ok {
 		return m
 	}
@@ -135,12 +148,12 @@ type admittedKey struct{}
 //
 // An admitted call's context is marked so that the interceptors do not
 // admit it again, and carries its criticality (slo.WithCriticality) when
-// it came from trusted metadata. The tap records nothing else: install the
-// interceptors too.
+// it came from trusted metadata or from WithMethodCriticality. The tap
+// records nothing else: install the interceptors too.
 func (s *Server) TapHandle(ctx context.Context, info *tap.Info) (context.Context, error) {
 	m := s.lookup(info.FullMethodName)
-	c, trusted := s.criticality(ctx, m, info.Header[CriticalityKey])
-	t, _, ok := m.Admit(c)
+	c, carry := s.criticality(ctx, m, info.Header[CriticalityKey])
+	t, _, ok := m.rt.Admit(c)
 	if !ok {
 		return ctx, errOverloaded
 	}
@@ -154,7 +167,7 @@ func (s *Server) TapHandle(ctx context.Context, info *tap.Info) (context.Context
 			t.Done(slo.Neutral)
 		}
 	})
-	if trusted {
+	if carry {
 		ctx = slo.WithCriticality(ctx, c)
 	}
 	return ctx, nil
@@ -171,7 +184,7 @@ type tapped struct {
 // admit decides whether the interceptor serves a call of method m. It
 // returns the context for the handler and the call's ticket, or the
 // rejection's retry hint and false.
-func (s *Server) admit(ctx context.Context, m *slo.Route) (context.Context, slo.Ticket, time.Duration, bool) {
+func (s *Server) admit(ctx context.Context, m *method) (context.Context, slo.Ticket, time.Duration, bool) {
 	if tp, _ := ctx.Value(admittedKey{}).(*tapped); tp != nil && tp.s == s && tp.taken.CompareAndSwap(false, true) {
 		return ctx, tp.t, 0, true
 	}
@@ -179,30 +192,33 @@ func (s *Server) admit(ctx context.Context, m *slo.Route) (context.Context, slo.
 	if s.trust != nil {
 		claimed = metadata.ValueFromIncomingContext(ctx, CriticalityKey)
 	}
-	c, trusted := s.criticality(ctx, m, claimed)
-	t, retry, ok := m.Admit(c)
+	c, carry := s.criticality(ctx, m, claimed)
+	t, retry, ok := m.rt.Admit(c)
 	if !ok {
 		return ctx, t, retry, false
 	}
-	if trusted {
+	if carry {
 		ctx = slo.WithCriticality(ctx, c)
 	}
 	return ctx, t, 0, true
 }
 
-// criticality resolves a call's criticality: from its context, else from
-// claimed (the metadata values of CriticalityKey) if the caller is
-// trusted, else the method's. trusted says it came from claimed.
-func (s *Server) criticality(ctx context.Context, m *slo.Route, claimed []string) (c slo.Criticality, trusted bool) {
+// criticality resolves a call's criticality, as package middleware
+// documents it ("Criticality and trust"): from its context, else from
+// claimed (the metadata values of CriticalityKey, the least critical of
+// them) if the caller is trusted, else the method's. carry says that the
+// handler's context must carry it: it came from claimed or from
+// WithMethodCriticality.
+func (s *Server) criticality(ctx context.Context, m *method, claimed []string) (c slo.Criticality, carry bool) {
 	if c, ok := slo.CriticalityFrom(ctx); ok {
 		return c, false
 	}
 	if len(claimed) > 0 && s.trust != nil && s.trust(ctx) {
-		if c, err := slo.ParseCriticality(claimed[0]); err == nil {
+		if c, ok := claim.Least(claimed); ok {
 			return c, true
 		}
 	}
-	return m.Criticality(), false
+	return m.rt.Criticality(), m.own
 }
 
 // UnaryInterceptor returns the unary server interceptor: it admits the call
