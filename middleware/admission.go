@@ -86,7 +86,7 @@ func Error(w http.ResponseWriter, err error) {
 		if rw := serverWriter(w); rw != nil {
 			rw.breaker = true
 		}
-		_, retryAfter := slo.Failed(err, slo.Bad)
+		_, retryAfter := slo.HandlerOutcome(err, slo.Bad)
 		w.Header().Set("Retry-After", retrySeconds(max(retryAfter, time.Second)))
 	}
 	http.Error(w, http.StatusText(code), code)

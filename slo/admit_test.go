@@ -171,14 +171,14 @@ func TestSettle(t *testing.T) {
 		panic("handler")
 	}()
 	err := fmt.Errorf("charging: %w", &slo.BreakerOpenError{Dependency: "payments", RetryAfter: 3 * time.Second})
-	o, retry := slo.Failed(err, slo.Bad)
+	o, retry := slo.HandlerOutcome(err, slo.Bad)
 	if o != slo.Shed || retry != 3*time.Second {
 		t.Errorf("Failed(breaker open, Bad) = %v, %v, want Shed, 3s", o, retry)
 	}
-	if o, retry := slo.Failed(errors.New("boom"), slo.Bad); o != slo.Bad || retry != 0 {
+	if o, retry := slo.HandlerOutcome(errors.New("boom"), slo.Bad); o != slo.Bad || retry != 0 {
 		t.Errorf("Failed(other error, Bad) = %v, %v, want Bad, 0", o, retry)
 	}
-	if o, _ := slo.Failed(nil, slo.Good); o != slo.Good {
+	if o, _ := slo.HandlerOutcome(nil, slo.Good); o != slo.Good {
 		t.Errorf("Failed(nil, Good) = %v, want Good", o)
 	}
 	tk, _, _ := rt.Admit(slo.Critical)

@@ -213,13 +213,6 @@ func (b *Breaker) Name() string { return b.name }
 // State returns the breaker's state.
 func (b *Breaker) State() BreakerState { return breakerStateOf(b.cb.State()) }
 
-// Route returns the dependency's Route: its Admit asks the breaker, and
-// its Tickets record each call in the dependency's objectives and report
-// it to the breaker. A rejected call is recorded as Shed; its retry hint
-// is the breaker's remaining open time. The criticality given to Admit is
-// not used: a breaker lets calls through or not, whatever they are.
-func (b *Breaker) Route() *Route { return b.route }
-
 // admit is Route.Admit for the dependency's Route.
 func (b *Breaker) admit(r *Route) (Ticket, time.Duration, bool) {
 	report, err := b.cb.Allow()
@@ -245,16 +238,28 @@ func breakerResult(o Outcome) error {
 	return nil
 }
 
-// Allow asks whether a call to the dependency may go ahead. If so, the
-// caller makes the call and then calls done exactly once with its outcome
-// and latency, which records it in the dependency's objectives and in the
-// breaker. If not, err wraps ErrBreakerOpen (a *BreakerOpenError), the
-// rejection is recorded as Shed, and the call must not be made. Route is
-// the same two steps without a closure.
-func (b *Breaker) Allow() (done func(o Outcome, latency time.Duration), err error) {
+// Admit asks whether a call to the dependency may go ahead: the breaker's
+// side of the admission core (see Route). If so, it returns the call's
+// Ticket: make the call, then end the ticket with the call's outcome
+// (see CallOutcome), which records it in the dependency's objectives and
+// reports it to the breaker. If not, the rejection is recorded as Shed and
+// the error wraps ErrBreakerOpen (a *BreakerOpenError, with the breaker's
+// remaining open time): the call must not be made.
+func (b *Breaker) Admit() (Ticket, error) {
 	t, retry, ok := b.route.Admit(Critical)
 	if !ok {
-		return nil, &BreakerOpenError{Dependency: b.name, RetryAfter: retry}
+		return t, &BreakerOpenError{Dependency: b.name, RetryAfter: retry}
+	}
+	return t, nil
+}
+
+// Allow is Admit for callers that measure the latency themselves: done
+// records the call's outcome and latency. Admit is the same without a
+// closure.
+func (b *Breaker) Allow() (done func(o Outcome, latency time.Duration), err error) {
+	t, err := b.Admit()
+	if err != nil {
+		return nil, err
 	}
 	return t.doneAfter, nil
 }

@@ -24,7 +24,8 @@ import (
 // in-flight counting, the admit or shed decision, recording Shed for a
 // rejection, the latency thresholds, a panic counted as Bad, and a
 // request that failed because a dependency's breaker was open counted as
-// Shed (see Settle).
+// Shed (HandlerOutcome), and for clients the one classification of a
+// dependency's answers (CallOutcome).
 //
 // A Route is safe for concurrent use. Admit and Done take no lock and
 // allocate nothing.
@@ -173,12 +174,12 @@ func (t Ticket) end(o Outcome, now time.Duration) {
 //	outcome = slo.OutcomeOf(err)
 func (t Ticket) Settle(o *Outcome) { t.Done(*o) }
 
-// Failed returns the outcome of a request whose handler returned err: Shed
+// HandlerOutcome returns the outcome of a request whose handler returned err: Shed
 // when err says a dependency's breaker was open (it wraps ErrBreakerOpen;
 // the service did not fail, and a dependency that is down must not drive
 // load shedding), else o, the transport's own classification. The retry
 // hint is the breaker's, 0 if err does not say.
-func Failed(err error, o Outcome) (Outcome, time.Duration) {
+func HandlerOutcome(err error, o Outcome) (Outcome, time.Duration) {
 	if err == nil || !errors.Is(err, ErrBreakerOpen) {
 		return o, 0
 	}
@@ -203,3 +204,42 @@ func (t Ticket) Reroute(r *Route) Ticket {
 // Route.Admit may reject a server's request, so that a transport must know
 // its criticality first.
 func (e *Engine) Shedding() bool { return e.gate != nil }
+
+// Reply is how a dependency answered a call, in the terms HTTP and gRPC
+// share; CallOutcome turns it into the call's Outcome. The client
+// middleware translates status codes and errors into a Reply.
+type Reply uint8
+
+const (
+	// Served: the dependency answered, rightly or with the caller's own
+	// error (HTTP 1xx to 4xx but 429; gRPC OK and codes such as
+	// INVALID_ARGUMENT or NOT_FOUND).
+	Served Reply = iota
+	// Failed: the dependency failed or was too slow (HTTP 5xx, a
+	// transport error, a deadline; gRPC UNKNOWN, DEADLINE_EXCEEDED,
+	// UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS).
+	Failed
+	// Refused: the dependency turned the call away by its own choice, load
+	// shedding or a quota (HTTP 429; gRPC RESOURCE_EXHAUSTED).
+	Refused
+	// Abandoned: the caller gave up (context.Canceled; gRPC CANCELLED).
+	Abandoned
+)
+
+// CallOutcome is the one classifier of calls to a dependency, for every
+// transport: Served is Good, Failed is Bad, Abandoned is Neutral, and
+// Refused is Shed. A refusal spends the dependency's budget (the call was
+// not served) but is no failure for its breaker, nor part of the burn rate
+// that opens it: a dependency that sheds only its SHEDDABLE traffic must
+// not see its CRITICAL traffic cut off by its callers' breakers.
+func CallOutcome(r Reply) Outcome {
+	switch r {
+	case Failed:
+		return Bad
+	case Refused:
+		return Shed
+	case Abandoned:
+		return Neutral
+	}
+	return Good
+}

@@ -236,7 +236,7 @@ func (s *Server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo,
 	outcome := slo.Bad // a panic on its way up: counted as Bad, and not caught
 	defer t.Settle(&outcome)
 	resp, err = handler(ctx, req)
-	outcome, retry = slo.Failed(err, s.classify(codeOf(err)))
+	outcome, retry = slo.HandlerOutcome(err, s.classify(codeOf(err)))
 	if outcome == slo.Shed && errors.Is(err, slo.ErrBreakerOpen) {
 		if retry > 0 {
 			_ = grpc.SetTrailer(ctx, pushback(retry))
@@ -266,7 +266,7 @@ func (s *Server) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerIn
 	outcome := slo.Bad // see unary
 	defer t.Settle(&outcome)
 	err = handler(srv, ss)
-	outcome, retry = slo.Failed(err, s.classify(codeOf(err)))
+	outcome, retry = slo.HandlerOutcome(err, s.classify(codeOf(err)))
 	if outcome == slo.Shed && errors.Is(err, slo.ErrBreakerOpen) {
 		if retry > 0 {
 			ss.SetTrailer(pushback(retry))
