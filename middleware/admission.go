@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sloguard/sloguard/internal/claim"
+	"github.com/sloguard/sloguard/internal/wiring"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -22,7 +23,7 @@ const CriticalityHeader = "Sloguard-Criticality"
 // returns the request to serve, r or a copy whose context carries the
 // criticality of a trusted header or of the route, so that the handler's
 // outbound calls pass it on, and its ticket.
-func (s *Server) admit(w http.ResponseWriter, r *http.Request, rt *route) (*http.Request, slo.Ticket, bool) {
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, rt *wiring.Route) (*http.Request, slo.Ticket, bool) {
 	c, known := slo.CriticalityFrom(r.Context())
 	carry := false
 	if !known && s.trust != nil {
@@ -34,9 +35,9 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, rt *route) (*http
 		}
 	}
 	if !known {
-		c, carry = rt.rt.Criticality(), rt.own
+		c, carry = rt.Criticality(), rt.Own
 	}
-	t, retryAfter, ok := rt.rt.Admit(c)
+	t, retryAfter, ok := rt.Admit(c)
 	if !ok {
 		w.Header().Set("Retry-After", retrySeconds(retryAfter))
 		http.Error(w, http.StatusText(http.StatusTooManyRequests), http.StatusTooManyRequests)

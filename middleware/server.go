@@ -3,11 +3,10 @@ package middleware
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
-	"slices"
 	"sync"
 
+	"github.com/sloguard/sloguard/internal/wiring"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -52,22 +51,13 @@ import (
 // A Server is safe for concurrent use.
 type Server struct {
 	eng      *slo.Engine
-	routes   map[string]*route
-	fallback *route
+	routes   *wiring.Routes
 	routeOf  func(*http.Request) string
 	custom   bool // routeOf comes from WithRouteFunc
 	before   bool // Wrap finds the route before serving: route criticalities or shedding
 	classify Classifier
 	writers  sync.Pool                // of *responseWriter
 	trust    func(*http.Request) bool // nil: the header is never trusted
-}
-
-// route is what the Server knows of one route pattern: its admission
-// core, and whether its criticality comes from WithRouteCriticality, so
-// that the handler's context carries it.
-type route struct {
-	rt  *slo.Route
-	own bool
 }
 
 // NewServer returns server middleware that records into eng. It checks every
@@ -86,42 +76,16 @@ func NewServer(eng *slo.Engine, opts ...Option) (*Server, error) {
 	if eng == nil {
 		return nil, errors.Join(append(errs, fmt.Errorf("%w: nil engine", ErrInvalidOption))...)
 	}
-	// resolve returns the route of a pattern ("" for the default)
-	// recorded in names.
-	resolve := func(pattern string, names []string) *route {
-		where := fmt.Sprintf("route %q", pattern)
-		if pattern == "" {
-			where = "default"
-		}
-		c, own := cfg.critical[pattern]
-		if !own {
-			c = slo.Critical
-		}
-		rt, err := eng.Route(c, names...)
-		if joined, ok := err.(interface{ Unwrap() []error }); ok {
-			for _, err := range joined.Unwrap() { // one line per problem
-				errs = append(errs, fmt.Errorf("%w: %s: %w", ErrInvalidOption, where, err))
-			}
-		}
-		return &route{rt: rt, own: own}
-	}
+	routes, rerrs := wiring.Resolve(eng, "route", ErrInvalidOption, cfg.order, cfg.routes, cfg.critical, cfg.fallback)
+	errs = append(errs, rerrs...)
 	s := &Server{
 		eng:      eng,
-		routes:   make(map[string]*route, len(cfg.routes)+len(cfg.critical)),
+		routes:   routes,
 		routeOf:  cfg.routeFunc,
 		custom:   cfg.routeFunc != nil,
 		before:   len(cfg.critical) > 0 || eng.Shedding(),
 		classify: cfg.classify,
 		trust:    cfg.trust,
-	}
-	s.fallback = resolve("", cfg.fallback)
-	for _, p := range cfg.order {
-		s.routes[p] = resolve(p, cfg.routes[p])
-	}
-	for _, p := range slices.Sorted(maps.Keys(cfg.critical)) {
-		if _, ok := cfg.routes[p]; !ok { // a criticality alone: the default objectives
-			s.routes[p] = resolve(p, cfg.fallback)
-		}
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -133,14 +97,6 @@ func NewServer(eng *slo.Engine, opts ...Option) (*Server, error) {
 	return s, nil
 }
 
-// route returns the route of a pattern: its own, or the default.
-func (s *Server) route(pattern string) *route {
-	if rt, ok := s.routes[pattern]; ok {
-		return rt
-	}
-	return s.fallback
-}
-
 // Handle returns h wrapped by the middleware for the route pattern, as it
 // is registered with the mux:
 //
@@ -150,7 +106,7 @@ func (s *Server) route(pattern string) *route {
 // and admitted with no lookup. A pattern without WithRoute records in the
 // objectives of WithDefault.
 func (s *Server) Handle(pattern string, h http.Handler) http.Handler {
-	rt := s.route(pattern)
+	rt := s.routes.Lookup(pattern)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.serve(w, r, h, rt, false)
 	})
@@ -162,9 +118,9 @@ func (s *Server) Handle(pattern string, h http.Handler) http.Handler {
 func (s *Server) Wrap(next http.Handler) http.Handler {
 	mux, _ := next.(*http.ServeMux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rt, after := s.fallback, true
+		rt, after := s.routes.Fallback, true
 		if s.before {
-			rt, after = s.route(s.routeBefore(r, mux)), false
+			rt, after = s.routes.Lookup(s.routeBefore(r, mux)), false
 		}
 		s.serve(w, r, next, rt, after)
 	})
@@ -172,7 +128,7 @@ func (s *Server) Wrap(next http.Handler) http.Handler {
 
 // serve admits r on route rt, serves it with next and records it. With
 // after, the route is found again once next has returned.
-func (s *Server) serve(w http.ResponseWriter, r *http.Request, next http.Handler, rt *route, after bool) {
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, next http.Handler, rt *wiring.Route, after bool) {
 	r, t, ok := s.admit(w, r, rt)
 	if !ok {
 		return
@@ -182,7 +138,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 	outcome := slo.Bad // a panic on its way up: counted as Bad, and not caught
 	defer func() {
 		if after {
-			t = t.Reroute(s.route(s.routeOf(r)).rt)
+			t = t.Reroute(s.routes.Lookup(s.routeOf(r)).Route)
 		}
 		t.Done(outcome)
 	}()

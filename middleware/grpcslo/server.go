@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -17,6 +15,7 @@ import (
 	"google.golang.org/grpc/tap"
 
 	"github.com/sloguard/sloguard/internal/claim"
+	"github.com/sloguard/sloguard/internal/wiring"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -51,18 +50,9 @@ var _ tap.ServerInHandle = (*Server)(nil).TapHandle
 // for concurrent use.
 type Server struct {
 	eng      *slo.Engine
-	methods  map[string]*method
-	fallback *method
+	methods  *wiring.Routes
 	trust    func(context.Context) bool
 	classify Classifier
-}
-
-// method is what the Server knows of one full method name: its admission
-// core, and whether its criticality comes from WithMethodCriticality, so
-// that the handler's context carries it.
-type method struct {
-	rt  *slo.Route
-	own bool
 }
 
 // NewServer returns the server side for eng. It checks every option and
@@ -85,52 +75,14 @@ func NewServer(eng *slo.Engine, opts ...Option) (*Server, error) {
 	if eng == nil {
 		return nil, errors.Join(append(errs, fmt.Errorf("%w: nil engine", ErrInvalidOption))...)
 	}
-	// resolve returns the method of a full method name ("" for the
-	// default) recorded in names.
-	resolve := func(name string, names []string) *method {
-		where := fmt.Sprintf("method %q", name)
-		if name == "" {
-			where = "default"
-		}
-		c, own := cfg.crit[name]
-		if !own {
-			c = slo.Critical
-		}
-		rt, err := eng.Route(c, names...)
-		if joined, ok := err.(interface{ Unwrap() []error }); ok {
-			for _, err := range joined.Unwrap() { // one line per problem
-				errs = append(errs, fmt.Errorf("%w: %s: %w", ErrInvalidOption, where, err))
-			}
-		}
-		return &method{rt: rt, own: own}
-	}
-	s := &Server{
-		eng:      eng,
-		methods:  make(map[string]*method, len(cfg.methods)+len(cfg.crit)),
-		trust:    cfg.trust,
-		classify: cfg.classify,
-	}
-	s.fallback = resolve("", cfg.fallback)
-	for _, name := range cfg.order {
-		s.methods[name] = resolve(name, cfg.methods[name])
-	}
-	for _, name := range slices.Sorted(maps.Keys(cfg.crit)) {
-		if _, ok := cfg.methods[name]; !ok { // a criticality alone: the default objectives
-			s.methods[name] = resolve(name, cfg.fallback)
-		}
-	}
-	if len(errs) > 0 {
+	methods, rerrs := wiring.Resolve(eng, "method", ErrInvalidOption, cfg.order, cfg.methods, cfg.crit, cfg.fallback)
+	if errs = append(errs, rerrs...); len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	return s, nil
+	return &Server{eng: eng, methods: methods, trust: cfg.trust, classify: cfg.classify}, nil
 }
 
-func (s *Server) lookup(fullMethod string) *method {
-	if m, ok := s.methods[fullMethod]; ok {
-		return m
-	}
-	return s.fallback
-}
+func (s *Server) lookup(fullMethod string) *wiring.Route { return s.methods.Lookup(fullMethod) }
 
 // admittedKey marks the context of a call that a Server's TapHandle
 // admitted; its value is that *Server.
@@ -153,7 +105,7 @@ type admittedKey struct{}
 func (s *Server) TapHandle(ctx context.Context, info *tap.Info) (context.Context, error) {
 	m := s.lookup(info.FullMethodName)
 	c, carry := s.criticality(ctx, m, info.Header[CriticalityKey])
-	t, _, ok := m.rt.Admit(c)
+	t, _, ok := m.Admit(c)
 	if !ok {
 		return ctx, errOverloaded
 	}
@@ -184,7 +136,7 @@ type tapped struct {
 // admit decides whether the interceptor serves a call of method m. It
 // returns the context for the handler and the call's ticket, or the
 // rejection's retry hint and false.
-func (s *Server) admit(ctx context.Context, m *method) (context.Context, slo.Ticket, time.Duration, bool) {
+func (s *Server) admit(ctx context.Context, m *wiring.Route) (context.Context, slo.Ticket, time.Duration, bool) {
 	if tp, _ := ctx.Value(admittedKey{}).(*tapped); tp != nil && tp.s == s && tp.taken.CompareAndSwap(false, true) {
 		return ctx, tp.t, 0, true
 	}
@@ -193,7 +145,7 @@ func (s *Server) admit(ctx context.Context, m *method) (context.Context, slo.Tic
 		claimed = metadata.ValueFromIncomingContext(ctx, CriticalityKey)
 	}
 	c, carry := s.criticality(ctx, m, claimed)
-	t, retry, ok := m.rt.Admit(c)
+	t, retry, ok := m.Admit(c)
 	if !ok {
 		return ctx, t, retry, false
 	}
@@ -209,7 +161,7 @@ func (s *Server) admit(ctx context.Context, m *method) (context.Context, slo.Tic
 // them) if the caller is trusted, else the method's. carry says that the
 // handler's context must carry it: it came from claimed or from
 // WithMethodCriticality.
-func (s *Server) criticality(ctx context.Context, m *method, claimed []string) (c slo.Criticality, carry bool) {
+func (s *Server) criticality(ctx context.Context, m *wiring.Route, claimed []string) (c slo.Criticality, carry bool) {
 	if c, ok := slo.CriticalityFrom(ctx); ok {
 		return c, false
 	}
@@ -218,7 +170,7 @@ func (s *Server) criticality(ctx context.Context, m *method, claimed []string) (
 			return c, true
 		}
 	}
-	return m.rt.Criticality(), m.own
+	return m.Criticality(), m.Own
 }
 
 // UnaryInterceptor returns the unary server interceptor: it admits the call
