@@ -70,21 +70,14 @@ const (
 // bands is the number of criticality bands, indexed by Criticality.band().
 const bands = 4
 
-// inflight is an atomic counter alone on its cache line.
-type inflight struct {
-	atomic.Int64
-	_ [56]byte
-}
-
 // gate is the concurrency gate of one Engine. Admit, release and observe
 // are safe for concurrent use; fold runs under the try-lock folding.
 type gate struct {
-	n [bands]inflight // requests in flight by band
-
 	// Published by fold, read by every admission: in-flight bounds by band
-	// (before reservations) and each band's reservation, in slots.
+	// and each band's reservation, in slots, and each shard's quota.
 	bound   [bands]atomic.Int64
 	reserve [bands]atomic.Int64
+	quota   atomic.Int64
 	_       [64]byte
 
 	windowEnd atomic.Int64 // mono nanoseconds when the open window may close
@@ -119,32 +112,66 @@ func newGate(sh *shards, threshold time.Duration, fixed int, criticalPlus bool) 
 	g := &gate{shards: sh}
 	g.est = newEstimator(threshold, fixed, criticalPlus)
 	g.publish()
+	g.share()
 	return g
 }
 
 // admit decides whether a request of band b may start, counting it in
-// flight if so.
-func (g *gate) admit(b int) bool {
-	n := g.n[b].Add(1)
-	total, mine := n, n // mine: in flight of band b and above
+// flight in shard x if so.
+//
+// The requests in flight are counted by shard, so that cores do not share
+// one counter: a shard adds what its processor admits and subtracts what
+// it ends. Far below the bound, a shard admits on its own count alone:
+// each fold gives every shard a quota, an equal part of what separates the
+// requests then in flight from half the lowest bound, and while the
+// shard's own count has grown by less than its quota since that fold, the
+// total can not have reached that half. Beyond its quota, admit adds up
+// every shard, exactly.
+func (g *gate) admit(x *shard, b int) bool {
+	x.addInt(offInflight+b, 1)
+	if q := g.quota.Load(); q > 0 {
+		net := -x.loadInt(offSnap)
+		for o := range bands {
+			net += x.loadInt(offInflight + o)
+		}
+		if net <= q {
+			return true
+		}
+	}
+	n := g.inFlight()
+	var total, mine int64 // mine: in flight of band b and above
 	for o := range bands {
-		if o != b {
-			m := g.n[o].Load()
-			total += m
-			if o > b {
-				mine += m
-			}
+		total += n[o]
+		if o >= b {
+			mine += n[o]
 		}
 	}
 	if total > g.bound[b].Load() && mine > g.reserve[b].Load() {
-		g.n[b].Add(-1)
+		x.addInt(offInflight+b, -1)
 		return false
 	}
 	return true
 }
 
-// release ends a request of band b that admit let in.
-func (g *gate) release(b int) { g.n[b].Add(-1) }
+// release ends, in shard x, a request of band b that admit let in.
+func (g *gate) release(x *shard, b int) { x.addInt(offInflight+b, -1) }
+
+// share gives every shard its quota (see admit): called by fold and
+// setTighten, with the try-lock held.
+func (g *gate) share() {
+	sh := g.shards
+	var total int64
+	for k := range sh.n {
+		x := sh.at(k)
+		var own int64
+		for b := range bands {
+			own += x.loadInt(offInflight + b)
+		}
+		atomic.StoreUint64(&x.w[offSnap], uint64(own))
+		total += own
+	}
+	g.quota.Store((g.bound[0].Load()/2 - total) / int64(sh.n))
+}
 
 // maybeFold folds the open window if it is over at now (mono
 // nanoseconds). At most one goroutine folds; others go on at once.
@@ -178,13 +205,15 @@ func (g *gate) fold(now int64) {
 	g.est.last = now
 	g.est.step(dt, w, g.inFlight())
 	g.publish()
+	g.share()
 	g.windowEnd.Store(now + int64(windowMin))
 }
 
+// inFlight returns the requests in flight by band, from every shard.
 func (g *gate) inFlight() [bands]int64 {
 	var n [bands]int64
 	for b := range bands {
-		n[b] = g.n[b].Load()
+		n[b] = int64(g.shards.sum(offInflight + b))
 	}
 	return n
 }
@@ -365,7 +394,7 @@ func slots(v float64) int64 { return int64(min(v, math.MaxInt32)) }
 // enter counts a request of band b and admits it through the gate.
 func (g *gate) enter(x *shard, b int) bool {
 	x.add(offArrived+b, 1)
-	if !g.admit(b) {
+	if !g.admit(x, b) {
 		x.add(offRejected+b, 1)
 		return false
 	}
@@ -375,7 +404,7 @@ func (g *gate) enter(x *shard, b int) bool {
 // exit ends a request of band b that entered, after latency nanoseconds,
 // at now (mono nanoseconds), and folds the window if it is over.
 func (g *gate) exit(x *shard, b int, latency, now int64) {
-	g.release(b)
+	g.release(x, b)
 	x.add(offDone+b, 1)
 	x.add(offLatency+b, uint64(max(latency, 0)))
 	g.maybeFold(now)
@@ -390,13 +419,14 @@ func (g *gate) setTighten(f float64) {
 	g.est.tighten = f
 	g.est.bounds()
 	g.publish()
+	g.share()
 	g.folding.Store(false)
 }
 
 // state returns the limit and the requests in flight.
 func (g *gate) state() (limit float64, n int64) {
-	for b := range bands {
-		n += g.n[b].Load()
+	for _, m := range g.inFlight() {
+		n += m
 	}
 	return float64(g.bound[0].Load()), n
 }

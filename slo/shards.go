@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // shards are the counters that every request adds to, striped so that
@@ -18,6 +19,7 @@ import (
 type shards struct {
 	stride int // uint64s per shard, a whole number of cache lines
 	n      int
+	base   int // index in words of the first shard's first word
 	words  []uint64
 	next   atomic.Uint32
 	pool   sync.Pool // of *shard
@@ -33,7 +35,9 @@ const (
 	offRejected = offArrived + bands
 	offDone     = offRejected + bands
 	offLatency  = offDone + bands
-	offOutcomes = offLatency + bands
+	offInflight = offLatency + bands // by band, as int64: see gate
+	offSnap     = offInflight + bands
+	offOutcomes = offSnap + 1
 )
 
 func newShards(recorders int) *shards {
@@ -42,13 +46,16 @@ func newShards(recorders int) *shards {
 		n *= 2
 	}
 	words := offOutcomes + 4*recorders
-	stride := (words + 7) / 8 * 8
-	s := &shards{stride: stride, n: n, words: make([]uint64, stride*n+8)}
+	// Whole cache lines, and one line more between shards, which the
+	// adjacent-line prefetcher of many processors fetches in pairs.
+	stride := (words+7)/8*8 + 8
+	buf := make([]uint64, stride*n+8)
+	// The first word of the first shard on a line boundary.
+	skip := int((64 - uintptr(unsafe.Pointer(&buf[0]))%64) % 64 / 8)
+	s := &shards{stride: stride, n: n, base: skip, words: buf}
 	all := make([]shard, n)
 	for i := range all {
-		// Skip the first line so that no shard shares one with whatever
-		// the allocator put before the slice.
-		all[i].w = s.words[8+i*stride : 8+(i+1)*stride : 8+(i+1)*stride]
+		all[i] = *s.at(i)
 	}
 	s.pool.New = func() any { return &all[int(s.next.Add(1))%n] }
 	return s
@@ -59,11 +66,22 @@ func (s *shards) put(x *shard) { s.pool.Put(x) }
 
 func (x *shard) add(i int, v uint64) { atomic.AddUint64(&x.w[i], v) }
 
+// addInt adds v to word i as an int64 and returns the new value.
+func (x *shard) addInt(i int, v int64) int64 { return int64(atomic.AddUint64(&x.w[i], uint64(v))) }
+
+func (x *shard) loadInt(i int) int64 { return int64(atomic.LoadUint64(&x.w[i])) }
+
+// at returns shard k.
+func (s *shards) at(k int) *shard {
+	from := s.base + k*s.stride
+	return &shard{w: s.words[from : from+s.stride : from+s.stride]}
+}
+
 // sum returns the sum of word i over all shards.
 func (s *shards) sum(i int) uint64 {
 	var t uint64
 	for k := range s.n {
-		t += atomic.LoadUint64(&s.words[8+k*s.stride+i])
+		t += atomic.LoadUint64(&s.words[s.base+k*s.stride+i])
 	}
 	return t
 }

@@ -443,16 +443,19 @@ func TestEstimatorReserve(t *testing.T) {
 // TestGateAdmit checks admission against published bounds: SHEDDABLE up
 // to its bound, CRITICAL on top of it within its reservation.
 func TestGateAdmit(t *testing.T) {
-	g := newGate(newShards(0), 0, 0, false)
+	sh := newShards(0)
+	g := newGate(sh, 0, 0, false)
+	x := sh.at(0)
 	s, c := Sheddable.bandIndex(), Critical.bandIndex()
 	g.bound[s].Store(3)
 	g.bound[SheddablePlus.bandIndex()].Store(3)
 	g.bound[c].Store(5)
 	g.reserve[c].Store(4)
 	g.reserve[SheddablePlus.bandIndex()].Store(4)
+	g.share() // a quota of 1/2 − 0 = 0 per shard: every admission adds up the shards
 	admit := func(b int, want bool) {
 		t.Helper()
-		if got := g.admit(b); got != want {
+		if got := g.admit(x, b); got != want {
 			t.Fatalf("admit(band %d) with %v in flight = %v, want %v", b, g.inFlight(), got, want)
 		}
 	}
@@ -466,12 +469,12 @@ func TestGateAdmit(t *testing.T) {
 	admit(c, true)  // 4
 	admit(c, false) // 5 > 4 and 8 > 5
 	admit(s, false)
-	g.release(s)
-	g.release(s)
-	g.release(s)
+	g.release(x, s)
+	g.release(x, s)
+	g.release(x, s)
 	admit(s, false) // 4 CRITICAL in flight leave SHEDDABLE nothing
-	g.release(c)
-	g.release(c)
+	g.release(x, c)
+	g.release(x, c)
 	admit(s, true) // 2 CRITICAL + 1
 	if n := g.inFlight(); n[s] != 1 || n[c] != 2 {
 		t.Errorf("in flight = %v, want 1 SHEDDABLE and 2 CRITICAL", n)
