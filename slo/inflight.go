@@ -351,7 +351,7 @@ func (e *estimator) bounds() {
 		// Little's law: served × noLoad requests are being served; let
 		// tolerance times as many be in flight, plus room for bursts.
 		u := e.served * e.noLoad
-		limit = tolerance*u + math.Sqrt(u) + 1
+		limit = tolerance*u + 1
 		if e.demand < overloaded*e.served2 {
 			// Not overloaded: what arrives is served. Room for the
 			// bursts of Poisson arrivals, and while requests wait less

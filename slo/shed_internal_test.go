@@ -377,7 +377,7 @@ func TestEstimatorLimit(t *testing.T) {
 	}
 	u := 200 * 0.040 // 8 being served
 	calm := 2*u + 3*math.Sqrt(u) + 2
-	over := 2*u + math.Sqrt(u) + 1
+	over := 2*u + 1
 	tests := []struct {
 		name    string
 		latency time.Duration

@@ -100,6 +100,7 @@ func main() {
 	flag.BoolVar(&cfg.Quiet, "quiet", cfg.Quiet, "print no live view, only the comparison")
 	flag.StringVar(&cfg.CSV, "csv", cfg.CSV, "where to write the timeline as CSV; empty for nowhere")
 	flag.StringVar(&cfg.SVG, "svg", cfg.SVG, "where to write the timeline as an SVG chart; empty for nowhere")
+	matrix := flag.Bool("matrix", false, "run issue 8's matrix of shapes (each without and with sloguard, no outage; -seed and the phases apply) and print one table")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "flashsale: unexpected arguments %q\n", flag.Args())
@@ -108,7 +109,12 @@ func main() {
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := run(ctx, cfg, os.Stdout)
+	var err error
+	if *matrix {
+		err = runMatrix(ctx, cfg, os.Stdout, os.Stderr)
+	} else {
+		err = run(ctx, cfg, os.Stdout)
+	}
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "flashsale:", err)
