@@ -42,6 +42,9 @@ func TestRun(t *testing.T) {
 	// request several times dearer, and the machine may be busy.
 	cfg.Conns, cfg.RPS = 4, 60
 	cfg.JSON = true
+	if shedPolicy() != (slo.ShedPolicy{}) {
+		t.Fatalf("the run with sloguard uses %+v, want the defaults", shedPolicy())
+	}
 	dir := t.TempDir()
 	cfg.CSV, cfg.SVG = filepath.Join(dir, "timeline.csv"), filepath.Join(dir, "chart.svg")
 
@@ -80,27 +83,22 @@ func TestRun(t *testing.T) {
 	if wo.BreakerReactionS != nil {
 		t.Errorf("without sloguard: breaker_reaction_s = %v, want null", secText(wo.BreakerReactionS))
 	}
-	// With sloguard, shedding starts within the target of the spike, and
-	// ends within the target of its end: the measured controller stops
-	// once the demand fits in what the shop served, outage or not...
-	if s := wi.ShedReactionS; s == nil || *s > targetShedStart.Seconds() {
-		t.Errorf("with sloguard: shed_reaction_s = %v, want at most %v", secText(s), targetShedStart.Seconds())
-	}
-	if s := wi.ShedReleaseS; s == nil || *s > targetShedEnd.Seconds() {
-		t.Errorf("with sloguard: shed_release_s = %v, want at most %v", secText(s), targetShedEnd.Seconds())
+	// With sloguard on its defaults, the gate sheds during the spike and
+	// stops shedding before the run ends...
+	if wi.ShedReactionS == nil || wi.ShedReleaseS == nil {
+		t.Errorf("with sloguard: shed_reaction_s = %v, shed_release_s = %v, want both: shedding during the spike, released after it",
+			secText(wi.ShedReactionS), secText(wi.ShedReleaseS))
 	}
 	// ...and the payments breaker opens during the outage.
 	if s := wi.BreakerReactionS; s == nil || *s > cfg.Outage.Seconds() {
 		t.Errorf("with sloguard: breaker_reaction_s = %v, want within the %v outage", secText(s), cfg.Outage)
 	}
-	// Checkout and goodput fare much better with sloguard at the spike.
-	// The targets are 99.9% and 90% of capacity; the controller
-	// does not reach them (about 96% and 85% in the default run, see
-	// README.md), and a busy CI machine, or the race detector, costs more,
+	// Checkout, goodput and the admitted latency fare much better with
+	// sloguard at the spike than without. The targets (99.9%,
+	// 90% of capacity, p99 within 2× unloaded) are met in the default run
+	// (see README.md); a busy CI machine, or the race detector, costs more,
 	// so this checks only a clear improvement over the same run without
-	// sloguard: in this shorter spike, whose first second, lost before any
-	// completion can tell, weighs twice as much. (Under -race on a loaded
-	// 2-core machine one run reached 49% of capacity, 9× the run without.)
+	// sloguard.
 	if got, base := wi.SuccessRatio[critical], wo.SuccessRatio[critical]; got < 0.6 || got < 2*base {
 		t.Errorf("CRITICAL success at the spike: %.1f%% with sloguard, %.1f%% without; want at least 60%% and twice as much",
 			got*100, base*100)
@@ -108,6 +106,9 @@ func TestRun(t *testing.T) {
 	if got := wi.GoodputRPS; got < 3*wo.GoodputRPS {
 		t.Errorf("goodput at the spike: %.0f rps with sloguard, %.0f without, capacity %.0f; want three times as much",
 			got, wo.GoodputRPS, wi.CapacityRPS)
+	}
+	if with, base := wi.AdmittedP99MS/wi.UnloadedP99MS, wo.AdmittedP99MS/wo.UnloadedP99MS; with >= base {
+		t.Errorf("admitted p99 / unloaded p99 at the spike: %.2f with sloguard, %.2f without; want lower", with, base)
 	}
 
 	// The files: a CSV row per run and second, and well-formed SVG.
@@ -585,5 +586,51 @@ func TestValidate(t *testing.T) {
 	}
 	if err := eng.Close(); err != nil {
 		t.Errorf("Close() = %v", err)
+	}
+}
+
+// TestMatrix checks the matrix's cells and how a row is judged.
+func TestMatrix(t *testing.T) {
+	cells := matrixCells()
+	if len(cells) != 14 {
+		t.Fatalf("matrixCells() = %d cells, want 14: 3 × 4, the ramp and no spike", len(cells))
+	}
+	for _, c := range cells {
+		cfg := defaultConfig()
+		cfg.Conns, cfg.RPS, cfg.SpikeFactor, cfg.Ramp, cfg.Outage = c.conns, c.rps, c.factor, c.ramp, 0
+		if err := cfg.validate(); err != nil {
+			t.Errorf("cell %+v: %v", c, err)
+		}
+		if c.factor > 1 && c.rps != 0.6*cfg.capacity() {
+			t.Errorf("cell %+v: base load %v rps, want 60%% of %v", c, c.rps, cfg.capacity())
+		}
+	}
+	f := func(v float64) *float64 { return &v }
+	good := runReport{CapacityRPS: 200, GoodputRPS: 190, SuccessRatio: map[string]float64{"CRITICAL": 1},
+		AdmittedP99MS: 150, UnloadedP99MS: 100, ShedReactionS: f(0.1), ShedReleaseS: f(0.2)}
+	tests := []struct {
+		name string
+		row  matrixRow
+		want bool
+	}{
+		{"spike met", matrixRow{cell: cell{factor: 10}, with: good}, true},
+		{"spike, p99 missed", matrixRow{cell: cell{factor: 10}, with: func() runReport { r := good; r.AdmittedP99MS = 201; return r }()}, false},
+		{"no spike met", matrixRow{cell: cell{factor: 1}, with: good, without: good, sheddedShare: 0.009}, true},
+		{"no spike, 1% shed", matrixRow{cell: cell{factor: 1}, with: good, without: good, sheddedShare: 0.01}, false},
+		{"no spike, a CRITICAL shed", matrixRow{cell: cell{factor: 1}, with: good, without: good, criticalShed: 1}, false},
+		{"no spike, CRITICAL worse", matrixRow{cell: cell{factor: 1}, with: good,
+			without: runReport{SuccessRatio: map[string]float64{"CRITICAL": 1.01}}}, false},
+	}
+	for _, tt := range tests {
+		if got := rowMet(tt.row); got != tt.want {
+			t.Errorf("%s: rowMet = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	var b strings.Builder
+	printMatrix(&b, defaultConfig(), []matrixRow{tests[0].row, tests[3].row})
+	for _, want := range []string{"CRITICAL with", "goodput", "✓", "✗", "95%", "1.50×"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("printMatrix lacks %q:\n%s", want, b.String())
+		}
 	}
 }
