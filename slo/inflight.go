@@ -30,14 +30,15 @@ const (
 	// minLimit is the least limit for sheddable traffic: a service always
 	// serves some of it.
 	minLimit = 2
-	// tolerance is how much longer than without load the mean latency may
-	// get before the limit falls: twice the no-load latency means about as
-	// many requests wait as are served, so the service stays busy while a
-	// request waits about one service time.
+	// tolerance is how many times the requests being served may be in
+	// flight under overload: twice means about as many wait as are
+	// served, so the service stays busy while a request waits about one
+	// service time. It is also the mean latency, in no-load latencies,
+	// below which the limit leaves more room.
 	tolerance = 2.0
 	// overloaded is how much more must arrive than is served for the
-	// service to count as overloaded: more than the noise of a 100ms
-	// average, less than the smallest spike worth shedding.
+	// service to count as overloaded: more than a burst of Poisson
+	// arrivals at 90% of capacity makes it over loadSmoothing.
 	overloaded = 1.2
 	// loadSmoothing is the time constant of the rates compared for it:
 	// long enough that a burst of Poisson arrivals is not an overload.
@@ -54,24 +55,21 @@ const (
 	// drift is how fast the no-load latency may rise when the service gets
 	// slower without overload: by a factor e in drift.
 	drift = 60 * time.Second
-	// smoothing is the time constant of the rates and latencies that size
-	// the reservations and the idle ceiling.
+	// smoothing is the time constant of the arrival rates that size the
+	// reservations.
 	smoothing = time.Second
 	// servedSmoothing is the time constant of the served rate, which
 	// sizes the limit: short, so that the limit follows a spike within
 	// tens of milliseconds.
 	servedSmoothing = 100 * time.Millisecond
-	// idleDecay is the time constant with which an unused limit falls back
-	// to what the traffic in flight needs, so that a spike after a quiet
-	// time starts from a limit sized by that time's traffic.
-	idleDecay = time.Second
 )
 
 // bands is the number of criticality bands, indexed by Criticality.band().
 const bands = 4
 
-// gate is the concurrency gate of one Engine. Admit, release and observe
-// are safe for concurrent use; fold runs under the try-lock folding.
+// gate is the concurrency gate of one Engine. enter, exit and state are
+// safe for concurrent use; fold, share and setTighten run under the
+// try-lock folding.
 type gate struct {
 	// Published by fold, read by every admission: in-flight bounds by band
 	// and each band's reservation, in slots, and each shard's quota.

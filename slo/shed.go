@@ -26,14 +26,15 @@ import (
 // of each completion the gate learns the service's no-load latency (the
 // lowest mean of 64 completions in a row, which rises slowly, over about a
 // minute, only while nothing is turned away) and from their number the
-// rate it serves. By Little's law, served × no-load latency requests are
-// being served; the limit lets twice as many be in flight, plus room for
-// Poisson bursts, 2√u + 1 for u being served, and up to twice that while
-// the mean latency stays below twice the no-load latency. So a service
-// whose capacity is full keeps about as many requests waiting as it
-// serves: it stays busy, and a request waits about one service time. The
-// limit follows the served rate within about 100ms. Before the first
-// window it is 20.
+// rate it serves, smoothed over 100ms. By Little's law, u = served ×
+// no-load latency requests are being served. While more arrives than is
+// served (by a fifth, over half a second: an overload, not a burst) the
+// limit is 2u + 1: about as many requests wait as are served, so the
+// service stays busy and a request waits about one service time.
+// Otherwise the limit leaves room for Poisson bursts, 2u + 3√u + 2, and
+// up to twice that while the mean latency stays below twice the no-load
+// latency, so that traffic the service can serve is not turned away.
+// Before the first window the limit is 20.
 //
 // The tightest latency objective of the service is the guardrail: the
 // limit never exceeds served × its threshold, the most that can be in
@@ -273,7 +274,7 @@ func (p ShedPolicy) retryAfter(level float64, c Criticality) time.Duration {
 // belongs to the evaluation goroutine.
 type meter struct {
 	window  int           // in evaluations, at most signalEvaluations
-	length  time.Duration // ShedPolicy.Window
+	length  time.Duration // of the window: at most this long
 	n       int           // evaluations so far
 	last    time.Time     // of the previous evaluation
 	prev    []outcomes

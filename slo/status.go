@@ -62,9 +62,9 @@ type ObjectiveStatus struct {
 	Totals  budget.Counts
 	Neutral uint64
 	// ControlBurn is the burn rate of admitted traffic only (shed events
-	// left out) over the control window: the signal that drives shedding
-	// (over ShedPolicy.Window), or for dependency objectives the breaker
-	// (over BreakerPolicy.Window).
+	// left out) over the control window: the signal that drives the shed
+	// controller (over the latest two evaluations), or for dependency
+	// objectives the breaker (over BreakerPolicy.Window).
 	ControlBurn float64
 	// ControlKnown says the control window held enough events for
 	// ControlBurn to count.

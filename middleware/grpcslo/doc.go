@@ -65,9 +65,11 @@
 // A call's criticality comes from, in order: its context
 // (slo.CriticalityFrom, set by an earlier interceptor or by the tap), the
 // metadata key CriticalityKey if the caller is trusted (below), the
-// method's WithMethodCriticality, and otherwise slo.Critical. Then
-// slo.Engine.Admit decides. A rejected call is recorded as slo.Shed in its
-// method's objectives, its handler is not run, and it ends with
+// method's WithMethodCriticality, and otherwise slo.Critical. Then the
+// method's admission core decides (slo.Route.Admit; see slo.ShedPolicy for
+// the concurrency gate and the burn-rate controller). A rejected call is
+// recorded as slo.Shed in its method's objectives by the core, its handler
+// is not run, and it ends with
 //
 //	status RESOURCE_EXHAUSTED "overloaded"
 //	trailer grpc-retry-pushback-ms: <milliseconds until its criticality is served again>
