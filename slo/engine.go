@@ -537,6 +537,13 @@ func (e *Engine) evaluate(now time.Time) []Event {
 	st.Shed.Enabled = e.shed != nil
 	if e.shed != nil {
 		_, sig.demand, _ = e.meter.rates()
+		// Shedding helps only an overloaded service: while the gate sees
+		// the service far from its limit, or a dependency's breaker is
+		// not closed, a burn comes from elsewhere (a dependency that
+		// fails, a bug) and the level holds.
+		if idle := e.gate.idle(); sig.hot && (idle || e.dependencyDown()) {
+			sig.hot = false
+		}
 		from := e.shed.level
 		e.shed.step(now, sig)
 		level := e.shed.level
@@ -609,6 +616,16 @@ func (e *Engine) evaluate(now time.Time) []Event {
 	st.ClockOffset = time.Duration(e.clockOffset.Load())
 	e.status.Store(st)
 	return events
+}
+
+// dependencyDown reports whether some dependency's breaker is not closed.
+func (e *Engine) dependencyDown() bool {
+	for _, b := range e.breakers {
+		if b.State() != BreakerClosed {
+			return true
+		}
+	}
+	return false
 }
 
 func (e *Engine) releaseBurn() float64 {

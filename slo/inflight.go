@@ -44,7 +44,8 @@ const (
 	// long enough that a burst of Poisson arrivals is not an overload.
 	loadSmoothing = 500 * time.Millisecond
 	// windowMin and windowSamples close a window: at least windowMin long
-	// and windowSamples completions, or windowMax long with one.
+	// and windowSamples completions or twice as many arrivals, or windowMax
+	// long with one of either.
 	windowMin     = 10 * time.Millisecond
 	windowMax     = 250 * time.Millisecond
 	windowSamples = 16
@@ -84,6 +85,9 @@ type gate struct {
 	shards *shards
 
 	est estimator // guarded by folding
+	// lastArrived and lastGated are what idle saw; they belong to the
+	// evaluator.
+	lastArrived, lastGated uint64
 	// prev are the shard totals at the previous fold; guarded by folding.
 	prev window
 }
@@ -93,7 +97,8 @@ type window struct {
 	arrived  [bands]uint64 // requests that asked to be admitted
 	rejected [bands]uint64 // of them, rejected by the gate
 	done     [bands]uint64 // admitted requests that ended
-	latency  [bands]uint64 // their latencies, nanoseconds
+	good     [bands]uint64 // of them, those that ended Good
+	latency  [bands]uint64 // the latencies of those, nanoseconds
 }
 
 func (w window) sub(o window) window {
@@ -101,6 +106,7 @@ func (w window) sub(o window) window {
 		w.arrived[b] -= o.arrived[b]
 		w.rejected[b] -= o.rejected[b]
 		w.done[b] -= o.done[b]
+		w.good[b] -= o.good[b]
 		w.latency[b] -= o.latency[b]
 	}
 	return w
@@ -185,9 +191,10 @@ func (g *gate) maybeFold(now int64) {
 func (g *gate) fold(now int64) {
 	cur := g.shards.window()
 	w := cur.sub(g.prev)
-	var done uint64
+	var done, arrived uint64
 	for b := range bands {
 		done += w.done[b]
+		arrived += w.arrived[b]
 	}
 	if g.est.last == 0 { // the first window starts now
 		g.prev, g.est.last = cur, now
@@ -195,7 +202,10 @@ func (g *gate) fold(now int64) {
 		return
 	}
 	dt := time.Duration(now - g.est.last)
-	if dt < windowMin || done < windowSamples && (dt < windowMax || done == 0) {
+	// A window closes with enough completions, or with twice as many
+	// arrivals (a surge shows before anything completes), or when long.
+	enough := done >= windowSamples || arrived >= 2*windowSamples || dt >= windowMax && done+arrived > 0
+	if dt < windowMin || !enough {
 		g.windowEnd.Store(now + int64(windowMin))
 		return
 	}
@@ -274,11 +284,18 @@ func ewma(avg, v float64, dt, tau time.Duration) float64 {
 }
 
 // step adapts to one window of length dt, with n in flight at its end.
+//
+// Only requests that ended Good teach it the latency: a request that
+// failed fast (a dependency's open breaker, an error) says nothing of how
+// long the service takes to serve one. Every request that ended counts in
+// the rate served: a limit sized by the good ones alone would shrink with
+// every failure, and shed the traffic that still succeeds.
 func (e *estimator) step(dt time.Duration, w window, n [bands]int64) {
-	var done, arrived, rejected uint64
+	var done, good, arrived, rejected uint64
 	var sum float64
 	for b := range bands {
 		done += w.done[b]
+		good += w.good[b]
 		arrived += w.arrived[b]
 		sum += float64(w.latency[b]) / 1e9
 		if b < e.strict {
@@ -290,19 +307,21 @@ func (e *estimator) step(dt time.Duration, w window, n [bands]int64) {
 		e.served, e.served2, e.demand = float64(done)/secs, float64(done)/secs, float64(arrived)/secs
 	}
 	e.served = ewma(e.served, float64(done)/secs, dt, servedSmoothing)
-	if e.latency == 0 {
-		e.latency = sum / float64(done)
-	}
-	e.latency = ewma(e.latency, sum/float64(done), dt, servedSmoothing)
-	e.demand = ewma(e.demand, float64(arrived)/secs, dt, loadSmoothing)
 	e.served2 = ewma(e.served2, float64(done)/secs, dt, loadSmoothing)
+	e.demand = ewma(e.demand, float64(arrived)/secs, dt, loadSmoothing)
 	for b := range bands {
 		e.rate[b] = ewma(e.rate[b], float64(w.arrived[b])/secs, dt, smoothing)
-		if w.done[b] > 0 {
-			e.wait[b] = ewma(e.wait[b], float64(w.latency[b])/1e9/float64(w.done[b]), dt, servedSmoothing)
+		if w.good[b] > 0 {
+			e.wait[b] = ewma(e.wait[b], float64(w.latency[b])/1e9/float64(w.good[b]), dt, servedSmoothing)
 		}
 	}
-	e.learnNoLoad(dt, sum, done, rejected > 0)
+	if good > 0 {
+		if e.latency == 0 {
+			e.latency = sum / float64(good)
+		}
+		e.latency = ewma(e.latency, sum/float64(good), dt, servedSmoothing)
+		e.learnNoLoad(dt, sum, good, rejected > 0)
+	}
 	e.bounds()
 }
 
@@ -389,22 +408,29 @@ func (e *estimator) bounds() {
 // slots converts a bound to a whole number of requests; +Inf is no bound.
 func slots(v float64) int64 { return int64(min(v, math.MaxInt32)) }
 
-// enter counts a request of band b and admits it through the gate.
-func (g *gate) enter(x *shard, b int) bool {
+// enter counts a request of band b at now (mono nanoseconds), folds the
+// window if it is over, and admits the request through the gate.
+func (g *gate) enter(x *shard, b int, now int64) bool {
 	x.add(offArrived+b, 1)
+	g.maybeFold(now)
 	if !g.admit(x, b) {
 		x.add(offRejected+b, 1)
+		x.add(offGated, 1)
 		return false
 	}
 	return true
 }
 
 // exit ends a request of band b that entered, after latency nanoseconds,
-// at now (mono nanoseconds), and folds the window if it is over.
-func (g *gate) exit(x *shard, b int, latency, now int64) {
+// at now (mono nanoseconds), Good or not, and folds the window if it is
+// over.
+func (g *gate) exit(x *shard, b int, latency, now int64, good bool) {
 	g.release(x, b)
 	x.add(offDone+b, 1)
-	x.add(offLatency+b, uint64(max(latency, 0)))
+	if good {
+		x.add(offGood+b, 1)
+		x.add(offLatency+b, uint64(max(latency, 0)))
+	}
 	g.maybeFold(now)
 }
 
@@ -419,6 +445,21 @@ func (g *gate) setTighten(f float64) {
 	g.publish()
 	g.share()
 	g.folding.Store(false)
+}
+
+// idle reports whether the gate saw the service far from its limit since
+// the previous call: requests went through it, it turned none away, and
+// fewer than half the limit are in flight now. It belongs to the
+// evaluator.
+func (g *gate) idle() bool {
+	arrived, gated := uint64(0), g.shards.sum(offGated)
+	for b := range bands {
+		arrived += g.shards.sum(offArrived + b)
+	}
+	limit, n := g.state()
+	idle := arrived > g.lastArrived && gated == g.lastGated && float64(n) < limit/2
+	g.lastArrived, g.lastGated = arrived, gated
+	return idle
 }
 
 // state returns the limit and the requests in flight.

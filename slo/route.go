@@ -105,14 +105,15 @@ func (r *Route) Admit(c Criticality) (Ticket, time.Duration, bool) {
 		e.shards.put(x)
 		return Ticket{}, d.retry[c], false
 	}
-	if !e.gate.enter(x, b) {
+	now := mono.Now()
+	if !e.gate.enter(x, b, int64(now)) {
 		r.shed(x)
 		e.shards.put(x)
 		return Ticket{}, gateRetry, false
 	}
 	e.shards.put(x)
 	t.band = int8(b)
-	t.start = mono.Now()
+	t.start = now
 	return t, 0, true
 }
 
@@ -155,7 +156,7 @@ func (t Ticket) end(o Outcome, now time.Duration) {
 		rec.add(x, rec.judge(o, latency))
 	}
 	if t.band >= 0 {
-		e.gate.exit(x, int(t.band), int64(latency), int64(now))
+		e.gate.exit(x, int(t.band), int64(latency), int64(now), o == Good)
 	}
 	e.shards.put(x)
 	if t.report != nil {

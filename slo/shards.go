@@ -34,10 +34,12 @@ const (
 	offArrived  = 0
 	offRejected = offArrived + bands
 	offDone     = offRejected + bands
-	offLatency  = offDone + bands
+	offGood     = offDone + bands
+	offLatency  = offGood + bands
 	offInflight = offLatency + bands // by band, as int64: see gate
 	offSnap     = offInflight + bands
-	offOutcomes = offSnap + 1
+	offGated    = offSnap + 1 // requests the gate itself rejected
+	offOutcomes = offGated + 1
 )
 
 func newShards(recorders int) *shards {
@@ -93,6 +95,7 @@ func (s *shards) window() window {
 		w.arrived[b] = s.sum(offArrived + b)
 		w.rejected[b] = s.sum(offRejected + b)
 		w.done[b] = s.sum(offDone + b)
+		w.good[b] = s.sum(offGood + b)
 		w.latency[b] = s.sum(offLatency + b)
 	}
 	return w

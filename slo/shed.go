@@ -58,7 +58,10 @@ import (
 // service objective over the latest two evaluations. While some objective
 // burns at Burn or more, with MinEvents admitted events, admitted traffic
 // still burns the budget: each such evaluation moves the shed level up
-// half a band and tightens the gate's limit by a quarter. Once every
+// half a band and tightens the gate's limit by a quarter, unless the
+// burn is not overload: while the gate saw the service far from its limit
+// (requests went through, none turned away, fewer than half the limit in
+// flight) or a dependency's breaker is not closed, the level holds. Once every
 // objective has burned below ReleaseBurn for Hold, each evaluation gives
 // back as much per second. In between, the level holds.
 //

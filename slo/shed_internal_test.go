@@ -325,6 +325,7 @@ func TestShedPolicyDefaults(t *testing.T) {
 func win(b, n int, l time.Duration, arrived, rejected int) window {
 	var w window
 	w.done[b] = uint64(n)
+	w.good[b] = uint64(n)
 	w.latency[b] = uint64(n) * uint64(l)
 	w.arrived[b] = uint64(arrived)
 	w.rejected[b] = uint64(rejected)
@@ -419,7 +420,7 @@ func TestEstimatorReserve(t *testing.T) {
 		e.noLoad = 0.040
 		for range 100 {
 			w := win(Critical.bandIndex(), 10, 80*ms, 10, 0)
-			w.done[0], w.latency[0], w.arrived[0] = 10, uint64(10*80*ms), 50
+			w.done[0], w.good[0], w.latency[0], w.arrived[0] = 10, 10, uint64(10*80*ms), 50
 			e.step(100*ms, w, [bands]int64{})
 		}
 		e.noLoad = 0.040
@@ -502,9 +503,9 @@ func TestGateConcurrent(t *testing.T) {
 			for i := range 2000 {
 				b := (w + i) % bands
 				x := sh.get()
-				if g.enter(x, b) {
+				if g.enter(x, b, now()) {
 					admitted[w]++
-					g.exit(x, b, int64(40*time.Millisecond), now())
+					g.exit(x, b, int64(40*time.Millisecond), now(), true)
 				}
 				sh.put(x)
 			}

@@ -105,7 +105,7 @@ func simulate(sh simShape) simResult {
 	finish := func(r *simReq, now int64, ok bool) {
 		r.done, r.ok, r.latency = true, ok, now-r.sent
 		x := s.get()
-		g.exit(x, r.crit.bandIndex(), r.latency, now)
+		g.exit(x, r.crit.bandIndex(), r.latency, now, ok)
 		s.put(x)
 	}
 	heap.Push(&q, simEvent{at: start, kind: 0})
@@ -121,7 +121,7 @@ func simulate(sh simShape) simResult {
 			}
 			reqs = append(reqs, r)
 			x := s.get()
-			r.admitted = g.enter(x, r.crit.bandIndex())
+			r.admitted = g.enter(x, r.crit.bandIndex(), now)
 			s.put(x)
 			if r.admitted {
 				if free > 0 {

@@ -249,6 +249,20 @@ func TestScenario(t *testing.T) {
 			t.Errorf("phaseAt(%v) = %v, want %v", tt.at, got, tt.want)
 		}
 	}
+	for _, tt := range []struct {
+		q    request
+		want phase
+	}{
+		{request{sent: 4 * time.Second, latency: 10 * time.Millisecond}, spike},
+		{request{sent: 4999 * time.Millisecond, latency: 2 * time.Millisecond}, outage}, // in flight when the outage begins
+		{request{sent: 4999 * time.Millisecond, latency: time.Millisecond}, spike},      // ended as it began
+		{request{sent: 9 * time.Second, latency: 10 * time.Second}, recovery},           // after the outage
+		{request{sent: 1 * time.Second, latency: 10 * time.Second}, outage},             // steady, but decided in the outage
+	} {
+		if got := sc.phaseOf(tt.q); got != tt.want {
+			t.Errorf("phaseOf(sent %v, latency %v) = %v, want %v", tt.q.sent, tt.q.latency, got, tt.want)
+		}
+	}
 	if got := sc.length(); got != 14*time.Second {
 		t.Errorf("length() = %v, want 14s", got)
 	}
@@ -318,7 +332,8 @@ func TestReport(t *testing.T) {
 		{checkout, 2*s + 3, 60 * ms, ok},
 		{browse, 3 * s, 0, shed},
 		{browse, 3 * s, 0, dropped},
-		{browse, 3 * s, clientTimeout, timedOut},
+		{browse, 2 * s, clientTimeout, timedOut}, // ends as the outage begins: still the spike's
+		{checkout, 3900 * ms, 300 * ms, failed},  // in flight when the outage begins: the outage's
 		{browse, 3 * s, 20 * ms, ok},
 		{browse, 3 * s, 0, cancelled}, // not counted
 	}

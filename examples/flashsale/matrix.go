@@ -44,13 +44,16 @@ type matrixRow struct {
 }
 
 // runMatrix runs every cell of the matrix, without and then with sloguard,
-// each with cfg's seed and phases but no outage, and prints one table to
-// w; progress goes to progress.
+// each with cfg's seed and phases (the run without a spike also without
+// the outage), and prints one table to w; progress goes to progress.
 func runMatrix(ctx context.Context, cfg config, w, progress io.Writer) error {
 	var rows []matrixRow
 	for i, c := range matrixCells() {
 		cc := cfg
-		cc.Conns, cc.RPS, cc.SpikeFactor, cc.Ramp, cc.Outage = c.conns, c.rps, c.factor, c.ramp, 0
+		cc.Conns, cc.RPS, cc.SpikeFactor, cc.Ramp = c.conns, c.rps, c.factor, c.ramp
+		if c.factor <= 1 {
+			cc.Outage = 0 // the run at 90% of capacity: no spike, no outage
+		}
 		cc.Quiet, cc.JSON, cc.CSV, cc.SVG = true, true, "", ""
 		if err := cc.validate(); err != nil {
 			return fmt.Errorf("cell %d: %w", i+1, err)
@@ -105,13 +108,13 @@ func cpuTime() time.Duration {
 // printMatrix prints the matrix as a Markdown table, with sloguard on its
 // defaults; ✓ marks a cell that met every target.
 func printMatrix(w io.Writer, cfg config, rows []matrixRow) {
-	fmt.Fprintf(w, "Matrix: seed %d, steady %v, spike %v, recovery %v, no outage; sloguard on slo.ShedPolicy{} (defaults).\n",
-		cfg.Seed, cfg.Steady, cfg.Spike, cfg.Recovery)
+	fmt.Fprintf(w, "Matrix: seed %d, steady %v, spike %v, outage %v (none without a spike), recovery %v; sloguard on slo.ShedPolicy{} (defaults).\n",
+		cfg.Seed, cfg.Steady, cfg.Spike, cfg.Outage, cfg.Recovery)
 	fmt.Fprintf(w, "Spike cells: CRITICAL ≥ 99.9%%, goodput ≥ 90%% of capacity, admitted p99 ≤ 2 × unloaded, shedding from ≤ 1s after\n")
 	fmt.Fprintf(w, "the load first exceeds capacity, released ≤ 30s after the spike. No spike: < 1%% shed, no CRITICAL shed,\n")
 	fmt.Fprintf(w, "CRITICAL success no worse than without. CPU: cores the whole process (load, shop, payments) used, of 2.\n\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.AlignRight|tabwriter.Debug)
-	fmt.Fprintln(tw, "conns\trps\tspike\tramp\tcapacity\tCRITICAL without\tCRITICAL with\tgoodput\tp99 / unloaded\tshed from\treleased\tshed\tCPU\tmet\t")
+	fmt.Fprintln(tw, "conns\trps\tspike\tramp\tcapacity\tCRITICAL without\tCRITICAL with\tgoodput\tp99 / unloaded\tshed from\treleased\tshed\tbrowse in outage\tCPU\tmet\t")
 	for _, r := range rows {
 		met := "✓"
 		if !rowMet(r) {
@@ -121,11 +124,15 @@ func printMatrix(w io.Writer, cfg config, rows []matrixRow) {
 		if r.ramp > 0 {
 			ramp = r.ramp.String()
 		}
-		fmt.Fprintf(tw, "%d\t%g\t%g×\t%s\t%.0f rps\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%s\t\n",
+		outage := "—"
+		if v, ok := r.with.Phases.Outage.SuccessRatio["SHEDDABLE"]; ok {
+			outage = pct(v)
+		}
+		fmt.Fprintf(tw, "%d\t%g\t%g×\t%s\t%.0f rps\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%s\t\n",
 			r.conns, r.rps, r.factor, ramp, r.with.CapacityRPS,
 			pct2(r.without.SuccessRatio["CRITICAL"]), pct2(r.with.SuccessRatio["CRITICAL"]),
 			pct(r.with.GoodputRPS/r.with.CapacityRPS), ratio(r.with.AdmittedP99MS, r.with.UnloadedP99MS),
-			secText(r.with.ShedReactionS), secText(r.with.ShedReleaseS), pct2(r.sheddedShare), r.cpu, met)
+			secText(r.with.ShedReactionS), secText(r.with.ShedReleaseS), pct2(r.sheddedShare), outage, r.cpu, met)
 	}
 	_ = tw.Flush()
 }

@@ -92,7 +92,7 @@ type phaseStats struct {
 func statsOf(reqs []request, sc *scenario, p phase) phaseStats {
 	st := phaseStats{seconds: (sc.ends(p) - sc.begins(p)).Seconds()}
 	for _, q := range reqs {
-		if q.result == cancelled || sc.phaseAt(q.sent) != p {
+		if q.result == cancelled || sc.phaseOf(q) != p {
 			continue
 		}
 		st.offered[q.route]++

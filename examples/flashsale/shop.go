@@ -64,6 +64,19 @@ func (s *scenario) phaseAt(d time.Duration) phase {
 	return numPhases - 1
 }
 
+// phaseOf returns the phase a request counts in: the one it was sent in,
+// except that a request still in flight when the payments outage begins
+// counts in the outage, which decided its fate (a checkout sent at the
+// end of the spike fails because payments went down, not because of the
+// spike).
+func (s *scenario) phaseOf(q request) phase {
+	p := s.phaseAt(q.sent)
+	if o := s.begins(outage); p < outage && s.ends(outage) > o && q.done() > o {
+		return outage
+	}
+	return p
+}
+
 // begins and ends return the offsets of a phase's start and end.
 func (s *scenario) begins(p phase) time.Duration { return s.bounds[p] }
 func (s *scenario) ends(p phase) time.Duration   { return s.bounds[p+1] }
