@@ -143,11 +143,11 @@
 //
 // # Cost
 //
-// Two clock reads, one map lookup, one atomic load and one atomic add for
-// admission, and one atomic add per objective: no lock, no allocation in
-// steady state (the response writer wrapper is pooled). With route
-// criticalities, looking the route up before serving costs a second
-// routing; a criticality put into the context (from a trusted header or the
+// Two clock reads and a few atomic operations on counters of the request's
+// own processor (the admission core's; with Wrap, one map lookup more): no
+// lock, no allocation in steady state (the response writer wrapper is
+// pooled). With Wrap and route criticalities or shedding, looking the
+// route up before serving costs a second routing, which Handle avoids; a criticality put into the context (from a trusted header or the
 // route's own) costs a copy of the request and its context, two
 // allocations. The wrapper keeps Flush, Hijack and ReadFrom, and Unwrap for
 // http.ResponseController.

@@ -17,7 +17,8 @@
 // # Engine
 //
 // New validates the objectives and builds one bounded budget.Ledger for
-// each. Events are recorded through a Recorder (one atomic add) by the
+// each. Events are recorded through a Recorder (an atomic add to a counter
+// of the recording processor) by the
 // middleware packages, or directly with Engine.Record for work that is not
 // an HTTP or gRPC request:
 //

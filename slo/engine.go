@@ -20,7 +20,8 @@ import (
 // Engine keeps the error budget of a set of objectives and publishes their
 // state.
 //
-// Events reach it through a Recorder per objective: one atomic add, no lock,
+// Events reach it through a Recorder per objective: an atomic add to a
+// counter of the recording processor (see Route for requests), no lock,
 // no allocation. One evaluation loop, started by Start and stopped by Close,
 // folds them into each objective's budget.Ledger about once a second,
 // evaluates the alert rules, publishes an immutable Status that readers load
@@ -94,7 +95,8 @@ type decision struct {
 // Recorder records the events of one objective. It is resolved once, for
 // example when wiring a route, and used on every request.
 //
-// A Recorder is safe for concurrent use; Record is one atomic add.
+// A Recorder is safe for concurrent use; Record is one atomic add to a
+// counter of the recording processor.
 type Recorder struct {
 	e         *Engine
 	index     int // of its outcome counters in the engine's shards
@@ -336,7 +338,8 @@ func (r *Recorder) Objective() Objective {
 // objectives ignore latency. Neutral events are counted apart and spend no
 // budget.
 //
-// Record is one atomic add: it never blocks, allocates or fails.
+// Record is one atomic add to a counter of the recording processor, which
+// the evaluation adds up: it never blocks, allocates or fails.
 func (r *Recorder) Record(o Outcome, latency time.Duration) {
 	x := r.e.shards.get()
 	r.add(x, r.judge(o, latency))

@@ -21,12 +21,13 @@ import (
 // service's own queues, and the gate keeps those short.
 //
 // The limit adapts, with no number from the user. Every window of about
-// 16 completions (at least 10ms, at most 250ms) the Done that closes it
-// folds it, one goroutine at a time and without a lock: from the latency
-// of each completion the gate learns the service's no-load latency (the
-// lowest mean of 64 completions in a row, which rises slowly, over about a
-// minute, only while nothing is turned away) and from their number the
-// rate it serves, smoothed over 100ms. By Little's law, u = served ×
+// 16 completions or 32 arrivals (at least 10ms, at most 250ms) the request
+// that closes it folds it, one goroutine at a time and without a lock:
+// from the latency of each request that ended Good the gate learns the
+// service's no-load latency (the lowest mean of 64 of them in a row, which
+// rises slowly, over about a minute, only while nothing is turned away;
+// requests that fail fast say nothing of it), and from the number of
+// completions the rate it serves, smoothed over 100ms. By Little's law, u = served ×
 // no-load latency requests are being served. While more arrives than is
 // served (by a fifth, over half a second: an overload, not a burst) the
 // limit is 2u + 1: about as many requests wait as are served, so the
@@ -61,9 +62,9 @@ import (
 // half a band and tightens the gate's limit by a quarter, unless the
 // burn is not overload: while the gate saw the service far from its limit
 // (requests went through, none turned away, fewer than half the limit in
-// flight) or a dependency's breaker is not closed, the level holds. Once every
-// objective has burned below ReleaseBurn for Hold, each evaluation gives
-// back as much per second. In between, the level holds.
+// flight) or a dependency's breaker is not closed, the level holds. Once
+// every objective has burned below ReleaseBurn for Hold, each evaluation
+// gives back as much per second. In between, the level holds.
 //
 // The level L runs from 0 to 3 (4 with CriticalPlus): a request of
 // criticality c is rejected with probability clamp(L − band(c), 0, 1),
@@ -78,8 +79,9 @@ type ShedPolicy struct {
 	// By default, 0: the limit adapts (see above).
 	MaxInFlight int
 	// Burn is the admitted burn rate at which the controller sheds and
-	// tightens, at most 1e6. By default, each objective's fastest page threshold (14.4
-	// for 30 days with the default rules): the rate that pages anyway.
+	// tightens, at most 1e6. By default, each objective's fastest page
+	// threshold (14.4 for 30 days with the default rules): the rate that
+	// pages anyway.
 	Burn float64
 	// ReleaseBurn is the burn rate below which the controller may give
 	// back, at most Burn and 1e6. By default, 1: the objective holds.

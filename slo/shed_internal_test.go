@@ -533,3 +533,40 @@ func TestGateConcurrent(t *testing.T) {
 		t.Errorf("after folding: last fold %d, noLoad %v, want folds and 40ms", g.est.last, g.est.noLoad)
 	}
 }
+
+// TestGateSurge checks that a surge of arrivals closes a window before
+// anything completes, so that the limit reacts to it: the service counts
+// as overloaded, and the limit falls to 2u + 1.
+func TestGateSurge(t *testing.T) {
+	sh := newShards(0)
+	g := newGate(sh, 0, 0, false)
+	x := sh.at(0)
+	ms := int64(time.Millisecond)
+	now := int64(time.Second)
+	// Steady: 100 a second, each done after 40ms, for 2s.
+	var open []int64
+	for i := range 200 {
+		now += 10 * ms
+		if g.enter(x, 0, now) {
+			open = append(open, now)
+		}
+		for len(open) > 0 && open[0]+40*ms <= now {
+			g.exit(x, 0, 40*ms, now, true)
+			open = open[1:]
+		}
+		_ = i
+	}
+	before := g.est.limit
+	u := g.est.served * g.est.noLoad
+	// A surge: 100 arrivals within 10ms, none completes.
+	for range 100 {
+		now += ms / 10
+		g.enter(x, 0, now)
+	}
+	if g.est.demand <= overloaded*g.est.served2 {
+		t.Fatalf("after a surge: demand %v, served %v: want overloaded", g.est.demand, g.est.served2)
+	}
+	if want := tolerance*u + 1; g.est.limit > before || math.Abs(g.est.limit-want) > 0.5*want {
+		t.Errorf("after a surge: limit %v (before %v), want about 2u + 1 = %v", g.est.limit, before, want)
+	}
+}

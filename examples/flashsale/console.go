@@ -286,7 +286,7 @@ func (c *console) table(cfg config, cmp comparison) {
 	line("admitted p99 at the spike", msf(wo.AdmittedP99MS), msf(wi.AdmittedP99MS), &tg[2])
 	line("unloaded p99 (steady phase)", msf(wo.UnloadedP99MS), msf(wi.UnloadedP99MS), nil)
 	line("  admitted p99 / unloaded p99", ratio(wo.AdmittedP99MS, wo.UnloadedP99MS), ratio(wi.AdmittedP99MS, wi.UnloadedP99MS), nil)
-	line("shedding from the spike's start", secText(wo.ShedReactionS), secText(wi.ShedReactionS), &tg[3])
+	line("shedding from the load exceeding capacity", secText(wo.ShedReactionS), secText(wi.ShedReactionS), &tg[3])
 	line("shedding released after the spike's end", secText(wo.ShedReleaseS), secText(wi.ShedReleaseS), &tg[4])
 	line("requests shed (429), whole run", strconv.Itoa(wo.ShedRequests), strconv.Itoa(wi.ShedRequests), nil)
 	line("breaker open from the outage's start", secText(wo.BreakerReactionS), secText(wi.BreakerReactionS), nil)
