@@ -35,6 +35,27 @@
 // page anyone. With no events at all the state is StateUnknown, never "100%
 // good".
 //
+// # Calendar periods
+//
+// A Spec with a Calendar has a calendar-aligned period instead of a rolling
+// one: every week (from Monday 00:00) or month (from the 1st) in a time
+// zone. The budget counts the events since the period's start and starts
+// afresh at the next one; Report.Start and Report.Length say which period it
+// is. Thresholds follow the period's length, 28 to 31 days for a month and
+// an hour less or more across a change of daylight saving time: the page
+// rule of 2% in an hour is 13.44× in February and 14.88× in January. The
+// alert windows stay rolling across a period's start. RecoveryTime of a
+// calendar budget is at most the time to the next period.
+//
+// The ledger holds the longest period (Calendar.MaxLength): 31 days and an
+// hour in 1h buckets for a month (745 buckets, 17.5 KiB), 7 days and an hour
+// in 10m buckets for a week (1014 buckets, 23.8 KiB), plus the tiers of the
+// windows as below: with the default rules, 28 KiB for a month (the 3d
+// window shares the period's 1h tier) and 36 KiB for a week. The period's start is a bucket boundary whenever the
+// zone's offset from UTC is a whole number of the period's buckets (every
+// zone for a month but those with a half or quarter hour); otherwise the
+// first bucket that starts after it begins the period.
+//
 // # Resolution and memory
 //
 // Ledger keeps one ring of buckets per resolution. A window w is summed from

@@ -84,3 +84,28 @@ func ExampleEvaluate() {
 	// 12:00 ok: remaining 100.0%
 	// 12:05 page: remaining 75.1%, exhausted in 5h24m0s
 }
+
+// A monthly budget in Berlin: each month's thresholds follow its length,
+// and the budget starts afresh at midnight on the 1st, local time.
+func ExampleCalendar() {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	spec := budget.Spec{Target: 0.999, Calendar: budget.Calendar{Unit: budget.Month, Location: berlin}}
+	page := budget.DefaultRules()[0] // 2% of the budget in 1h
+	for _, t := range []time.Time{
+		time.Date(2025, 2, 10, 12, 0, 0, 0, time.UTC),
+		time.Date(2025, 3, 31, 21, 59, 0, 0, time.UTC), // 23:59 in Berlin (summer time)
+		time.Date(2025, 3, 31, 22, 0, 0, 0, time.UTC),  // 1 April, 00:00 in Berlin
+	} {
+		start, length := spec.PeriodAt(t)
+		fmt.Printf("%s: period from %s, %v long, page at %.4g×\n",
+			t.Format(time.RFC3339), start.Format("2006-01-02 15:04 MST"), length, page.Threshold(length))
+	}
+	// Output:
+	// 2025-02-10T12:00:00Z: period from 2025-02-01 00:00 CET, 672h0m0s long, page at 13.44×
+	// 2025-03-31T21:59:00Z: period from 2025-03-01 00:00 CET, 743h0m0s long, page at 14.86×
+	// 2025-03-31T22:00:00Z: period from 2025-04-01 00:00 CEST, 720h0m0s long, page at 14.4×
+}

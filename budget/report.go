@@ -45,8 +45,12 @@ type Spec struct {
 	// Target is the objective, the share of events that must be good, in
 	// (0, 1): 0.999 for "three nines".
 	Target float64
-	// Period is the rolling compliance period, e.g. 30 days.
+	// Period is the rolling compliance period, e.g. 30 days. With a
+	// Calendar it is ignored.
 	Period time.Duration
+	// Calendar, if set, makes the period calendar-aligned: a week or a
+	// month in a time zone, the budget starting afresh at its start.
+	Calendar Calendar
 	// Rules are the alert conditions. Nil means DefaultRules(); an empty,
 	// non-nil slice means none.
 	Rules []Rule
@@ -71,7 +75,11 @@ func (s Spec) Validate() error {
 	if !(s.Target > 0 && s.Target < 1) {
 		errs = append(errs, fmt.Errorf("%w: target %v must be in (0, 1), e.g. 0.999", ErrInvalid, s.Target))
 	}
-	if err := checkPeriod(s.Period); err != nil {
+	if !s.Calendar.IsZero() {
+		if err := s.Calendar.validate(); err != nil {
+			errs = append(errs, err)
+		}
+	} else if err := checkPeriod(s.Period); err != nil {
 		errs = append(errs, err)
 	}
 	for i, r := range s.rules() {
@@ -80,6 +88,38 @@ func (s Spec) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Span returns the longest period the spec's ledger must hold: Period, or
+// the calendar's longest period (Calendar.MaxLength).
+func (s Spec) Span() time.Duration {
+	if !s.Calendar.IsZero() {
+		return s.Calendar.MaxLength()
+	}
+	return s.Period
+}
+
+// PeriodAt returns the start and the length of the period that the budget
+// at time now covers: the trailing Period for a rolling spec, the calendar
+// period that holds now for a calendar one. Thresholds and exhaustion
+// times scale with its length.
+func (s Spec) PeriodAt(now time.Time) (start time.Time, length time.Duration) {
+	if s.Calendar.IsZero() {
+		return now.Add(-s.Period), s.Period
+	}
+	start, end := s.Calendar.Bounds(now)
+	return start, end.Sub(start)
+}
+
+// periodSum returns the counts of the budget's period at now: the trailing
+// Period, or the calendar period from its start (buckets that start before
+// it left out, so that the previous period never counts).
+func (s Spec) periodSum(l *Ledger, now time.Time) Counts {
+	if s.Calendar.IsZero() {
+		return l.Sum(now, s.Period)
+	}
+	start, _ := s.PeriodAt(now)
+	return l.Sum(now, now.Sub(start)+1)
 }
 
 func (s Spec) rules() []Rule {
@@ -105,7 +145,7 @@ func (s Spec) NewLedger() (*Ledger, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	return NewLedger(s.Period, s.Windows()...)
+	return NewLedger(s.Span(), s.Windows()...)
 }
 
 // Burn returns the burn rate of a window with the given bad and total events
@@ -178,6 +218,11 @@ type Report struct {
 	Time   time.Time
 	State  State
 	Period Counts // events over the whole period
+	// Start and Length are the period's: Time − Spec.Period and
+	// Spec.Period for a rolling spec, the calendar period that holds Time
+	// for a calendar one (whose budget started afresh at Start).
+	Start  time.Time
+	Length time.Duration
 	// Remaining is the share of the period's budget left; below 0 when
 	// overspent, 1 with no data (see State for whether it is known).
 	Remaining float64
@@ -208,7 +253,8 @@ func (r *Report) Window(w time.Duration) (Window, bool) {
 // Advance.
 func Evaluate(l *Ledger, s Spec, now time.Time) Report {
 	minEvents, minBad := max(s.MinEvents, 1), max(s.MinBadEvents, 1)
-	rep := Report{Time: now, Period: l.Sum(now, s.Period)}
+	rep := Report{Time: now, Period: s.periodSum(l, now)}
+	rep.Start, rep.Length = s.PeriodAt(now)
 	bad, total := rep.Period.reported(s.ExcludeShed)
 	rep.Remaining = Remaining(bad, total, s.Target)
 
@@ -239,7 +285,7 @@ func Evaluate(l *Ledger, s Spec, now time.Time) Report {
 		short, _ := rep.Window(r.ShortWindow())
 		st := RuleStatus{
 			Rule:      r,
-			Threshold: r.Threshold(s.Period),
+			Threshold: r.Threshold(rep.Length),
 			LongBurn:  long.Burn,
 			ShortBurn: short.Burn,
 			Enough:    enough(long) && enough(short),
@@ -264,7 +310,7 @@ func Evaluate(l *Ledger, s Spec, now time.Time) Report {
 			rep.Burn = rep.Windows[0].Burn
 		}
 	}
-	rep.TimeToExhaustion = TimeToExhaustion(rep.Remaining, rep.Burn, s.Period)
+	rep.TimeToExhaustion = TimeToExhaustion(rep.Remaining, rep.Burn, rep.Length)
 
 	switch {
 	case total < minEvents:
@@ -287,7 +333,15 @@ func Evaluate(l *Ledger, s Spec, now time.Time) Report {
 // it does not recover within one period, as when the projected traffic
 // itself burns faster than the goal allows. It reads the ledger and so must
 // not run concurrently with Advance.
+//
+// With a calendar period no event leaves the period before it ends: the
+// budget recovers when the projected traffic dilutes the bad events enough,
+// or else at the next period's start, when it starts afresh; the estimate
+// is the earlier of the two.
 func RecoveryTime(l *Ledger, s Spec, now time.Time, goal float64, w time.Duration) time.Duration {
+	if !s.Calendar.IsZero() {
+		return calendarRecovery(l, s, now, goal, w)
+	}
 	bad, total := l.Sum(now, s.Period).reported(s.ExcludeShed)
 	if total > 0 && Remaining(bad, total, s.Target) >= goal {
 		return 0
@@ -314,4 +368,36 @@ func RecoveryTime(l *Ledger, s Spec, now time.Time, goal float64, w time.Duratio
 	// The window edge is a bucket boundary; now is inside the newest
 	// bucket, so k buckets from now is at most k·res.
 	return time.Duration(k) * res
+}
+
+// calendarRecovery is RecoveryTime for a calendar period: with B bad of N
+// events so far and b bad of n events per unit of time from now on, the
+// budget is at goal g after x when
+//
+//	B + b·x ≤ (1 − g)(1 − T)(N + n·x),
+//
+// which is solved for x; the period's end bounds it.
+func calendarRecovery(l *Ledger, s Spec, now time.Time, goal float64, w time.Duration) time.Duration {
+	t := l.clamp(now)
+	now = time.Unix(0, t)
+	bad, total := s.periodSum(l, now).reported(s.ExcludeShed)
+	if total > 0 && Remaining(bad, total, s.Target) >= goal {
+		return 0
+	}
+	_, end := s.Calendar.Bounds(now)
+	reset := end.Sub(now)
+	if w <= 0 {
+		return reset
+	}
+	rb, rt := l.Sum(now, w).reported(s.ExcludeShed)
+	k := (1 - goal) * (1 - s.Target)
+	perNS := 1 / float64(w)
+	denom := k*float64(rt)*perNS - float64(rb)*perNS
+	need := float64(bad) - k*float64(total)
+	if denom > 0 {
+		if x := math.Ceil(need / denom); x < float64(reset) {
+			return time.Duration(max(x, 0))
+		}
+	}
+	return reset
 }

@@ -15,7 +15,7 @@ const year = 365 * 24 * time.Hour
 func specAgrees(t *testing.T, s budget.Spec) {
 	t.Helper()
 	verr := s.Validate()
-	_, nerr := budget.NewLedger(s.Period, s.Windows()...)
+	_, nerr := budget.NewLedger(s.Span(), s.Windows()...)
 	if (verr == nil) != (nerr == nil) {
 		t.Errorf("Spec%+v: Validate() = %v, NewLedger = %v; want both nil or both errors", s, verr, nerr)
 	}
@@ -46,6 +46,7 @@ func TestSpecValidateAgreesWithNewLedger(t *testing.T) {
 		{"short window past 100 years", budget.Spec{Target: 0.999, Period: time.Hour, Rules: rule(math.MaxInt64, budget.MaxSpan+1)}, false},
 		{"short window a second", budget.Spec{Target: 0.999, Period: time.Hour, Rules: rule(time.Minute, time.Second)}, true},
 		{"no rules", budget.Spec{Target: 0.999, Period: time.Hour, Rules: []budget.Rule{}}, true},
+		{"calendar month, no period", budget.Spec{Target: 0.999, Calendar: budget.Calendar{Unit: budget.Month}}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

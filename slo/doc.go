@@ -4,12 +4,18 @@
 // # Objectives
 //
 // An Objective names an SLI (availability, or latency under a threshold), a
-// target and a rolling period:
+// target and a period, rolling or calendar-aligned (budget.Calendar: the
+// budget starts afresh every week or month in a time zone):
 //
 //	objectives := []slo.Objective{
 //		{Name: "checkout-availability", Target: 0.999},                                 // 99.9% over 30 days
 //		{Name: "checkout-latency", Target: 0.99, Latency: 300 * time.Millisecond},       // 99% within 300ms
+//		{Name: "search-availability", Target: 0.995, Calendar: budget.Calendar{Unit: budget.Month, Location: berlin}},
 //	}
+//
+// The same objectives can be read from OpenSLO YAML (package slo/openslo),
+// and package slo/promrules writes the Prometheus rules that compute them
+// fleet-wide.
 //
 // Alert rules default to the four multiwindow, multi-burn-rate rules of The
 // Site Reliability Workbook (see package budget), rescaled to the period.

@@ -161,7 +161,7 @@ func New(objectives []Objective, opts ...Option) (*Engine, error) {
 		}
 		o = o.withDefaults()
 		spec := o.Spec()
-		l, err := budget.NewLedger(spec.Period, append(spec.Windows(), cfg.breaker.Window)...)
+		l, err := budget.NewLedger(spec.Span(), append(spec.Windows(), cfg.breaker.Window)...)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%w %q: %w", ErrInvalidObjective, o.Name, err))
 			continue
@@ -639,11 +639,12 @@ func (e *Engine) releaseBurn() float64 {
 }
 
 // fastestPage returns the threshold of the spec's fastest page rule (the
-// highest page threshold), the default control burn rate.
+// highest page threshold), the default control burn rate. A calendar
+// period's thresholds change with its length; its longest is taken.
 func fastestPage(s budget.Spec) float64 {
 	var page, any float64
 	for _, r := range s.Rules {
-		t := r.Threshold(s.Period)
+		t := r.Threshold(s.Span())
 		if r.Severity == budget.Page {
 			page = max(page, t)
 		}

@@ -51,8 +51,12 @@ type Objective struct {
 	Target float64
 	// Period is the rolling compliance period, from one minute to
 	// budget.MaxSpan (100 years), as are the rules' windows. By default,
-	// DefaultPeriod (30 days).
+	// DefaultPeriod (30 days). Leave it zero with Calendar.
 	Period time.Duration
+	// Calendar, if set, makes the period calendar-aligned instead of
+	// rolling: every week or month in a time zone, the budget starting
+	// afresh at each period's start (see budget.Calendar).
+	Calendar budget.Calendar
 	// Rules are the multiwindow, multi-burn-rate alert conditions. By
 	// default (nil), budget.DefaultRules; a non-nil empty slice means none.
 	Rules []budget.Rule
@@ -83,12 +87,13 @@ func (o Objective) Kind() string {
 // Spec returns the objective's budget specification, with defaults applied.
 func (o Objective) Spec() budget.Spec {
 	p := o.Period
-	if p == 0 {
+	if p == 0 && o.Calendar.IsZero() {
 		p = DefaultPeriod
 	}
 	return budget.Spec{
 		Target:       o.Target,
 		Period:       p,
+		Calendar:     o.Calendar,
 		Rules:        o.Rules,
 		MinEvents:    o.MinEvents,
 		MinBadEvents: o.MinBadEvents,
@@ -114,6 +119,9 @@ func (o Objective) Validate() error {
 	if o.Period < 0 {
 		errs = append(errs, fmt.Errorf("period %v is negative", o.Period))
 		spec.Period = DefaultPeriod // reported above; budget would report it again
+	}
+	if o.Period != 0 && !o.Calendar.IsZero() {
+		errs = append(errs, fmt.Errorf("period %v and calendar %v: give one", o.Period, o.Calendar))
 	}
 	if err := spec.Validate(); err != nil {
 		errs = append(errs, err)
@@ -148,7 +156,7 @@ func checkName(name string) error {
 // explicit, and with its own copy of Rules so that a caller changing its
 // slice after New can not change (or race with) the engine's rules.
 func (o Objective) withDefaults() Objective {
-	if o.Period == 0 {
+	if o.Period == 0 && o.Calendar.IsZero() {
 		o.Period = DefaultPeriod
 	}
 	if o.Rules == nil {

@@ -2,7 +2,8 @@
 // it reads the service's status handler (package
 // github.com/sloguard/sloguard/slo/statuspage) over HTTP and shows its error
 // budgets, gates a release pipeline on them, and prints the event timeline
-// for a postmortem.
+// for a postmortem. It also checks OpenSLO files and writes the Prometheus
+// rules of their objectives.
 //
 // Usage:
 //
@@ -13,6 +14,8 @@
 //	status   show error budgets, burn rates, protections and recent events
 //	gate     exit 0 if releases may go on, 1 if the error budget froze them
 //	events   print the event timeline, for a postmortem
+//	validate check OpenSLO v1 files: exit 0 valid, 1 invalid, 2 unreadable
+//	rules    write Prometheus rules for the objectives of OpenSLO files
 //	version  print the version of sloguard
 //	help     show help for sloguard or one of its commands
 //
@@ -55,10 +58,11 @@
 //
 // # Exit status
 //
-// 0 on success; 1 when gate finds releases frozen; 2 when sloguard could not
-// do what it was asked: bad arguments, the service unreachable or too slow,
-// an HTTP status other than the expected ones, or a response that is not
-// the status handler's JSON. The cause of a 2 is printed on standard error.
+// 0 on success; 1 when gate finds releases frozen, or validate or rules an
+// invalid OpenSLO file; 2 when sloguard could not do what it was asked: bad
+// arguments, the service unreachable or too slow, an HTTP status other than
+// the expected ones, a response that is not the status handler's JSON, or a
+// file that can not be read. The cause of a 2 is printed on standard error.
 //
 // # Status
 //
@@ -173,6 +177,28 @@
 // durations and days, as in 90m, 36h, 7d. --markdown prints a table ready to
 // paste into a postmortem document. With no events to print, events prints
 // a note on standard error and nothing on standard output.
+//
+// # Validate and rules
+//
+//	sloguard validate FILE...
+//	sloguard rules [--format prometheus|sloth|pyrra] [--service-label LABEL] [--interval DURATION] [--out FILE] FILE...
+//
+// Both read OpenSLO v1 files (package slo/openslo: the SLI binding, what is
+// supported). Validate prints one line per objective and exits 0, or every
+// problem, each with file, line, document, field path and cause, and exits
+// 1; a file it can not read is exit status 2:
+//
+//	$ sloguard validate slos.yaml
+//	slos.yaml:14: document 2 (SLO checkout-latency): spec.objectives[0].target: openslo: invalid document: 1.5 is not in (0, 1)
+//	sloguard validate: 1 problem(s)
+//
+// Rules writes the Prometheus rule file of the same objectives (package
+// slo/promrules) to standard output or, atomically, to --out; --format
+// sloth or pyrra writes Sloth specs or Pyrra ServiceLevelObjectives
+// instead, for objectives those tools can express:
+//
+//	sloguard rules --out /etc/prometheus/rules/checkout.yml slos.yaml
+//	promtool check rules /etc/prometheus/rules/checkout.yml
 //
 // # Version
 //

@@ -49,7 +49,7 @@ type command struct {
 type runFunc func(args []string, stdout, stderr io.Writer) int
 
 func commands() []*command {
-	return []*command{statusCommand, gateCommand, eventsCommand, versionCommand, helpCommand}
+	return []*command{statusCommand, gateCommand, eventsCommand, validateCommand, rulesCommand, versionCommand, helpCommand}
 }
 
 func lookup(name string) *command {
@@ -107,7 +107,8 @@ func usageError(stderr io.Writer, c *command, format string, a ...any) int {
 
 func writeUsage(w io.Writer) {
 	fmt.Fprint(w, `sloguard reads the status endpoint of a service that embeds sloguard: its
-error budgets, burn rates, recent events and the release gate.
+error budgets, burn rates, recent events and the release gate. It also
+checks OpenSLO files and writes the Prometheus rules of their objectives.
 
 Usage:
 
@@ -122,9 +123,10 @@ Commands:
 	}
 	tw.Flush()
 	fmt.Fprint(w, `
-Exit status: 0 on success, 1 when 'sloguard gate' finds releases frozen,
-2 when sloguard could not do what it was asked (bad arguments, service
-unreachable or answering with an error, invalid response).
+Exit status: 0 on success, 1 when 'sloguard gate' finds releases frozen
+or 'sloguard validate' or 'rules' an invalid file, 2 when sloguard could not
+do what it was asked (bad arguments, service unreachable or answering with
+an error, invalid response, unreadable file).
 
 Credentials: a user name and password in --url are sent as basic auth; the
 environment variable SLOGUARD_TOKEN, if set, as a bearer token. sloguard

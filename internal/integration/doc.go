@@ -2,7 +2,10 @@
 
 // Package integration tests sloguard's telemetry against the real programs
 // that consume it: an OpenTelemetry Collector receiving OTLP, and Prometheus
-// scraping the OpenTelemetry Prometheus exporter and answering PromQL.
+// scraping the OpenTelemetry Prometheus exporter and answering PromQL; and
+// the Prometheus rules of package promrules with promtool (an outage
+// replayed with promtool test rules) and with a real Prometheus whose page
+// alert must agree with the engine's (about 50 seconds of real time).
 //
 // The tests run only with the integration build tag and need the programs
 // that .ci/run installs or builds and names in the environment:

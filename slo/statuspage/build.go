@@ -77,7 +77,7 @@ func objectiveOf(o slo.ObjectiveStatus) Objective {
 		Kind:        def.Kind(),
 		LatencyMS:   float64(def.Latency) / float64(time.Millisecond),
 		Target:      def.Target,
-		PeriodS:     def.Spec().Period.Seconds(),
+		PeriodS:     periodOf(def, rep).Seconds(),
 		Dependency:  def.Dependency,
 		State:       rep.State.String(),
 		Good:        rep.Period.Good,
@@ -197,4 +197,13 @@ func num(v float64) float64 {
 		return -math.MaxFloat64
 	}
 	return v
+}
+
+// periodOf returns the objective's period: the rolling one, or the length
+// of the calendar period of the report.
+func periodOf(def slo.Objective, rep budget.Report) time.Duration {
+	if def.Calendar.IsZero() {
+		return def.Spec().Period
+	}
+	return rep.Length
 }
