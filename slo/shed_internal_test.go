@@ -570,3 +570,43 @@ func TestGateSurge(t *testing.T) {
 		t.Errorf("after a surge: limit %v (before %v), want about 2u + 1 = %v", g.est.limit, before, want)
 	}
 }
+
+// FuzzControllerStep checks the controller's invariants for any order of
+// times and signals: the level stays within [0, max] and the tightening
+// within [minTighten, 1]; a hot step never lowers the level nor loosens
+// the limit; a calm one never raises the level nor tightens; an
+// in-between step changes nothing.
+func FuzzControllerStep(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 200, 1, 0}, false)
+	f.Add([]byte{10, 9, 8, 7, 250, 0, 255, 128, 3, 4, 5, 6, 7, 8}, true)
+	f.Fuzz(func(t *testing.T, script []byte, criticalPlus bool) {
+		p := ShedPolicy{Hold: time.Second, CriticalPlus: criticalPlus}.withDefaults()
+		c := newController(p)
+		now := at(0).time()
+		for i := 0; i+1 < len(script); i += 2 {
+			// Steps of 0 to 127 × 100ms; odd bytes step back.
+			d := time.Duration(script[i]>>1) * 100 * time.Millisecond
+			if script[i]%2 == 1 {
+				d = -d
+			}
+			now = now.Add(d)
+			b := script[i+1]
+			d4 := demand(float64(b&1), float64(b>>1&1), float64(b>>2&1), float64(b>>3&1))
+			sig := []signal{{hot: true, demand: d4}, {calm: true, demand: d4}, {demand: d4}}[int(b>>4)%3]
+			level, tighten := c.level, c.tighten
+			c.step(now, sig)
+			switch {
+			case c.level < 0 || c.level > p.maxLevel() || math.IsNaN(c.level):
+				t.Fatalf("step %d: level %v, want within [0, %v]", i/2, c.level, p.maxLevel())
+			case c.tighten < minTighten-1e-12 || c.tighten > 1+1e-12 || math.IsNaN(c.tighten):
+				t.Fatalf("step %d: tighten %v, want within [%v, 1]", i/2, c.tighten, minTighten)
+			case sig.hot && (c.level < level || c.tighten > tighten || c.level > level+1+levelStep):
+				t.Fatalf("step %d, hot: level %v → %v, tighten %v → %v", i/2, level, c.level, tighten, c.tighten)
+			case sig.calm && (c.level > level || c.tighten < tighten):
+				t.Fatalf("step %d, calm: level %v → %v, tighten %v → %v", i/2, level, c.level, tighten, c.tighten)
+			case !sig.hot && !sig.calm && (c.level != level || c.tighten != tighten):
+				t.Fatalf("step %d, in between: level %v → %v, tighten %v → %v", i/2, level, c.level, tighten, c.tighten)
+			}
+		}
+	})
+}
