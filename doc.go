@@ -32,8 +32,8 @@
 //		log.Fatal(err)
 //	}
 //	mux := http.NewServeMux()
-//	mux.HandleFunc("POST /checkout", checkout)
-//	log.Fatal(http.ListenAndServe(":8080", mw.Wrap(mux)))
+//	mux.Handle("POST /checkout", mw.Handle("POST /checkout", http.HandlerFunc(checkout)))
+//	log.Fatal(http.ListenAndServe(":8080", mux))
 //
 //	// Anywhere: eng.Status().Objective("checkout-availability")
 //
@@ -41,8 +41,11 @@
 //
 // # Acting on the budget
 //
-// In seconds, sloguard sheds the least critical requests while admitted
-// traffic burns the budget too fast, and opens the circuit breakers of
+// In seconds, sloguard keeps an overloaded service inside its objectives:
+// a concurrency gate rejects at once what would queue beyond what the
+// service serves in time, keeping room for the most critical requests, and
+// a burn-rate controller sheds the least critical ones while admitted
+// traffic still burns the budget; it also opens the circuit breakers of
 // failing dependencies; in minutes, budget-gated feature flags turn off
 // while an objective pages; in days, releases freeze once a budget is spent
 // (see package slo).
@@ -64,8 +67,8 @@
 //
 // # Cost
 //
-// The request path is two clock reads, one map lookup and one atomic add
-// per objective, with no lock and no allocation; OpenTelemetry reads the
+// The request path is two clock reads and a few atomic operations on
+// counters of the request's own processor, with no lock and no allocation; OpenTelemetry reads the
 // counts from the ledgers at collection time instead of being called per
 // request. Each objective holds a fixed ledger of about 27 KiB for a 30-day
 // period.

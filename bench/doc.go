@@ -1,13 +1,13 @@
 // Package bench compares the request-path cost of sloguard with that of the
 // peers a service would otherwise use, and measures the engine's own costs
 // off the request path. It holds only benchmarks; it is a module of its own
-// so that the peers (otelhttp, the OpenTelemetry SDK) never become
+// so that the peers (otelhttp, otelgrpc, the OpenTelemetry SDK) never become
 // dependencies of sloguard.
 //
 // # What is compared
 //
 // BenchmarkHTTP serves GET /items/42 through one http.ServeMux route,
-// "GET /items/{id}", whose handler only sends 200, three ways:
+// "GET /items/{id}", whose handler only sends 200, four ways:
 //
 //	bare      the mux alone: the baseline
 //	otelhttp  otelhttp.NewHandler(mux) with an SDK MeterProvider (ManualReader)
@@ -15,6 +15,21 @@
 //	sloguard  middleware.NewServer(eng).Wrap(mux), the route mapped to an
 //	          availability (99.9%) and a latency (99% under 300ms) objective,
 //	          the engine started, exporting to an SDK MeterProvider (ManualReader)
+//	sloguard-shed  the same route with shedding on (slo.WithShedding: the
+//	          concurrency gate), wired with Server.Handle so that it is
+//	          routed once
+//
+// BenchmarkGRPC calls one unary method in process, without a transport,
+// four ways:
+//
+//	bare           the handler alone
+//	otelgrpc       otelgrpc.NewServerHandler (SDK MeterProvider, no-op
+//	               tracing), fed the events gRPC reports to a stats handler
+//	               for one unary call: TagRPC, Begin, InHeader, InPayload,
+//	               OutHeader, OutPayload, OutTrailer, End
+//	sloguard       grpcslo's UnaryInterceptor around the handler, the method
+//	               mapped to an availability and a latency objective
+//	sloguard-shed  the same with shedding on
 //
 // each as serial (one goroutine) and parallel (b.RunParallel, GOMAXPROCS
 // goroutines). The request and the httptest.ResponseRecorder are built

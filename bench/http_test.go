@@ -31,11 +31,12 @@ const (
 // handler is the same for all: it only sends 200.
 func newMux() *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.HandleFunc(route, func(w http.ResponseWriter, _ *http.Request) {
-		w.WriteHeader(http.StatusOK)
-	})
+	mux.HandleFunc(route, ok)
 	return mux
 }
+
+// ok is the route's handler: it only sends 200.
+func ok(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }
 
 // itemsObjectives are the route's objectives: availability 99.9% and latency
 // 99% under 300ms, both over the default 30-day period with default rules.
@@ -58,10 +59,10 @@ func newMeterProvider(b *testing.B) (*sdkmetric.MeterProvider, *sdkmetric.Manual
 
 // newEngine returns a started engine for objs, exporting to a fresh SDK
 // MeterProvider and logging nowhere; it is closed when the benchmark ends.
-func newEngine(b *testing.B, objs []slo.Objective) (*slo.Engine, *sdkmetric.ManualReader) {
+func newEngine(b *testing.B, objs []slo.Objective, opts ...slo.Option) (*slo.Engine, *sdkmetric.ManualReader) {
 	b.Helper()
 	mp, reader := newMeterProvider(b)
-	eng, err := slo.New(objs, slo.WithMeterProvider(mp), slo.WithLogger(slog.New(slog.DiscardHandler)))
+	eng, err := slo.New(objs, append([]slo.Option{slo.WithMeterProvider(mp), slo.WithLogger(slog.New(slog.DiscardHandler))}, opts...)...)
 	if err != nil {
 		b.Fatalf("slo.New: %v", err)
 	}
@@ -111,8 +112,21 @@ var subjects = []subject{
 			}
 		}
 	}},
-	{"sloguard", func(b *testing.B, mux http.Handler) (http.Handler, func(*testing.B, int)) {
-		eng, reader := newEngine(b, itemsObjectives())
+	{"sloguard", sloguardHTTP(false)},
+	{"sloguard-shed", sloguardHTTP(true)},
+}
+
+// sloguardHTTP is sloguard's server middleware on the mux's one route, with
+// its availability and latency objectives. With shed, shedding is on (the
+// concurrency gate) and the route's handler is wrapped with Server.Handle,
+// the wiring that routes a request once; without, the mux is wrapped.
+func sloguardHTTP(shed bool) func(b *testing.B, mux http.Handler) (http.Handler, func(*testing.B, int)) {
+	return func(b *testing.B, mux http.Handler) (http.Handler, func(*testing.B, int)) {
+		var opts []slo.Option
+		if shed {
+			opts = append(opts, slo.WithShedding(slo.ShedPolicy{}))
+		}
+		eng, reader := newEngine(b, itemsObjectives(), opts...)
 		if err := eng.Start(); err != nil {
 			b.Fatalf("Engine.Start: %v", err)
 		}
@@ -120,7 +134,13 @@ var subjects = []subject{
 		if err != nil {
 			b.Fatalf("middleware.NewServer: %v", err)
 		}
-		return mw.Wrap(mux), func(b *testing.B, n int) {
+		h := mw.Wrap(mux)
+		if shed {
+			m := http.NewServeMux()
+			m.Handle(route, mw.Handle(route, http.HandlerFunc(ok)))
+			h = m
+		}
+		return h, func(b *testing.B, n int) {
 			b.Helper()
 			// Every request is an event of both objectives. A request
 			// slower than 300ms (a stall on a loaded machine) counts as bad
@@ -132,7 +152,7 @@ var subjects = []subject{
 				}
 			}
 		}
-	}},
+	}
 }
 
 // BenchmarkHTTP compares the cost of one request through a bare

@@ -1,24 +1,27 @@
 #!/bin/sh
-# ratios.sh prints the ratios of BenchmarkHTTP from the medians of a
-# `go test -bench` output (a file, or standard input):
+# ratios.sh prints the ratios of BenchmarkHTTP and BenchmarkGRPC from the
+# medians of a `go test -bench` output (a file, or standard input). For each
+# group (HTTP: bare, otelhttp, sloguard, sloguard-shed; gRPC: bare,
+# otelgrpc, sloguard, sloguard-shed):
 #
 #   added cost      subject − bare, ns/op and allocs/op, serial and parallel
-#   otelhttp added / sloguard added                    (target ≥ 25)
-#   parallel CPU per request = parallel ns/op × GOMAXPROCS / serial ns/op
-#                                                      (target ≤ 1.5 for sloguard)
+#   peer added / sloguard added         (target ≥ 25 for HTTP, ≥ 15 for gRPC)
+#   parallel CPU per request of sloguard's added cost
+#                   = added parallel ns/op × GOMAXPROCS / added serial ns/op
+#                                                    (target ≤ 1.5)
 #
 # GOMAXPROCS is read from the benchmark names' "-N" suffix (none means 1).
 # Usage: ./ratios.sh new.txt
 set -eu
 
 awk '
-$1 ~ /^BenchmarkHTTP\/(bare|otelhttp|sloguard)\/(serial|parallel)/ {
+$1 ~ /^Benchmark(HTTP|GRPC)\/[a-z-]+\/(serial|parallel)/ {
 	name = $1; procs = 1
 	if (match(name, /-[0-9]+$/)) {
 		procs = substr(name, RSTART + 1) + 0
 		name = substr(name, 1, RSTART - 1)
 	}
-	sub(/^BenchmarkHTTP\//, "", name)
+	sub(/^Benchmark/, "", name)
 	for (i = 3; i < NF; i++) {
 		if ($(i + 1) == "ns/op") { n = ++cnt[name]; ns[name, n] = $i + 0 }
 		if ($(i + 1) == "allocs/op") { na = ++acnt[name]; al[name, na] = $i + 0 }
@@ -40,55 +43,56 @@ function median(v, key, n,    i, j, t) {
 
 function verdict(ok) { return ok ? "met" : "MISSED" }
 
-END {
-	split("bare otelhttp sloguard", subj, " ")
+# group prints the ratios of one group: g is HTTP or GRPC, peer its peer,
+# target the peer/sloguard target.
+function group(g, peer, target,    s, m, k, b, subj, mode, T, A, add, adda, o, r, p, missing) {
+	split("bare " peer " sloguard sloguard-shed", subj, " ")
 	split("serial parallel", mode, " ")
-	missing = 0
-	for (s = 1; s <= 3; s++) for (m = 1; m <= 2; m++) {
-		k = subj[s] "/" mode[m]
-		if (!(k in cnt)) { printf "ratios.sh: no BenchmarkHTTP/%s results\n", k > "/dev/stderr"; missing = 1; continue }
-		T[k] = median(ns, k, cnt[k]); A[k] = median(al, k, acnt[k]); runs[k] = cnt[k]
+	for (s = 1; s <= 4; s++) for (m = 1; m <= 2; m++) {
+		k = g "/" subj[s] "/" mode[m]
+		if (!(k in cnt)) { printf "ratios.sh: no Benchmark%s results\n", k > "/dev/stderr"; missing = 1; continue }
+		T[k] = median(ns, k, cnt[k]); A[k] = median(al, k, acnt[k])
 	}
-	if (missing) exit 1
+	if (missing) { bad = 1; return }
 	p = maxprocs
+	printf "Benchmark%s medians (GOMAXPROCS=%d, %d runs each)\n", g, p, cnt[g "/bare/serial"]
+	printf "  %-14s %12s %10s %14s %10s\n", "", "serial ns/op", "allocs/op", "parallel ns/op", "allocs/op"
+	for (s = 1; s <= 4; s++)
+		printf "  %-14s %12.1f %10g %14.1f %10g\n", subj[s], T[g "/" subj[s] "/serial"], A[g "/" subj[s] "/serial"], T[g "/" subj[s] "/parallel"], A[g "/" subj[s] "/parallel"]
 
-	printf "BenchmarkHTTP medians (GOMAXPROCS=%d, %d runs each)\n", p, runs["bare/serial"]
-	printf "  %-9s %12s %10s %14s %10s\n", "", "serial ns/op", "allocs/op", "parallel ns/op", "allocs/op"
-	for (s = 1; s <= 3; s++)
-		printf "  %-9s %12.1f %10g %14.1f %10g\n", subj[s], T[subj[s] "/serial"], A[subj[s] "/serial"], T[subj[s] "/parallel"], A[subj[s] "/parallel"]
-
-	printf "\nadded cost over bare\n"
-	for (s = 2; s <= 3; s++) for (m = 1; m <= 2; m++) {
-		k = subj[s] "/" mode[m]; b = "bare/" mode[m]
+	printf "\n  added cost over bare\n"
+	for (s = 2; s <= 4; s++) for (m = 1; m <= 2; m++) {
+		k = g "/" subj[s] "/" mode[m]; b = g "/bare/" mode[m]
 		add[k] = T[k] - T[b]; adda[k] = A[k] - A[b]
-		printf "  %-9s %-8s %9.1f ns/op %+g allocs/op\n", subj[s], mode[m], add[k], adda[k]
+		printf "    %-14s %-8s %9.1f ns/op %+g allocs/op\n", subj[s], mode[m], add[k], adda[k]
 	}
 
-	printf "\notelhttp added / sloguard added (target >= 25)\n"
-	for (m = 1; m <= 2; m++) {
-		o = add["otelhttp/" mode[m]]; g = add["sloguard/" mode[m]]
-		if (g > 0) printf "  %-8s %7.1f  %s\n", mode[m], o / g, verdict(o / g >= 25)
-		else printf "  %-8s sloguard added %.1f ns/op: below the noise, ratio undefined\n", mode[m], g
+	printf "\n  %s added / sloguard added (target >= %d)\n", peer, target
+	for (s = 3; s <= 4; s++) for (m = 1; m <= 2; m++) {
+		o = add[g "/" peer "/" mode[m]]; k = g "/" subj[s] "/" mode[m]
+		if (add[k] > 0) printf "    %-14s %-8s %7.1f  %s\n", subj[s], mode[m], o / add[k], verdict(o / add[k] >= target)
+		else printf "    %-14s %-8s sloguard added %.1f ns/op: below the noise, ratio undefined\n", subj[s], mode[m], add[k]
 	}
 
-	printf "\nsloguard added allocs/op (target 0)\n"
-	for (m = 1; m <= 2; m++) {
-		a = adda["sloguard/" mode[m]]
-		# Parallel B/op and allocs/op are averages that may carry a
-		# fraction from per-P warm-up; under 0.5 rounds to 0.
-		printf "  %-8s %+g  %s\n", mode[m], a, verdict(a < 0.5)
+	printf "\n  sloguard added allocs/op (target 0)\n"
+	for (s = 3; s <= 4; s++) for (m = 1; m <= 2; m++) {
+		# Parallel allocs/op are averages that may carry a fraction from
+		# per-P warm-up; under 0.5 rounds to 0.
+		printf "    %-14s %-8s %+g  %s\n", subj[s], mode[m], adda[g "/" subj[s] "/" mode[m]], verdict(adda[g "/" subj[s] "/" mode[m]] < 0.5)
 	}
 
-	printf "\nparallel CPU per request = parallel ns/op x %d / serial ns/op (target <= 1.5 for sloguard)\n", p
-	for (s = 1; s <= 3; s++) {
-		r = T[subj[s] "/parallel"] * p / T[subj[s] "/serial"]
-		if (subj[s] == "sloguard") printf "  %-9s %5.2f  %s\n", subj[s], r, verdict(r <= 1.5)
-		else printf "  %-9s %5.2f\n", subj[s], r
+	printf "\n  parallel CPU per request of the added cost = added parallel ns/op x %d / added serial ns/op (target <= 1.5)\n", p
+	for (s = 2; s <= 4; s++) {
+		r = add[g "/" subj[s] "/parallel"] * p / add[g "/" subj[s] "/serial"]
+		if (subj[s] ~ /^sloguard/) printf "    %-14s %5.2f  %s\n", subj[s], r, verdict(r <= 1.5)
+		else printf "    %-14s %5.2f\n", subj[s], r
 	}
-	if (p > 1) {
-		# The added cost alone, with the mux and harness taken out.
-		r = add["sloguard/parallel"] * p / add["sloguard/serial"]
-		printf "  %-9s %5.2f  (sloguard added cost only)\n", "", r
-	}
+	printf "\n"
+}
+
+END {
+	group("HTTP", "otelhttp", 25)
+	group("GRPC", "otelgrpc", 15)
+	if (bad) exit 1
 }
 ' "${1:--}"

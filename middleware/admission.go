@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sloguard/sloguard/internal/claim"
+	"github.com/sloguard/sloguard/internal/wiring"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -17,11 +18,12 @@ import (
 // takes the least critical.
 const CriticalityHeader = "Sloguard-Criticality"
 
-// admit decides whether r is served. It answers and records a rejected
-// request itself and returns false. Otherwise it returns the request to
-// serve: r, or a copy whose context carries the criticality of a trusted
-// header or of the route, so that the handler's outbound calls pass it on.
-func (s *Server) admit(w http.ResponseWriter, r *http.Request, mux *http.ServeMux) (*http.Request, bool) {
+// admit decides whether r is served on route rt. It answers a rejected
+// request itself and returns false (the core recorded it). Otherwise it
+// returns the request to serve, r or a copy whose context carries the
+// criticality of a trusted header or of the route, so that the handler's
+// outbound calls pass it on, and its ticket.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, rt *wiring.Route) (*http.Request, slo.Ticket, bool) {
 	c, known := slo.CriticalityFrom(r.Context())
 	carry := false
 	if !known && s.trust != nil {
@@ -32,36 +34,19 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, mux *http.ServeMu
 			carry = known
 		}
 	}
-	route, routed := "", false
 	if !known {
-		c = slo.Critical
-		if s.critical != nil {
-			route, routed = s.routeBefore(r, mux), true
-			if rc, ok := s.critical[route]; ok {
-				c, carry = rc, true
-			}
-		}
+		c, carry = rt.Criticality(), rt.Own
 	}
-	retryAfter, ok := s.eng.Admit(c)
+	t, retryAfter, ok := rt.Admit(c)
 	if !ok {
-		if !routed {
-			route = s.routeBefore(r, mux)
-		}
-		recs, found := s.routes[route]
-		if !found {
-			recs = s.fallback
-		}
-		for _, rec := range recs {
-			rec.Record(slo.Shed, 0)
-		}
 		w.Header().Set("Retry-After", retrySeconds(retryAfter))
 		http.Error(w, http.StatusText(http.StatusTooManyRequests), http.StatusTooManyRequests)
-		return r, false
+		return r, t, false
 	}
 	if carry {
 		r = r.WithContext(slo.WithCriticality(r.Context(), c))
 	}
-	return r, true
+	return r, t, true
 }
 
 // routeBefore returns the route of r before the handler has run, or "".
@@ -102,11 +87,8 @@ func Error(w http.ResponseWriter, err error) {
 		if rw := serverWriter(w); rw != nil {
 			rw.breaker = true
 		}
-		retryAfter := time.Second
-		if be, ok := errors.AsType[*slo.BreakerOpenError](err); ok {
-			retryAfter = be.RetryAfter
-		}
-		w.Header().Set("Retry-After", retrySeconds(retryAfter))
+		_, retryAfter := slo.HandlerOutcome(err, slo.Bad)
+		w.Header().Set("Retry-After", retrySeconds(max(retryAfter, time.Second)))
 	}
 	http.Error(w, http.StatusText(code), code)
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -53,10 +54,10 @@ func TestServerAdmission(t *testing.T) {
 		body         string
 		retryAfter   string
 	}{
-		{"GET", "/recommendations/1", http.StatusTooManyRequests, tooMany, "20"},
+		{"GET", "/recommendations/1", http.StatusTooManyRequests, tooMany, "8"},
 		{"POST", "/checkout", http.StatusOK, "served", ""},
-		{"POST", "/import", http.StatusTooManyRequests, tooMany, "20"},
-		{"GET", "/recommendations/2", http.StatusTooManyRequests, tooMany, "20"},
+		{"POST", "/import", http.StatusTooManyRequests, tooMany, "8"},
+		{"GET", "/recommendations/2", http.StatusTooManyRequests, tooMany, "8"},
 		{"GET", "/vip", http.StatusOK, "served", ""},
 		{"GET", "/nowhere", http.StatusNotFound, "404 page not found\n", ""}, // CRITICAL
 	}
@@ -347,4 +348,49 @@ func TestError(t *testing.T) {
 		t.Errorf("POST /pay: status = %d, want 503", rec.Code)
 	}
 	checkTotals(t, eng, map[string]tally{paymentsAvail: {Bad: 5, Shed: 1}, serviceAvail: {Shed: 1}})
+}
+
+// TestServerHandle checks the per-route wiring: each route's handler is
+// wrapped with its pattern, so the mux routes once; criticality, objectives
+// and the path values the mux set all reach the right place.
+func TestServerHandle(t *testing.T) {
+	eng := newShedEngine(t, 1.5)
+	mw := newServer(t, eng,
+		middleware.WithRoute("GET /recommendations/{id}", browseAvail),
+		middleware.WithRouteCriticality("GET /recommendations/{id}", slo.Sheddable),
+		middleware.WithRoute("POST /checkout", checkoutAvail),
+		middleware.WithDefault(serviceAvail),
+	)
+	var ids []string
+	mux := http.NewServeMux()
+	handle := func(pattern string, code int) {
+		mux.Handle(pattern, mw.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ids = append(ids, r.PathValue("id"))
+			w.WriteHeader(code)
+		})))
+	}
+	handle("GET /recommendations/{id}", http.StatusOK)
+	handle("POST /checkout", http.StatusInternalServerError)
+	handle("GET /items/{id}", http.StatusOK) // no WithRoute: the default objectives
+	for _, r := range []struct {
+		method, target string
+		code           int
+	}{
+		{"GET", "/recommendations/1", http.StatusTooManyRequests},
+		{"POST", "/checkout", http.StatusInternalServerError},
+		{"GET", "/items/7", http.StatusOK},
+		{"GET", "/nowhere", http.StatusNotFound}, // the mux answers: not recorded
+	} {
+		if rec := serve(mux, r.method, r.target); rec.Code != r.code {
+			t.Errorf("%s %s = %d, want %d", r.method, r.target, rec.Code, r.code)
+		}
+	}
+	if want := []string{"", "7"}; !slices.Equal(ids, want) {
+		t.Errorf("path values seen by the handlers = %q, want %q", ids, want)
+	}
+	checkTotals(t, eng, map[string]tally{
+		browseAvail:   {Shed: 1},
+		checkoutAvail: {Bad: 1},
+		serviceAvail:  {Good: 1},
+	})
 }

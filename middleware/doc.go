@@ -2,17 +2,24 @@
 // it records their traffic as SLI events, admits or sheds requests, and
 // guards outbound calls with circuit breakers.
 //
-// NewServer returns server middleware; wrap the http.ServeMux with it:
+// NewServer returns server middleware. Wrap each route's handler with it
+// as you register the route, so that the mux routes a request once and
+// admission looks nothing up:
 //
 //	mw, err := middleware.NewServer(eng,
 //		middleware.WithRoute("POST /checkout", "checkout-availability", "checkout-latency"),
 //		middleware.WithRoute("GET /items/{id}", "browse-availability"),
+//		middleware.WithRouteCriticality("GET /items/{id}", slo.Sheddable),
 //		middleware.WithDefault("service-availability"),
 //	)
 //	if err != nil {
 //		return err
 //	}
-//	http.ListenAndServe(addr, mw.Wrap(mux))
+//	mux.Handle("POST /checkout", mw.Handle("POST /checkout", checkout))
+//	mux.Handle("GET /items/{id}", mw.Handle("GET /items/{id}", items))
+//
+// or wrap the whole mux, http.ListenAndServe(addr, mw.Wrap(mux)), which
+// finds the route after serving (or, for admission, before: see below).
 //
 // The objectives of a request come from its route pattern
 // (http.Request.Pattern, as set by the mux), never from its raw path, so
@@ -35,13 +42,15 @@
 //
 // # Admission
 //
-// Before the handler runs, the Server asks the engine whether to serve the
-// request (slo.Engine.Admit). While the engine sheds load (slo.WithShedding)
-// it rejects the least critical requests first: they get 429 Too Many
-// Requests with a Retry-After in whole seconds and the body
-// "Too Many Requests", are recorded as Shed in their route's objectives,
-// and never reach the handler, which therefore never reads their body.
-// With shedding off, or nothing shed, every request is admitted.
+// Before the handler runs, the Server asks the route's admission core
+// whether to serve the request (slo.Route.Admit; how it decides is
+// slo.ShedPolicy's). With shedding on (slo.WithShedding), a request over
+// the concurrency gate's limit for its criticality, or of a criticality
+// the burn-rate controller sheds, gets 429 Too Many Requests with a
+// Retry-After in whole seconds and the body "Too Many Requests", is
+// recorded as Shed in its route's objectives by the core, and never
+// reaches the handler, which therefore never reads its body. With
+// shedding off every request is admitted.
 //
 // # Criticality and trust
 //
@@ -81,11 +90,11 @@
 //     incoming metadata, is replaced by the context's, or removed when the
 //     context has none: a caller's claim never passes through by itself.
 //
-// A Server that wraps an http.ServeMux and has route criticalities looks
-// the route up before serving, with the mux's Handler method (the mux then
+// Server.Handle knows its route when it is wired. A Server from Wrap that
+// wraps an http.ServeMux and has route criticalities, or sheds, looks the
+// route up before serving, with the mux's Handler method (the mux then
 // routes the request a second time), since the route is known only once
-// the mux has served the request. A Server that wraps one route's handler
-// sees the pattern the outer mux set; one that wraps another router needs
+// the mux has served the request; one that wraps another router needs
 // WithRouteFunc to know the route before serving, and without it admits,
 // and passes on, by context or header criticality only.
 //
@@ -101,10 +110,14 @@
 //	}
 //	payments := &http.Client{Transport: tr, Timeout: 2 * time.Second}
 //
-// Every call is recorded in the dependency's objectives: a transport error
-// or a 5xx or 429 response is bad, the caller's cancellation neutral,
-// anything else good (DefaultTransportClassifier; see
-// WithTransportClassifier). A base RoundTripper or classifier that panics
+// Every call is admitted by the breaker (slo.Breaker.Admit) and recorded
+// in the dependency's objectives, classified as slo.CallOutcome does for
+// every transport (DefaultTransportClassifier; see
+// WithTransportClassifier): a transport error or a 5xx response is bad;
+// a 429, the dependency shedding the call, is shed (it spends the
+// dependency's budget but is no failure for the breaker, so a dependency
+// that sheds its sheddable traffic does not get its critical traffic cut
+// off); the caller's cancellation is neutral; anything else good. A base RoundTripper or classifier that panics
 // is recorded as bad, in the objectives and the breaker, and the panic goes
 // on to the caller unchanged: a panicking probe never leaves the breaker
 // half-open. When the calls fail, the breaker opens and the Transport fails
@@ -130,11 +143,11 @@
 //
 // # Cost
 //
-// Two clock reads, one map lookup, one atomic load and one atomic add for
-// admission, and one atomic add per objective: no lock, no allocation in
-// steady state (the response writer wrapper is pooled). With route
-// criticalities, looking the route up before serving costs a second
-// routing; a criticality put into the context (from a trusted header or the
+// Two clock reads and a few atomic operations on counters of the request's
+// own processor (the admission core's; with Wrap, one map lookup more): no
+// lock, no allocation in steady state (the response writer wrapper is
+// pooled). With Wrap and route criticalities or shedding, looking the
+// route up before serving costs a second routing, which Handle avoids; a criticality put into the context (from a trusted header or the
 // route's own) costs a copy of the request and its context, two
 // allocations. The wrapper keeps Flush, Hijack and ReadFrom, and Unwrap for
 // http.ResponseController.

@@ -100,11 +100,12 @@ func ExampleWithRouteCriticality() {
 	}
 	h := mw.Wrap(mux)
 
-	// An overload: every request fails. A started engine evaluates by
-	// itself; here, by hand. With no requests through admission yet to size
-	// its cuts, the controller rises a quarter level a second.
+	// An overload that the concurrency gate can not see: every request
+	// fails at once. A started engine evaluates by itself; here, by hand.
+	// Each evaluation at which admitted traffic still burns moves the shed
+	// level up half a band: SHEDDABLE goes first.
 	start := time.Date(2026, time.January, 1, 12, 0, 0, 0, time.UTC)
-	for i := range 7 {
+	for i := range 3 {
 		for range 50 {
 			eng.Record("service-availability", slo.Bad, 10*time.Millisecond)
 		}
@@ -122,7 +123,7 @@ func ExampleWithRouteCriticality() {
 	}
 	// Output:
 	// shed level: 1.5
-	// GET /recommendations: 429 "Too Many Requests\n", Retry-After "20"
+	// GET /recommendations: 429 "Too Many Requests\n", Retry-After "8"
 	// POST /checkout: 201 "", Retry-After ""
 }
 

@@ -136,21 +136,21 @@ const overloadAvail = "overload-availability"
 // later Tick(time.Now()), as totals does, changes nothing.
 //
 // At level 1.5, SHEDDABLE requests are all rejected (retry after 5s hold +
-// 1.5 levels / 0.1 a second = 20s), SHEDDABLE_PLUS half of them, CRITICAL
+// 1.5 levels / 0.5 a second = 8s), SHEDDABLE_PLUS half of them, CRITICAL
 // and CRITICAL_PLUS none.
 func newShedEngine(tb testing.TB, level float64) *slo.Engine {
 	tb.Helper()
 	eng, err := slo.New(append(slices.Clone(testObjectives), slo.Objective{Name: overloadAvail, Target: 0.99}),
 		slo.WithLogger(slog.New(slog.DiscardHandler)),
 		slo.WithMeterProvider(noop.NewMeterProvider()),
-		slo.WithShedding(slo.ShedPolicy{Burn: 2, MinEvents: 10, Rise: 0.5}),
+		slo.WithShedding(slo.ShedPolicy{Burn: 2, MinEvents: 10}),
 	)
 	if err != nil {
 		tb.Fatalf("slo.New() error = %v", err)
 	}
 	tb.Cleanup(func() { _ = eng.Close() })
 	t0 := time.Now().Add(time.Hour)
-	for i := range int(level/0.5) + 1 {
+	for i := range int(level / 0.5) { // half a band per hot evaluation
 		for range 20 {
 			if err := eng.Record(overloadAvail, slo.Bad, 0); err != nil {
 				tb.Fatal(err)

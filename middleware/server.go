@@ -5,60 +5,58 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
-	"time"
 
-	"github.com/sloguard/sloguard/internal/mono"
+	"github.com/sloguard/sloguard/internal/wiring"
 	"github.com/sloguard/sloguard/slo"
 )
 
-// Server is net/http server middleware that records every request as SLI
-// events of the objectives of its route.
+// Server is net/http server middleware that admits every request through
+// the engine's admission core (slo.Route) and records it as SLI events of
+// the objectives of its route.
 //
-// The route is found after the handler returns, from the pattern that
-// http.ServeMux stores in the request (http.Request.Pattern) or from the
-// function of WithRouteFunc, and mapped to objectives with WithRoute; all
-// other requests go to the objectives of WithDefault. So a Server wraps the
-// mux itself (or each route's handler): middleware in between that replaces
-// the request with a copy (r.WithContext) hides the pattern, and then
+// There are two ways to wire it. Handle wraps one route's handler, as it
+// is registered with the mux: the route is known when wiring, so a
+// request is routed once, by the mux, and admission looks nothing up.
+// Wrap wraps a whole handler, usually the mux: the route is found after
+// the handler returns, from the pattern that http.ServeMux stores in the
+// request (http.Request.Pattern) or from the function of WithRouteFunc,
+// and mapped to objectives with WithRoute; all other requests go to the
+// objectives of WithDefault. Middleware in between that replaces the
+// request with a copy (r.WithContext) hides the pattern, and then
 // WithRouteFunc is the way.
 //
 // # Admission
 //
-// Before the handler runs, the Server asks the engine whether to serve the
-// request (slo.Engine.Admit), with the request's criticality: the one in
-// its context (slo.WithCriticality, set by earlier middleware), else the
-// least critical of a trusted CriticalityHeader (WithTrustedCriticality),
-// else the route's (WithRouteCriticality), else slo.Critical; the handler's
-// context carries the header's or the route's (see "Criticality and trust"
-// in the package doc). A rejected request is answered at once with 429 Too
-// Many Requests and a Retry-After in whole seconds, and recorded as Shed in
-// its route's objectives; the handler never runs, so the request body is
-// never read.
+// Before the handler runs, the Server asks the route's core whether to
+// serve the request (slo.Route.Admit), with the request's criticality: the
+// one in its context (slo.WithCriticality, set by earlier middleware),
+// else the least critical of a trusted CriticalityHeader
+// (WithTrustedCriticality), else the route's (WithRouteCriticality), else
+// slo.Critical; the handler's context carries the header's or the route's
+// (see "Criticality and trust" in the package doc). A rejected request is
+// answered at once with 429 Too Many Requests and a Retry-After in whole
+// seconds, and recorded as Shed by the core; the handler never runs, so
+// the request body is never read.
 //
-// With route criticalities, the route is looked up before the handler
-// runs: with the wrapped http.ServeMux's Handler method, from a pattern an
-// outer mux already set (a Server wrapping one route's handler), or with
-// the function of WithRouteFunc. A Server wrapping another router, with no
-// route function, admits by context or header criticality only.
+// With shedding on (slo.WithShedding) or route criticalities, a Server
+// from Wrap must know the route before serving, for its criticality: it
+// asks the wrapped http.ServeMux's Handler method (which routes the
+// request a second time), takes a pattern an outer mux already set, or
+// calls the function of WithRouteFunc. Handle needs none of that.
 //
-// Each request costs two clock reads, one map lookup, one atomic load and
-// one atomic add for admission, and one atomic add per objective: no lock
-// and, in steady state, no allocation unless its context must carry a
-// criticality.
+// Each request costs two clock reads and a few atomic operations on
+// counters of its own processor, and one on the gate's in-flight count:
+// no lock and, in steady state, no allocation.
 //
 // A Server is safe for concurrent use.
 type Server struct {
 	eng      *slo.Engine
-	routes   map[string][]*slo.Recorder
-	fallback []*slo.Recorder
+	routes   *wiring.Routes
 	routeOf  func(*http.Request) string
 	custom   bool // routeOf comes from WithRouteFunc
+	before   bool // Wrap finds the route before serving: route criticalities or shedding
 	classify Classifier
-	writers  sync.Pool // of *responseWriter
-
-	// critical holds the routes' criticalities by pattern; nil when none,
-	// and then routes are never looked up before serving.
-	critical map[string]slo.Criticality
+	writers  sync.Pool                // of *responseWriter
 	trust    func(*http.Request) bool // nil: the header is never trusted
 }
 
@@ -78,31 +76,16 @@ func NewServer(eng *slo.Engine, opts ...Option) (*Server, error) {
 	if eng == nil {
 		return nil, errors.Join(append(errs, fmt.Errorf("%w: nil engine", ErrInvalidOption))...)
 	}
-	resolve := func(where string, names []string) []*slo.Recorder {
-		recs, err := eng.Recorders(names...)
-		if joined, ok := err.(interface{ Unwrap() []error }); ok {
-			for _, err := range joined.Unwrap() { // one line per problem
-				errs = append(errs, fmt.Errorf("%w: %s: %w", ErrInvalidOption, where, err))
-			}
-		}
-		return recs
-	}
+	routes, rerrs := wiring.Resolve(eng, "route", ErrInvalidOption, cfg.order, cfg.routes, cfg.critical, cfg.fallback)
+	errs = append(errs, rerrs...)
 	s := &Server{
 		eng:      eng,
-		routes:   make(map[string][]*slo.Recorder, len(cfg.routes)),
+		routes:   routes,
 		routeOf:  cfg.routeFunc,
 		custom:   cfg.routeFunc != nil,
+		before:   len(cfg.critical) > 0 || eng.Shedding(),
 		classify: cfg.classify,
 		trust:    cfg.trust,
-	}
-	if len(cfg.critical) > 0 {
-		s.critical = cfg.critical
-	}
-	for _, p := range cfg.order {
-		s.routes[p] = resolve(fmt.Sprintf("route %q", p), cfg.routes[p])
-	}
-	if cfg.fallback != nil {
-		s.fallback = resolve("default", cfg.fallback)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -114,50 +97,61 @@ func NewServer(eng *slo.Engine, opts ...Option) (*Server, error) {
 	return s, nil
 }
 
+// Handle returns h wrapped by the middleware for the route pattern, as it
+// is registered with the mux:
+//
+//	mux.Handle("POST /checkout", mw.Handle("POST /checkout", checkout))
+//
+// The route is resolved now, so its requests are routed once, by the mux,
+// and admitted with no lookup. A pattern without WithRoute records in the
+// objectives of WithDefault.
+func (s *Server) Handle(pattern string, h http.Handler) http.Handler {
+	rt := s.routes.Lookup(pattern)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.serve(w, r, h, rt, false)
+	})
+}
+
 // Wrap returns next wrapped by the middleware. Its shape,
 // func(http.Handler) http.Handler, fits middleware chains. When next is an
 // *http.ServeMux, admission can find the route before serving (see Server).
 func (s *Server) Wrap(next http.Handler) http.Handler {
 	mux, _ := next.(*http.ServeMux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r, ok := s.admit(w, r, mux)
-		if !ok {
-			return
+		rt, after := s.routes.Fallback, true
+		if s.before {
+			rt, after = s.routes.Lookup(s.routeBefore(r, mux)), false
 		}
-		start := mono.Now()
-		rw := s.writers.Get().(*responseWriter)
-		rw.reset(w)
-		returned := false
-		defer func() {
-			if !returned {
-				// A panic is on its way up: count it as bad and let it go
-				// on unchanged, with its stack. The writer may still be
-				// referenced, so it is not reused.
-				s.record(r, slo.Bad, mono.Now()-start)
-			}
-		}()
-		next.ServeHTTP(rw, r)
-		returned = true
-		resp := Response{Status: rw.status, Written: rw.wrote}
-		if !rw.wrote {
-			resp.Status = http.StatusOK
-		}
-		outcome := slo.Shed // answered by Error for an open breaker downstream
-		if !rw.breaker {
-			outcome = s.classify(r, resp)
-		}
-		rw.reset(nil)
-		s.writers.Put(rw)
-		s.record(r, outcome, mono.Now()-start)
+		s.serve(w, r, next, rt, after)
 	})
 }
 
-func (s *Server) record(r *http.Request, o slo.Outcome, elapsed time.Duration) {
-	recs, ok := s.routes[s.routeOf(r)]
+// serve admits r on route rt, serves it with next and records it. With
+// after, the route is found again once next has returned.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, next http.Handler, rt *wiring.Route, after bool) {
+	r, t, ok := s.admit(w, r, rt)
 	if !ok {
-		recs = s.fallback
+		return
 	}
-	for _, rec := range recs {
-		rec.Record(o, elapsed)
+	rw := s.writers.Get().(*responseWriter)
+	rw.reset(w)
+	outcome := slo.Bad // a panic on its way up: counted as Bad, and not caught
+	defer func() {
+		if after {
+			t = t.Reroute(s.routes.Lookup(s.routeOf(r)).Route)
+		}
+		t.Done(outcome)
+	}()
+	next.ServeHTTP(rw, r)
+	resp := Response{Status: rw.status, Written: rw.wrote}
+	if !rw.wrote {
+		resp.Status = http.StatusOK
 	}
+	outcome = s.classify(r, resp)
+	if rw.breaker {
+		outcome = slo.Shed // answered by Error for an open breaker downstream
+	}
+	// The writer is reused only when no panic may still reference it.
+	rw.reset(nil)
+	s.writers.Put(rw)
 }

@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"time"
 
 	"golang.org/x/time/rate"
 
-	"github.com/sloguard/sloguard/internal/mono"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -89,34 +87,43 @@ func NewTransport(eng *slo.Engine, dependency string, base http.RoundTripper, op
 	return t, nil
 }
 
-// DefaultTransportClassifier counts a transport error as Bad, except the
-// caller's cancellation (context.Canceled), which is Neutral; a 5xx or 429
-// response as Bad; any other response as Good. A deadline that passed is
-// Bad: the dependency was too slow.
+// DefaultTransportClassifier classifies a call as slo.CallOutcome does,
+// the one classification of a dependency's answers for every transport:
+// a 429 is a refusal (Shed: the dependency shed the call, no failure for
+// the breaker); a 5xx, a transport error or a deadline that passed is a
+// failure (Bad); the caller's cancellation (context.Canceled) abandons
+// the call (Neutral); any other response is served (Good).
 func DefaultTransportClassifier(resp *http.Response, err error) slo.Outcome {
+	return slo.CallOutcome(reply(resp, err))
+}
+
+// reply translates how an HTTP call ended into a slo.Reply.
+func reply(resp *http.Response, err error) slo.Reply {
 	switch {
 	case err != nil:
 		if errors.Is(err, context.Canceled) {
-			return slo.Neutral
+			return slo.Abandoned
 		}
-		return slo.Bad
+		return slo.Failed
 	case resp == nil: // a broken base RoundTripper
-		return slo.Bad
-	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
-		return slo.Bad
+		return slo.Failed
+	case resp.StatusCode == http.StatusTooManyRequests:
+		return slo.Refused
+	case resp.StatusCode >= 500:
+		return slo.Failed
 	}
-	return slo.Good
+	return slo.Served
 }
 
 // RoundTrip sends req to the dependency, as described on Transport.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	done, err := t.breaker.Allow()
+	tk, err := t.breaker.Admit()
 	if err != nil {
 		closeBody(req)
 		return nil, err
 	}
 	out := outbound(req)
-	resp, err := t.send(out, done)
+	resp, err := t.send(out, tk)
 	if t.retries == 0 || !repeatable(req) {
 		return resp, err
 	}
@@ -124,12 +131,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if !retryable(req, resp, err) || !t.budget.Allow() {
 			break
 		}
-		done, berr := t.breaker.Allow()
+		tk, berr := t.breaker.Admit()
 		if berr != nil {
 			break // the breaker opened: keep the last result
 		}
 		discard(resp)
-		resp, err = t.send(out, done)
+		resp, err = t.send(out, tk)
 	}
 	return resp, err
 }
@@ -153,16 +160,15 @@ func outbound(req *http.Request) *http.Request {
 	return out
 }
 
-// send makes one attempt that the breaker allowed and records it, exactly
-// once: as Bad when the base RoundTripper or the classifier panics, so that
-// the breaker's slot (the half-open probe's, say) is released before the
-// panic goes on.
-func (t *Transport) send(req *http.Request, done func(slo.Outcome, time.Duration)) (resp *http.Response, err error) {
-	start := mono.Now()
+// send makes one attempt that the breaker allowed and ends its ticket,
+// exactly once: as Bad when the base RoundTripper or the classifier
+// panics, so that the breaker's slot (the half-open probe's, say) is
+// released before the panic goes on.
+func (t *Transport) send(req *http.Request, tk slo.Ticket) (resp *http.Response, err error) {
 	reported := false
 	defer func() {
 		if !reported {
-			done(slo.Bad, mono.Now()-start)
+			tk.Done(slo.Bad)
 			if resp != nil && resp.Body != nil {
 				_ = resp.Body.Close() // the caller never gets it
 			}
@@ -171,7 +177,7 @@ func (t *Transport) send(req *http.Request, done func(slo.Outcome, time.Duration
 	resp, err = t.base.RoundTrip(req)
 	o := t.classify(resp, err)
 	reported = true
-	done(o, mono.Now()-start)
+	tk.Done(o)
 	return resp, err
 }
 

@@ -233,7 +233,32 @@ func TestTransportClassification(t *testing.T) {
 		t.Errorf("GET of a closed server: error = %v, want a transport error", err)
 	}
 
-	checkTotals(t, eng, map[string]tally{paymentsAvail: {Good: 3, Bad: 4, Neutral: 1}})
+	// 500, 503 and the closed server are Bad; the 429 is the dependency's
+	// own refusal: Shed, no failure for the breaker.
+	checkTotals(t, eng, map[string]tally{paymentsAvail: {Good: 3, Bad: 3, Shed: 1, Neutral: 1}})
+}
+
+// TestTransportRefusalKeepsBreakerClosed checks that a dependency shedding
+// with 429 does not open its callers' breaker, however many calls it
+// refuses: only failures count.
+func TestTransportRefusalKeepsBreakerClosed(t *testing.T) {
+	eng := newDepEngine(t)
+	codes := make([]int, 30)
+	for i := range codes {
+		codes[i] = http.StatusTooManyRequests
+	}
+	d := newDependency(t, codes...)
+	client := &http.Client{Transport: newTransport(t, eng, d.Client().Transport)}
+	for range codes {
+		if got := get(t, client, d.URL); got != http.StatusTooManyRequests {
+			t.Fatalf("GET = %d, want 429", got)
+		}
+	}
+	b, _ := eng.Breaker("payments")
+	if st := b.State(); st != slo.BreakerClosed {
+		t.Errorf("after 30 refusals: breaker %v, want closed", st)
+	}
+	checkTotals(t, eng, map[string]tally{paymentsAvail: {Shed: 30}})
 }
 
 func TestTransportCustomClassifier(t *testing.T) {
@@ -374,7 +399,7 @@ func TestTransportRetries(t *testing.T) {
 		{"POST not retried", retries(3, 100), "POST", "amount=10", []int{503, 200}, 503, 1, tally{Bad: 1}},
 		{"GET with a body not retried", retries(3, 100), "GET", "q", []int{503, 200}, 503, 1, tally{Bad: 1}},
 		{"500 not retried", retries(3, 100), "GET", "", []int{500, 200}, 500, 1, tally{Bad: 1}},
-		{"429 not retried", retries(3, 100), "GET", "", []int{429, 200}, 429, 1, tally{Bad: 1}},
+		{"429 not retried", retries(3, 100), "GET", "", []int{429, 200}, 429, 1, tally{Shed: 1}},
 		// The fifth failure in a row opens the breaker, which refuses the
 		// next retry: the caller gets the last answer.
 		{"breaker opens", retries(10, 100), "GET", "", slices.Repeat([]int{503}, 10), 503, 5, tally{Bad: 5, Shed: 1}},

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/sony/gobreaker/v2"
+
+	"github.com/sloguard/sloguard/internal/mono"
 )
 
 // BreakerPolicy configures the circuit breakers of outbound dependencies.
@@ -142,6 +144,7 @@ var (
 // A Breaker is safe for concurrent use.
 type Breaker struct {
 	name    string
+	route   *Route // the dependency's Route, with this breaker
 	recs    []*Recorder
 	cb      *gobreaker.TwoStepCircuitBreaker[struct{}]
 	timeout time.Duration
@@ -175,8 +178,9 @@ func (q *breakerEvents) drain() []Event {
 
 // newBreaker returns the breaker of dependency name; now is the engine's
 // clock, which stamps its events and times its retry hints.
-func newBreaker(name string, recs []*Recorder, p BreakerPolicy, q *breakerEvents, now func() time.Time) *Breaker {
+func newBreaker(e *Engine, name string, recs []*Recorder, p BreakerPolicy, q *breakerEvents, now func() time.Time) *Breaker {
 	b := &Breaker{name: name, recs: recs, timeout: p.OpenTimeout, now: now}
+	b.route = &Route{e: e, recs: recs, crit: Critical, breaker: b}
 	b.cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:        name,
 		MaxRequests: p.HalfOpenRequests,
@@ -209,34 +213,55 @@ func (b *Breaker) Name() string { return b.name }
 // State returns the breaker's state.
 func (b *Breaker) State() BreakerState { return breakerStateOf(b.cb.State()) }
 
-// Allow asks whether a call to the dependency may go ahead. If so, the
-// caller makes the call and then calls done exactly once with its outcome
-// and latency, which records it in the dependency's objectives and in the
-// breaker. If not, err wraps ErrBreakerOpen (a *BreakerOpenError), the
-// rejection is recorded as Shed, and the call must not be made.
-func (b *Breaker) Allow() (done func(o Outcome, latency time.Duration), err error) {
+// admit is Route.Admit for the dependency's Route.
+func (b *Breaker) admit(r *Route) (Ticket, time.Duration, bool) {
 	report, err := b.cb.Allow()
 	if err != nil {
-		for _, r := range b.recs {
-			r.Record(Shed, 0)
-		}
-		return nil, &BreakerOpenError{Dependency: b.name, RetryAfter: b.retryAfter(b.now())}
+		x := r.e.shards.get()
+		r.shed(x)
+		r.e.shards.put(x)
+		return Ticket{}, b.retryAfter(b.now()), false
 	}
-	return func(o Outcome, latency time.Duration) {
-		for _, r := range b.recs {
-			r.Record(o, latency)
-		}
-		// Errors count as failures; slowness reaches the breaker through
-		// the burn rate of the dependency's latency objectives.
-		switch {
-		case o == Bad:
-			report(errCallFailed)
-		case o == Neutral:
-			report(errCallNeutral)
-		default:
-			report(nil)
-		}
-	}, nil
+	return Ticket{r: r, band: -1, start: mono.Now(), report: report}, 0, true
+}
+
+// breakerResult tells gobreaker how a call ended. Errors count as
+// failures; slowness reaches the breaker through the burn rate of the
+// dependency's latency objectives.
+func breakerResult(o Outcome) error {
+	switch o {
+	case Bad:
+		return errCallFailed
+	case Neutral:
+		return errCallNeutral
+	}
+	return nil
+}
+
+// Admit asks whether a call to the dependency may go ahead: the breaker's
+// side of the admission core (see Route). If so, it returns the call's
+// Ticket: make the call, then end the ticket with the call's outcome
+// (see CallOutcome), which records it in the dependency's objectives and
+// reports it to the breaker. If not, the rejection is recorded as Shed and
+// the error wraps ErrBreakerOpen (a *BreakerOpenError, with the breaker's
+// remaining open time): the call must not be made.
+func (b *Breaker) Admit() (Ticket, error) {
+	t, retry, ok := b.route.Admit(Critical)
+	if !ok {
+		return t, &BreakerOpenError{Dependency: b.name, RetryAfter: retry}
+	}
+	return t, nil
+}
+
+// Allow is Admit for callers that measure the latency themselves: done
+// records the call's outcome and latency. Admit is the same without a
+// closure.
+func (b *Breaker) Allow() (done func(o Outcome, latency time.Duration), err error) {
+	t, err := b.Admit()
+	if err != nil {
+		return nil, err
+	}
+	return t.doneAfter, nil
 }
 
 // retryAfter returns how long until the open breaker probes again, from one

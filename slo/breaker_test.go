@@ -532,7 +532,7 @@ func TestShedBreakerLogs(t *testing.T) {
 			},
 		}))
 		eng := newEngine(t, []slo.Objective{{Name: "a", Target: 0.999}, paymentsObjectives[1]},
-			slo.WithLogger(logger), slo.WithShedding(slo.ShedPolicy{Window: 5 * time.Second, Rise: 0.5, Decay: 1, Hold: time.Second}),
+			slo.WithLogger(logger), slo.WithShedding(slo.ShedPolicy{Hold: time.Second}),
 			slo.WithBreakers(slo.BreakerPolicy{OpenTimeout: time.Second}))
 		b, _ := eng.Breaker(payments)
 		eng.Tick(time.Now())

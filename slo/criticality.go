@@ -46,6 +46,10 @@ func (c Criticality) band() float64 {
 	return 2
 }
 
+// bandIndex returns band as an index, 0 for SHEDDABLE to 3 for
+// CRITICAL_PLUS.
+func (c Criticality) bandIndex() int { return int(c.band()) }
+
 var criticalityNames = [...]string{
 	Critical:      "CRITICAL",
 	CriticalPlus:  "CRITICAL_PLUS",

@@ -23,7 +23,8 @@
 // # Engine
 //
 // New validates the objectives and builds one bounded budget.Ledger for
-// each. Events are recorded through a Recorder (one atomic add) by the
+// each. Events are recorded through a Recorder (an atomic add to a counter
+// of the recording processor) by the
 // middleware packages, or directly with Engine.Record for work that is not
 // an HTTP or gRPC request:
 //
@@ -59,25 +60,31 @@
 //
 // The engine acts at three time scales, each from the same objectives.
 //
-// Seconds: load shedding (WithShedding, off by default) and dependency
-// breakers. One controller per service watches the burn rate of admitted
-// traffic over the latest few evaluations, and Engine.Admit rejects the
-// least critical requests first (see ShedPolicy and Criticality): one
-// atomic load and one atomic add per request, no lock, no allocation. When
-// the signal burns too fast, the controller cuts admission in one measured
-// step, to 90% of what the service served, with the demand that Admit
-// counted by criticality deciding which band that takes; it then waits
-// until the signal holds only traffic admitted after the cut before it
-// judges again, so that a cut is not repeated on the overload it already
-// cured. Once calm, it probes back slowly, and stops shedding as soon as
-// the whole demand fits in what the service served. It is one controller
-// for the whole service, not one per objective, because overload is a
-// property of the capacity the routes share: in a flash sale it is the
-// browse traffic that burns checkout's latency budget, and shedding browse
-// is what saves checkout. An objective with a Dependency is a client-side
-// objective of that dependency instead: a fast burn opens the dependency's
-// circuit breaker (Engine.Breaker, see BreakerPolicy), and calls fail fast
-// with ErrBreakerOpen.
+// Seconds: overload protection (WithShedding, off by default) and
+// dependency breakers. Requests are admitted through a Route, the
+// admission core that the middleware resolves once per route, gRPC method
+// or dependency: Route.Admit decides and returns a Ticket, Ticket.Done
+// records how the request ended. Overload protection has two loops (see
+// ShedPolicy). The fast inner loop is a concurrency gate: it counts the
+// requests in flight and rejects at once, from the first request over its
+// limit, before anything has completed; the limit adapts from the latency
+// of every completion (Little's law on the rate served and the no-load
+// latency), within the tightest latency objective's guardrail, and each
+// criticality above SHEDDABLE keeps a reservation, so CRITICAL always
+// finds a slot. The slow outer loop is the burn-rate controller: it knows
+// the budget, and while admitted traffic still burns it sheds whole
+// criticalities, SHEDDABLE first, and tightens the gate. Both are one per
+// service, not one per objective, because overload is a property of the
+// capacity the routes share: in a flash sale it is the browse traffic that
+// burns checkout's latency budget, and shedding browse is what saves
+// checkout. An objective with a Dependency is a client-side objective of
+// that dependency instead: a fast burn opens the dependency's circuit
+// breaker (Engine.Breaker, see BreakerPolicy), and calls fail fast with
+// ErrBreakerOpen; Breaker.Admit is the same two steps for a call.
+//
+// Every request costs a few atomic operations on counters of its own
+// processor (the shards), and no lock or allocation; the evaluator and
+// the gate's fold add the shards up.
 //
 // Minutes: gates (WithGate, Engine.Gate) are feature flags that close while
 // an objective pages or tickets, or its budget runs low; Gate.Enabled is

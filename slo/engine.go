@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -21,7 +20,8 @@ import (
 // Engine keeps the error budget of a set of objectives and publishes their
 // state.
 //
-// Events reach it through a Recorder per objective: one atomic add, no lock,
+// Events reach it through a Recorder per objective: an atomic add to a
+// counter of the recording processor (see Route for requests), no lock,
 // no allocation. One evaluation loop, started by Start and stopped by Close,
 // folds them into each objective's budget.Ledger about once a second,
 // evaluates the alert rules, publishes an immutable Status that readers load
@@ -61,13 +61,14 @@ type Engine struct {
 	stop    chan struct{} // closed by Close
 	done    chan struct{} // closed when the loop returns
 
-	// Admission. decision is what Admit reads; shed and meter belong to
-	// the evaluator (tickMu).
+	// Admission. shards hold what every request counts; decision is the
+	// controller's, read by Route.Admit; gate is nil when shedding is
+	// off. shed and meter belong to the evaluator (tickMu).
+	shards   *shards
 	decision atomic.Pointer[decision]
-	rejected [4]atomic.Uint64 // shed rejections by Criticality
-	admitted [4]counter       // admissions by Criticality, counted only with shedding on
-	shed     *controller      // nil when shedding is off
-	meter    *meter           // the control signal's memory, also without shedding
+	gate     *gate
+	shed     *controller // nil when shedding is off
+	meter    *meter      // the control signal's memory, also without shedding
 	shedMin  uint64
 
 	breakers  []*Breaker
@@ -87,13 +88,6 @@ type Engine struct {
 	fleet *fleet     // nil without WithFleet
 }
 
-// counter is an atomic counter alone on its cache line, so that requests
-// of different criticalities do not contend.
-type counter struct {
-	atomic.Uint64
-	_ [56]byte
-}
-
 // decision is the admission state published by each evaluation.
 type decision struct {
 	level  float64
@@ -104,8 +98,11 @@ type decision struct {
 // Recorder records the events of one objective. It is resolved once, for
 // example when wiring a route, and used on every request.
 //
-// A Recorder is safe for concurrent use; Record is one atomic add.
+// A Recorder is safe for concurrent use; Record is one atomic add to a
+// counter of the recording processor.
 type Recorder struct {
+	e         *Engine
+	index     int // of its outcome counters in the engine's shards
 	obj       Objective
 	spec      budget.Spec
 	ledger    *budget.Ledger
@@ -152,14 +149,8 @@ func New(objectives []Objective, opts ...Option) (*Engine, error) {
 		depMin:    cfg.breaker.MinEvents,
 		depWindow: cfg.breaker.Window,
 	}
-	// Without shedding the signal is only reported, over as much of the
-	// window as it keeps.
-	window, lag, err := shedPolicy.evaluations(cfg.interval)
-	if err != nil && cfg.shed != nil {
-		errs = append(errs, err)
-	}
 	if cfg.shed != nil {
-		e.shed = newController(shedPolicy, window+lag)
+		e.shed = newController(shedPolicy)
 	}
 	e.decision.Store(&decision{})
 	for _, o := range objectives {
@@ -178,7 +169,7 @@ func New(objectives []Objective, opts ...Option) (*Engine, error) {
 			errs = append(errs, fmt.Errorf("%w %q: %w", ErrInvalidObjective, o.Name, err))
 			continue
 		}
-		r := &Recorder{obj: o, spec: spec, ledger: l, threshold: o.Latency, controlBurn: fastestPage(spec)}
+		r := &Recorder{e: e, index: len(e.recs), obj: o, spec: spec, ledger: l, threshold: o.Latency, controlBurn: fastestPage(spec)}
 		if shedPolicy.Burn > 0 && o.Dependency == "" {
 			r.controlBurn = shedPolicy.Burn
 		}
@@ -196,7 +187,7 @@ func New(objectives []Objective, opts ...Option) (*Engine, error) {
 		}
 	}
 	for _, d := range deps {
-		b := newBreaker(d, grouped[d], cfg.breaker, &e.bq, e.clock.now)
+		b := newBreaker(e, d, grouped[d], cfg.breaker, &e.bq, e.clock.now)
 		e.breakers = append(e.breakers, b)
 		e.byDep[d] = b
 	}
@@ -229,7 +220,17 @@ func New(objectives []Objective, opts ...Option) (*Engine, error) {
 	e.history = newHistory(cfg.historyEvery, cfg.historySize, len(e.recs))
 	e.snap = newSnapshots(cfg.snapshots, e.recs)
 	e.fleet = newFleet(cfg.fleet, e.recs, e.clock.now)
-	e.meter = newMeter(len(e.recs), window, shedPolicy.Window)
+	e.meter = newMeter(len(e.recs), controlEvaluations, controlEvaluations*cfg.interval)
+	e.shards = newShards(len(e.recs))
+	if e.shed != nil {
+		var threshold time.Duration // the tightest latency objective's
+		for _, r := range e.recs {
+			if r.obj.Dependency == "" && r.threshold > 0 && (threshold == 0 || r.threshold < threshold) {
+				threshold = r.threshold
+			}
+		}
+		e.gate = newGate(e.shards, threshold, shedPolicy.MaxInFlight, shedPolicy.CriticalPlus)
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -342,12 +343,47 @@ func (r *Recorder) Objective() Objective {
 // objectives ignore latency. Neutral events are counted apart and spend no
 // budget.
 //
-// Record is one atomic add: it never blocks, allocates or fails.
+// Record is one atomic add to a counter of the recording processor, which
+// the evaluation adds up: it never blocks, allocates or fails.
 func (r *Recorder) Record(o Outcome, latency time.Duration) {
+	x := r.e.shards.get()
+	r.add(x, r.judge(o, latency))
+	r.e.shards.put(x)
+}
+
+// judge applies the latency threshold to outcome o.
+func (r *Recorder) judge(o Outcome, latency time.Duration) Outcome {
 	if (o == Good || o == Neutral) && r.threshold > 0 && latency > r.threshold {
-		o = Bad
+		return Bad
 	}
-	r.ledger.Add(o, 1)
+	return o
+}
+
+// add counts one event of outcome o in shard x; an outcome out of range
+// is ignored.
+func (r *Recorder) add(x *shard, o Outcome) {
+	if o <= Shed {
+		x.add(offOutcomes+4*r.index+int(o), 1)
+	}
+}
+
+// totals returns the recorder's cumulative counts, as the ledger's Totals
+// will after the next evaluation.
+func (r *Recorder) totals() (c budget.Counts, neutral uint64) {
+	at := offOutcomes + 4*r.index
+	sh := r.e.shards
+	return budget.Counts{Good: sh.sum(at + int(Good)), Bad: sh.sum(at + int(Bad)), Shed: sh.sum(at + int(Shed))},
+		sh.sum(at + int(Neutral))
+}
+
+// fold adds to the ledger what was recorded since the previous fold.
+func (r *Recorder) fold() {
+	cur, neutral := r.totals()
+	prev, prevNeutral := r.ledger.Totals()
+	r.ledger.Add(Good, cur.Good-prev.Good)
+	r.ledger.Add(Bad, cur.Bad-prev.Bad)
+	r.ledger.Add(Shed, cur.Shed-prev.Shed)
+	r.ledger.Add(Neutral, neutral-prevNeutral)
 }
 
 // Status returns the latest published snapshot. It is one atomic load; the
@@ -469,15 +505,19 @@ func (e *Engine) evaluate(now time.Time) []Event {
 	st := &Status{Time: now, Objectives: make([]ObjectiveStatus, len(e.recs))}
 	events := e.bq.drain() // breaker changes since the previous evaluation
 	events = append(events, e.snap.begin(e, now)...)
-	sig := signal{calm: true, slowOnly: true}
-	var fast float64 // good events of the latency objectives
+	sig := signal{calm: true}
+	// Admissions and rejections by Criticality, from the gate's counts
+	// by band.
 	var admitted, rejected [4]uint64
-	for c := range admitted {
-		admitted[c], rejected[c] = e.admitted[c].Load(), e.rejected[c].Load()
+	w := e.shards.window()
+	for _, c := range Criticalities {
+		b := c.bandIndex()
+		admitted[c], rejected[c] = w.arrived[b]-w.rejected[b], w.rejected[b]
 	}
 	e.meter.begin(now, admitted, rejected)
 	burning := map[string]bool{}
 	for _, r := range e.recs {
+		r.fold()
 		r.ledger.Advance(now)
 	}
 	if e.fleet != nil {
@@ -516,12 +556,6 @@ func (e *Engine) evaluate(now time.Time) []Event {
 			if os.ControlKnown && os.ControlBurn >= e.releaseBurn() {
 				sig.calm = false
 			}
-			if r.threshold == 0 { // availability: its good events were served
-				sig.slowOnly = false
-				sig.served += float64(c.good)
-			} else {
-				fast += float64(c.good)
-			}
 		}
 		st.Objectives[i] = os
 		if from := prev.Objectives[i].Report.State; from != rep.State {
@@ -532,24 +566,26 @@ func (e *Engine) evaluate(now time.Time) []Event {
 	}
 	st.Shed.Enabled = e.shed != nil
 	if e.shed != nil {
-		var n uint64
-		sig.admitted, sig.demand, n = e.meter.rates()
-		sig.measured = n >= e.shedMin && sig.admitted > 0
-		if sig.slowOnly {
-			sig.served = fast
-		}
-		if span := e.meter.span(); span > 0 {
-			sig.served /= span
+		_, sig.demand, _ = e.meter.rates()
+		// Shedding helps only an overloaded service: while the gate sees
+		// the service far from its limit, or a dependency's breaker is
+		// not closed, a burn comes from elsewhere (a dependency that
+		// fails, a bug) and the level holds.
+		if idle := e.gate.idle(); sig.hot && (idle || e.dependencyDown()) {
+			sig.hot = false
 		}
 		from := e.shed.level
-		level := e.shed.step(now, sig)
+		e.shed.step(now, sig)
+		level := e.shed.level
 		d := &decision{level: level}
 		for _, c := range Criticalities {
 			d.reject[c] = rejectProbability(level, c)
 			d.retry[c] = e.shed.p.retryAfter(level, c)
 		}
 		e.decision.Store(d)
+		e.gate.setTighten(e.shed.tighten)
 		st.Shed.Level, st.Shed.Reject = level, d.reject
+		st.Shed.Limit, st.Shed.InFlight = e.gate.state()
 		if math.Ceil(from) != math.Ceil(level) {
 			events = append(events, Event{Time: now, Kind: ShedChanged, FromLevel: from, Level: level})
 		}
@@ -613,6 +649,16 @@ func (e *Engine) evaluate(now time.Time) []Event {
 	return events
 }
 
+// dependencyDown reports whether some dependency's breaker is not closed.
+func (e *Engine) dependencyDown() bool {
+	for _, b := range e.breakers {
+		if b.State() != BreakerClosed {
+			return true
+		}
+	}
+	return false
+}
+
 func (e *Engine) releaseBurn() float64 {
 	if e.shed != nil {
 		return e.shed.p.ReleaseBurn
@@ -639,31 +685,6 @@ func fastestPage(s budget.Spec) float64 {
 		return any
 	}
 	return 14.4
-}
-
-// Admit decides whether to serve a request of criticality c. It is one
-// atomic load and one atomic add (the count of admissions or rejections by
-// criticality, from which the controller measures the demand), plus one
-// random draw while c's band is partly shed: no lock, no allocation. A
-// rejected request should be answered at once (HTTP 429, gRPC
-// RESOURCE_EXHAUSTED) with retryAfter as the hint (from one second to a
-// day: a longer estimate saturates at a day), and recorded as Shed in
-// its objectives. With shedding off (see WithShedding) it admits
-// everything at once.
-func (e *Engine) Admit(c Criticality) (retryAfter time.Duration, ok bool) {
-	if e.shed == nil {
-		return 0, true
-	}
-	d := e.decision.Load()
-	if c > Sheddable {
-		c = Critical
-	}
-	if p := d.reject[c]; p <= 0 || p < 1 && rand.Float64() >= p {
-		e.admitted[c].Add(1)
-		return 0, true
-	}
-	e.rejected[c].Add(1)
-	return d.retry[c], false
 }
 
 // Breaker returns the circuit breaker of the named dependency, or an error

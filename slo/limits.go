@@ -12,11 +12,10 @@ const (
 	maxHistorySize  = 1 << 16
 	maxHistoryEvery = 24 * time.Hour
 
-	maxShedSpan   = time.Hour // ShedPolicy.Window, Lag and Hold
-	maxShedBurn   = 1e6       // ShedPolicy.Burn and ReleaseBurn
-	maxShedRate   = 100       // ShedPolicy.Rise and Decay, levels per second
-	minShedDecay  = 0.001     // a band in at most about 17 minutes
-	maxMinEvents  = 1e9       // ShedPolicy.MinEvents, BreakerPolicy.MinEvents
+	maxShedSpan   = time.Hour     // ShedPolicy.Hold
+	maxShedBurn   = 1e6           // ShedPolicy.Burn and ReleaseBurn
+	maxInFlight   = 1_000_000_000 // ShedPolicy.MaxInFlight
+	maxMinEvents  = 1e9           // ShedPolicy.MinEvents, BreakerPolicy.MinEvents
 	maxBreakerDur = 24 * time.Hour
 	maxMinClosed  = 365 * 24 * time.Hour
 

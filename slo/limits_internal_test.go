@@ -16,17 +16,14 @@ func TestRetryAfterSaturates(t *testing.T) {
 		c      Criticality
 		want   time.Duration
 	}{
-		{ShedPolicy{Hold: 5 * time.Second, Decay: 1e-12}, 3, Sheddable, maxRetryAfter},                 // 3e12 s: overflows a Duration
-		{ShedPolicy{Hold: 5 * time.Second, Decay: 1e-300}, 0.5, Sheddable, maxRetryAfter},              // +Inf after scaling
-		{ShedPolicy{Hold: 5 * time.Second, Decay: 1e-5}, 1, Sheddable, maxRetryAfter},                  // 1e5 s: a day and more
-		{ShedPolicy{Hold: math.MaxInt64, Decay: 1}, 1, Sheddable, maxRetryAfter},                       // hold alone overflows the sum
-		{ShedPolicy{Hold: maxRetryAfter - time.Second, Decay: 0.5}, 1, Sheddable, maxRetryAfter},       // the sum just past the cap
-		{ShedPolicy{Hold: time.Hour, Decay: minShedDecay}, 4, Sheddable, time.Hour + 4000*time.Second}, // the longest valid wait,
+		{ShedPolicy{Hold: math.MaxInt64}, 1, Sheddable, maxRetryAfter},               // hold alone overflows the sum
+		{ShedPolicy{Hold: maxRetryAfter - time.Second}, 1, Sheddable, maxRetryAfter}, // the sum just past the cap
+		{ShedPolicy{Hold: maxShedSpan}, 4, Sheddable, maxShedSpan + 8*time.Second},   // the longest valid wait
+		{ShedPolicy{Hold: 5 * time.Second}, math.Inf(1), Sheddable, maxRetryAfter},   // a level gone wild
 	}
 	for _, tt := range tests {
 		if got := tt.policy.retryAfter(tt.level, tt.c); got != tt.want {
-			t.Errorf("ShedPolicy{Hold: %v, Decay: %v}.retryAfter(%v, %v) = %v, want %v",
-				tt.policy.Hold, tt.policy.Decay, tt.level, tt.c, got, tt.want)
+			t.Errorf("ShedPolicy{Hold: %v}.retryAfter(%v, %v) = %v, want %v", tt.policy.Hold, tt.level, tt.c, got, tt.want)
 		}
 	}
 }

@@ -17,7 +17,6 @@ func TestOptionBounds(t *testing.T) {
 		{Name: "api", Target: 0.999},
 		{Name: "db", Target: 0.99, Dependency: "db"},
 	}
-	minute := slo.WithInterval(time.Minute) // so that a shed window of an hour fits 64 evaluations
 	tests := []struct {
 		name string
 		opts []slo.Option
@@ -42,13 +41,6 @@ func TestOptionBounds(t *testing.T) {
 		{"history every max", []slo.Option{slo.WithHistory(math.MaxInt64, 10)}, false},
 		{"history every min", []slo.Option{slo.WithHistory(math.MinInt64, 10)}, false},
 
-		{"shed window at most", []slo.Option{minute, slo.WithShedding(slo.ShedPolicy{Window: time.Hour})}, true},
-		{"shed window past", []slo.Option{minute, slo.WithShedding(slo.ShedPolicy{Window: time.Hour + 1})}, false},
-		{"shed window max", []slo.Option{slo.WithShedding(slo.ShedPolicy{Window: math.MaxInt64})}, false},
-		{"shed window min", []slo.Option{slo.WithShedding(slo.ShedPolicy{Window: math.MinInt64})}, false},
-		{"shed lag at most", []slo.Option{slo.WithShedding(slo.ShedPolicy{Lag: time.Hour})}, true},
-		{"shed lag past", []slo.Option{slo.WithShedding(slo.ShedPolicy{Lag: time.Hour + 1})}, false},
-		{"shed lag max", []slo.Option{slo.WithShedding(slo.ShedPolicy{Lag: math.MaxInt64})}, false},
 		{"shed burn at most", []slo.Option{slo.WithShedding(slo.ShedPolicy{Burn: 1e6})}, true},
 		{"shed burn past", []slo.Option{slo.WithShedding(slo.ShedPolicy{Burn: 1.000001e6})}, false},
 		{"shed burn max", []slo.Option{slo.WithShedding(slo.ShedPolicy{Burn: math.MaxFloat64})}, false},
@@ -57,17 +49,12 @@ func TestOptionBounds(t *testing.T) {
 		{"shed min events at most", []slo.Option{slo.WithShedding(slo.ShedPolicy{MinEvents: 1e9})}, true},
 		{"shed min events past", []slo.Option{slo.WithShedding(slo.ShedPolicy{MinEvents: 1e9 + 1})}, false},
 		{"shed min events max", []slo.Option{slo.WithShedding(slo.ShedPolicy{MinEvents: math.MaxUint64})}, false},
-		{"shed rise at most", []slo.Option{slo.WithShedding(slo.ShedPolicy{Rise: 100})}, true},
-		{"shed rise past", []slo.Option{slo.WithShedding(slo.ShedPolicy{Rise: 100.001})}, false},
-		{"shed rise max", []slo.Option{slo.WithShedding(slo.ShedPolicy{Rise: math.MaxFloat64})}, false},
-		{"shed decay at least", []slo.Option{slo.WithShedding(slo.ShedPolicy{Decay: 0.001})}, true},
-		{"shed decay below", []slo.Option{slo.WithShedding(slo.ShedPolicy{Decay: 0.000999})}, false},
-		{"shed decay tiny", []slo.Option{slo.WithShedding(slo.ShedPolicy{Decay: math.SmallestNonzeroFloat64})}, false},
-		{"shed decay at most", []slo.Option{slo.WithShedding(slo.ShedPolicy{Decay: 100})}, true},
-		{"shed decay past", []slo.Option{slo.WithShedding(slo.ShedPolicy{Decay: 100.001})}, false},
 		{"shed hold at most", []slo.Option{slo.WithShedding(slo.ShedPolicy{Hold: time.Hour})}, true},
 		{"shed hold past", []slo.Option{slo.WithShedding(slo.ShedPolicy{Hold: time.Hour + 1})}, false},
 		{"shed hold max", []slo.Option{slo.WithShedding(slo.ShedPolicy{Hold: math.MaxInt64})}, false},
+		{"shed max in flight at most", []slo.Option{slo.WithShedding(slo.ShedPolicy{MaxInFlight: 1e9})}, true},
+		{"shed max in flight past", []slo.Option{slo.WithShedding(slo.ShedPolicy{MaxInFlight: 1e9 + 1})}, false},
+		{"shed max in flight min", []slo.Option{slo.WithShedding(slo.ShedPolicy{MaxInFlight: math.MinInt})}, false},
 
 		{"breaker window at most", []slo.Option{slo.WithBreakers(slo.BreakerPolicy{Window: 24 * time.Hour})}, true},
 		{"breaker window past", []slo.Option{slo.WithBreakers(slo.BreakerPolicy{Window: 24*time.Hour + 1})}, false},

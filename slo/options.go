@@ -102,9 +102,9 @@ func WithEventHandler(f func(Event)) Option {
 // ledgers, evaluates the rules and publishes a new Status. Shorter reacts
 // sooner and costs more CPU; events are attributed to the bucket of the
 // evaluation that follows them, so the interval should stay well below the
-// finest bucket (5s for the default rules). Load shedding measures its
-// signal in evaluations: a shorter interval lets it act sooner, with a
-// shorter ShedPolicy.Window. It must be from 1ms to one minute.
+// finest bucket (5s for the default rules). The burn-rate controller of
+// load shedding steps once per evaluation; the concurrency gate does not
+// wait for evaluations. It must be from 1ms to one minute.
 //
 // By default, one second.
 func WithInterval(d time.Duration) Option {
@@ -139,12 +139,14 @@ func WithTimelineSize(n int) Option {
 	})
 }
 
-// WithShedding turns on load shedding with policy p (see ShedPolicy; zero
-// fields mean their defaults). Admission (Engine.Admit, and the server
-// middleware) then rejects the least critical requests while admitted
-// traffic burns the budget too fast.
+// WithShedding turns on overload protection with policy p (see
+// ShedPolicy; zero fields mean their defaults, and ShedPolicy{} is meant to
+// be enough): admission (Route.Admit, and the server middleware) then
+// rejects what would put more in flight than the concurrency gate allows,
+// and the least critical requests while admitted traffic still burns the
+// budget too fast.
 //
-// By default, shedding is off and Admit admits everything.
+// By default, shedding is off and Route.Admit admits everything.
 func WithShedding(p ShedPolicy) Option {
 	return optionFunc(func(c *config) {
 		p = p.withDefaults()

@@ -1,18 +1,24 @@
 package slo
 
 import (
-	"fmt"
 	"math"
+	"sync"
 	"testing"
 	"time"
 )
 
-// Signals of one controller step without measurements: the level moves at
-// Rise and Decay.
+// at is a step time in seconds after a fixed origin.
+type at float64
+
+func (a at) time() time.Time {
+	return time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(float64(a) * float64(time.Second)))
+}
+
+// Signals of one controller step.
 var (
-	hot     = signal{hot: true}
-	calm    = signal{calm: true}
-	between = signal{} // neither hot nor calm: hold
+	hot     = signal{hot: true, demand: demand(100, 100, 100, 100)}
+	calm    = signal{calm: true, demand: demand(100, 100, 100, 100)}
+	between = signal{demand: demand(100, 100, 100, 100)} // neither hot nor calm: hold
 )
 
 // demand returns a demand by Criticality, in requests per second, from
@@ -23,353 +29,88 @@ func demand(sheddable, sheddablePlus, critical, criticalPlus float64) [4]float64
 	return d
 }
 
-// over returns a hot, measured signal: the demand d, of which level
-// admitted what admittedAt says, and the rate served.
-func over(level, served float64, d [4]float64) signal {
-	return signal{hot: true, measured: true, admitted: admittedAt(level, d), demand: d, served: served}
-}
-
-// fine returns a calm, measured signal of demand d at level.
-func fine(level float64, d [4]float64) signal {
-	a := admittedAt(level, d)
-	return signal{calm: true, measured: true, admitted: a, demand: d, served: a}
-}
-
-// at is a step time in seconds after a fixed origin.
-type at float64
-
-func (a at) time() time.Time {
-	return time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(float64(a) * float64(time.Second)))
-}
-
-// steps is a script of controller steps and the level after each.
-type steps []struct {
-	at    at
-	sig   signal
-	level float64
-}
-
-func (s signal) String() string {
-	state := "between"
-	switch {
-	case s.hot:
-		state = "hot"
-	case s.calm:
-		state = "calm"
-	}
-	if !s.measured {
-		return state
-	}
-	return fmt.Sprintf("%s{admitted %.4g, served %.4g, slow only %v, demand %v}", state, s.admitted, s.served, s.slowOnly, s.demand)
-}
-
+// TestControllerStep runs the outer loop through scripts of evaluations:
+// half a band and a quarter of the limit per hot evaluation, holding in
+// between, giving back at that pace per second once calm for Hold.
 func TestControllerStep(t *testing.T) {
-	defaults := ShedPolicy{Window: 5 * time.Second, Rise: 0.5}.withDefaults() // Rise 0.5/s, Decay 0.1/s, Hold 5s
-	// The flash sale's demand: 1000 rps of SHEDDABLE browse, 100 of
-	// CRITICAL checkout; the shop serves 200.
-	sale := demand(1000, 0, 100, 0)
-	critical := demand(100, 0, 200, 50)
+	type step struct {
+		at      at
+		sig     signal
+		level   float64
+		tighten float64
+	}
+	noPlus := signal{hot: true, demand: demand(100, 0, 100, 100)}
 	tests := []struct {
 		name   string
 		policy ShedPolicy
-		settle int // evaluations
-		steps  steps
+		steps  []step
 	}{
-		// Without measurements: an integrator, as before.
-		{"unmeasured: rises at Rise per second, waits at 2, caps at 3", defaults, 5, steps{
-			{0, hot, 0}, // the first step: no time has passed
-			{1, hot, 0.5},
-			{2, hot, 1},
-			{2.5, hot, 1.25},
-			{3, hot, 1.5},
-			{4, hot, 2},
-			{5, hot, 2.5},
-			{6, hot, 3},
-			{7, hot, 3},
-			{60, hot, 3},
+		{"rise, hold, release", ShedPolicy{}, []step{
+			{0, calm, 0, 1},
+			{1, hot, 0.5, 0.75},
+			{2, hot, 1, 0.5625},
+			{3, between, 1, 0.5625},
+			{4, calm, 1, 0.5625},      // calm from 4s: the hold runs to 9s
+			{8, calm, 1, 0.5625},      // still holding
+			{10, calm, 0.5, 0.75},     // one second past the hold
+			{11, calm, 0, 1},          // and one more
+			{12, calm, 0, 1},          // nothing left to give back
+			{13, hot, 0.5, 0.75},      // hot again
+			{14, between, 0.5, 0.75},  // holds, and ends the calm spell
+			{15, calm, 0.5, 0.75},     // a new calm spell: the hold again
+			{20.5, calm, 0.25, 0.866}, // half a second past it
 		}},
-		{"unmeasured: a step into the CRITICAL band stops at 2 first", ShedPolicy{Rise: 0.75}.withDefaults(), 1, steps{
-			{0, hot, 0},
-			{2, hot, 1.5},
-			{3, hot, 2}, // not 2.25
-			{4, hot, 2.75},
+		{"bands without demand are skipped", ShedPolicy{}, []step{
+			{0, noPlus, 0.5, 0.75},
+			{1, noPlus, 1, 0.5625},
+			{2, noPlus, 2, 0.4219}, // SHEDDABLE_PLUS has no demand
+			{3, noPlus, 2.5, 0.3164},
+			{4, noPlus, 3, 0.2373},
+			{5, noPlus, 3, 0.1780}, // CRITICAL_PLUS is never shed by default
+			{6, signal{calm: true, demand: demand(100, 0, 100, 100)}, 3, 0.1780},
+			{11, signal{calm: true, demand: demand(100, 0, 100, 100)}, 3, 0.1780}, // the hold ends
+			{12, signal{calm: true, demand: demand(100, 0, 100, 100)}, 2.5, 0.2373},
+			{13, signal{calm: true, demand: demand(100, 0, 100, 100)}, 1, 0.3164}, // 2: the empty band at once
+			{14, signal{calm: true, demand: demand(100, 0, 100, 100)}, 0.5, 0.4219},
 		}},
-		{"unmeasured: holds between hot and calm", defaults, 5, steps{
-			{0, hot, 0},
-			{2, hot, 1},
-			{3, between, 1},
-			{10, between, 1},
-			{100, between, 1},
-			{101, hot, 1.5},
+		{"CriticalPlus reaches 4", ShedPolicy{CriticalPlus: true}, []step{
+			{0, hot, 0.5, 0.75}, {1, hot, 1, 0.5625}, {2, hot, 1.5, 0.4219}, {3, hot, 2, 0.3164},
+			{4, hot, 2.5, 0.2373}, {5, hot, 3, 0.1780}, {6, hot, 3.5, 0.1335}, {7, hot, 4, 0.1001}, {8, hot, 4, 0.0751},
 		}},
-		{"decays at Decay per second after Hold of calm", defaults, 5, steps{
-			{0, hot, 0},
-			{4, hot, 2},
-			{5, calm, 2}, // calm from 5
-			{6, calm, 2},
-			{9, calm, 2},
-			{10, calm, 2}, // the hold ends: nothing decayed during it
-			{11, calm, 1.9},
-			{13, calm, 1.7},
-			{13.5, calm, 1.65},
+		{"time backwards is the previous step", ShedPolicy{Hold: time.Second}, []step{
+			{10, hot, 0.5, 0.75},
+			{5, calm, 0.5, 0.75}, // taken as 10s: the calm spell starts then
+			{11, calm, 0.5, 0.75},
+			{12, calm, 0, 1},
 		}},
-		{"a step across the end of the hold decays only past it", defaults, 5, steps{
-			{0, hot, 0},
-			{4, hot, 2},
-			{5, calm, 2}, // calm from 5: the hold ends at 10
-			{8, calm, 2},
-			{12, calm, 1.8}, // 2s past the hold, not 4s since the previous step
-		}},
-		{"a hot or in-between step restarts the hold", defaults, 5, steps{
-			{0, hot, 0},
-			{4, hot, 2},
-			{5, calm, 2},
-			{9, calm, 2},
-			{10, between, 2}, // not calm: the hold starts again
-			{11, calm, 2},    // calm from 11
-			{15, calm, 2},
-			{16, calm, 2},
-			{17, calm, 1.9},
-			{18, hot, 2},  // 2.4, held at 2 for a step
-			{19, calm, 2}, // calm from 19
-			{24, calm, 2},
-			{25, calm, 1.9},
-		}},
-		{"returns to 0 and never goes negative", defaults, 5, steps{
-			{0, hot, 0},
-			{1, hot, 0.5},
-			{2, calm, 0.5},
-			{7, calm, 0.5},
-			{8, calm, 0.4},
-			{10, calm, 0.2},
-			{12, calm, 0},
-			{13, calm, 0},
-			{20, calm, 0},
-			{3600, calm, 0},
-		}},
-		{"calm at 0 stays 0", defaults, 5, steps{
-			{0, calm, 0},
-			{10, calm, 0},
-			{20, between, 0},
-		}},
-		{"a long gap counts as 5s while hot", defaults, 5, steps{
-			{0, hot, 0},
-			{3600, hot, 2}, // 2.5, held at 2 for a step
-			{3601, hot, 2.5},
-		}},
-		{"a long gap counts as 5s while calm", defaults, 5, steps{
-			{0, hot, 0},
-			{4, hot, 2},
-			{5, hot, 2.5},
-			{6, hot, 3},
-			{7, calm, 3},      // calm from 7: the hold ends at 12
-			{3600, calm, 2.5}, // 3588s past the hold: capped at 5s
-			{3601, calm, 2.4},
-		}},
-		{"time going backwards changes nothing", defaults, 5, steps{
-			{10, hot, 0},
-			{12, hot, 1},
-			{11, hot, 1}, // taken as 12
-			{0, hot, 1},
-			{13, hot, 1.5},  // one second after 12, not after 0 or 11
-			{14, calm, 1.5}, // calm from 14
-			{5, calm, 1.5},
-			{19, calm, 1.5}, // the hold ends at 19, not earlier
-			{20, calm, 1.4},
-			{1, calm, 1.4},
-			{21, calm, 1.3},
-		}},
-		{"unmeasured: CriticalPlus caps at 4", ShedPolicy{Rise: 0.5, CriticalPlus: true}.withDefaults(), 1, steps{
-			{0, hot, 0},
-			{4, hot, 2},
-			{9, hot, 4},
-			{20, hot, 4},
-		}},
-
-		// Measured: cut to 0.9 × served, then settle.
-		{"a cut admits 90% of what was served, in one step", defaults, 3, steps{
-			// 1100 rps admitted, 200 served: admit 180, 100 of them
-			// checkouts, 80 of 1000 browse: level 0.92.
-			{0, over(0, 200, sale), 0.92},
-		}},
-		{"no rise while settling, then a cut measured after the rise", defaults, 3, steps{
-			{0, over(0, 400, sale), 0.74}, // admit 360: 260 of 1000 browse
-			{0.1, over(0.74, 200, sale), 0.74},
-			{0.2, over(0.74, 200, sale), 0.74},
-			{0.3, over(0.74, 200, sale), 0.92}, // three evaluations on
-			{0.4, over(0.92, 200, sale), 0.92},
-		}},
-		{"a cut removes at least 10% of the admitted rate", defaults, 1, steps{
-			{0, over(0, 1100, sale), 0.11}, // served all: admit 990
-			{1, over(0.11, 2000, sale), 0.209},
-		}},
-		{"a cut removes at most 90% of the admitted rate", defaults, 1, steps{
-			{0, over(0, 0, demand(1000, 0, 0, 0)), 0.9}, // nothing served
-		}},
-		{"with only latency objectives, at most half", defaults, 1, steps{
-			{0, signal{hot: true, measured: true, admitted: 1000, demand: demand(1000, 0, 0, 0), slowOnly: true}, 0.5},
-		}},
-		{"a cut never lowers the level", defaults, 1, steps{
-			{0, over(0, 200, sale), 0.92},
-			{1, over(0.92, 500, sale), 0.938}, // 0.9 × 500 is more than is admitted: 10% less
-			{2, over(0.5, 2000, sale), 0.938}, // the signal says less than the level admits
-		}},
-		{"CRITICAL only once all sheddable traffic is shed and still hot after settling", defaults, 2, steps{
-			// 250 rps of CRITICAL and CRITICAL_PLUS alone overload a
-			// service of 100.
-			{0, over(0, 100, critical), 2},   // admit 90: all SHEDDABLE shed, no more
-			{1, over(2, 100, critical), 2},   // settling
-			{2, over(2, 60, critical), 2.98}, // admit 54: 4 of 200 CRITICAL
-			{3, between, 2.98},
-			{4, over(2.98, 0, critical), 3}, // admit 5.4: all CRITICAL shed
-			{5, over(3, 0, critical), 3},    // CRITICAL_PLUS never
-			{6, over(3, 0, critical), 3},
-		}},
-		{"CRITICAL_PLUS with CriticalPlus", ShedPolicy{CriticalPlus: true}.withDefaults(), 1, steps{
-			{0, over(0, 10, demand(100, 0, 100, 100)), 2},
-			{1, over(2, 10, demand(100, 0, 100, 100)), 3.8}, // admit 20 (at most a 90% cut) of 100 CRITICAL_PLUS
-		}},
-		{"bands without demand are skipped", defaults, 1, steps{
-			{0, hot, 0},
-			{3, hot, 1.5}, // unmeasured
-			{4, fine(1.5, demand(100, 0, 100, 0)), 1.5}, // calm from 4
-			{9, fine(1.5, demand(100, 0, 100, 0)), 1},   // the hold ends: to the top of SHEDDABLE
-			{10, fine(1, demand(100, 0, 100, 0)), 0.9},
-		}},
-		{"probes at Decay per second once calm for Hold", defaults, 1, steps{
-			{0, over(0, 200, sale), 0.92},
-			{1, fine(0.92, sale), 0.92},
-			{6, fine(0.92, sale), 0.92},
-			{7, fine(0.92, sale), 0.82},
-			{8, over(0.82, 200, sale), 0.92}, // hot again: calm starts anew
-			{9, fine(0.92, sale), 0.92},
-		}},
-		{"when the hold ends, back to admitting what was served", defaults, 1, steps{
-			{0, over(0, 200, sale), 0.92},     // seen to serve 200: admit 180
-			{1, over(0.92, 150, sale), 0.965}, // a backlog: 150 served, admit 135
-			{2, fine(0.965, sale), 0.965},     // calm from 2
-			{7, fine(0.965, sale), 0.92},      // the hold ends: 180 again
-			{8, fine(0.92, sale), 0.82},
-		}},
-		{"the overload is over once the demand fits in what was served", defaults, 1, steps{
-			{0, over(0, 200, sale), 0.92}, // seen to serve 200: 180 fit
-			{1, fine(0.92, sale), 0.92},   // calm from 1
-			{6, fine(0.92, sale), 0.92},
-			{7, fine(0.92, sale), 0.82},
-			{8, fine(0.82, demand(85, 0, 100, 0)), 0.72}, // 185 rps: more than 180
-			{9, fine(0.72, demand(80, 0, 100, 0)), 0},    // 180: back to 0
-			{10, hot, 0.5},                               // unmeasured: as before any cut
-		}},
-		{"after a cut, a demand too small to measure counts", defaults, 1, steps{
-			{0, over(0, 200, sale), 0.92},
-			{1, signal{calm: true, demand: demand(900, 0, 100, 0)}, 0.92},        // calm from 1
-			{6, signal{calm: true, demand: demand(900, 0, 100, 0)}, 820.0 / 900}, // the hold ends: admit 180
-			{7, signal{calm: true, demand: demand(5, 0, 5, 0)}, 0},
+		{"a long pause counts at most 5s", ShedPolicy{Hold: time.Second}, []step{
+			{0, hot, 0.5, 0.75}, {1, hot, 1, 0.5625}, {2, hot, 1.5, 0.4219}, {3, hot, 2, 0.3164}, {4, hot, 2.5, 0.2373},
+			{5, calm, 2.5, 0.2373}, {6, calm, 2.5, 0.2373}, // the hold ends at 6s
+			{1000, calm, 0, 1}, // 5s of giving back at most: 2.5 bands
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newController(tt.policy, tt.settle)
-			for i, s := range tt.steps {
-				got := c.step(s.at.time(), s.sig)
-				if math.Abs(got-s.level) > 1e-9 || got < 0 {
-					t.Fatalf("step %d: step(%vs, %v) = %v, want %v", i, float64(s.at), s.sig, got, s.level)
+			c := newController(tt.policy.withDefaults())
+			for i, st := range tt.steps {
+				c.step(st.at.time(), st.sig)
+				if math.Abs(c.level-st.level) > 1e-9 || math.Abs(c.tighten-st.tighten) > 1e-3 {
+					t.Fatalf("step %d at %vs: level %v, tighten %.4f; want %v, %.4f", i, float64(st.at), c.level, c.tighten, st.level, st.tighten)
 				}
 			}
 		})
 	}
 }
 
-// FuzzControllerStep checks the controller's invariants for any order of
-// times and signals: the level stays within [0, max]; without measurements
-// it rises by at most Rise × 5s and falls by at most Decay × 5s per step
-// (unless a measured cut left a capacity: then it may fall at once to the
-// level that admits it);
-// a hot step never lowers it, a calm one never raises it, an in-between
-// one holds it; no step enters the CRITICAL band from below 2; no hot step
-// raises it while the previous rise settles.
-func FuzzControllerStep(f *testing.F) {
-	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 200, 1, 0}, false)
-	f.Add([]byte{10, 9, 8, 7, 250, 0, 255, 128, 3, 4, 5, 6, 7, 8}, true)
-	f.Add([]byte("090010710"), false) // a measured cut, then calm: back to 0 at once
-	f.Fuzz(func(t *testing.T, script []byte, criticalPlus bool) {
-		p := ShedPolicy{Rise: 0.5, CriticalPlus: criticalPlus}.withDefaults()
-		const settle = 3
-		c := newController(p, settle)
-		since := settle
-		for i := 0; i+2 < len(script); i += 3 {
-			now := at(script[i]).time()
-			b := script[i+2]
-			d := demand(float64(b%7)*100, float64(b%3)*50, float64(b%5)*30, float64(b%2)*10)
-			sig := []signal{hot, calm, between,
-				over(c.level, float64(b), d), fine(c.level, d),
-				{hot: true, measured: true, admitted: admittedAt(c.level, d), demand: d, served: float64(b), slowOnly: true},
-			}[int(script[i+1])%6]
-			before, measuredCapacity := c.level, c.capacity > 0
-			got := c.step(now, sig)
-			since = min(since+1, settle)
-			if got < 0 || got > p.maxLevel() || math.IsNaN(got) {
-				t.Fatalf("step(%vs, %v) = %v, want within [0, %v]", script[i], sig, got, p.maxLevel())
-			}
-			switch {
-			case sig.hot && got < before, sig.calm && got > before, !sig.hot && !sig.calm && got != before:
-				t.Fatalf("step(%vs, %v) moved the level from %v to %v", script[i], sig, before, got)
-			case before < 2 && got > 2:
-				t.Fatalf("step(%vs, %v) moved the level from %v into the CRITICAL band, to %v", script[i], sig, before, got)
-			case !sig.measured && (got-before > p.Rise*5+1e-9 || before-got > p.Decay*5+1e-9 && !measuredCapacity):
-				t.Fatalf("step(%vs, %v) moved the level from %v to %v: more than 5s of change", script[i], sig, before, got)
-			case sig.measured && sig.hot && got > before && since < settle:
-				t.Fatalf("step(%vs, %v) raised the level from %v to %v while settling", script[i], sig, before, got)
-			}
-			if got > before {
-				since = 0
-			}
-		}
-	})
-}
-
-func TestFit(t *testing.T) {
-	tests := []struct {
-		rate   float64
-		demand [4]float64
-		limit  float64
-		want   float64
-	}{
-		{100, demand(10, 10, 10, 10), 3, 0}, // everything fits
-		{40, demand(10, 10, 10, 10), 3, 0},
-		{35, demand(10, 10, 10, 10), 3, 0.5},
-		{30, demand(10, 10, 10, 10), 3, 1},
-		{25, demand(10, 10, 10, 10), 3, 1.5},
-		{15, demand(10, 10, 10, 10), 3, 2.5},
-		{10, demand(10, 10, 10, 10), 3, 3},
-		{5, demand(10, 10, 10, 10), 3, 3},   // the limit
-		{5, demand(10, 10, 10, 10), 4, 3.5}, // CRITICAL_PLUS allowed
-		{0, demand(10, 10, 10, 10), 4, 4},
-		{15, demand(10, 10, 10, 10), 2, 2}, // CRITICAL not yet allowed
-		{10, demand(0, 0, 10, 0), 3, 0},
-		{5, demand(0, 0, 10, 0), 3, 2.5}, // empty bands skipped
-		{10, demand(10, 0, 10, 0), 3, 1}, // the lowest level that admits 10
-		{180, demand(1000, 0, 100, 0), 2, 0.92},
-		{0, demand(0, 0, 0, 0), 3, 0},
+// TestControllerMinTighten checks that the tightening stops at its floor:
+// the gate always admits some traffic.
+func TestControllerMinTighten(t *testing.T) {
+	c := newController(ShedPolicy{}.withDefaults())
+	for i := range 100 {
+		c.step(at(i).time(), hot)
 	}
-	for _, tt := range tests {
-		if got := fit(tt.rate, tt.demand, tt.limit); math.Abs(got-tt.want) > 1e-9 {
-			t.Errorf("fit(%v, %v, %v) = %v, want %v", tt.rate, tt.demand, tt.limit, got, tt.want)
-		}
-		if tt.want < tt.limit && admittedAt(tt.want, tt.demand) > tt.rate+1e-9 {
-			t.Errorf("admittedAt(fit(%v, %v, %v)) = %v, want at most %v", tt.rate, tt.demand, tt.limit, admittedAt(tt.want, tt.demand), tt.rate)
-		}
-	}
-}
-
-func TestAdmittedAt(t *testing.T) {
-	d := demand(100, 10, 40, 1)
-	for _, tt := range []struct{ level, want float64 }{
-		{0, 151}, {0.5, 101}, {1, 51}, {1.5, 46}, {2, 41}, {2.25, 31}, {3, 1}, {3.5, 0.5}, {4, 0},
-	} {
-		if got := admittedAt(tt.level, d); math.Abs(got-tt.want) > 1e-9 {
-			t.Errorf("admittedAt(%v, %v) = %v, want %v", tt.level, d, got, tt.want)
-		}
+	if c.tighten != minTighten {
+		t.Errorf("after 100 hot evaluations: tighten = %v, want %v", c.tighten, minTighten)
 	}
 }
 
@@ -501,28 +242,6 @@ func FuzzMeter(f *testing.F) {
 	})
 }
 
-func TestEvaluations(t *testing.T) {
-	tests := []struct {
-		window, lag, interval time.Duration
-		w, l                  int
-		err                   bool
-	}{
-		{2 * time.Second, 0, time.Second, 2, 0, false},
-		{400 * time.Millisecond, 500 * time.Millisecond, 100 * time.Millisecond, 4, 5, false},
-		{450 * time.Millisecond, 10 * time.Millisecond, 100 * time.Millisecond, 5, 1, false}, // rounded up
-		{time.Millisecond, 0, time.Second, 1, 0, false},                                      // at least one
-		{6400 * time.Millisecond, time.Hour, 100 * time.Millisecond, 64, 36000, false},
-		{6401 * time.Millisecond, 0, 100 * time.Millisecond, 64, 0, true},
-	}
-	for _, tt := range tests {
-		w, l, err := ShedPolicy{Window: tt.window, Lag: tt.lag}.evaluations(tt.interval)
-		if w != tt.w || l != tt.l || (err != nil) != tt.err {
-			t.Errorf("ShedPolicy{Window: %v, Lag: %v}.evaluations(%v) = %d, %d, %v; want %d, %d, error %v",
-				tt.window, tt.lag, tt.interval, w, l, err, tt.w, tt.l, tt.err)
-		}
-	}
-}
-
 func TestRejectProbability(t *testing.T) {
 	crits := []Criticality{Sheddable, SheddablePlus, Critical, CriticalPlus}
 	tests := []struct {
@@ -554,7 +273,7 @@ func TestRejectProbability(t *testing.T) {
 }
 
 func TestRetryAfter(t *testing.T) {
-	defaults := ShedPolicy{}.withDefaults() // Hold 5s, Decay 0.1/s
+	defaults := ShedPolicy{}.withDefaults() // Hold 5s, half a band a second
 	tests := []struct {
 		policy ShedPolicy
 		level  float64
@@ -562,38 +281,32 @@ func TestRetryAfter(t *testing.T) {
 		want   time.Duration
 	}{
 		{defaults, 0, Sheddable, 0},
-		{defaults, 0.5, Sheddable, 10 * time.Second}, // 5s hold + 0.5/0.1
-		{defaults, 1, Sheddable, 15 * time.Second},
+		{defaults, 0.5, Sheddable, 6 * time.Second}, // 5s hold + 0.5/0.5
+		{defaults, 1, Sheddable, 7 * time.Second},
 		{defaults, 1, SheddablePlus, 0},
-		{defaults, 1.5, SheddablePlus, 10 * time.Second},
-		{defaults, 3, Sheddable, 35 * time.Second},
-		{defaults, 3, Critical, 15 * time.Second},
+		{defaults, 1.5, SheddablePlus, 6 * time.Second},
+		{defaults, 3, Sheddable, 11 * time.Second},
+		{defaults, 3, Critical, 7 * time.Second},
 		{defaults, 3, CriticalPlus, 0},
-		{defaults, 0.01, Sheddable, 5 * time.Second},                                                  // 5.1s, rounded
-		{defaults, 0.06, Sheddable, 6 * time.Second},                                                  // 5.6s, rounded
-		{defaults, 2.001, Critical, 5 * time.Second},                                                  // just into the band
-		{ShedPolicy{Hold: time.Millisecond, Decay: 100}.withDefaults(), 0.01, Sheddable, time.Second}, // at least 1s
-		{ShedPolicy{Hold: time.Second, Decay: 1}.withDefaults(), 2.5, Sheddable, 4 * time.Second},     // 1s + 2.5s, rounded half away from zero
+		{defaults, 0.2, Sheddable, 5 * time.Second},                                       // 5.4s, rounded
+		{defaults, 0.3, Sheddable, 6 * time.Second},                                       // 5.6s, rounded
+		{ShedPolicy{Hold: time.Millisecond}.withDefaults(), 0.01, Sheddable, time.Second}, // at least 1s
 	}
 	for _, tt := range tests {
 		if got := tt.policy.retryAfter(tt.level, tt.c); got != tt.want {
-			t.Errorf("ShedPolicy{Hold: %v, Decay: %v}.retryAfter(%v, %v) = %v, want %v",
-				tt.policy.Hold, tt.policy.Decay, tt.level, tt.c, got, tt.want)
+			t.Errorf("ShedPolicy{Hold: %v}.retryAfter(%v, %v) = %v, want %v", tt.policy.Hold, tt.level, tt.c, got, tt.want)
 		}
 	}
 }
 
 func TestShedPolicyDefaults(t *testing.T) {
 	got := ShedPolicy{}.withDefaults()
-	want := ShedPolicy{Window: 2 * time.Second, ReleaseBurn: 1, MinEvents: 20, Rise: 0.25, Decay: 0.1, Hold: 5 * time.Second}
+	want := ShedPolicy{ReleaseBurn: 1, MinEvents: 20, Hold: 5 * time.Second}
 	if got != want {
 		t.Errorf("ShedPolicy{}.withDefaults() = %+v, want %+v", got, want)
 	}
 	if err := got.validate(); err != nil {
 		t.Errorf("ShedPolicy{}.withDefaults().validate() = %v, want nil", err)
-	}
-	if w, l, err := got.evaluations(time.Second); w != 2 || l != 0 || err != nil {
-		t.Errorf("ShedPolicy{}.withDefaults().evaluations(1s) = %d, %d, %v, want 2, 0, nil", w, l, err)
 	}
 	if m := got.maxLevel(); m != 3 {
 		t.Errorf("maxLevel() = %v, want 3", m)
@@ -605,4 +318,295 @@ func TestShedPolicyDefaults(t *testing.T) {
 	if want := (BreakerPolicy{Window: 10 * time.Second, ConsecutiveFailures: 5, OpenTimeout: 10 * time.Second, HalfOpenRequests: 1, MinEvents: 20}); b != want {
 		t.Errorf("BreakerPolicy{}.withDefaults() = %+v, want %+v", b, want)
 	}
+}
+
+// win returns a window of n completions of band b, each of latency l,
+// and arrivals and rejections of band b.
+func win(b, n int, l time.Duration, arrived, rejected int) window {
+	var w window
+	w.done[b] = uint64(n)
+	w.good[b] = uint64(n)
+	w.latency[b] = uint64(n) * uint64(l)
+	w.arrived[b] = uint64(arrived)
+	w.rejected[b] = uint64(rejected)
+	return w
+}
+
+// TestEstimatorNoLoad checks the no-load latency: provisional from the
+// first window, then the lowest mean of a block of 64 completions, rising
+// slowly only over blocks in which nothing was turned away.
+func TestEstimatorNoLoad(t *testing.T) {
+	ms := time.Millisecond
+	e := newEstimator(0, 0, false)
+	step := func(n int, l time.Duration, rejected int) {
+		e.step(100*ms, win(0, n, l, n+rejected, rejected), [bands]int64{})
+	}
+	check := func(when string, want float64) {
+		t.Helper()
+		if math.Abs(e.noLoad-want) > 1e-9 {
+			t.Errorf("%s: noLoad = %v, want %v", when, e.noLoad, want)
+		}
+	}
+	step(16, 50*ms, 0)
+	check("first window", 0.050)
+	step(48, 30*ms, 0) // completes a block of 64, mean 35ms
+	check("first block", 0.035)
+	step(64, 40*ms, 5) // slower, but requests were turned away: no drift
+	check("a busy block", 0.035)
+	step(64, 40*ms, 0) // slower, nothing turned away: drifts by 0.1s/60s
+	check("a calm block", 0.035*(1+0.1/60))
+	step(64, 20*ms, 3) // faster: at once, busy or not
+	check("a faster block", 0.020)
+}
+
+// TestEstimatorLimit checks the limit against Little's law: twice what is
+// being served plus room for bursts, more of it, and up to twice that
+// while latency is low, when what arrives is served; capped by the guard
+// and fixed by MaxInFlight.
+func TestEstimatorLimit(t *testing.T) {
+	ms := time.Millisecond
+	// 200 completions a second; arrivals of arrive a window.
+	run := func(threshold time.Duration, fixed int, latency time.Duration, arrive int) estimator {
+		e := newEstimator(threshold, fixed, false)
+		e.noLoad = 0.040
+		for range 100 { // 10s of 100ms windows: the averages settle
+			e.step(100*ms, win(0, 20, latency, arrive, 0), [bands]int64{})
+		}
+		e.noLoad = 0.040
+		e.bounds()
+		return e
+	}
+	u := 200 * 0.040 // 8 being served
+	calm := 2*u + 3*math.Sqrt(u) + 2
+	over := 2*u + 1
+	tests := []struct {
+		name    string
+		latency time.Duration
+		arrive  int
+		want    float64
+	}{
+		{"overloaded", 80 * ms, 60, over},
+		{"overloaded, fast", 40 * ms, 60, over},
+		{"served, at twice the no-load latency", 80 * ms, 20, calm},
+		{"served, at the no-load latency", 40 * ms, 20, 2 * calm},
+		{"served, at 1.5 × the no-load latency", 60 * ms, 20, calm * 80 / 60},
+	}
+	for _, tt := range tests {
+		if e := run(0, 0, tt.latency, tt.arrive); math.Abs(e.limit-tt.want) > 1e-3 {
+			t.Errorf("%s: limit = %v, want %v", tt.name, e.limit, tt.want)
+		}
+	}
+	// The guard: 200/s × 150ms = 30 in flight at most.
+	if e := run(150*ms, 0, 40*ms, 20); math.Abs(e.limit-30) > 1e-3 || math.Abs(e.bound[0]-30) > 1e-3 {
+		t.Errorf("with a 150ms threshold: limit, bound = %v, %v, want 30, 30", e.limit, e.bound[0])
+	}
+	if e := run(0, 7, 80*ms, 60); e.limit != 7 {
+		t.Errorf("with MaxInFlight 7: limit = %v, want 7", e.limit)
+	}
+	// Before anything completed: the initial limit.
+	if e := newEstimator(time.Second, 0, false); e.limit != initialLimit || e.bound[0] != initialLimit {
+		t.Errorf("new estimator: limit, bound = %v, %v, want %d", e.limit, e.bound[0], initialLimit)
+	}
+}
+
+// TestEstimatorReserve checks the reservations: CRITICAL traffic of 100
+// requests a second that waits 80ms needs 8 in flight, and reserves 8 +
+// 4√8 + 2; SHEDDABLE reserves nothing; CRITICAL_PLUS is not bounded
+// unless allowed.
+func TestEstimatorReserve(t *testing.T) {
+	ms := time.Millisecond
+	for _, plus := range []bool{false, true} {
+		e := newEstimator(0, 0, plus)
+		e.noLoad = 0.040
+		for range 100 {
+			w := win(Critical.bandIndex(), 10, 80*ms, 10, 0)
+			w.done[0], w.good[0], w.latency[0], w.arrived[0] = 10, 10, uint64(10*80*ms), 50
+			e.step(100*ms, w, [bands]int64{})
+		}
+		e.noLoad = 0.040
+		e.bounds()
+		need := 8 + 4*math.Sqrt(8) + 2
+		if r := e.reserve[Critical.bandIndex()]; math.Abs(r-need) > 1e-2 {
+			t.Errorf("CRITICAL reserves %v, want %v", r, need)
+		}
+		if r := e.reserve[0]; r != 0 {
+			t.Errorf("SHEDDABLE reserves %v, want 0", r)
+		}
+		if b := e.bound[Critical.bandIndex()]; math.Abs(b-(e.limit+e.reserve[Critical.bandIndex()])) > 1e-9 {
+			t.Errorf("CRITICAL's bound = %v, want the limit %v plus its reservation %v", b, e.limit, need)
+		}
+		if b := e.bound[CriticalPlus.bandIndex()]; plus == math.IsInf(b, 1) {
+			t.Errorf("CriticalPlus %v: CRITICAL_PLUS's bound = %v", plus, b)
+		}
+	}
+}
+
+// TestGateAdmit checks admission against published bounds: SHEDDABLE up
+// to its bound, CRITICAL on top of it within its reservation.
+func TestGateAdmit(t *testing.T) {
+	sh := newShards(0)
+	g := newGate(sh, 0, 0, false)
+	x := sh.at(0)
+	s, c := Sheddable.bandIndex(), Critical.bandIndex()
+	g.bound[s].Store(3)
+	g.bound[SheddablePlus.bandIndex()].Store(3)
+	g.bound[c].Store(5)
+	g.reserve[c].Store(4)
+	g.reserve[SheddablePlus.bandIndex()].Store(4)
+	g.share() // a quota of 1/2 − 0 = 0 per shard: every admission adds up the shards
+	admit := func(b int, want bool) {
+		t.Helper()
+		if got := g.admit(x, b); got != want {
+			t.Fatalf("admit(band %d) with %v in flight = %v, want %v", b, g.inFlight(), got, want)
+		}
+	}
+	admit(s, true)
+	admit(s, true)
+	admit(s, true)
+	admit(s, false) // 3 in flight: SHEDDABLE's bound
+	admit(c, true)  // 4 ≤ 5
+	admit(c, true)  // 5
+	admit(c, true)  // 6 > 5, but 3 CRITICAL ≤ its reservation of 4
+	admit(c, true)  // 4
+	admit(c, false) // 5 > 4 and 8 > 5
+	admit(s, false)
+	g.release(x, s)
+	g.release(x, s)
+	g.release(x, s)
+	admit(s, false) // 4 CRITICAL in flight leave SHEDDABLE nothing
+	g.release(x, c)
+	g.release(x, c)
+	admit(s, true) // 2 CRITICAL + 1
+	if n := g.inFlight(); n[s] != 1 || n[c] != 2 {
+		t.Errorf("in flight = %v, want 1 SHEDDABLE and 2 CRITICAL", n)
+	}
+}
+
+// TestGateConcurrent enters and exits the gate from many goroutines while
+// windows fold: every request admitted is released, and the counts add
+// up. Run with -race.
+func TestGateConcurrent(t *testing.T) {
+	sh := newShards(0)
+	g := newGate(sh, 100*time.Millisecond, 0, false)
+	var wg sync.WaitGroup
+	var clock int64 = int64(time.Second)
+	var mu sync.Mutex
+	now := func() int64 {
+		mu.Lock()
+		defer mu.Unlock()
+		clock += int64(time.Millisecond)
+		return clock
+	}
+	var admitted [8]int
+	for w := range 8 {
+		wg.Go(func() {
+			for i := range 2000 {
+				b := (w + i) % bands
+				x := sh.get()
+				if g.enter(x, b, now()) {
+					admitted[w]++
+					g.exit(x, b, int64(40*time.Millisecond), now(), true)
+				}
+				sh.put(x)
+			}
+		})
+	}
+	wg.Wait()
+	if n := g.inFlight(); n != [bands]int64{} {
+		t.Errorf("in flight after every request ended = %v, want none", n)
+	}
+	var want int
+	for _, a := range admitted {
+		want += a
+	}
+	cur := sh.window()
+	var done, arrived, rejected uint64
+	for b := range bands {
+		done += cur.done[b]
+		arrived += cur.arrived[b]
+		rejected += cur.rejected[b]
+	}
+	if done != uint64(want) || arrived != 8*2000 || arrived-rejected != uint64(want) {
+		t.Errorf("counted %d done, %d arrived, %d rejected; want %d done and admitted of %d", done, arrived, rejected, want, 8*2000)
+	}
+	if g.est.last == 0 || g.est.noLoad != 0.040 {
+		t.Errorf("after folding: last fold %d, noLoad %v, want folds and 40ms", g.est.last, g.est.noLoad)
+	}
+}
+
+// TestGateSurge checks that a surge of arrivals closes a window before
+// anything completes, so that the limit reacts to it: the service counts
+// as overloaded, and the limit falls to 2u + 1.
+func TestGateSurge(t *testing.T) {
+	sh := newShards(0)
+	g := newGate(sh, 0, 0, false)
+	x := sh.at(0)
+	ms := int64(time.Millisecond)
+	now := int64(time.Second)
+	// Steady: 100 a second, each done after 40ms, for 2s.
+	var open []int64
+	for i := range 200 {
+		now += 10 * ms
+		if g.enter(x, 0, now) {
+			open = append(open, now)
+		}
+		for len(open) > 0 && open[0]+40*ms <= now {
+			g.exit(x, 0, 40*ms, now, true)
+			open = open[1:]
+		}
+		_ = i
+	}
+	before := g.est.limit
+	u := g.est.served * g.est.noLoad
+	// A surge: 100 arrivals within 10ms, none completes.
+	for range 100 {
+		now += ms / 10
+		g.enter(x, 0, now)
+	}
+	if g.est.demand <= overloaded*g.est.served2 {
+		t.Fatalf("after a surge: demand %v, served %v: want overloaded", g.est.demand, g.est.served2)
+	}
+	if want := tolerance*u + 1; g.est.limit > before || math.Abs(g.est.limit-want) > 0.5*want {
+		t.Errorf("after a surge: limit %v (before %v), want about 2u + 1 = %v", g.est.limit, before, want)
+	}
+}
+
+// FuzzControllerStep checks the controller's invariants for any order of
+// times and signals: the level stays within [0, max] and the tightening
+// within [minTighten, 1]; a hot step never lowers the level nor loosens
+// the limit; a calm one never raises the level nor tightens; an
+// in-between step changes nothing.
+func FuzzControllerStep(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 200, 1, 0}, false)
+	f.Add([]byte{10, 9, 8, 7, 250, 0, 255, 128, 3, 4, 5, 6, 7, 8}, true)
+	f.Fuzz(func(t *testing.T, script []byte, criticalPlus bool) {
+		p := ShedPolicy{Hold: time.Second, CriticalPlus: criticalPlus}.withDefaults()
+		c := newController(p)
+		now := at(0).time()
+		for i := 0; i+1 < len(script); i += 2 {
+			// Steps of 0 to 127 × 100ms; odd bytes step back.
+			d := time.Duration(script[i]>>1) * 100 * time.Millisecond
+			if script[i]%2 == 1 {
+				d = -d
+			}
+			now = now.Add(d)
+			b := script[i+1]
+			d4 := demand(float64(b&1), float64(b>>1&1), float64(b>>2&1), float64(b>>3&1))
+			sig := []signal{{hot: true, demand: d4}, {calm: true, demand: d4}, {demand: d4}}[int(b>>4)%3]
+			level, tighten := c.level, c.tighten
+			c.step(now, sig)
+			switch {
+			case c.level < 0 || c.level > p.maxLevel() || math.IsNaN(c.level):
+				t.Fatalf("step %d: level %v, want within [0, %v]", i/2, c.level, p.maxLevel())
+			case c.tighten < minTighten-1e-12 || c.tighten > 1+1e-12 || math.IsNaN(c.tighten):
+				t.Fatalf("step %d: tighten %v, want within [%v, 1]", i/2, c.tighten, minTighten)
+			case sig.hot && (c.level < level || c.tighten > tighten || c.level > level+1+levelStep):
+				t.Fatalf("step %d, hot: level %v → %v, tighten %v → %v", i/2, level, c.level, tighten, c.tighten)
+			case sig.calm && (c.level > level || c.tighten < tighten):
+				t.Fatalf("step %d, calm: level %v → %v, tighten %v → %v", i/2, level, c.level, tighten, c.tighten)
+			case !sig.hot && !sig.calm && (c.level != level || c.tighten != tighten):
+				t.Fatalf("step %d, in between: level %v → %v, tighten %v → %v", i/2, level, c.level, tighten, c.tighten)
+			}
+		}
+	})
 }

@@ -455,6 +455,7 @@ func (s *snapshots) close(e *Engine) error {
 	}
 	now := e.status.Load().Time
 	for _, r := range e.recs {
+		r.fold()
 		r.ledger.Advance(now)
 	}
 	data := s.encode(e.recs, now)

@@ -62,9 +62,9 @@ type ObjectiveStatus struct {
 	Totals  budget.Counts
 	Neutral uint64
 	// ControlBurn is the burn rate of admitted traffic only (shed events
-	// left out) over the control window: the signal that drives shedding
-	// (over ShedPolicy.Window), or for dependency objectives the breaker
-	// (over BreakerPolicy.Window).
+	// left out) over the control window: the signal that drives the shed
+	// controller (over the latest two evaluations), or for dependency
+	// objectives the breaker (over BreakerPolicy.Window).
 	ControlBurn float64
 	// ControlKnown says the control window held enough events for
 	// ControlBurn to count.
@@ -232,8 +232,13 @@ type ShedStatus struct {
 	// Criticality.
 	Reject [4]float64
 	// Rejected counts the requests rejected since the engine started, by
-	// Criticality.
+	// Criticality, by the level or by the gate.
 	Rejected [4]uint64
+	// Limit is the concurrency gate's limit at the evaluation: how many
+	// requests SHEDDABLE traffic may have in flight (see ShedPolicy).
+	Limit float64
+	// InFlight is how many requests were in flight at the evaluation.
+	InFlight int64
 }
 
 // BreakerStatus is the state of one dependency's circuit breaker.

@@ -141,7 +141,7 @@ func newTelemetry(e *Engine, mp metric.MeterProvider) (*telemetry, error) {
 		st := e.Status()
 		for i, r := range e.recs {
 			o := &opts[i]
-			c, neutral := r.ledger.Totals()
+			c, neutral := r.totals()
 			obs.ObserveInt64(events, clampInt64(c.Good), o.outcomes[budget.Good])
 			obs.ObserveInt64(events, clampInt64(c.Bad), o.outcomes[budget.Bad])
 			obs.ObserveInt64(events, clampInt64(c.Shed), o.outcomes[budget.Shed])
@@ -173,7 +173,7 @@ func newTelemetry(e *Engine, mp metric.MeterProvider) (*telemetry, error) {
 		if st.Shed.Enabled {
 			obs.ObserveFloat64(shedLevel, st.Shed.Level)
 			for _, c := range Criticalities {
-				obs.ObserveInt64(shedRejected, clampInt64(e.rejected[c].Load()), critOpts[c])
+				obs.ObserveInt64(shedRejected, clampInt64(e.shards.sum(offRejected+c.bandIndex())), critOpts[c])
 			}
 		}
 		for i, bs := range st.Breakers {

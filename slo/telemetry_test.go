@@ -406,7 +406,7 @@ func controlPoints(st *slo.Status) points[float64] {
 // service that sheds and whose dependency's breaker opens.
 func TestTelemetryShedding(t *testing.T) {
 	eng, reader := newMetered(t, append(slices.Clone(apiObjectives), paymentsObjectives[1:]...),
-		slo.WithShedding(slo.ShedPolicy{Window: time.Second, Rise: 0.5}),
+		slo.WithShedding(slo.ShedPolicy{}),
 		slo.WithBreakers(slo.BreakerPolicy{OpenTimeout: time.Hour}), // real time: stays open for the test
 	)
 	b, err := eng.Breaker(payments)
@@ -431,6 +431,10 @@ func TestTelemetryShedding(t *testing.T) {
 
 	now := t0
 	eng.Tick(now)
+	rt, err := eng.Route(slo.Critical)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var rejected [4]uint64
 	for i := 1; i <= 5; i++ {
 		record(t, eng, apiAvailability, slo.Bad, 0, 100)
@@ -439,30 +443,34 @@ func TestTelemetryShedding(t *testing.T) {
 		eng.Tick(now)
 		for _, c := range slo.Criticalities {
 			for range 100 {
-				if _, ok := eng.Admit(c); !ok {
+				// Admitted requests stay in flight: the service is busy,
+				// and the controller sheds.
+				if _, _, ok := rt.Admit(c); !ok {
 					rejected[c]++
 				}
 			}
 		}
-		// Rejections are read live; the level at the latest Tick: Rise
-		// until Admit is measured, then cuts of 90% (nothing is served)
-		// that stop at 2, then reach 3.
-		check(fmt.Sprintf("hot second %d", i), []float64{0.5, 2, 3, 3, 3}[i-1], rejected, slo.BreakerClosed)
+		// Rejections (of the level, and of the gate once the requests in
+		// flight reach its limit) are read live; the level at the latest
+		// Tick: half a band per hot evaluation.
+		check(fmt.Sprintf("hot second %d", i), 0.5*float64(i), rejected, slo.BreakerClosed)
 	}
 	if len(controlPoints(eng.Status())) != 2 {
 		t.Errorf("control burn points = %v, want both api objectives", controlPoints(eng.Status()))
 	}
-	// Levels 0.5, 2, 3: SHEDDABLE from half to all, SHEDDABLE_PLUS from the
-	// second second, CRITICAL from the third, CRITICAL_PLUS never.
+	// Levels 0.5 to 2.5: SHEDDABLE from half to all, SHEDDABLE_PLUS from
+	// the third second, CRITICAL in the fifth, CRITICAL_PLUS never.
 	if rejected[slo.Sheddable] < 400 || rejected[slo.SheddablePlus] < 200 || rejected[slo.Critical] == 0 || rejected[slo.CriticalPlus] != 0 {
-		t.Errorf("rejected = %v by criticality, want about 450 SHEDDABLE, 400 SHEDDABLE_PLUS, 300 CRITICAL, no CRITICAL_PLUS", rejected)
+		t.Errorf("rejected = %v by criticality, want about 450 SHEDDABLE, 250 SHEDDABLE_PLUS, 50 CRITICAL, no CRITICAL_PLUS", rejected)
 	}
 
 	calls(t, b, time.Millisecond, repeat(5, slo.Bad)...)
-	check("breaker open, before Tick", 3, rejected, slo.BreakerClosed) // read from Status
+	check("breaker open, before Tick", 2.5, rejected, slo.BreakerClosed) // read from Status
 	now = now.Add(time.Second)
 	eng.Tick(now)
-	check("breaker open", 3, rejected, slo.BreakerOpen)
+	// With a dependency's breaker open, a burn is the dependency's: the
+	// level holds.
+	check("breaker open", 2.5, rejected, slo.BreakerOpen)
 }
 
 // TestTelemetryGates checks sloguard.gate.enabled, one point per gate, and

@@ -57,7 +57,8 @@ func (c *console) header(cfg config) {
 	if c.quiet {
 		return
 	}
-	co, br := newScenario(cfg, time.Time{}).rates(spike)
+	sc := newScenario(cfg, time.Time{})
+	co, br := sc.rates(sc.ends(spike) - 1)
 	c.printf("sloguard flashsale: a shop through a flash sale and a payments outage, without and with sloguard\n\n")
 	c.printf("  capacity   %d database connections, each request holds one for ~%v: %.0f rps\n",
 		cfg.Conns, nominalHold, cfg.capacity())
@@ -80,14 +81,12 @@ func (c *console) header(cfg config) {
 		}
 		c.printf("  %-22s %-6s %s%s\n", o.Name, pct(o.Target), o.Description, dep)
 	}
-	p, b := shedPolicy(), breakerPolicy()
-	c.printf("\nWith sloguard\n")
-	c.printf("  shedding   when an objective's admitted burn over %v is ≥ %g (≥ %d events), cut admission to 90%%\n",
-		p.Window, p.Burn, p.MinEvents)
-	c.printf("             of what the shop served, and judge again %v later; once all burn < %g for %v, give back\n",
-		p.Window+p.Lag, p.ReleaseBurn, p.Hold)
-	c.printf("             what a cut took beyond that, then probe at %.2g levels/s; level L sheds min(L, 1) of\n", p.Decay)
-	c.printf("             SHEDDABLE, CRITICAL only above 2; evaluated every %v\n", cfg.Interval)
+	b := breakerPolicy()
+	c.printf("\nWith sloguard (slo.ShedPolicy{}: the defaults, evaluated every second)\n")
+	c.printf("  gate       rejects at once (429) what would put more in flight than its criticality may have: the\n")
+	c.printf("             limit is twice what the shop serves (Little's law: served rate × no-load latency), learnt\n")
+	c.printf("             from each completion; checkout keeps a reservation, so browse fills only the rest\n")
+	c.printf("  controller sheds browse, then checkout, and tightens the limit while admitted traffic still burns\n")
 	c.printf("  breaker    payments opens after %d failures in a row or a fast burn; probes after %v\n\n",
 		b.ConsecutiveFailures, b.OpenTimeout)
 	c.printf("Live view: a line per second. sent: requests sent in that second; ok, shed (429), fail (5xx, timeouts),\n")
@@ -287,7 +286,7 @@ func (c *console) table(cfg config, cmp comparison) {
 	line("admitted p99 at the spike", msf(wo.AdmittedP99MS), msf(wi.AdmittedP99MS), &tg[2])
 	line("unloaded p99 (steady phase)", msf(wo.UnloadedP99MS), msf(wi.UnloadedP99MS), nil)
 	line("  admitted p99 / unloaded p99", ratio(wo.AdmittedP99MS, wo.UnloadedP99MS), ratio(wi.AdmittedP99MS, wi.UnloadedP99MS), nil)
-	line("shedding from the spike's start", secText(wo.ShedReactionS), secText(wi.ShedReactionS), &tg[3])
+	line("shedding from the load exceeding capacity", secText(wo.ShedReactionS), secText(wi.ShedReactionS), &tg[3])
 	line("shedding released after the spike's end", secText(wo.ShedReleaseS), secText(wi.ShedReleaseS), &tg[4])
 	line("requests shed (429), whole run", strconv.Itoa(wo.ShedRequests), strconv.Itoa(wi.ShedRequests), nil)
 	line("breaker open from the outage's start", secText(wo.BreakerReactionS), secText(wi.BreakerReactionS), nil)

@@ -139,7 +139,7 @@ func (l *load) dispatch(ctx context.Context) {
 			// Arrivals are due on their schedule, not when the previous
 			// ones were answered: a late tick sends everything it owes.
 			for elapsed := now.Sub(l.sc.start); next <= elapsed && next < end; {
-				co, br := l.sc.rates(l.sc.phaseAt(next))
+				co, br := l.sc.rates(next)
 				r := browse
 				if rng.Float64() < co/(co+br) {
 					r = checkout

@@ -93,12 +93,14 @@ func main() {
 	flag.DurationVar(&cfg.Recovery, "recovery", cfg.Recovery, "steady traffic after the outage")
 	flag.Float64Var(&cfg.RPS, "rps", cfg.RPS, "base request rate, 60% checkout (1 to 500)")
 	flag.Float64Var(&cfg.SpikeFactor, "spike-factor", cfg.SpikeFactor, "how many times -rps the spike sends (1 to 20)")
+	flag.DurationVar(&cfg.Ramp, "ramp", cfg.Ramp, "the spike grows linearly to its peak over this time; 0 for a step")
 	flag.IntVar(&cfg.Conns, "conns", cfg.Conns, "database connections: capacity is conns / 40ms (1 to 64)")
 	flag.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of arrivals, request mix and service times")
 	flag.BoolVar(&cfg.JSON, "json", cfg.JSON, "print only the comparison, as one JSON object")
 	flag.BoolVar(&cfg.Quiet, "quiet", cfg.Quiet, "print no live view, only the comparison")
 	flag.StringVar(&cfg.CSV, "csv", cfg.CSV, "where to write the timeline as CSV; empty for nowhere")
 	flag.StringVar(&cfg.SVG, "svg", cfg.SVG, "where to write the timeline as an SVG chart; empty for nowhere")
+	matrix := flag.Bool("matrix", false, "run issue 8's matrix of shapes (each without and with sloguard, no outage; -seed and the phases apply) and print one table")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "flashsale: unexpected arguments %q\n", flag.Args())
@@ -107,7 +109,12 @@ func main() {
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := run(ctx, cfg, os.Stdout)
+	var err error
+	if *matrix {
+		err = runMatrix(ctx, cfg, os.Stdout, os.Stderr)
+	} else {
+		err = run(ctx, cfg, os.Stdout)
+	}
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "flashsale:", err)
@@ -122,17 +129,16 @@ type config struct {
 	Outage   time.Duration // payments fails
 	Recovery time.Duration // steady traffic after the outage
 
-	RPS         float64 // base request rate
-	SpikeFactor float64 // the spike's rate over RPS
-	Conns       int     // database connections: the shop's capacity
+	RPS         float64       // base request rate
+	SpikeFactor float64       // the spike's rate over RPS
+	Ramp        time.Duration // the spike grows linearly to its peak over Ramp
+	Conns       int           // database connections: the shop's capacity
 	Seed        uint64
 
 	JSON  bool   // print the comparison as JSON, and no live view
 	Quiet bool   // print no live view
 	CSV   string // path of the CSV timeline; "" for none
 	SVG   string // path of the SVG chart; "" for none
-
-	Interval time.Duration // the engine's evaluation interval
 }
 
 func defaultConfig() config {
@@ -147,10 +153,6 @@ func defaultConfig() config {
 		Seed:        1,
 		CSV:         filepath.Join(os.TempDir(), "flashsale-timeline.csv"),
 		SVG:         filepath.Join(os.TempDir(), "flashsale.svg"),
-		// The engine's default is 1s. The shop's queue fills within a
-		// quarter of a second of the spike: the shed controller measures
-		// and acts at this interval (see shedPolicy).
-		Interval: 100 * time.Millisecond,
 	}
 }
 
@@ -174,7 +176,7 @@ func (c config) validate() error {
 	check(c.RPS >= 1 && c.RPS <= 500, "rps %v is not between 1 and 500", c.RPS)
 	check(c.SpikeFactor >= 1 && c.SpikeFactor <= 20, "spike factor %v is not between 1 and 20", c.SpikeFactor)
 	check(c.Conns >= 1 && c.Conns <= 64, "conns %d is not between 1 and 64", c.Conns)
-	check(c.Interval > 0 && c.Interval <= time.Second, "interval %v is not in (0, 1s]", c.Interval)
+	check(c.Ramp >= 0 && c.Ramp <= c.Spike, "ramp %v is not between 0 and the spike's %v", c.Ramp, c.Spike)
 	return errors.Join(errs...)
 }
 
@@ -195,20 +197,9 @@ func objectives() []slo.Objective {
 	}
 }
 
-// shedPolicy is the load-shedding controller of the run with sloguard,
-// measured every 100ms (config.Interval); see README.md for why each value
-// differs from its default.
-func shedPolicy() slo.ShedPolicy {
-	return slo.ShedPolicy{
-		Window:      400 * time.Millisecond,
-		Lag:         500 * time.Millisecond,
-		Burn:        4,
-		ReleaseBurn: 1,
-		MinEvents:   50,
-		Decay:       0.005,
-		Hold:        500 * time.Millisecond,
-	}
-}
+// shedPolicy is the overload protection of the run with sloguard: the
+// defaults, with nothing tuned to this shop.
+func shedPolicy() slo.ShedPolicy { return slo.ShedPolicy{} }
 
 // breakerPolicy is the payments breaker of the run with sloguard.
 func breakerPolicy() slo.BreakerPolicy {

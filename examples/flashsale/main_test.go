@@ -42,6 +42,9 @@ func TestRun(t *testing.T) {
 	// request several times dearer, and the machine may be busy.
 	cfg.Conns, cfg.RPS = 4, 60
 	cfg.JSON = true
+	if shedPolicy() != (slo.ShedPolicy{}) {
+		t.Fatalf("the run with sloguard uses %+v, want the defaults", shedPolicy())
+	}
 	dir := t.TempDir()
 	cfg.CSV, cfg.SVG = filepath.Join(dir, "timeline.csv"), filepath.Join(dir, "chart.svg")
 
@@ -80,27 +83,22 @@ func TestRun(t *testing.T) {
 	if wo.BreakerReactionS != nil {
 		t.Errorf("without sloguard: breaker_reaction_s = %v, want null", secText(wo.BreakerReactionS))
 	}
-	// With sloguard, shedding starts within the target of the spike, and
-	// ends within the target of its end: the measured controller stops
-	// once the demand fits in what the shop served, outage or not...
-	if s := wi.ShedReactionS; s == nil || *s > targetShedStart.Seconds() {
-		t.Errorf("with sloguard: shed_reaction_s = %v, want at most %v", secText(s), targetShedStart.Seconds())
-	}
-	if s := wi.ShedReleaseS; s == nil || *s > targetShedEnd.Seconds() {
-		t.Errorf("with sloguard: shed_release_s = %v, want at most %v", secText(s), targetShedEnd.Seconds())
+	// With sloguard on its defaults, the gate sheds during the spike and
+	// stops shedding before the run ends...
+	if wi.ShedReactionS == nil || wi.ShedReleaseS == nil {
+		t.Errorf("with sloguard: shed_reaction_s = %v, shed_release_s = %v, want both: shedding during the spike, released after it",
+			secText(wi.ShedReactionS), secText(wi.ShedReleaseS))
 	}
 	// ...and the payments breaker opens during the outage.
 	if s := wi.BreakerReactionS; s == nil || *s > cfg.Outage.Seconds() {
 		t.Errorf("with sloguard: breaker_reaction_s = %v, want within the %v outage", secText(s), cfg.Outage)
 	}
-	// Checkout and goodput fare much better with sloguard at the spike.
-	// The targets are 99.9% and 90% of capacity; the controller
-	// does not reach them (about 96% and 85% in the default run, see
-	// README.md), and a busy CI machine, or the race detector, costs more,
+	// Checkout, goodput and the admitted latency fare much better with
+	// sloguard at the spike than without. The targets (99.9%,
+	// 90% of capacity, p99 within 2× unloaded) are met in the default run
+	// (see README.md); a busy CI machine, or the race detector, costs more,
 	// so this checks only a clear improvement over the same run without
-	// sloguard: in this shorter spike, whose first second, lost before any
-	// completion can tell, weighs twice as much. (Under -race on a loaded
-	// 2-core machine one run reached 49% of capacity, 9× the run without.)
+	// sloguard.
 	if got, base := wi.SuccessRatio[critical], wo.SuccessRatio[critical]; got < 0.6 || got < 2*base {
 		t.Errorf("CRITICAL success at the spike: %.1f%% with sloguard, %.1f%% without; want at least 60%% and twice as much",
 			got*100, base*100)
@@ -108,6 +106,9 @@ func TestRun(t *testing.T) {
 	if got := wi.GoodputRPS; got < 3*wo.GoodputRPS {
 		t.Errorf("goodput at the spike: %.0f rps with sloguard, %.0f without, capacity %.0f; want three times as much",
 			got, wo.GoodputRPS, wi.CapacityRPS)
+	}
+	if with, base := wi.AdmittedP99MS/wi.UnloadedP99MS, wo.AdmittedP99MS/wo.UnloadedP99MS; with >= base {
+		t.Errorf("admitted p99 / unloaded p99 at the spike: %.2f with sloguard, %.2f without; want lower", with, base)
 	}
 
 	// The files: a CSV row per run and second, and well-formed SVG.
@@ -248,6 +249,20 @@ func TestScenario(t *testing.T) {
 			t.Errorf("phaseAt(%v) = %v, want %v", tt.at, got, tt.want)
 		}
 	}
+	for _, tt := range []struct {
+		q    request
+		want phase
+	}{
+		{request{sent: 4 * time.Second, latency: 10 * time.Millisecond}, spike},
+		{request{sent: 4999 * time.Millisecond, latency: 2 * time.Millisecond}, outage}, // in flight when the outage begins
+		{request{sent: 4999 * time.Millisecond, latency: time.Millisecond}, spike},      // ended as it began
+		{request{sent: 9 * time.Second, latency: 10 * time.Second}, recovery},           // after the outage
+		{request{sent: 1 * time.Second, latency: 10 * time.Second}, outage},             // steady, but decided in the outage
+	} {
+		if got := sc.phaseOf(tt.q); got != tt.want {
+			t.Errorf("phaseOf(sent %v, latency %v) = %v, want %v", tt.q.sent, tt.q.latency, got, tt.want)
+		}
+	}
 	if got := sc.length(); got != 14*time.Second {
 		t.Errorf("length() = %v, want 14s", got)
 	}
@@ -255,13 +270,26 @@ func TestScenario(t *testing.T) {
 		t.Errorf("outageAt is wrong around the outage [5s, 9s)")
 	}
 	for _, tt := range []struct {
-		p      phase
+		at     time.Duration
 		co, br float64
-	}{{steady, 60, 40}, {spike, 60, 940}, {outage, 60, 40}, {recovery, 60, 40}} {
-		co, br := sc.rates(tt.p)
+	}{{time.Second, 60, 40}, {3 * time.Second, 60, 940}, {6 * time.Second, 60, 40}, {10 * time.Second, 60, 40}} {
+		co, br := sc.rates(tt.at)
 		if co != tt.co || br != tt.br {
-			t.Errorf("rates(%v) = %v, %v, want %v, %v", tt.p, co, br, tt.co, tt.br)
+			t.Errorf("rates(%v) = %v, %v, want %v, %v", tt.at, co, br, tt.co, tt.br)
 		}
+	}
+	// A ramp of 2s: half way, half the spike's extra.
+	cfg.Ramp = 2 * time.Second
+	sc = newScenario(cfg, start)
+	if co, br := sc.rates(3 * time.Second); co != 60 || br != 490 {
+		t.Errorf("rates(3s) with a 2s ramp = %v, %v, want 60, 490", co, br)
+	}
+	// Capacity 200 rps: 100 × (1 + 9t/2s) reaches it 2/9 s up the ramp.
+	if at, ok := sc.overloadAt(200); !ok || at != 2*time.Second+2*time.Second/9 {
+		t.Errorf("overloadAt(200) with a 2s ramp = %v, %v, want %v, true", at, ok, 2*time.Second+2*time.Second/9)
+	}
+	if _, ok := sc.overloadAt(2000); ok {
+		t.Errorf("overloadAt(2000) = true, want false: the spike peaks at 1000 rps")
 	}
 }
 
@@ -304,7 +332,8 @@ func TestReport(t *testing.T) {
 		{checkout, 2*s + 3, 60 * ms, ok},
 		{browse, 3 * s, 0, shed},
 		{browse, 3 * s, 0, dropped},
-		{browse, 3 * s, clientTimeout, timedOut},
+		{browse, 2 * s, clientTimeout, timedOut}, // ends as the outage begins: still the spike's
+		{checkout, 3900 * ms, 300 * ms, failed},  // in flight when the outage begins: the outage's
 		{browse, 3 * s, 20 * ms, ok},
 		{browse, 3 * s, 0, cancelled}, // not counted
 	}
@@ -338,9 +367,9 @@ func TestReport(t *testing.T) {
 	if got, want := rep.Phases.Spike.OfferedRPS, 4.0; got != want { // 8 of 9 requests, the cancelled one left out
 		t.Errorf("Phases.Spike.OfferedRPS = %v, want %v", got, want)
 	}
-	if rep.ShedReactionS != nil || rep.ShedReleaseS != nil || rep.BreakerReactionS != nil {
-		t.Errorf("reaction times with no events = %v, %v, %v, want all null",
-			secText(rep.ShedReactionS), secText(rep.ShedReleaseS), secText(rep.BreakerReactionS))
+	// The browse request shed 1s into the spike, none after it; no events.
+	if got := []string{secText(rep.ShedReactionS), secText(rep.ShedReleaseS), secText(rep.BreakerReactionS)}; !slices.Equal(got, []string{"1.0s", "0.0s", "—"}) {
+		t.Errorf("shed reaction, shed release, breaker reaction = %q, want 1.0s, 0.0s, —", got)
 	}
 }
 
@@ -366,35 +395,38 @@ func TestConsumed(t *testing.T) {
 }
 
 func TestReactions(t *testing.T) {
-	cfg := smallConfig() // spike [2s,4s), outage [4s,6s), end 8s
+	cfg := smallConfig() // 120 rps, ×10; spike [2s,4s), outage [4s,6s), end 8s
 	start := time.Unix(1000, 0)
 	sc := newScenario(cfg, start)
-	at := func(sec float64) time.Time { return start.Add(time.Duration(sec * float64(time.Second))) }
-	shedEv := func(sec, from, to float64) slo.Event {
-		return slo.Event{Time: at(sec), Kind: slo.ShedChanged, FromLevel: from, Level: to}
+	at := func(sec float64) time.Duration { return time.Duration(sec * float64(time.Second)) }
+	shedAt := func(secs ...float64) []request {
+		var reqs []request
+		for _, s := range secs {
+			reqs = append(reqs, request{route: browse, sent: at(s), result: shed}, request{route: browse, sent: at(s), result: ok})
+		}
+		return reqs
 	}
 	brk := func(sec float64, from, to slo.BreakerState) slo.Event {
-		return slo.Event{Time: at(sec), Kind: slo.BreakerChanged, Dependency: dependency, BreakerFrom: from, BreakerTo: to}
+		return slo.Event{Time: start.Add(at(sec)), Kind: slo.BreakerChanged, Dependency: dependency, BreakerFrom: from, BreakerTo: to}
 	}
 	closed, open, half := slo.BreakerClosed, slo.BreakerOpen, slo.BreakerHalfOpen
-	state := slo.Event{Time: at(2.1), Kind: slo.StateChanged, Objective: checkoutLatency, From: budget.StateOK, To: budget.StatePage}
 	tests := []struct {
 		name                          string
+		reqs                          []request
 		evs                           []slo.Event
 		react, release, open, recover string
 	}{
-		{"none", nil, "—", "—", "—", "—"},
-		{"shed and released", []slo.Event{state, shedEv(2.5, 0, 0.25), shedEv(3, 0.25, 1.2), shedEv(6.3, 0.1, 0)}, "0.5s", "2.3s", "—", "—"},
-		{"released before the spike ended", []slo.Event{shedEv(2.5, 0, 0.5), shedEv(3.5, 0.1, 0), shedEv(5, 0, 0.5)}, "0.5s", "0.0s", "—", "—"},
-		{"never released", []slo.Event{shedEv(2.25, 0, 0.25)}, "0.2s", "—", "—", "—"},
-		{"shed before the spike counts from its start", []slo.Event{shedEv(1, 0, 0.5), shedEv(5, 0.1, 0)}, "0.0s", "1.0s", "—", "—"},
-		{"shed only after the spike", []slo.Event{shedEv(5, 0, 0.5)}, "3.0s", "—", "—", "—"},
-		{"breaker", []slo.Event{brk(1, closed, open), brk(4.4, closed, open), brk(7.4, open, half), brk(7.5, half, closed)}, "—", "—", "0.4s", "1.5s"},
-		{"breaker half-open then open", []slo.Event{brk(4.3, closed, open), brk(7.3, open, half), brk(7.6, half, open)}, "—", "—", "0.3s", "—"},
+		{"none", nil, nil, "—", "—", "—", "—"},
+		{"shed and released", shedAt(2.5, 3, 4.2, 5.1, 6.3), nil, "0.5s", "1.1s", "—", "—"},
+		{"released before the spike ended", shedAt(2.5, 3.5, 5.5), nil, "0.5s", "0.0s", "—", "—"},
+		{"shed before the spike does not count", shedAt(1, 2.25), nil, "0.2s", "0.0s", "—", "—"},
+		{"shed only after the spike", shedAt(5), nil, "—", "—", "—", "—"},
+		{"breaker", nil, []slo.Event{brk(1, closed, open), brk(4.4, closed, open), brk(7.4, open, half), brk(7.5, half, closed)}, "—", "—", "0.4s", "1.5s"},
+		{"breaker half-open then open", nil, []slo.Event{brk(4.3, closed, open), brk(7.3, open, half), brk(7.6, half, open)}, "—", "—", "0.3s", "—"},
 	}
 	for _, tt := range tests {
 		got := []string{
-			secText(shedReaction(tt.evs, sc)), secText(shedRelease(tt.evs, sc)),
+			secText(shedReaction(tt.reqs, sc, 200)), secText(shedRelease(tt.reqs, sc)),
 			secText(breakerChange(tt.evs, sc, sc.begins(outage), slo.BreakerOpen)),
 			secText(breakerChange(tt.evs, sc, sc.ends(outage), slo.BreakerClosed)),
 		}
@@ -402,13 +434,20 @@ func TestReactions(t *testing.T) {
 			t.Errorf("%s: reaction, release, breaker open, breaker closed = %q, want %q", tt.name, got, want)
 		}
 	}
+	// The load exceeds a capacity of 500 rps only 4/9 of the way up a 1s
+	// ramp to 1200 rps: the reaction counts from then.
+	cfg.Ramp = time.Second
+	sc = newScenario(cfg, start)
+	if got := secText(shedReaction(shedAt(2.85), sc, 500)); got != "0.5s" {
+		t.Errorf("reaction on a ramp = %s, want 0.5s (shed at 2.85s, overload from %v)", got, func() time.Duration { d, _ := sc.overloadAt(500); return d }())
+	}
 }
 
 func TestTargets(t *testing.T) {
 	f := func(v float64) *float64 { return &v }
 	pass := runReport{
 		CapacityRPS: 200, GoodputRPS: 180, SuccessRatio: map[string]float64{"CRITICAL": 0.999},
-		AdmittedP99MS: 200, UnloadedP99MS: 100, ShedReactionS: f(5), ShedReleaseS: f(30),
+		AdmittedP99MS: 200, UnloadedP99MS: 100, ShedReactionS: f(1), ShedReleaseS: f(30),
 	}
 	for _, tg := range targets(pass) {
 		if !tg.met {
@@ -417,7 +456,7 @@ func TestTargets(t *testing.T) {
 	}
 	fail := runReport{
 		CapacityRPS: 200, GoodputRPS: 179.9, SuccessRatio: map[string]float64{"CRITICAL": 0.9989},
-		AdmittedP99MS: 200.1, UnloadedP99MS: 100, ShedReactionS: f(5.01), ShedReleaseS: nil,
+		AdmittedP99MS: 200.1, UnloadedP99MS: 100, ShedReactionS: f(1.01), ShedReleaseS: nil,
 	}
 	for _, tg := range targets(fail) {
 		if tg.met {
@@ -431,13 +470,14 @@ func TestTargets(t *testing.T) {
 // criticality and budgets by objective.
 func TestJSONShape(t *testing.T) {
 	cfg := smallConfig()
-	reqs := []request{{checkout, 2100 * time.Millisecond, 30 * time.Millisecond, ok}, {browse, 2500 * time.Millisecond, 20 * time.Millisecond, ok}}
+	reqs := []request{{checkout, 2100 * time.Millisecond, 30 * time.Millisecond, ok}, {browse, 2500 * time.Millisecond, 20 * time.Millisecond, ok},
+		{browse, 2500 * time.Millisecond, 0, shed}}
 	start := time.Unix(1000, 0)
 	evs := []slo.Event{
 		{Time: start.Add(2500 * time.Millisecond), Kind: slo.ShedChanged, Level: 0.5},
 		{Time: start.Add(4200 * time.Millisecond), Kind: slo.BreakerChanged, BreakerFrom: slo.BreakerClosed, BreakerTo: slo.BreakerOpen},
 	}
-	cmp := compare(cfg, [2]*runResult{synthetic(cfg, without, nil, reqs), synthetic(cfg, with, evs, reqs)})
+	cmp := compare(cfg, [2]*runResult{synthetic(cfg, without, nil, reqs[:2]), synthetic(cfg, with, evs, reqs)})
 	var b bytes.Buffer
 	if err := writeJSON(&b, cmp); err != nil {
 		t.Fatalf("writeJSON: %v", err)
@@ -555,11 +595,57 @@ func TestValidate(t *testing.T) {
 		}
 	}
 	eng, err := slo.New(objectives(), slo.WithShedding(shedPolicy()), slo.WithBreakers(breakerPolicy()),
-		slo.WithInterval(defaultConfig().Interval), slo.WithMeterProvider(noop.NewMeterProvider()))
+		slo.WithMeterProvider(noop.NewMeterProvider()))
 	if err != nil {
 		t.Fatalf("slo.New(objectives, policies) = %v, want nil", err)
 	}
 	if err := eng.Close(); err != nil {
 		t.Errorf("Close() = %v", err)
+	}
+}
+
+// TestMatrix checks the matrix's cells and how a row is judged.
+func TestMatrix(t *testing.T) {
+	cells := matrixCells()
+	if len(cells) != 14 {
+		t.Fatalf("matrixCells() = %d cells, want 14: 3 × 4, the ramp and no spike", len(cells))
+	}
+	for _, c := range cells {
+		cfg := defaultConfig()
+		cfg.Conns, cfg.RPS, cfg.SpikeFactor, cfg.Ramp, cfg.Outage = c.conns, c.rps, c.factor, c.ramp, 0
+		if err := cfg.validate(); err != nil {
+			t.Errorf("cell %+v: %v", c, err)
+		}
+		if c.factor > 1 && c.rps != 0.6*cfg.capacity() {
+			t.Errorf("cell %+v: base load %v rps, want 60%% of %v", c, c.rps, cfg.capacity())
+		}
+	}
+	f := func(v float64) *float64 { return &v }
+	good := runReport{CapacityRPS: 200, GoodputRPS: 190, SuccessRatio: map[string]float64{"CRITICAL": 1},
+		AdmittedP99MS: 150, UnloadedP99MS: 100, ShedReactionS: f(0.1), ShedReleaseS: f(0.2)}
+	tests := []struct {
+		name string
+		row  matrixRow
+		want bool
+	}{
+		{"spike met", matrixRow{cell: cell{factor: 10}, with: good}, true},
+		{"spike, p99 missed", matrixRow{cell: cell{factor: 10}, with: func() runReport { r := good; r.AdmittedP99MS = 201; return r }()}, false},
+		{"no spike met", matrixRow{cell: cell{factor: 1}, with: good, without: good, sheddedShare: 0.009}, true},
+		{"no spike, 1% shed", matrixRow{cell: cell{factor: 1}, with: good, without: good, sheddedShare: 0.01}, false},
+		{"no spike, a CRITICAL shed", matrixRow{cell: cell{factor: 1}, with: good, without: good, criticalShed: 1}, false},
+		{"no spike, CRITICAL worse", matrixRow{cell: cell{factor: 1}, with: good,
+			without: runReport{SuccessRatio: map[string]float64{"CRITICAL": 1.01}}}, false},
+	}
+	for _, tt := range tests {
+		if got := rowMet(tt.row); got != tt.want {
+			t.Errorf("%s: rowMet = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	var b strings.Builder
+	printMatrix(&b, defaultConfig(), []matrixRow{tests[0].row, tests[3].row})
+	for _, want := range []string{"CRITICAL with", "goodput", "✓", "✗", "95%", "1.50×"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("printMatrix lacks %q:\n%s", want, b.String())
+		}
 	}
 }

@@ -13,10 +13,10 @@ import (
 
 // The targets for the run with sloguard, at the spike.
 const (
-	targetCritical  = 0.999           // CRITICAL success ratio
-	targetGoodput   = 0.90            // goodput over capacity
-	targetP99Factor = 2.0             // admitted p99 over unloaded p99
-	targetShedStart = 5 * time.Second // from the spike's start to shedding
+	targetCritical  = 0.999       // CRITICAL success ratio
+	targetGoodput   = 0.90        // goodput over capacity
+	targetP99Factor = 2.0         // admitted p99 over unloaded p99
+	targetShedStart = time.Second // from the load first exceeding capacity to shedding
 	targetShedEnd   = 30 * time.Second
 )
 
@@ -92,7 +92,7 @@ type phaseStats struct {
 func statsOf(reqs []request, sc *scenario, p phase) phaseStats {
 	st := phaseStats{seconds: (sc.ends(p) - sc.begins(p)).Seconds()}
 	for _, q := range reqs {
-		if q.result == cancelled || sc.phaseAt(q.sent) != p {
+		if q.result == cancelled || sc.phaseOf(q) != p {
 			continue
 		}
 		st.offered[q.route]++
@@ -163,55 +163,55 @@ func consumed(cfg config, o slo.Objective, c budget.Counts) float64 {
 	return float64(c.Bad+c.Shed) / allowed
 }
 
-// levelAt returns the shed level that the events before t left.
-func levelAt(evs []slo.Event, t time.Time) float64 {
-	level := 0.0
-	for _, ev := range evs {
-		if ev.Kind == slo.ShedChanged && ev.Time.Before(t) {
-			level = ev.Level
-		}
-	}
-	return level
-}
-
-// shedReaction returns the time from the spike's start to the first shed
-// level above 0: 0 if it already was, nil if nothing was shed from then on.
-func shedReaction(evs []slo.Event, sc *scenario) *float64 {
-	start := sc.start.Add(sc.begins(spike))
-	if levelAt(evs, start) > 0 {
-		return seconds(0)
-	}
-	for _, ev := range evs {
-		if ev.Kind == slo.ShedChanged && !ev.Time.Before(start) && ev.Level > 0 {
-			return seconds(ev.Time.Sub(start))
-		}
-	}
-	return nil
-}
-
-// shedRelease returns the time from the spike's end until the shed level
-// was back at 0: 0 if it already was, nil if nothing was shed during the
-// spike or the level was still above 0 at the end of the run.
-func shedRelease(evs []slo.Event, sc *scenario) *float64 {
-	start, end := sc.start.Add(sc.begins(spike)), sc.start.Add(sc.ends(spike))
-	rose := levelAt(evs, start) > 0
-	for _, ev := range evs {
-		if ev.Kind == slo.ShedChanged && !ev.Time.Before(start) && ev.Time.Before(end) && ev.Level > 0 {
-			rose = true
-		}
-	}
-	switch {
-	case !rose:
+// shedReaction returns the time from the moment the offered load first
+// exceeds capacity (requests per second) to the first request shed (429)
+// during the spike: 0 if shedding started before, nil if nothing was shed
+// then or the load never exceeded capacity.
+func shedReaction(reqs []request, sc *scenario, capacity float64) *float64 {
+	over, ok := sc.overloadAt(capacity)
+	if !ok {
 		return nil
-	case levelAt(evs, end) == 0:
-		return seconds(0)
 	}
-	for _, ev := range evs {
-		if ev.Kind == slo.ShedChanged && !ev.Time.Before(end) && ev.Level == 0 {
-			return seconds(ev.Time.Sub(end))
+	first := time.Duration(-1)
+	for _, q := range reqs {
+		if q.result == shed && q.sent >= sc.begins(spike) && q.sent < sc.ends(spike) && (first < 0 || q.sent < first) {
+			first = q.sent
 		}
 	}
-	return nil
+	if first < 0 {
+		return nil
+	}
+	return seconds(max(first-over, 0))
+}
+
+// shedRelease returns how long after the spike's end shedding went on: the
+// time to the last request shed (429) of the run of sheds that follows the
+// end with no second free of them; 0 if none followed, nil if nothing was
+// shed during the spike.
+func shedRelease(reqs []request, sc *scenario) *float64 {
+	var during bool
+	var after []time.Duration
+	for _, q := range reqs {
+		switch {
+		case q.result != shed:
+		case q.sent >= sc.ends(spike):
+			after = append(after, q.sent)
+		case q.sent >= sc.begins(spike):
+			during = true
+		}
+	}
+	if !during {
+		return nil
+	}
+	slices.Sort(after)
+	last := sc.ends(spike)
+	for _, t := range after {
+		if t-last > time.Second {
+			break
+		}
+		last = t
+	}
+	return seconds(last - sc.ends(spike))
 }
 
 // breakerChange returns the time from offset at to the first change of the
@@ -235,8 +235,8 @@ func seconds(d time.Duration) *float64 {
 func report(cfg config, r *runResult) runReport {
 	rep := runReport{
 		BudgetConsumed:     map[string]float64{},
-		ShedReactionS:      shedReaction(r.events, r.sc),
-		ShedReleaseS:       shedRelease(r.events, r.sc),
+		ShedReactionS:      shedReaction(r.reqs, r.sc, cfg.capacity()),
+		ShedReleaseS:       shedRelease(r.reqs, r.sc),
 		BreakerReactionS:   breakerChange(r.events, r.sc, r.sc.begins(outage), slo.BreakerOpen),
 		BreakerRecoveryS:   breakerChange(r.events, r.sc, r.sc.ends(outage), slo.BreakerClosed),
 		NominalCapacityRPS: round(cfg.capacity(), 1),

@@ -63,7 +63,6 @@ func (e *events) all() []slo.Event {
 func runOnce(ctx context.Context, cfg config, m mode, out *console) (*runResult, error) {
 	evs := &events{tee: out.event}
 	opts := []slo.Option{
-		slo.WithInterval(cfg.Interval),
 		slo.WithEventHandler(evs.add),
 		// out.event prints what matters; the engine's log would repeat it.
 		slo.WithLogger(slog.New(slog.DiscardHandler)),
@@ -116,7 +115,7 @@ func runOnce(ctx context.Context, cfg config, m mode, out *console) (*runResult,
 	if err != nil {
 		return nil, fmt.Errorf("creating the middleware: %w", err)
 	}
-	shopURL, err := srvs.serve(mw.Wrap(sh.routes()))
+	shopURL, err := srvs.serve(sh.routes(mw))
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +137,7 @@ func runOnce(ctx context.Context, cfg config, m mode, out *console) (*runResult,
 	errShutdown := srvs.shutdown(shutdownCtx)
 	ld.close()
 	base.CloseIdleConnections()
-	awaitEvaluation(shutdownCtx, eng, time.Now(), cfg.Interval)
+	awaitEvaluation(shutdownCtx, eng, time.Now(), time.Second)
 	res.final = eng.Status()
 	if err := eng.Close(); err != nil {
 		errShutdown = errors.Join(errShutdown, err)

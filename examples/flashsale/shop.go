@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sloguard/sloguard/middleware"
 )
 
 // phase is a part of the timeline.
@@ -37,10 +39,11 @@ type scenario struct {
 	bounds [numPhases + 1]time.Duration // start of each phase, then the end, since start
 	rps    float64                      // base rate
 	factor float64                      // the spike's rate over rps
+	ramp   time.Duration                // the spike's growth to its peak
 }
 
 func newScenario(cfg config, start time.Time) *scenario {
-	s := &scenario{start: start, rps: cfg.RPS, factor: cfg.SpikeFactor}
+	s := &scenario{start: start, rps: cfg.RPS, factor: cfg.SpikeFactor, ramp: cfg.Ramp}
 	for i, d := range []time.Duration{cfg.Steady, cfg.Spike, cfg.Outage, cfg.Recovery} {
 		s.bounds[i+1] = s.bounds[i] + d
 	}
@@ -61,6 +64,19 @@ func (s *scenario) phaseAt(d time.Duration) phase {
 	return numPhases - 1
 }
 
+// phaseOf returns the phase a request counts in: the one it was sent in,
+// except that a request still in flight when the payments outage begins
+// counts in the outage, which decided its fate (a checkout sent at the
+// end of the spike fails because payments went down, not because of the
+// spike).
+func (s *scenario) phaseOf(q request) phase {
+	p := s.phaseAt(q.sent)
+	if o := s.begins(outage); p < outage && s.ends(outage) > o && q.done() > o {
+		return outage
+	}
+	return p
+}
+
 // begins and ends return the offsets of a phase's start and end.
 func (s *scenario) begins(p phase) time.Duration { return s.bounds[p] }
 func (s *scenario) ends(p phase) time.Duration   { return s.bounds[p+1] }
@@ -68,15 +84,34 @@ func (s *scenario) ends(p phase) time.Duration   { return s.bounds[p+1] }
 // outageAt reports whether payments fails at time t.
 func (s *scenario) outageAt(t time.Time) bool { return s.phaseAt(t.Sub(s.start)) == outage }
 
-// rates returns the arrival rates of checkouts and of browse requests in
-// phase p: the spike multiplies the total and adds only browse traffic.
-func (s *scenario) rates(p phase) (checkout, browse float64) {
+// rates returns the arrival rates of checkouts and of browse requests at
+// offset d: the spike multiplies the total, growing linearly over the
+// ramp, and adds only browse traffic.
+func (s *scenario) rates(d time.Duration) (checkout, browse float64) {
 	checkout = s.rps * checkoutShare
 	total := s.rps
-	if p == spike {
-		total *= s.factor
+	if s.phaseAt(d) == spike {
+		f := s.factor
+		if in := d - s.begins(spike); in < s.ramp {
+			f = 1 + (s.factor-1)*float64(in)/float64(s.ramp)
+		}
+		total *= f
 	}
 	return checkout, total - checkout
+}
+
+// overloadAt returns the offset at which the offered rate first exceeds
+// capacity (requests per second), and false if it never does.
+func (s *scenario) overloadAt(capacity float64) (time.Duration, bool) {
+	if s.rps*s.factor <= capacity {
+		return 0, false
+	}
+	if s.rps > capacity {
+		return 0, true
+	}
+	// On the ramp: rps × (1 + (factor − 1) × t/ramp) = capacity.
+	t := time.Duration((capacity/s.rps - 1) / (s.factor - 1) * float64(s.ramp))
+	return s.begins(spike) + t, true
 }
 
 // random is a seeded source of service times, safe for concurrent use.
@@ -178,10 +213,12 @@ type shop struct {
 	orders  atomic.Int64
 }
 
-func (s *shop) routes() *http.ServeMux {
+// routes returns the shop's mux, each route's handler wrapped by mw, so
+// that a request is routed once.
+func (s *shop) routes(mw *middleware.Server) *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.HandleFunc(routeCheckout, s.checkout)
-	mux.HandleFunc(routeBrowse, s.browse)
+	mux.Handle(routeCheckout, mw.Handle(routeCheckout, http.HandlerFunc(s.checkout)))
+	mux.Handle(routeBrowse, mw.Handle(routeBrowse, http.HandlerFunc(s.browse)))
 	return mux
 }
 

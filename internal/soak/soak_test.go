@@ -151,8 +151,8 @@ func TestSoak(t *testing.T) {
 		// A short timeline fills in the first seconds: the heap's growth
 		// after that is not the ring filling up.
 		slo.WithTimelineSize(32),
-		slo.WithInterval(simStep), // the shed window counts evaluations of it
-		slo.WithShedding(slo.ShedPolicy{Window: 2 * simStep, Burn: 1.2, Hold: 30 * time.Second}),
+		slo.WithInterval(simStep), // the controller steps once an evaluation
+		slo.WithShedding(slo.ShedPolicy{Burn: 1.2, Hold: 30 * time.Second}),
 		// The breakers time their open state on the real clock (gobreaker):
 		// a short timeout lets them probe several times per failing phase.
 		slo.WithBreakers(slo.BreakerPolicy{Window: time.Minute, OpenTimeout: 100 * time.Millisecond}),

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"sync"
-	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -69,24 +68,17 @@ func NewClient(eng *slo.Engine, dependency string, opts ...ClientOption) (*Clien
 func (c *Client) UnaryInterceptor() grpc.UnaryClientInterceptor { return c.unary }
 
 func (c *Client) unary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) (err error) {
-	done, err := c.breaker.Allow()
+	tk, err := c.breaker.Admit()
 	if err != nil {
 		return &breakerError{method: method, err: err}
 	}
 	ctx = outgoing(ctx)
-	start := time.Now()
-	reported := false
-	defer func() {
-		if !reported {
-			// The invoker or the classifier panicked: done must still be
-			// called, once, before the panic goes on.
-			done(slo.Bad, time.Since(start))
-		}
-	}()
+	// The invoker or the classifier may panic: the ticket still ends,
+	// once, as Bad, before the panic goes on.
+	outcome := slo.Bad
+	defer tk.Settle(&outcome)
 	err = invoker(ctx, method, req, reply, cc, opts...)
-	o := c.classify(codeOf(err))
-	reported = true
-	done(o, time.Since(start))
+	outcome = c.classify(codeOf(err))
 	return err
 }
 
@@ -108,18 +100,17 @@ func (c *Client) unary(ctx context.Context, method string, req, reply any, cc *g
 func (c *Client) StreamInterceptor() grpc.StreamClientInterceptor { return c.stream }
 
 func (c *Client) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (_ grpc.ClientStream, err error) {
-	done, err := c.breaker.Allow()
+	tk, err := c.breaker.Admit()
 	if err != nil {
 		return nil, &breakerError{method: method, err: err}
 	}
 	ctx = outgoing(ctx)
-	start := time.Now()
-	w := &clientStream{done: done, classify: c.classify, start: start, single: !desc.ServerStreams}
+	w := &clientStream{ticket: tk, classify: c.classify, single: !desc.ServerStreams}
 	returned := false
 	defer func() {
 		if !returned {
 			// The streamer panicked: see unary.
-			w.once.Do(func() { done(slo.Bad, time.Since(start)) })
+			w.once.Do(func() { tk.Done(slo.Bad) })
 		}
 	}()
 	// gRPC calls OnFinish once when the stream ends, however it ends: also
@@ -144,11 +135,10 @@ func (c *Client) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.Cli
 // clientStream records the outcome of one stream when it ends.
 type clientStream struct {
 	grpc.ClientStream
-	done     func(slo.Outcome, time.Duration)
+	ticket   slo.Ticket
 	classify Classifier
-	start    time.Time
 	single   bool        // no server streaming: one response ends it
-	once     sync.Once   // calls done
+	once     sync.Once   // ends the ticket
 	stop     func() bool // stops the AfterFunc; set before the stream is returned
 }
 
@@ -158,15 +148,9 @@ type clientStream struct {
 // panics records the stream as Bad, and its panic goes on.
 func (w *clientStream) end(err error) {
 	w.once.Do(func() {
-		reported := false
-		defer func() {
-			if !reported {
-				w.done(slo.Bad, time.Since(w.start))
-			}
-		}()
-		o := w.classify(codeOf(err))
-		reported = true
-		w.done(o, time.Since(w.start))
+		outcome := slo.Bad
+		defer w.ticket.Settle(&outcome)
+		outcome = w.classify(codeOf(err))
 	})
 }
 

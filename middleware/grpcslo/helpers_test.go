@@ -90,11 +90,24 @@ func newClient(tb testing.TB, eng *slo.Engine, opts ...grpcslo.ClientOption) *gr
 	return c
 }
 
-// overload drives eng's shed level to exactly 1 (ShedPolicy{Rise: 1}): all
+// overload drives eng's shed level to exactly 1 (two hot evaluations): all
 // SHEDDABLE traffic rejected, everything else served. The engine's clock
-// then stands at t0+1s.
+// then stands at t0+1s. Ten CRITICAL_PLUS requests, half the gate's
+// initial limit, stay in flight until the test ends, so that the
+// concurrency gate sees a busy service: the controller sheds only then.
 func overload(tb testing.TB, eng *slo.Engine) {
 	tb.Helper()
+	rt, err := eng.Route(slo.CriticalPlus)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for range 10 {
+		tk, _, ok := rt.Admit(slo.CriticalPlus)
+		if !ok {
+			tb.Fatal("CRITICAL_PLUS request rejected")
+		}
+		tb.Cleanup(func() { tk.Done(slo.Good) })
+	}
 	for range 100 {
 		if err := eng.Record(overloadAvail, slo.Bad, 0); err != nil {
 			tb.Fatal(err)

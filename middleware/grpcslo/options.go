@@ -49,21 +49,33 @@ func DefaultCodeClassifier(code codes.Code) slo.Outcome {
 }
 
 // DefaultClientCodeClassifier classifies a call to a dependency as
-// DefaultCodeClassifier does, except RESOURCE_EXHAUSTED, which is
-// slo.Shed: the dependency did not serve the call, so it spends the
-// dependency's budget, but it answered at once by its own choice (load
-// shedding or a quota), so it neither counts as a failure for the breaker
-// nor feeds the burn rate that opens it. A dependency that sheds only its
-// SHEDDABLE traffic must not see its CRITICAL traffic cut off by its
-// callers' breakers.
+// slo.CallOutcome does, the one classification of a dependency's answers
+// for every transport: RESOURCE_EXHAUSTED is a refusal (slo.Shed: it spends
+// the dependency's budget, but the dependency turned the call away by its
+// own choice, so it is no failure for the breaker); UNKNOWN,
+// DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE and DATA_LOSS are
+// failures (Bad); CANCELLED is abandoned (Neutral); every other code,
+// including the caller's own errors such as INVALID_ARGUMENT, is served
+// (Good).
 //
 // gRPC also uses RESOURCE_EXHAUSTED locally for messages over the size
 // limits; those are Shed too.
 func DefaultClientCodeClassifier(code codes.Code) slo.Outcome {
-	if code == codes.ResourceExhausted {
-		return slo.Shed
+	return slo.CallOutcome(reply(code))
+}
+
+// reply translates a status code into a slo.Reply.
+func reply(code codes.Code) slo.Reply {
+	switch code {
+	case codes.ResourceExhausted:
+		return slo.Refused
+	case codes.Canceled:
+		return slo.Abandoned
 	}
-	return DefaultCodeClassifier(code)
+	if DefaultCodeClassifier(code) == slo.Bad {
+		return slo.Failed
+	}
+	return slo.Served
 }
 
 type config struct {

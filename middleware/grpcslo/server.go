@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -14,7 +15,7 @@ import (
 	"google.golang.org/grpc/tap"
 
 	"github.com/sloguard/sloguard/internal/claim"
-	"github.com/sloguard/sloguard/internal/mono"
+	"github.com/sloguard/sloguard/internal/wiring"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -39,32 +40,19 @@ var _ tap.ServerInHandle = (*Server)(nil).TapHandle
 // the tap did not) and record. A call admitted by this Server's TapHandle is
 // not admitted again by its interceptors.
 //
-// An admitted unary call costs one map lookup, one or two context lookups,
-// one atomic load and one atomic add for admission, two clock reads and
-// one atomic add per objective: no
-// lock and no allocation.
+// Admission and recording are the engine's admission core (slo.Route),
+// resolved once per method: an admitted unary call costs one map lookup,
+// one or two context lookups, two clock reads and a few atomic operations
+// on counters of its own processor, and one on the gate's in-flight
+// count: no lock and no allocation.
 //
 // A Server comes from NewServer; the zero value is not usable. It is safe
 // for concurrent use.
 type Server struct {
 	eng      *slo.Engine
-	methods  map[string]*method
-	fallback *method
+	methods  *wiring.Routes
 	trust    func(context.Context) bool
 	classify Classifier
-}
-
-// method is what the Server knows of one full method name.
-type method struct {
-	recs []*slo.Recorder
-	crit slo.Criticality
-	own  bool // crit comes from WithMethodCriticality: the handler's context carries it
-}
-
-func (m *method) record(o slo.Outcome, elapsed time.Duration) {
-	for _, r := range m.recs {
-		r.Record(o, elapsed)
-	}
 }
 
 // NewServer returns the server side for eng. It checks every option and
@@ -87,51 +75,14 @@ func NewServer(eng *slo.Engine, opts ...Option) (*Server, error) {
 	if eng == nil {
 		return nil, errors.Join(append(errs, fmt.Errorf("%w: nil engine", ErrInvalidOption))...)
 	}
-	resolve := func(where string, names []string) []*slo.Recorder {
-		recs, err := eng.Recorders(names...)
-		if joined, ok := err.(interface{ Unwrap() []error }); ok {
-			for _, err := range joined.Unwrap() { // one line per problem
-				errs = append(errs, fmt.Errorf("%w: %s: %w", ErrInvalidOption, where, err))
-			}
-		}
-		return recs
-	}
-	s := &Server{
-		eng:      eng,
-		methods:  make(map[string]*method, len(cfg.methods)+len(cfg.crit)),
-		fallback: &method{crit: slo.Critical},
-		trust:    cfg.trust,
-		classify: cfg.classify,
-	}
-	if cfg.fallback != nil {
-		s.fallback.recs = resolve("default", cfg.fallback)
-	}
-	for _, name := range cfg.order {
-		s.methods[name] = &method{
-			recs: resolve(fmt.Sprintf("method %q", name), cfg.methods[name]),
-			crit: slo.Critical,
-		}
-	}
-	for name, c := range cfg.crit {
-		m, ok := s.methods[name]
-		if !ok {
-			m = &method{recs: s.fallback.recs}
-			s.methods[name] = m
-		}
-		m.crit, m.own = c, true
-	}
-	if len(errs) > 0 {
+	methods, rerrs := wiring.Resolve(eng, "method", ErrInvalidOption, cfg.order, cfg.methods, cfg.crit, cfg.fallback)
+	if errs = append(errs, rerrs...); len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	return s, nil
+	return &Server{eng: eng, methods: methods, trust: cfg.trust, classify: cfg.classify}, nil
 }
 
-func (s *Server) lookup(fullMethod string) *method {
-	if m, ok := s.methods[fullMethod]; ok {
-		return m
-	}
-	return s.fallback
-}
+func (s *Server) lookup(fullMethod string) *wiring.Route { return s.methods.Lookup(fullMethod) }
 
 // admittedKey marks the context of a call that a Server's TapHandle
 // admitted; its value is that *Server.
@@ -154,35 +105,54 @@ type admittedKey struct{}
 func (s *Server) TapHandle(ctx context.Context, info *tap.Info) (context.Context, error) {
 	m := s.lookup(info.FullMethodName)
 	c, carry := s.criticality(ctx, m, info.Header[CriticalityKey])
-	if _, ok := s.eng.Admit(c); !ok {
-		m.record(slo.Shed, 0)
+	t, _, ok := m.Admit(c)
+	if !ok {
 		return ctx, errOverloaded
 	}
-	ctx = context.WithValue(ctx, admittedKey{}, s)
+	tp := &tapped{s: s, t: t}
+	ctx = context.WithValue(ctx, admittedKey{}, tp)
+	// gRPC may end a call without running the interceptors (a message it
+	// could not read, an unknown method): the stream's context then ends
+	// the ticket, so that the call does not stay in flight.
+	context.AfterFunc(ctx, func() {
+		if tp.taken.CompareAndSwap(false, true) {
+			t.Done(slo.Neutral)
+		}
+	})
 	if carry {
 		ctx = slo.WithCriticality(ctx, c)
 	}
 	return ctx, nil
 }
 
-// admit decides whether the interceptor serves a call. It returns the
-// context for the handler, or the rejection's retry hint and false.
-func (s *Server) admit(ctx context.Context, m *method) (context.Context, time.Duration, bool) {
-	if by, _ := ctx.Value(admittedKey{}).(*Server); by == s {
-		return ctx, 0, true
+// tapped is the value of admittedKey: the Server whose TapHandle admitted
+// the call, and the call's ticket, which the interceptor takes and ends.
+type tapped struct {
+	s     *Server
+	t     slo.Ticket
+	taken atomic.Bool
+}
+
+// admit decides whether the interceptor serves a call of method m. It
+// returns the context for the handler and the call's ticket, or the
+// rejection's retry hint and false.
+func (s *Server) admit(ctx context.Context, m *wiring.Route) (context.Context, slo.Ticket, time.Duration, bool) {
+	if tp, _ := ctx.Value(admittedKey{}).(*tapped); tp != nil && tp.s == s && tp.taken.CompareAndSwap(false, true) {
+		return ctx, tp.t, 0, true
 	}
 	var claimed []string
 	if s.trust != nil {
 		claimed = metadata.ValueFromIncomingContext(ctx, CriticalityKey)
 	}
 	c, carry := s.criticality(ctx, m, claimed)
-	if retry, ok := s.eng.Admit(c); !ok {
-		return ctx, retry, false
+	t, retry, ok := m.Admit(c)
+	if !ok {
+		return ctx, t, retry, false
 	}
 	if carry {
 		ctx = slo.WithCriticality(ctx, c)
 	}
-	return ctx, 0, true
+	return ctx, t, 0, true
 }
 
 // criticality resolves a call's criticality, as package middleware
@@ -191,7 +161,7 @@ func (s *Server) admit(ctx context.Context, m *method) (context.Context, time.Du
 // them) if the caller is trusted, else the method's. carry says that the
 // handler's context must carry it: it came from claimed or from
 // WithMethodCriticality.
-func (s *Server) criticality(ctx context.Context, m *method, claimed []string) (c slo.Criticality, carry bool) {
+func (s *Server) criticality(ctx context.Context, m *wiring.Route, claimed []string) (c slo.Criticality, carry bool) {
 	if c, ok := slo.CriticalityFrom(ctx); ok {
 		return c, false
 	}
@@ -200,7 +170,7 @@ func (s *Server) criticality(ctx context.Context, m *method, claimed []string) (
 			return c, true
 		}
 	}
-	return m.crit, m.own
+	return m.Criticality(), m.Own
 }
 
 // UnaryInterceptor returns the unary server interceptor: it admits the call
@@ -210,34 +180,21 @@ func (s *Server) criticality(ctx context.Context, m *method, claimed []string) (
 func (s *Server) UnaryInterceptor() grpc.UnaryServerInterceptor { return s.unary }
 
 func (s *Server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
-	m := s.lookup(info.FullMethod)
-	ctx, retry, ok := s.admit(ctx, m)
+	ctx, t, retry, ok := s.admit(ctx, s.lookup(info.FullMethod))
 	if !ok {
-		m.record(slo.Shed, 0)
 		_ = grpc.SetTrailer(ctx, pushback(retry)) // fails only without a gRPC stream, as in tests
 		return nil, errOverloaded
 	}
-	start := mono.Now()
-	returned := false
-	defer func() {
-		if !returned {
-			// A panic is on its way up: count it and let it go on unchanged.
-			m.record(slo.Bad, mono.Now()-start)
-		}
-	}()
+	outcome := slo.Bad // a panic on its way up: counted as Bad, and not caught
+	defer t.Settle(&outcome)
 	resp, err = handler(ctx, req)
-	returned = true
-	if retry, ok := breakerOpen(err); ok {
+	outcome, retry = slo.HandlerOutcome(err, s.classify(codeOf(err)))
+	if outcome == slo.Shed && errors.Is(err, slo.ErrBreakerOpen) {
 		if retry > 0 {
 			_ = grpc.SetTrailer(ctx, pushback(retry))
 		}
-		// Shed, not Bad: it spends the budget like any failure, but an
-		// open breaker downstream is not overload here and must not drive
-		// load shedding.
-		m.record(slo.Shed, mono.Now()-start)
 		return resp, errDependency
 	}
-	m.record(s.classify(codeOf(err)), mono.Now()-start)
 	return resp, err
 }
 
@@ -249,34 +206,25 @@ func (s *Server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo,
 func (s *Server) StreamInterceptor() grpc.StreamServerInterceptor { return s.stream }
 
 func (s *Server) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
-	m := s.lookup(info.FullMethod)
 	ctx := ss.Context()
-	ctx2, retry, ok := s.admit(ctx, m)
+	ctx2, t, retry, ok := s.admit(ctx, s.lookup(info.FullMethod))
 	if !ok {
-		m.record(slo.Shed, 0)
 		ss.SetTrailer(pushback(retry))
 		return errOverloaded
 	}
 	if ctx2 != ctx {
 		ss = &serverStream{ServerStream: ss, ctx: ctx2}
 	}
-	start := mono.Now()
-	returned := false
-	defer func() {
-		if !returned {
-			m.record(slo.Bad, mono.Now()-start)
-		}
-	}()
+	outcome := slo.Bad // see unary
+	defer t.Settle(&outcome)
 	err = handler(srv, ss)
-	returned = true
-	if retry, ok := breakerOpen(err); ok {
+	outcome, retry = slo.HandlerOutcome(err, s.classify(codeOf(err)))
+	if outcome == slo.Shed && errors.Is(err, slo.ErrBreakerOpen) {
 		if retry > 0 {
 			ss.SetTrailer(pushback(retry))
 		}
-		m.record(slo.Shed, mono.Now()-start) // see unary
 		return errDependency
 	}
-	m.record(s.classify(codeOf(err)), mono.Now()-start)
 	return err
 }
 
@@ -287,19 +235,6 @@ type serverStream struct {
 }
 
 func (s *serverStream) Context() context.Context { return s.ctx }
-
-// breakerOpen reports whether err says a dependency's breaker is open, and
-// when to retry if it says.
-func breakerOpen(err error) (retry time.Duration, ok bool) {
-	if err == nil || !errors.Is(err, slo.ErrBreakerOpen) {
-		return 0, false
-	}
-	var boe *slo.BreakerOpenError
-	if errors.As(err, &boe) {
-		return boe.RetryAfter, true
-	}
-	return 0, true
-}
 
 func pushback(d time.Duration) metadata.MD {
 	return metadata.MD{PushbackKey: {strconv.FormatInt(d.Milliseconds(), 10)}}

@@ -234,7 +234,7 @@ func TestServerInterceptorPanic(t *testing.T) {
 func TestShedding(t *testing.T) {
 	const (
 		trustedKey = "test-trusted" // the trust func trusts callers that send it
-		pushback   = "15000"        // Hold 5s + level excess 1 / Decay 0.1 per second
+		pushback   = "7000"         // Hold 5s + level excess 1 / half a band per second
 	)
 	tests := []struct {
 		name       string
@@ -289,7 +289,7 @@ func TestShedding(t *testing.T) {
 	for _, withTap := range []bool{false, true} {
 		for _, tt := range tests {
 			t.Run(fmt.Sprintf("tap=%v/%s", withTap, tt.name), func(t *testing.T) {
-				eng := newEngine(t, slo.WithShedding(slo.ShedPolicy{Rise: 1}))
+				eng := newEngine(t, slo.WithShedding(slo.ShedPolicy{}))
 				overload(t, eng)
 				var trustCalls atomic.Int64
 				opts := []grpcslo.Option{
@@ -380,7 +380,7 @@ func TestShedding(t *testing.T) {
 // admitted is not admitted again by the interceptor, even when the shed
 // level rose in between, and the tap passes a trusted criticality on.
 func TestTapHandle(t *testing.T) {
-	eng := newEngine(t, slo.WithShedding(slo.ShedPolicy{Rise: 1}))
+	eng := newEngine(t, slo.WithShedding(slo.ShedPolicy{}))
 	opts := []grpcslo.Option{
 		grpcslo.WithMethod(mBrowse, browseAvail),
 		grpcslo.WithMethodCriticality(mBrowse, slo.Sheddable),

@@ -113,10 +113,10 @@ func TestBuild(t *testing.T) {
 	wantShed := Shed{
 		Enabled:  true,
 		Level:    st.Shed.Level,
-		Reject:   map[string]float64{"SHEDDABLE": 1, "SHEDDABLE_PLUS": 0.75, "CRITICAL": 0, "CRITICAL_PLUS": 0},
+		Reject:   map[string]float64{"SHEDDABLE": 1, "SHEDDABLE_PLUS": 0, "CRITICAL": 0, "CRITICAL_PLUS": 0},
 		Rejected: map[string]uint64{"SHEDDABLE": 0, "SHEDDABLE_PLUS": 0, "CRITICAL": 0, "CRITICAL_PLUS": 0},
 	}
-	if !reflect.DeepEqual(doc.Shed, wantShed) || doc.Shed.Level != 1.75 {
+	if !reflect.DeepEqual(doc.Shed, wantShed) || doc.Shed.Level != 1 {
 		t.Errorf("Build().Shed = %+v, want %+v", doc.Shed, wantShed)
 	}
 	if len(doc.Breakers) != 0 {

@@ -49,7 +49,7 @@ func TestPage(t *testing.T) {
 		"<svg", "</svg>", "<polyline", "<title id=\"chart-0-t\">Remaining error budget and burn rate of " + checkout + "</title>",
 		"page-6h", "▲ FIRING", "○ quiet", "14.4×",
 		"recommendations", "✖ DISABLED", html.EscapeString(checkout + " is in state exhausted"),
-		"◆ SHEDDING", "<strong>1.75</strong>", "SHEDDABLE_PLUS", "75%",
+		"◆ SHEDDING", "<strong>1.00</strong>", "SHEDDABLE_PLUS", "100%",
 		"No outbound dependencies.",
 		`<a href="status.json">`, `<a href="release">`,
 	}

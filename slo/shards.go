@@ -1,0 +1,102 @@
+package slo
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+)
+
+// shards are the counters that every request adds to, striped so that
+// cores do not bounce one cache line between them: each shard is a block
+// of counters on cache lines of its own, and a request adds to the shard
+// its processor holds. sync.Pool keeps one shard per processor (P), so
+// that in steady state each core writes its own lines; the evaluator and
+// the gate's fold read the sum of all shards.
+//
+// A shard holds the gate's window counters (see window) and the
+// cumulative outcomes of every Recorder.
+type shards struct {
+	stride int // uint64s per shard, a whole number of cache lines
+	n      int
+	base   int // index in words of the first shard's first word
+	words  []uint64
+	next   atomic.Uint32
+	pool   sync.Pool // of *shard
+}
+
+// shard is one stripe: its words in shards.words.
+type shard struct{ w []uint64 }
+
+// Offsets of the gate's counters in a shard; the recorders' outcomes
+// follow, 4 words each (budget.Outcome up to Shed).
+const (
+	offArrived  = 0
+	offRejected = offArrived + bands
+	offDone     = offRejected + bands
+	offGood     = offDone + bands
+	offLatency  = offGood + bands
+	offInflight = offLatency + bands // by band, as int64: see gate
+	offSnap     = offInflight + bands
+	offGated    = offSnap + 1 // requests the gate itself rejected
+	offOutcomes = offGated + 1
+)
+
+func newShards(recorders int) *shards {
+	n := 1
+	for n < runtime.GOMAXPROCS(0) {
+		n *= 2
+	}
+	words := offOutcomes + 4*recorders
+	// Whole cache lines, and one line more between shards, which the
+	// adjacent-line prefetcher of many processors fetches in pairs.
+	stride := (words+7)/8*8 + 8
+	buf := make([]uint64, stride*n+8)
+	// The first word of the first shard on a line boundary.
+	skip := int((64 - uintptr(unsafe.Pointer(&buf[0]))%64) % 64 / 8)
+	s := &shards{stride: stride, n: n, base: skip, words: buf}
+	all := make([]shard, n)
+	for i := range all {
+		all[i] = *s.at(i)
+	}
+	s.pool.New = func() any { return &all[int(s.next.Add(1))%n] }
+	return s
+}
+
+func (s *shards) get() *shard  { return s.pool.Get().(*shard) }
+func (s *shards) put(x *shard) { s.pool.Put(x) }
+
+func (x *shard) add(i int, v uint64) { atomic.AddUint64(&x.w[i], v) }
+
+// addInt adds v to word i as an int64 and returns the new value.
+func (x *shard) addInt(i int, v int64) int64 { return int64(atomic.AddUint64(&x.w[i], uint64(v))) }
+
+func (x *shard) loadInt(i int) int64 { return int64(atomic.LoadUint64(&x.w[i])) }
+
+// at returns shard k.
+func (s *shards) at(k int) *shard {
+	from := s.base + k*s.stride
+	return &shard{w: s.words[from : from+s.stride : from+s.stride]}
+}
+
+// sum returns the sum of word i over all shards.
+func (s *shards) sum(i int) uint64 {
+	var t uint64
+	for k := range s.n {
+		t += atomic.LoadUint64(&s.words[s.base+k*s.stride+i])
+	}
+	return t
+}
+
+// window returns the gate's cumulative counters.
+func (s *shards) window() window {
+	var w window
+	for b := range bands {
+		w.arrived[b] = s.sum(offArrived + b)
+		w.rejected[b] = s.sum(offRejected + b)
+		w.done[b] = s.sum(offDone + b)
+		w.good[b] = s.sum(offGood + b)
+		w.latency[b] = s.sum(offLatency + b)
+	}
+	return w
+}
