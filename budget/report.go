@@ -114,7 +114,7 @@ func (s Spec) PeriodAt(now time.Time) (start time.Time, length time.Duration) {
 // periodSum returns the counts of the budget's period at now: the trailing
 // Period, or the calendar period from its start (buckets that start before
 // it left out, so that the previous period never counts).
-func (s Spec) periodSum(l *Ledger, now time.Time) Counts {
+func (s Spec) periodSum(l Summer, now time.Time) Counts {
 	if s.Calendar.IsZero() {
 		return l.Sum(now, s.Period)
 	}
@@ -248,10 +248,10 @@ func (r *Report) Window(w time.Duration) (Window, bool) {
 	return Window{}, false
 }
 
-// Evaluate judges the ledger's counts at time now against spec s, which must
-// be valid. It reads the ledger and so must not run concurrently with
-// Advance.
-func Evaluate(l *Ledger, s Spec, now time.Time) Report {
+// Evaluate judges the counts of l at time now against spec s, which must
+// be valid. l is a Ledger, or counts read from elsewhere, such as a fleet's
+// (see Sums). A Ledger must not be advanced meanwhile.
+func Evaluate(l Summer, s Spec, now time.Time) Report {
 	minEvents, minBad := max(s.MinEvents, 1), max(s.MinBadEvents, 1)
 	rep := Report{Time: now, Period: s.periodSum(l, now)}
 	rep.Start, rep.Length = s.PeriodAt(now)

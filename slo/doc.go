@@ -94,6 +94,21 @@
 // budget is spent, with hysteresis and an estimate of when releases may go
 // on (Status.Release).
 //
+// # Beyond one process
+//
+// By default an objective is judged on this process's events since it
+// started (ViewLocal). WithSnapshots saves the ledgers to a SnapshotStore
+// (FileStore, a file written atomically) and restores them at start
+// (ViewRestored), so that a restart keeps the budget; WithFleet reads the
+// whole fleet's counts from a FleetSource (package promfleet: any
+// Prometheus-compatible query API) and judges remaining budget, rules,
+// gates and the release freeze on them (ViewFleet), while shedding and
+// breakers stay on this replica's own seconds-scale signal. Every
+// ObjectiveStatus says its View and how old it is; changes of view and
+// snapshot trouble are Events. The rules of both, what a crash loses, and
+// how a wrong or stale fleet answer falls back to the local view, are in
+// the documentation of the two options.
+//
 // # OpenTelemetry
 //
 // The engine registers observable instruments with the MeterProvider of

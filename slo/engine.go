@@ -83,6 +83,9 @@ type Engine struct {
 	release release // owned by the evaluator (tickMu)
 
 	telemetry *telemetry
+
+	snap  *snapshots // nil without WithSnapshots
+	fleet *fleet     // nil without WithFleet
 }
 
 // decision is the admission state published by each evaluation.
@@ -215,6 +218,8 @@ func New(objectives []Objective, opts ...Option) (*Engine, error) {
 	}
 	e.release = release{p: cfg.release, watch: e.watch(cfg.release.Objectives)}
 	e.history = newHistory(cfg.historyEvery, cfg.historySize, len(e.recs))
+	e.snap = newSnapshots(cfg.snapshots, e.recs)
+	e.fleet = newFleet(cfg.fleet, e.recs, e.clock.now)
 	e.meter = newMeter(len(e.recs), controlEvaluations, controlEvaluations*cfg.interval)
 	e.shards = newShards(len(e.recs))
 	if e.shed != nil {
@@ -417,17 +422,22 @@ func (e *Engine) Start() error {
 		e.async.Store(true)
 		go e.dispatch()
 		go e.run()
+		e.snap.start(e)
+		e.fleet.start()
 	}
 	return nil
 }
 
-// Close stops the evaluation loop, waits for it to return, lets the event
-// dispatcher deliver what is queued for at most a second, and unregisters
-// the engine's metrics. It returns even when an event handler or the
-// logger blocks: that call keeps its goroutine until it returns, and then
-// the goroutine exits without delivering more (the rest counts as
-// dropped). Recording stays safe after Close but is no longer evaluated or
-// exported. Close is idempotent.
+// Close stops the evaluation loop and the fleet reader, waits for them to
+// return, lets the event dispatcher deliver what is queued for at most a
+// second, saves a final snapshot (with WithSnapshots, if the engine
+// evaluated at least once; for at most 10 seconds) and unregisters the
+// engine's metrics. It returns even when an event handler or the logger
+// blocks: that call keeps its goroutine until it returns, and then the
+// goroutine exits without delivering more (the rest counts as dropped).
+// Recording stays safe after Close but is no longer evaluated or
+// exported. Close is idempotent; the error of the final snapshot is
+// returned, joined with any other.
 func (e *Engine) Close() error {
 	e.lifeMu.Lock()
 	if e.closed {
@@ -442,7 +452,8 @@ func (e *Engine) Close() error {
 		<-e.done
 		e.stopDispatch()
 	}
-	return e.telemetry.close()
+	e.fleet.close()
+	return errors.Join(e.snap.close(e), e.telemetry.close())
 }
 
 func (e *Engine) run() {
@@ -493,6 +504,7 @@ func (e *Engine) evaluate(now time.Time) []Event {
 	}
 	st := &Status{Time: now, Objectives: make([]ObjectiveStatus, len(e.recs))}
 	events := e.bq.drain() // breaker changes since the previous evaluation
+	events = append(events, e.snap.begin(e, now)...)
 	sig := signal{calm: true}
 	// Admissions and rejections by Criticality, from the gate's counts
 	// by band.
@@ -504,12 +516,27 @@ func (e *Engine) evaluate(now time.Time) []Event {
 	}
 	e.meter.begin(now, admitted, rejected)
 	burning := map[string]bool{}
-	for i, r := range e.recs {
+	for _, r := range e.recs {
 		r.fold()
 		r.ledger.Advance(now)
-		rep := budget.Evaluate(r.ledger, r.spec, now)
+	}
+	if e.fleet != nil {
+		e.faults.Add(uint64(e.fleet.judge(e, now)))
+	}
+	for i, r := range e.recs {
+		local := budget.Evaluate(r.ledger, r.spec, now)
+		rep := local
+		src, view, viewTime, changed := e.view(i, now)
+		if view == ViewFleet {
+			// As of the read: the fleet's windows end then.
+			rep = budget.Evaluate(src, r.spec, viewTime)
+		}
+		if changed != nil {
+			events = append(events, *changed)
+		}
 		totals, neutral := r.ledger.Totals()
-		os := ObjectiveStatus{Objective: r.obj, Report: rep, Totals: totals, Neutral: neutral}
+		os := ObjectiveStatus{Objective: r.obj, Report: rep, Totals: totals, Neutral: neutral,
+			View: view, ViewTime: viewTime, Local: local}
 
 		// The control signals, admitted traffic only, so that shedding can
 		// not feed on itself: a dependency's breaker over the ledger's
@@ -614,6 +641,7 @@ func (e *Engine) evaluate(now time.Time) []Event {
 		st.Gates[i] = GateStatus{Name: g.name, Enabled: open, Reason: reason}
 	}
 	e.history.observe(now, st.Objectives)
+	e.snap.end(e, now)
 	st.Faults = e.faults.Load()
 	st.DroppedEvents = e.dropped.Load()
 	st.ClockOffset = time.Duration(e.clockOffset.Load())
@@ -731,6 +759,8 @@ func (e *Engine) log(ev Event) {
 			slog.Bool("frozen", ev.Frozen),
 			slog.String("reason", ev.Reason),
 		)
+	case SnapshotRestored, SnapshotRefused, SnapshotFailed, SnapshotRecovered, ViewChanged:
+		e.logOwn(ctx, ev)
 	default:
 		e.logger.LogAttrs(ctx, levelOf(ev.To), "sloguard: objective state changed",
 			slog.String("objective", ev.Objective),

@@ -710,7 +710,9 @@ func TestEventString(t *testing.T) {
 	}{
 		{slo.StateChanged, "state_changed"}, {slo.ShedChanged, "shed_changed"}, {slo.BreakerChanged, "breaker_changed"},
 		{slo.GateChanged, "gate_changed"}, {slo.FreezeChanged, "freeze_changed"},
-		{0, "event_kind(0)"}, {6, "event_kind(6)"}, {255, "event_kind(255)"},
+		{slo.SnapshotRestored, "snapshot_restored"}, {slo.SnapshotRefused, "snapshot_refused"},
+		{slo.SnapshotFailed, "snapshot_failed"}, {slo.SnapshotRecovered, "snapshot_recovered"}, {slo.ViewChanged, "view_changed"},
+		{0, "event_kind(0)"}, {slo.ViewChanged + 1, fmt.Sprintf("event_kind(%d)", slo.ViewChanged+1)}, {255, "event_kind(255)"},
 	} {
 		if got := tt.in.String(); got != tt.want {
 			t.Errorf("EventKind(%d).String() = %q, want %q", uint8(tt.in), got, tt.want)

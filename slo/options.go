@@ -20,8 +20,10 @@ type config struct {
 	release       ReleasePolicy
 	historyEvery  time.Duration
 	historySize   int
-	clock         clock // nil: the system's; tests inject their own
-	queueSize     int   // of the event dispatcher; 0: queueSize
+	clock         clock           // nil: the system's; tests inject their own
+	queueSize     int             // of the event dispatcher; 0: queueSize
+	snapshots     *snapshotConfig // WithSnapshots; nil for none
+	fleet         *fleetConfig    // WithFleet; nil for none
 	errs          []error
 }
 

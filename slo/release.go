@@ -95,8 +95,11 @@ func (r *release) judge(e *Engine, objs []ObjectiveStatus, now time.Time) Releas
 			}
 			reasons = append(reasons, fmt.Sprintf("%s has %.1f%% of its budget left, at most %.1f%%",
 				o.Objective.Name, rep.Remaining*100, limit*100))
-			rec := e.recs[i]
-			d := budget.RecoveryTime(rec.ledger, rec.spec, now, goal+1e-6, time.Hour)
+			d := budget.Never // the fleet's buckets are not known here
+			if o.View != ViewFleet {
+				rec := e.recs[i]
+				d = budget.RecoveryTime(rec.ledger, rec.spec, now, goal+1e-6, time.Hour)
+			}
 			recovering = max(recovering, d)
 		}
 		if r.p.FreezeOnPage && rep.State >= budget.StatePage {

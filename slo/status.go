@@ -69,6 +69,17 @@ type ObjectiveStatus struct {
 	// ControlKnown says the control window held enough events for
 	// ControlBurn to count.
 	ControlKnown bool
+	// View says where Report's figures come from: this process alone
+	// (local), with a restored snapshot (restored), or the whole fleet
+	// (fleet). ControlBurn, Totals and Neutral are always this process's.
+	View View
+	// ViewTime is when the figures' source was taken: the fleet read for
+	// ViewFleet, the restored snapshot for ViewRestored; zero for
+	// ViewLocal, which is as of Time.
+	ViewTime time.Time
+	// Local is this process's own report (with any restored snapshot):
+	// the same as Report unless View is ViewFleet.
+	Local budget.Report
 }
 
 // EventKind says what an Event is about.
@@ -86,6 +97,23 @@ const (
 	GateChanged
 	// FreezeChanged means releases froze or may go on again.
 	FreezeChanged
+	// SnapshotRestored means the ledgers were restored from a snapshot at
+	// the first evaluation (see WithSnapshots); Reason says which.
+	SnapshotRestored
+	// SnapshotRefused means a snapshot, or one objective's part of it
+	// (Objective), could not be restored, and that the engine started
+	// empty instead; Reason says why.
+	SnapshotRefused
+	// SnapshotFailed means saving a snapshot failed after it had worked
+	// (or at the first try); Reason says why. Later failures are counted
+	// as faults until SnapshotRecovered.
+	SnapshotFailed
+	// SnapshotRecovered means a snapshot was saved again after failures.
+	SnapshotRecovered
+	// ViewChanged means an objective's figures now come from another View,
+	// for example from the fleet back to the local view when the fleet
+	// source failed for longer than FleetPolicy.MaxAge; Reason says why.
+	ViewChanged
 )
 
 var eventKindNames = [...]string{
@@ -94,6 +122,12 @@ var eventKindNames = [...]string{
 	BreakerChanged: "breaker_changed",
 	GateChanged:    "gate_changed",
 	FreezeChanged:  "freeze_changed",
+
+	SnapshotRestored:  "snapshot_restored",
+	SnapshotRefused:   "snapshot_refused",
+	SnapshotFailed:    "snapshot_failed",
+	SnapshotRecovered: "snapshot_recovered",
+	ViewChanged:       "view_changed",
 }
 
 // String returns the kind's name, e.g. "state_changed".
@@ -133,8 +167,12 @@ type Event struct {
 	// FreezeChanged: whether releases are now frozen.
 	Frozen bool
 
+	// ViewChanged: the objective's views before and after.
+	FromView, ToView View
+
 	// GateChanged and FreezeChanged: why the gate closed or releases
-	// froze; empty when they opened again.
+	// froze; empty when they opened again. Snapshot events and
+	// ViewChanged: what happened and why.
 	Reason string
 }
 
@@ -162,6 +200,20 @@ func (e Event) String() string {
 			return fmt.Sprintf("releases frozen (%s)", e.Reason)
 		}
 		return "releases may go on"
+	case SnapshotRestored:
+		return "snapshot restored: " + e.Reason
+	case SnapshotRefused:
+		return "snapshot refused: " + e.Reason
+	case SnapshotFailed:
+		return "saving the snapshot failed: " + e.Reason
+	case SnapshotRecovered:
+		return "snapshot saved again"
+	case ViewChanged:
+		s := fmt.Sprintf("%s: view %v → %v", e.Objective, e.FromView, e.ToView)
+		if e.Reason != "" {
+			s += " (" + e.Reason + ")"
+		}
+		return s
 	}
 	s := fmt.Sprintf("%s: %v → %v (remaining %.1f%%, burn", e.Objective, e.From, e.To, e.Remaining*100)
 	for _, b := range e.Burns {

@@ -72,7 +72,10 @@
 // taken as it is) and prints a plain-text view: the release verdict, a table
 // of the objectives with their target, period, state, remaining budget as a
 // bar and a percentage, and the time until the budget is exhausted at the
-// current burn rate; the burn rate of each objective over each alert window
+// current burn rate, and the view the figures come from (local: this
+// replica since it started; restored: with a snapshot restored at start;
+// fleet: every replica, read from the fleet source, with this replica's own
+// budget in brackets), with its age; the burn rate of each objective over each alert window
 // with the rules that fire; shedding, circuit breakers and gates when the
 // service has them; and the last --events events (10 by default). For
 // example:
@@ -82,9 +85,9 @@
 //	time:      2025-03-01T14:00:00Z
 //	releases:  FROZEN since 2025-03-01T12:01:00Z: checkout-availability has -890.1% of its budget left, at most 5.0%; expected to recover in 20h
 //
-//	OBJECTIVE              KIND           TARGET  PERIOD  STATE      BUDGET LEFT                     EXHAUSTED IN
-//	checkout-availability  availability   99.9%   30d     exhausted  [....................] -890.1%  spent
-//	search-latency         latency 300ms  99%     30d     ok         [####################]  100.0%  -
+//	OBJECTIVE              KIND           TARGET  PERIOD  STATE      BUDGET LEFT                     EXHAUSTED IN  VIEW
+//	checkout-availability  availability   99.9%   30d     exhausted  [....................] -890.1%  spent         local
+//	search-latency         latency 300ms  99%     30d     ok         [####################]  100.0%  -             local
 //
 //	BURN RATE              5m  30m  1h  2h  6h    1d    3d    FIRING
 //	checkout-availability  0   0    0   0   9.90  9.90  9.90  ticket-3d

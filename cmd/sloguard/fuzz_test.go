@@ -39,6 +39,8 @@ func FuzzDecodeDocument(f *testing.F) {
 			"release": {"frozen": true, "allowed": true, "recovery_s": -1, "since": "0001-01-01T00:00:00Z"},
 			"events": [{"time": "2025-03-01T12:00:00+14:00", "kind": "state_changed", "objective": "x", "from": "ok", "to": "page"}, {"text": "\u202e\u00ff"}]}`,
 		"{\"objectives\": [{\"name\": \"\xff\xfe\"}]}",
+		`{"objectives": [{"name": "x", "view": "fleet\u001b[2J", "view_age_s": 1e300, "view_time": "0001-01-01T00:00:00Z",
+			"local": {"state": "\u0000ok", "remaining": -1e308, "good": 18446744073709551615}}, {"name": "y", "view": "restored", "view_age_s": -1}]}`,
 		`{"objectives": [{"name": "a"}], "objectives": [{"name": "b"}]}`,
 		strings.Repeat("[", 10000),
 	} {

@@ -26,8 +26,10 @@ var statusCommand = &command{
 is the mount point of its sloguard status handler; a URL that already ends in
 /status.json is used as it is) and prints it for a terminal: the release
 verdict; each objective with its target, period, state, the remaining error
-budget as a bar ('#' left, '.' spent) and the time until it is exhausted at
-the current burn rate ('-' when it is not burning); the burn rate of each
+budget as a bar ('#' left, '.' spent), the time until it is exhausted at
+the current burn rate ('-' when it is not burning) and the view the figures
+come from with its age (local, restored from a snapshot, or fleet with this
+replica's own budget in brackets); the burn rate of each
 objective over each alert window and its firing rules; load shedding,
 circuit breakers and budget-gated feature flags when the service has them;
 and the most recent events.
@@ -128,7 +130,7 @@ func writeObjectives(w io.Writer, objs []statuspage.Objective, p painter) {
 	if deps {
 		head = append(head, "DEPENDENCY")
 	}
-	rows := [][]string{append(head, p.paint(neutral, "STATE"), "BUDGET LEFT", "EXHAUSTED IN")}
+	rows := [][]string{append(head, p.paint(neutral, "STATE"), "BUDGET LEFT", "EXHAUSTED IN", "VIEW")}
 	// The percentages align on the right, after their bars.
 	width := 0
 	for _, o := range objs {
@@ -164,9 +166,33 @@ func writeObjectives(w io.Writer, objs []statuspage.Objective, p painter) {
 			}
 		}
 		state := clean(o.State)
-		rows = append(rows, append(row, p.paint(stateColour(state), state), left, exhausted))
+		rows = append(rows, append(row, p.paint(stateColour(state), state), left, exhausted, viewText(o)))
 	}
 	writeTable(w, rows)
+}
+
+// viewText says where an objective's figures come from and how old they
+// are: "fleet 12s", "restored 3h", "local"; with this replica's own budget
+// beside the fleet's ("fleet 12s (here 97.1%)"); "-" from a service that
+// does not say.
+func viewText(o statuspage.Objective) string {
+	v := clean(o.View)
+	if v == "" {
+		return "-"
+	}
+	if o.ViewAgeS != nil {
+		if d, ok := seconds(*o.ViewAgeS); ok {
+			v += " " + formatDuration(d)
+		}
+	}
+	if l := o.Local; l != nil {
+		here := clean(l.State)
+		if l.Remaining != nil {
+			here = percent(*l.Remaining)
+		}
+		v += " (here " + here + ")"
+	}
+	return v
 }
 
 // writeBurns prints the burn rate of every objective over every window that

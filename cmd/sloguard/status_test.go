@@ -146,3 +146,22 @@ func TestStatusErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestViewText(t *testing.T) {
+	age := func(s float64) *float64 { return &s }
+	for _, tt := range []struct {
+		in   statuspage.Objective
+		want string
+	}{
+		{statuspage.Objective{}, "-"},
+		{statuspage.Objective{View: "local"}, "local"},
+		{statuspage.Objective{View: "restored", ViewAgeS: age(3 * 3600)}, "restored 3h"},
+		{statuspage.Objective{View: "fleet", ViewAgeS: age(12), Local: &statuspage.Local{State: "ok", Remaining: age(0.971)}}, "fleet 12s (here 97.1%)"},
+		{statuspage.Objective{View: "fleet", ViewAgeS: age(12), Local: &statuspage.Local{State: "unknown"}}, "fleet 12s (here unknown)"},
+		{statuspage.Objective{View: "fleet\x1b[31m"}, "fleet [31m"},
+	} {
+		if got := viewText(tt.in); got != tt.want {
+			t.Errorf("viewText(%+v) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -2,10 +2,12 @@
 
 // Package integration tests sloguard's telemetry against the real programs
 // that consume it: an OpenTelemetry Collector receiving OTLP, and Prometheus
-// scraping the OpenTelemetry Prometheus exporter and answering PromQL; and
-// the Prometheus rules of package promrules with promtool (an outage
-// replayed with promtool test rules) and with a real Prometheus whose page
-// alert must agree with the engine's (about 50 seconds of real time).
+// scraping the OpenTelemetry Prometheus exporter and answering PromQL; the
+// Prometheus rules of package promrules with promtool (an outage replayed
+// with promtool test rules) and with a real Prometheus whose page alert
+// must agree with the engine's (about 50 seconds of real time); and
+// Prometheus as the fleet source of three replicas (TestFleetView, about
+// 10 seconds).
 //
 // The tests run only with the integration build tag and need the programs
 // that .ci/run installs or builds and names in the environment:

@@ -51,6 +51,7 @@ func newDocument(st *slo.Status, events []slo.Event) Document {
 	}
 	for i, o := range st.Objectives {
 		doc.Objectives[i] = objectiveOf(o)
+		viewOf(&doc.Objectives[i], o, st.Time)
 	}
 	for i, b := range st.Breakers {
 		doc.Breakers[i] = Breaker{
@@ -122,6 +123,24 @@ func objectiveOf(o slo.ObjectiveStatus) Objective {
 	return out
 }
 
+// viewOf fills in where an objective's figures come from, and how old they
+// are.
+func viewOf(out *Objective, o slo.ObjectiveStatus, now time.Time) {
+	out.View = o.View.String()
+	if o.View == slo.ViewLocal || o.ViewTime.IsZero() {
+		return
+	}
+	out.ViewTime = o.ViewTime
+	out.ViewAgeS = ptr(max(now.Sub(o.ViewTime), 0).Seconds())
+	if o.View == slo.ViewFleet {
+		l := o.Local
+		out.Local = &Local{State: l.State.String(), Good: l.Period.Good, Bad: l.Period.Bad, Shed: l.Period.Shed}
+		if l.State != budget.StateUnknown {
+			out.Local.Remaining = ptr(num(l.Remaining))
+		}
+	}
+}
+
 func samplesOf(hist []slo.Sample) []Sample {
 	out := make([]Sample, len(hist))
 	for i, s := range hist {
@@ -178,6 +197,11 @@ func eventOf(ev slo.Event) Event {
 		out.Reason = ev.Reason
 	case slo.FreezeChanged:
 		out.Frozen = ptr(ev.Frozen)
+		out.Reason = ev.Reason
+	case slo.ViewChanged:
+		out.From, out.To = ev.FromView.String(), ev.ToView.String()
+		out.Reason = ev.Reason
+	case slo.SnapshotRestored, slo.SnapshotRefused, slo.SnapshotFailed:
 		out.Reason = ev.Reason
 	}
 	return out

@@ -49,6 +49,16 @@
 // html/template, which escapes it: objective descriptions and the title are
 // text, never markup.
 //
+// # Views
+//
+// Each objective's figures say which view of the budget they come from
+// (slo.View): "local" (this replica since it started), "restored" (with a
+// snapshot restored at start) or "fleet" (every replica, from the fleet
+// source), and how old that view is: the objectives table's View column,
+// and "view", "view_time" and "view_age_s" in the JSON. On the fleet view,
+// "local" in the JSON and a note on the page give this replica's own
+// budget beside the fleet's.
+//
 // # Security
 //
 // The handler is read-only: no request changes anything. Its answers hold

@@ -36,9 +36,32 @@ type Objective struct {
 	Shed              uint64   `json:"shed"`    // in the period
 	Neutral           uint64   `json:"neutral"` // since start
 	ControlBurn       *float64 `json:"control_burn"`
-	Windows           []Window `json:"windows"`
-	Rules             []Rule   `json:"rules"`
-	History           []Sample `json:"history"` // oldest first
+	// View says where the budget figures above and in Windows and Rules
+	// come from: "local" (this replica since it started), "restored" (with
+	// a snapshot restored at start) or "fleet" (every replica, read from
+	// the fleet source). ControlBurn and Neutral are always this
+	// replica's.
+	View string `json:"view"`
+	// ViewTime is when the view's source was taken: the fleet read or the
+	// restored snapshot; absent for local, which is as of Time.
+	ViewTime time.Time `json:"view_time,omitzero"`
+	// ViewAgeS is Time − ViewTime in seconds; null for local.
+	ViewAgeS *float64 `json:"view_age_s"`
+	// Local is this replica's own budget while View is "fleet"; absent
+	// otherwise.
+	Local   *Local   `json:"local,omitempty"`
+	Windows []Window `json:"windows"`
+	Rules   []Rule   `json:"rules"`
+	History []Sample `json:"history"` // oldest first
+}
+
+// Local is one replica's own budget, beside the fleet's.
+type Local struct {
+	State     string   `json:"state"`
+	Remaining *float64 `json:"remaining"` // null while the state is unknown
+	Good      uint64   `json:"good"`
+	Bad       uint64   `json:"bad"`
+	Shed      uint64   `json:"shed"`
 }
 
 // Window is the burn rate over one trailing window.
@@ -108,18 +131,21 @@ type Release struct {
 
 // Event is one entry of the timeline.
 type Event struct {
-	Time       time.Time `json:"time"`
-	Kind       string    `json:"kind"` // state_changed, shed_changed, breaker_changed, gate_changed, freeze_changed
-	Text       string    `json:"text"` // one line for people, e.g. "checkout: ok → page (remaining 97.1%, ...)"
-	Objective  string    `json:"objective,omitempty"`
-	From       string    `json:"from,omitempty"`
-	To         string    `json:"to,omitempty"`
-	Remaining  *float64  `json:"remaining,omitempty"`
-	Burns      []Window  `json:"burns,omitempty"` // only window and burn set
-	Level      *float64  `json:"level,omitempty"`
-	Dependency string    `json:"dependency,omitempty"`
-	Gate       string    `json:"gate,omitempty"`
-	Enabled    *bool     `json:"enabled,omitempty"`
-	Frozen     *bool     `json:"frozen,omitempty"`
-	Reason     string    `json:"reason,omitempty"`
+	Time time.Time `json:"time"`
+	// state_changed, shed_changed, breaker_changed, gate_changed,
+	// freeze_changed, snapshot_restored, snapshot_refused,
+	// snapshot_failed, snapshot_recovered, view_changed
+	Kind       string   `json:"kind"`
+	Text       string   `json:"text"` // one line for people, e.g. "checkout: ok → page (remaining 97.1%, ...)"
+	Objective  string   `json:"objective,omitempty"`
+	From       string   `json:"from,omitempty"`
+	To         string   `json:"to,omitempty"`
+	Remaining  *float64 `json:"remaining,omitempty"`
+	Burns      []Window `json:"burns,omitempty"` // only window and burn set
+	Level      *float64 `json:"level,omitempty"`
+	Dependency string   `json:"dependency,omitempty"`
+	Gate       string   `json:"gate,omitempty"`
+	Enabled    *bool    `json:"enabled,omitempty"`
+	Frozen     *bool    `json:"frozen,omitempty"`
+	Reason     string   `json:"reason,omitempty"`
 }

@@ -69,6 +69,8 @@ type objectiveView struct {
 	Shed        string
 	Neutral     string
 	ControlBurn string
+	View        string // "fleet, read 12s ago", "restored from a snapshot of 3h ago", "this replica"
+	LocalNote   string // this replica's own budget beside the fleet's; empty unless fleet
 	Windows     []windowView
 	Rules       []ruleView
 	Chart       chartView
@@ -241,6 +243,7 @@ func objectiveViewOf(i int, o Objective) objectiveView {
 	if o.ControlBurn != nil {
 		v.ControlBurn = burn(*o.ControlBurn)
 	}
+	v.View, v.LocalNote = viewText(o)
 	for _, w := range o.Windows {
 		v.Windows = append(v.Windows, windowView{
 			Window: w.Window, Burn: burn(w.Burn), AdmittedBurn: burn(w.AdmittedBurn),
@@ -293,6 +296,41 @@ var eventKinds = map[string]string{
 	"breaker_changed": "breaker",
 	"gate_changed":    "gate",
 	"freeze_changed":  "release",
+
+	"snapshot_restored":  "snapshot",
+	"snapshot_refused":   "snapshot",
+	"snapshot_failed":    "snapshot",
+	"snapshot_recovered": "snapshot",
+	"view_changed":       "view",
+}
+
+// viewText says where an objective's figures come from and how old they
+// are, and this replica's own budget beside the fleet's.
+func viewText(o Objective) (view, local string) {
+	age := func() string {
+		if o.ViewAgeS == nil {
+			return ""
+		}
+		return " " + human(seconds(*o.ViewAgeS)) + " ago"
+	}
+	switch o.View {
+	case "fleet":
+		view = "fleet, read" + age()
+		if l := o.Local; l != nil {
+			local = "this replica alone: " + strings.ToLower(stateLabel(l.State).Text)
+			if l.Remaining != nil {
+				local += ", " + percent(*l.Remaining) + " left"
+			}
+			local += ", " + count(l.Bad) + " bad / " + count(l.Good) + " good"
+		}
+	case "restored":
+		view = "this replica, with a snapshot taken" + age()
+	case "local", "":
+		view = "this replica since it started"
+	default:
+		view = o.View
+	}
+	return view, local
 }
 
 func eventViewOf(e Event, now time.Time) eventView {
@@ -307,6 +345,8 @@ func eventViewOf(e Event, now time.Time) eventView {
 	switch {
 	case e.Kind == "state_changed":
 		v.Class = stateLabel(e.To).Class
+	case e.Kind == "snapshot_refused", e.Kind == "snapshot_failed", e.Kind == "view_changed" && e.From == "fleet":
+		v.Class = "s-ticket"
 	case e.Frozen != nil && *e.Frozen, e.Enabled != nil && !*e.Enabled, e.To == "open":
 		v.Class = "s-page"
 	case e.Level != nil && *e.Level > 0, e.To == "half-open":

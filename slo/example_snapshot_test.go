@@ -1,0 +1,69 @@
+package slo_test
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.opentelemetry.io/otel/metric/noop"
+
+	"github.com/sloguard/sloguard/slo"
+)
+
+// A restart keeps the error budget: Close saves the ledgers, the next
+// process restores them at its first evaluation, and the hour it was down
+// counts as no data. The cumulative totals behind sloguard.events start
+// again from zero.
+func ExampleWithSnapshots() {
+	dir, err := os.MkdirTemp("", "sloguard-example-")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	store, err := slo.NewFileStore(filepath.Join(dir, "sloguard.snap"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	newEngine := func() *slo.Engine {
+		eng, err := slo.New([]slo.Objective{{Name: "checkout-availability", Target: 0.999}},
+			slo.WithLogger(slog.New(slog.DiscardHandler)),
+			slo.WithMeterProvider(noop.NewMeterProvider()),
+			slo.WithSnapshots(store, time.Minute),
+		)
+		if err != nil {
+			panic(err)
+		}
+		return eng
+	}
+	start := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+
+	before := newEngine()
+	before.Tick(start)
+	for range 999 {
+		before.Record("checkout-availability", slo.Good, 0)
+	}
+	before.Record("checkout-availability", slo.Bad, 0)
+	before.Tick(start.Add(time.Minute))
+	if err := before.Close(); err != nil { // saves the final snapshot
+		fmt.Println(err)
+		return
+	}
+
+	after := newEngine() // the next process, an hour later
+	defer after.Close()
+	after.Tick(start.Add(time.Hour))
+	o := after.Status().Objectives[0]
+	fmt.Printf("view %v, from a snapshot of %v\n", o.View, o.ViewTime.Format(time.TimeOnly))
+	fmt.Printf("period: %d good, %d bad; remaining %.0f%%\n", o.Report.Period.Good, o.Report.Period.Bad, o.Report.Remaining*100)
+	fmt.Printf("sloguard.events since this process started: %d\n", o.Totals.Total())
+	fmt.Println(after.Events()[0])
+	// Output:
+	// view restored, from a snapshot of 12:01:00
+	// period: 999 good, 1 bad; remaining 0%
+	// sloguard.events since this process started: 0
+	// snapshot restored: written at 2025-03-01T12:01:00Z (59m0s ago); restored checkout-availability
+}
