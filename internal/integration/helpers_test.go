@@ -391,9 +391,11 @@ func driveTraffic(ctx context.Context, t *testing.T, eng *slo.Engine) *slo.Statu
 			t.Errorf("Status().Objective(%q) ControlKnown, ControlBurn = %v, %v, want true, %v", name, ob.ControlKnown, ob.ControlBurn, want.controlBurn(target))
 		}
 	}
-	// The first evaluation moves no level: no time has passed.
-	if want := (slo.ShedStatus{Enabled: true}); st.Shed != want {
-		t.Errorf("Status().Shed = %+v, want %+v", st.Shed, want)
+	// The first evaluation moves no level: no time has passed. The gate
+	// has its initial limit, and nothing is in flight after the traffic.
+	if sh := st.Shed; !sh.Enabled || sh.Level != 0 || sh.Reject != [4]float64{} ||
+		sh.Rejected != [4]uint64{} || sh.InFlight != 0 || sh.Limit <= 0 {
+		t.Errorf("Status().Shed = %+v, want enabled, level 0, nothing rejected or in flight, a limit > 0", sh)
 	}
 	// The spent availability budget freezes releases and turns the gate
 	// off.
