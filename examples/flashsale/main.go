@@ -100,7 +100,7 @@ func main() {
 	flag.BoolVar(&cfg.Quiet, "quiet", cfg.Quiet, "print no live view, only the comparison")
 	flag.StringVar(&cfg.CSV, "csv", cfg.CSV, "where to write the timeline as CSV; empty for nowhere")
 	flag.StringVar(&cfg.SVG, "svg", cfg.SVG, "where to write the timeline as an SVG chart; empty for nowhere")
-	matrix := flag.Bool("matrix", false, "run issue 8's matrix of shapes (each without and with sloguard, no outage; -seed and the phases apply) and print one table")
+	matrix := flag.Bool("matrix", false, "run issue 8's matrix of shapes (each without and with sloguard; the spike cells with -outage, the no-spike cell without; -seed and the phases apply) and print one table")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "flashsale: unexpected arguments %q\n", flag.Args())
