@@ -57,6 +57,7 @@
 //	slo                 Objective and Engine: evaluation loop, Status, Events,
 //	                    shedding, breakers, gates, release freeze, OpenTelemetry
 //	slo/statuspage      HTML and JSON status, release gate endpoint
+//	  .../statusjson    its JSON documents; standard library only, for clients
 //	slo/openfeature     OpenFeature provider for budget-gated flags
 //	middleware          net/http server middleware and client Transport
 //	middleware/grpcslo  gRPC interceptors (its own package: no gRPC for HTTP users)

@@ -99,7 +99,7 @@
 //	2025-03-01T12:01:00Z  releases frozen (checkout-availability has -1860.8% of its budget left, at most 0.0%)
 //
 // --json prints the status document itself, indented, for jq and scripts;
-// its fields are those of statuspage.Document. --color colours the states.
+// its fields are those of statusjson.Document. --color colours the states.
 //
 // # Gate
 //

@@ -20,6 +20,7 @@ import (
 
 	"github.com/sloguard/sloguard/slo"
 	"github.com/sloguard/sloguard/slo/statuspage"
+	"github.com/sloguard/sloguard/slo/statuspage/statusjson"
 )
 
 // e2eVersion is linked into the binary under test, and so into its
@@ -237,7 +238,7 @@ func TestEndToEnd(t *testing.T) {
 
 	// The JSON is the handler's document.
 	got := runBinary(t, bin, "status", "--url", url, "--json")
-	var doc statuspage.Document
+	var doc statusjson.Document
 	if err := json.Unmarshal([]byte(got.stdout), &doc); err != nil || got.code != exitOK {
 		t.Errorf("sloguard status --json = %d, %v", got.code, err)
 	} else if !doc.Release.Frozen || doc.Release.RecoveryS == nil || len(doc.Objectives) != 2 {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sloguard/sloguard/slo/statuspage"
+	"github.com/sloguard/sloguard/slo/statuspage/statusjson"
 )
 
 var eventsCommand = &command{
@@ -64,12 +64,12 @@ default), so the oldest may be gone: save the timeline early in an incident.`,
 
 // eventsSince returns the document's events of the last d before its time;
 // all of them when d is 0.
-func eventsSince(doc *statuspage.Document, d time.Duration) []statuspage.Event {
+func eventsSince(doc *statusjson.Document, d time.Duration) []statusjson.Event {
 	if d <= 0 || doc.Time.IsZero() {
 		return doc.Events
 	}
 	from := doc.Time.Add(-d)
-	var out []statuspage.Event
+	var out []statusjson.Event
 	for _, e := range doc.Events {
 		if !e.Time.Before(from) {
 			out = append(out, e)
@@ -79,7 +79,7 @@ func eventsSince(doc *statuspage.Document, d time.Duration) []statuspage.Event {
 }
 
 // writeEvents prints events one a line, or as a Markdown table.
-func writeEvents(w io.Writer, evs []statuspage.Event, markdown bool) {
+func writeEvents(w io.Writer, evs []statusjson.Event, markdown bool) {
 	if !markdown {
 		for _, e := range evs {
 			fmt.Fprintf(w, "%s  %s\n", formatTime(e.Time), eventText(e))

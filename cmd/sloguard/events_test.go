@@ -5,13 +5,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sloguard/sloguard/slo/statuspage"
+	"github.com/sloguard/sloguard/slo/statuspage/statusjson"
 )
 
 func TestEvents(t *testing.T) {
 	doc := sampleDoc()
 	doc.Time = t0.Add(30 * time.Minute)
-	doc.Events = []statuspage.Event{
+	doc.Events = []statusjson.Event{
 		{Time: t0.Add(-24 * time.Hour), Kind: "state_changed", Text: "checkout_api: unknown → ok (remaining 100.0%, burn 5m=0)"},
 		{Time: t0, Kind: "state_changed", Text: "checkout_api: ok → page (remaining 97.1%, burn 5m=1000 1h=41.3)"},
 		// No text: made up from the fields.

@@ -20,7 +20,7 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/sloguard/sloguard/slo/statuspage"
+	"github.com/sloguard/sloguard/slo/statuspage/statusjson"
 )
 
 // Pages of the status handler, relative to its mount point.
@@ -312,8 +312,8 @@ func decodeJSON(body []byte, v any) error {
 }
 
 // decodeDocument decodes a status document, the body of status.json.
-func decodeDocument(body []byte) (*statuspage.Document, error) {
-	var doc statuspage.Document
+func decodeDocument(body []byte) (*statusjson.Document, error) {
+	var doc statusjson.Document
 	if err := decodeJSON(body, &doc); err != nil {
 		return nil, err
 	}
@@ -340,7 +340,7 @@ func snippet(body []byte) string {
 }
 
 // fetchDocument fetches the status document of the handler mounted at base.
-func fetchDocument(ctx context.Context, c *client, base *url.URL) (*statuspage.Document, *response, error) {
+func fetchDocument(ctx context.Context, c *client, base *url.URL) (*statusjson.Document, *response, error) {
 	r, err := c.get(ctx, endpoint(base, pageStatus))
 	if err != nil {
 		return nil, nil, err

@@ -10,7 +10,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/sloguard/sloguard/slo/statuspage"
+	"github.com/sloguard/sloguard/slo/statuspage/statusjson"
 )
 
 var gateCommand = &command{
@@ -74,7 +74,7 @@ func gateRelease(ctx context.Context, cl *client, base *url.URL, stdout io.Write
 	if r.status != http.StatusOK && r.status != http.StatusConflict {
 		return exitError, r.unexpected()
 	}
-	var rel statuspage.Release
+	var rel statusjson.Release
 	if err := r.decode(&rel); err != nil {
 		return exitError, err
 	}
@@ -98,7 +98,7 @@ func gateObjective(ctx context.Context, cl *client, base *url.URL, name string, 
 	if err != nil {
 		return exitError, err
 	}
-	i := slices.IndexFunc(doc.Objectives, func(o statuspage.Objective) bool { return o.Name == name })
+	i := slices.IndexFunc(doc.Objectives, func(o statusjson.Objective) bool { return o.Name == name })
 	if i < 0 {
 		names := make([]string, len(doc.Objectives))
 		for j, o := range doc.Objectives {

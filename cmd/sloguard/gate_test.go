@@ -7,11 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sloguard/sloguard/slo/statuspage"
+	"github.com/sloguard/sloguard/slo/statuspage/statusjson"
 )
 
 func TestGate(t *testing.T) {
-	frozen := statuspage.Release{
+	frozen := statusjson.Release{
 		Frozen:    true,
 		Reason:    "checkout-availability has -12.0% of its budget left, at most 0.0%",
 		Since:     t0,
@@ -20,7 +20,7 @@ func TestGate(t *testing.T) {
 	never := frozen
 	never.RecoveryS = nil
 	srv := serve(t, map[string]reply{
-		"/allowed/release":       jsonReply(t, http.StatusOK, statuspage.Release{Allowed: true}),
+		"/allowed/release":       jsonReply(t, http.StatusOK, statusjson.Release{Allowed: true}),
 		"/frozen/release":        jsonReply(t, http.StatusConflict, frozen),
 		"/never/release":         jsonReply(t, http.StatusConflict, never),
 		"/broken/release":        {http.StatusInternalServerError, "engine on fire"},
@@ -29,7 +29,7 @@ func TestGate(t *testing.T) {
 		"/conflict-html/release": {http.StatusConflict, "<html>conflict</html>"},
 		"/contradiction/release": jsonReply(t, http.StatusOK, frozen),
 		"/empty/release":         {http.StatusOK, "{}"},
-		"/allowed-409/release":   jsonReply(t, http.StatusConflict, statuspage.Release{Allowed: true}),
+		"/allowed-409/release":   jsonReply(t, http.StatusConflict, statusjson.Release{Allowed: true}),
 		"/doc/status.json":       jsonReply(t, http.StatusOK, sampleDoc()),
 		"/broken/status.json":    {http.StatusInternalServerError, "engine on fire"},
 	})

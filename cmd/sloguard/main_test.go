@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sloguard/sloguard/slo/statuspage"
+	"github.com/sloguard/sloguard/slo/statuspage/statusjson"
 )
 
 // runCmd runs the command line args in process.
@@ -109,23 +109,23 @@ func ptr[T any](v T) *T { return &v }
 var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // sampleDoc is a status document with every section filled.
-func sampleDoc() statuspage.Document {
-	windows := func(burns ...float64) []statuspage.Window {
+func sampleDoc() statusjson.Document {
+	windows := func(burns ...float64) []statusjson.Window {
 		names := []string{"5m", "30m", "1h", "2h", "6h", "1d", "3d"}
-		ws := make([]statuspage.Window, len(burns))
+		ws := make([]statusjson.Window, len(burns))
 		for i, b := range burns {
-			ws[i] = statuspage.Window{Window: names[i], Burn: b}
+			ws[i] = statusjson.Window{Window: names[i], Burn: b}
 		}
 		return ws
 	}
-	return statuspage.Document{
+	return statusjson.Document{
 		Time: t0,
-		Objectives: []statuspage.Objective{
+		Objectives: []statusjson.Objective{
 			{
 				Name: "checkout-availability", Kind: "availability", Target: 0.999, PeriodS: 30 * 86400,
 				State: "exhausted", Remaining: ptr(-0.12), TimeToExhaustionS: ptr(0.0),
 				Windows: windows(1000, 166.7, 83.3, 41.65, 13.9, 3.47, 1.157),
-				Rules: []statuspage.Rule{
+				Rules: []statusjson.Rule{
 					{Name: "page-1h", Severity: "page", Firing: true},
 					{Name: "page-6h", Severity: "page", Firing: true},
 					{Name: "ticket-1d", Severity: "ticket"},
@@ -145,15 +145,15 @@ func sampleDoc() statuspage.Document {
 				State: "page", Remaining: ptr(-0.01), TimeToExhaustionS: ptr(0.0),
 			},
 		},
-		Shed: statuspage.Shed{
+		Shed: statusjson.Shed{
 			Enabled:  true,
 			Level:    1.25,
 			Reject:   map[string]float64{"SHEDDABLE": 1, "SHEDDABLE_PLUS": 0.25, "CRITICAL": 0, "CRITICAL_PLUS": 0},
 			Rejected: map[string]uint64{"SHEDDABLE": 1200, "SHEDDABLE_PLUS": 40, "CRITICAL": 0, "CRITICAL_PLUS": 0},
 		},
-		Breakers: []statuspage.Breaker{{Dependency: "payments", State: "open", Burning: true, RetryAfterS: 8}},
-		Gates:    []statuspage.Gate{{Name: "recommender", Enabled: false, Reason: "releases are frozen"}},
-		Release: statuspage.Release{
+		Breakers: []statusjson.Breaker{{Dependency: "payments", State: "open", Burning: true, RetryAfterS: 8}},
+		Gates:    []statusjson.Gate{{Name: "recommender", Enabled: false, Reason: "releases are frozen"}},
+		Release: statusjson.Release{
 			Frozen:    true,
 			Reason:    "checkout-availability has -12.0% of its budget left, at most 0.0%",
 			Since:     t0.Add(-2 * time.Minute),
@@ -164,15 +164,15 @@ func sampleDoc() statuspage.Document {
 }
 
 // sampleEvents are twelve events, one a minute up to t0.
-func sampleEvents() []statuspage.Event {
-	var evs []statuspage.Event
+func sampleEvents() []statusjson.Event {
+	var evs []statusjson.Event
 	for i := range 11 {
-		evs = append(evs, statuspage.Event{
+		evs = append(evs, statusjson.Event{
 			Time: t0.Add(time.Duration(i-11) * time.Minute), Kind: "gate_changed",
 			Text: "gate recommender: disabled (event " + string(rune('a'+i)) + ")",
 		})
 	}
-	return append(evs, statuspage.Event{
+	return append(evs, statusjson.Event{
 		Time: t0, Kind: "freeze_changed",
 		Text: "releases frozen (checkout-availability has -12.0% of its budget left, at most 0.0%)",
 	})

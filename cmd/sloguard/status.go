@@ -15,7 +15,7 @@ import (
 	"unicode"
 
 	"github.com/sloguard/sloguard/budget"
-	"github.com/sloguard/sloguard/slo/statuspage"
+	"github.com/sloguard/sloguard/slo/statuspage/statusjson"
 )
 
 var statusCommand = &command{
@@ -81,7 +81,7 @@ type statusView struct {
 }
 
 // writeStatus prints doc, fetched from source, for a terminal.
-func writeStatus(w io.Writer, doc *statuspage.Document, source string, v statusView) {
+func writeStatus(w io.Writer, doc *statusjson.Document, source string, v statusView) {
 	p := v.paint
 	fmt.Fprintf(w, "sloguard status of %s\n", clean(source))
 	fmt.Fprintf(w, "time:      %s\n", formatTime(doc.Time))
@@ -124,8 +124,8 @@ func writeStatus(w io.Writer, doc *statuspage.Document, source string, v statusV
 	}
 }
 
-func writeObjectives(w io.Writer, objs []statuspage.Objective, p painter) {
-	deps := slices.ContainsFunc(objs, func(o statuspage.Objective) bool { return o.Dependency != "" })
+func writeObjectives(w io.Writer, objs []statusjson.Objective, p painter) {
+	deps := slices.ContainsFunc(objs, func(o statusjson.Objective) bool { return o.Dependency != "" })
 	head := []string{"OBJECTIVE", "KIND", "TARGET", "PERIOD"}
 	if deps {
 		head = append(head, "DEPENDENCY")
@@ -175,7 +175,7 @@ func writeObjectives(w io.Writer, objs []statuspage.Objective, p painter) {
 // are: "fleet 12s", "restored 3h", "local"; with this replica's own budget
 // beside the fleet's ("fleet 12s (here 97.1%)"); "-" from a service that
 // does not say.
-func viewText(o statuspage.Objective) string {
+func viewText(o statusjson.Objective) string {
 	v := clean(o.View)
 	if v == "" {
 		return "-"
@@ -197,7 +197,7 @@ func viewText(o statuspage.Objective) string {
 
 // writeBurns prints the burn rate of every objective over every window that
 // any objective has, shortest first, and the rules that fire.
-func writeBurns(w io.Writer, objs []statuspage.Objective) {
+func writeBurns(w io.Writer, objs []statusjson.Objective) {
 	var windows []string
 	for _, o := range objs {
 		for _, win := range o.Windows {
@@ -231,7 +231,7 @@ func writeBurns(w io.Writer, objs []statuspage.Objective) {
 		row := []string{clean(o.Name)}
 		for _, win := range windows {
 			cell := "-"
-			if i := slices.IndexFunc(o.Windows, func(x statuspage.Window) bool { return x.Window == win }); i >= 0 {
+			if i := slices.IndexFunc(o.Windows, func(x statusjson.Window) bool { return x.Window == win }); i >= 0 {
 				cell = formatBurn(o.Windows[i].Burn)
 			}
 			row = append(row, cell)
@@ -261,7 +261,7 @@ func boolCmp(a, b bool) int {
 // criticalityOrder is the order in which sloguard sheds.
 var criticalityOrder = []string{"SHEDDABLE", "SHEDDABLE_PLUS", "CRITICAL", "CRITICAL_PLUS"}
 
-func writeShed(w io.Writer, s statuspage.Shed) {
+func writeShed(w io.Writer, s statusjson.Shed) {
 	if !s.Enabled {
 		return
 	}
@@ -300,7 +300,7 @@ func writeShed(w io.Writer, s statuspage.Shed) {
 	writeTable(w, rows)
 }
 
-func writeBreakers(w io.Writer, bs []statuspage.Breaker, p painter) {
+func writeBreakers(w io.Writer, bs []statusjson.Breaker, p painter) {
 	if len(bs) == 0 {
 		return
 	}
@@ -323,7 +323,7 @@ func writeBreakers(w io.Writer, bs []statuspage.Breaker, p painter) {
 	writeTable(w, rows)
 }
 
-func writeGates(w io.Writer, gs []statuspage.Gate, p painter) {
+func writeGates(w io.Writer, gs []statusjson.Gate, p painter) {
 	if len(gs) == 0 {
 		return
 	}
@@ -351,7 +351,7 @@ func writeTable(w io.Writer, rows [][]string) {
 // freezeText says why releases are frozen and when they may go on:
 // "checkout has -12.0% of its budget left, at most 0.0%; expected to
 // recover in 19d4h".
-func freezeText(r statuspage.Release) string {
+func freezeText(r statusjson.Release) string {
 	s := clean(r.Reason)
 	if s == "" {
 		s = "no reason given"
@@ -368,7 +368,7 @@ func freezeText(r statuspage.Release) string {
 
 // eventText is an event's line for people, made up from its fields when the
 // service sent none.
-func eventText(e statuspage.Event) string {
+func eventText(e statusjson.Event) string {
 	if t := clean(e.Text); t != "" {
 		return t
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sloguard/sloguard/slo/statuspage"
+	"github.com/sloguard/sloguard/slo/statuspage/statusjson"
 )
 
 func TestStatus(t *testing.T) {
@@ -105,7 +105,7 @@ func TestStatusJSON(t *testing.T) {
 	if !strings.HasPrefix(stdout, "{\n  \"time\": \"2025-03-01T12:00:00Z\",\n") {
 		t.Errorf("status --json does not start with the indented document:\n%.200s", stdout)
 	}
-	var doc statuspage.Document
+	var doc statusjson.Document
 	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
 		t.Fatalf("status --json output: %v", err)
 	}
@@ -150,15 +150,15 @@ func TestStatusErrors(t *testing.T) {
 func TestViewText(t *testing.T) {
 	age := func(s float64) *float64 { return &s }
 	for _, tt := range []struct {
-		in   statuspage.Objective
+		in   statusjson.Objective
 		want string
 	}{
-		{statuspage.Objective{}, "-"},
-		{statuspage.Objective{View: "local"}, "local"},
-		{statuspage.Objective{View: "restored", ViewAgeS: age(3 * 3600)}, "restored 3h"},
-		{statuspage.Objective{View: "fleet", ViewAgeS: age(12), Local: &statuspage.Local{State: "ok", Remaining: age(0.971)}}, "fleet 12s (here 97.1%)"},
-		{statuspage.Objective{View: "fleet", ViewAgeS: age(12), Local: &statuspage.Local{State: "unknown"}}, "fleet 12s (here unknown)"},
-		{statuspage.Objective{View: "fleet\x1b[31m"}, "fleet [31m"},
+		{statusjson.Objective{}, "-"},
+		{statusjson.Objective{View: "local"}, "local"},
+		{statusjson.Objective{View: "restored", ViewAgeS: age(3 * 3600)}, "restored 3h"},
+		{statusjson.Objective{View: "fleet", ViewAgeS: age(12), Local: &statusjson.Local{State: "ok", Remaining: age(0.971)}}, "fleet 12s (here 97.1%)"},
+		{statusjson.Objective{View: "fleet", ViewAgeS: age(12), Local: &statusjson.Local{State: "unknown"}}, "fleet 12s (here unknown)"},
+		{statusjson.Objective{View: "fleet\x1b[31m"}, "fleet [31m"},
 	} {
 		if got := viewText(tt.in); got != tt.want {
 			t.Errorf("viewText(%+v) = %q, want %q", tt.in, got, tt.want)

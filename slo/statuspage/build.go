@@ -6,22 +6,23 @@ import (
 
 	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/slo"
+	"github.com/sloguard/sloguard/slo/statuspage/statusjson"
 )
 
 // Build returns the engine's latest Status, its recent events and each
-// objective's history as a Document.
+// objective's history as a [statusjson.Document].
 //
 // Numbers the engine does not know are null: an objective's remaining
 // budget while its state is unknown, the time to exhaustion while the
 // budget is not burning, the control burn without enough admitted events,
 // and the release's recovery estimate when releases are not frozen, are
 // frozen only by a page, or do not recover at the current rate. A nil
-// engine gives an empty Document.
+// engine gives an empty [statusjson.Document].
 //
 // The status, the events and the history are read one after the other, so
 // an evaluation that runs meanwhile may show in the events and history but
 // not yet in the status.
-func Build(eng *slo.Engine) Document {
+func Build(eng *slo.Engine) statusjson.Document {
 	if eng == nil {
 		return newDocument(&slo.Status{}, nil)
 	}
@@ -38,15 +39,15 @@ func Build(eng *slo.Engine) Document {
 }
 
 // newDocument converts a status and events; histories stay empty.
-func newDocument(st *slo.Status, events []slo.Event) Document {
-	doc := Document{
+func newDocument(st *slo.Status, events []slo.Event) statusjson.Document {
+	doc := statusjson.Document{
 		Time:       st.Time,
-		Objectives: make([]Objective, len(st.Objectives)),
+		Objectives: make([]statusjson.Objective, len(st.Objectives)),
 		Shed:       shedOf(st.Shed),
-		Breakers:   make([]Breaker, len(st.Breakers)),
-		Gates:      make([]Gate, len(st.Gates)),
+		Breakers:   make([]statusjson.Breaker, len(st.Breakers)),
+		Gates:      make([]statusjson.Gate, len(st.Gates)),
 		Release:    releaseOf(st.Release),
-		Events:     make([]Event, len(events)),
+		Events:     make([]statusjson.Event, len(events)),
 		Faults:     st.Faults,
 	}
 	for i, o := range st.Objectives {
@@ -54,7 +55,7 @@ func newDocument(st *slo.Status, events []slo.Event) Document {
 		viewOf(&doc.Objectives[i], o, st.Time)
 	}
 	for i, b := range st.Breakers {
-		doc.Breakers[i] = Breaker{
+		doc.Breakers[i] = statusjson.Breaker{
 			Dependency:  b.Dependency,
 			State:       b.State.String(),
 			Burning:     b.Burning,
@@ -62,7 +63,7 @@ func newDocument(st *slo.Status, events []slo.Event) Document {
 		}
 	}
 	for i, g := range st.Gates {
-		doc.Gates[i] = Gate{Name: g.Name, Enabled: g.Enabled, Reason: g.Reason}
+		doc.Gates[i] = statusjson.Gate{Name: g.Name, Enabled: g.Enabled, Reason: g.Reason}
 	}
 	for i, ev := range events {
 		doc.Events[i] = eventOf(ev)
@@ -70,9 +71,9 @@ func newDocument(st *slo.Status, events []slo.Event) Document {
 	return doc
 }
 
-func objectiveOf(o slo.ObjectiveStatus) Objective {
+func objectiveOf(o slo.ObjectiveStatus) statusjson.Objective {
 	def, rep := o.Objective, o.Report
-	out := Objective{
+	out := statusjson.Objective{
 		Name:        def.Name,
 		Description: def.Description,
 		Kind:        def.Kind(),
@@ -85,9 +86,9 @@ func objectiveOf(o slo.ObjectiveStatus) Objective {
 		Bad:         rep.Period.Bad,
 		Shed:        rep.Period.Shed,
 		Neutral:     o.Neutral,
-		Windows:     make([]Window, len(rep.Windows)),
-		Rules:       make([]Rule, len(rep.Rules)),
-		History:     []Sample{},
+		Windows:     make([]statusjson.Window, len(rep.Windows)),
+		Rules:       make([]statusjson.Rule, len(rep.Rules)),
+		History:     []statusjson.Sample{},
 	}
 	if rep.State != budget.StateUnknown {
 		out.Remaining = ptr(num(rep.Remaining))
@@ -99,7 +100,7 @@ func objectiveOf(o slo.ObjectiveStatus) Objective {
 		out.ControlBurn = ptr(num(o.ControlBurn))
 	}
 	for i, w := range rep.Windows {
-		out.Windows[i] = Window{
+		out.Windows[i] = statusjson.Window{
 			Window:       budget.FormatWindow(w.Window),
 			Good:         w.Counts.Good,
 			Bad:          w.Counts.Bad,
@@ -109,7 +110,7 @@ func objectiveOf(o slo.ObjectiveStatus) Objective {
 		}
 	}
 	for i, r := range rep.Rules {
-		out.Rules[i] = Rule{
+		out.Rules[i] = statusjson.Rule{
 			Name:      r.Rule.Name(),
 			Severity:  r.Rule.Severity.String(),
 			Long:      budget.FormatWindow(r.Rule.Long),
@@ -125,7 +126,7 @@ func objectiveOf(o slo.ObjectiveStatus) Objective {
 
 // viewOf fills in where an objective's figures come from, and how old they
 // are.
-func viewOf(out *Objective, o slo.ObjectiveStatus, now time.Time) {
+func viewOf(out *statusjson.Objective, o slo.ObjectiveStatus, now time.Time) {
 	out.View = o.View.String()
 	if o.View == slo.ViewLocal || o.ViewTime.IsZero() {
 		return
@@ -134,23 +135,23 @@ func viewOf(out *Objective, o slo.ObjectiveStatus, now time.Time) {
 	out.ViewAgeS = ptr(max(now.Sub(o.ViewTime), 0).Seconds())
 	if o.View == slo.ViewFleet {
 		l := o.Local
-		out.Local = &Local{State: l.State.String(), Good: l.Period.Good, Bad: l.Period.Bad, Shed: l.Period.Shed}
+		out.Local = &statusjson.Local{State: l.State.String(), Good: l.Period.Good, Bad: l.Period.Bad, Shed: l.Period.Shed}
 		if l.State != budget.StateUnknown {
 			out.Local.Remaining = ptr(num(l.Remaining))
 		}
 	}
 }
 
-func samplesOf(hist []slo.Sample) []Sample {
-	out := make([]Sample, len(hist))
+func samplesOf(hist []slo.Sample) []statusjson.Sample {
+	out := make([]statusjson.Sample, len(hist))
 	for i, s := range hist {
-		out[i] = Sample{Time: s.Time, State: s.State.String(), Remaining: num(s.Remaining), Burn: num(s.Burn)}
+		out[i] = statusjson.Sample{Time: s.Time, State: s.State.String(), Remaining: num(s.Remaining), Burn: num(s.Burn)}
 	}
 	return out
 }
 
-func shedOf(s slo.ShedStatus) Shed {
-	out := Shed{
+func shedOf(s slo.ShedStatus) statusjson.Shed {
+	out := statusjson.Shed{
 		Enabled:  s.Enabled,
 		Level:    num(s.Level),
 		Reject:   make(map[string]float64, len(slo.Criticalities)),
@@ -163,8 +164,8 @@ func shedOf(s slo.ShedStatus) Shed {
 	return out
 }
 
-func releaseOf(r slo.ReleaseStatus) Release {
-	out := Release{Allowed: !r.Frozen, Frozen: r.Frozen, Reason: r.Reason, Since: r.Since}
+func releaseOf(r slo.ReleaseStatus) statusjson.Release {
+	out := statusjson.Release{Allowed: !r.Frozen, Frozen: r.Frozen, Reason: r.Reason, Since: r.Since}
 	// 0 while frozen means frozen by a page only: no budget to recover.
 	if r.Frozen && r.RecoveryTime > 0 && r.RecoveryTime != budget.Never {
 		out.RecoveryS = ptr(r.RecoveryTime.Seconds())
@@ -172,15 +173,15 @@ func releaseOf(r slo.ReleaseStatus) Release {
 	return out
 }
 
-func eventOf(ev slo.Event) Event {
-	out := Event{Time: ev.Time, Kind: ev.Kind.String(), Text: ev.String()}
+func eventOf(ev slo.Event) statusjson.Event {
+	out := statusjson.Event{Time: ev.Time, Kind: ev.Kind.String(), Text: ev.String()}
 	if ev.Objective != "" {
 		// State changes, and the gate and freeze changes an objective
 		// caused: its budget and burn rates at that moment.
 		out.Objective = ev.Objective
 		out.Remaining = ptr(num(ev.Remaining))
 		for _, b := range ev.Burns {
-			out.Burns = append(out.Burns, Window{Window: budget.FormatWindow(b.Window), Burn: num(b.Burn)})
+			out.Burns = append(out.Burns, statusjson.Window{Window: budget.FormatWindow(b.Window), Burn: num(b.Burn)})
 		}
 	}
 	switch ev.Kind {

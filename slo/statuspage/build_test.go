@@ -9,6 +9,7 @@ import (
 
 	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/slo"
+	"github.com/sloguard/sloguard/slo/statuspage/statusjson"
 )
 
 func TestBuild(t *testing.T) {
@@ -69,7 +70,7 @@ func TestBuild(t *testing.T) {
 		}
 		for j, gw := range got.Windows {
 			rw := rep.Windows[j]
-			ww := Window{Window: windows[j], Good: rw.Counts.Good, Bad: rw.Counts.Bad, Shed: rw.Counts.Shed, Burn: rw.Burn, AdmittedBurn: rw.AdmittedBurn}
+			ww := statusjson.Window{Window: windows[j], Good: rw.Counts.Good, Bad: rw.Counts.Bad, Shed: rw.Counts.Shed, Burn: rw.Burn, AdmittedBurn: rw.AdmittedBurn}
 			if gw != ww {
 				t.Errorf("%s: window %d = %+v, want %+v", got.Name, j, gw, ww)
 			}
@@ -83,7 +84,7 @@ func TestBuild(t *testing.T) {
 		}
 		for j, gr := range got.Rules {
 			rr := rep.Rules[j]
-			wr := Rule{Name: rules[j].name, Severity: rules[j].severity, Long: rules[j].long, Short: rules[j].short,
+			wr := statusjson.Rule{Name: rules[j].name, Severity: rules[j].severity, Long: rules[j].long, Short: rules[j].short,
 				Threshold: rr.Threshold, LongBurn: rr.LongBurn, ShortBurn: rr.ShortBurn, Firing: rr.Firing}
 			if gr != wr {
 				t.Errorf("%s: rule %d = %+v, want %+v", got.Name, j, gr, wr)
@@ -100,7 +101,7 @@ func TestBuild(t *testing.T) {
 			t.Fatalf("%s: %d samples, engine %d, want 31", got.Name, len(got.History), len(hist))
 		}
 		for j, s := range hist {
-			ws := Sample{Time: s.Time, State: s.State.String(), Remaining: s.Remaining, Burn: s.Burn}
+			ws := statusjson.Sample{Time: s.Time, State: s.State.String(), Remaining: s.Remaining, Burn: s.Burn}
 			if got.History[j] != ws {
 				t.Errorf("%s: sample %d = %+v, want %+v", got.Name, j, got.History[j], ws)
 			}
@@ -110,7 +111,7 @@ func TestBuild(t *testing.T) {
 		t.Errorf("%s page-6h = %+v, want firing at 6", checkout, r)
 	}
 
-	wantShed := Shed{
+	wantShed := statusjson.Shed{
 		Enabled:  true,
 		Level:    st.Shed.Level,
 		Reject:   map[string]float64{"SHEDDABLE": 1, "SHEDDABLE_PLUS": 0, "CRITICAL": 0, "CRITICAL_PLUS": 0},
@@ -122,11 +123,11 @@ func TestBuild(t *testing.T) {
 	if len(doc.Breakers) != 0 {
 		t.Errorf("Build().Breakers = %+v, want none", doc.Breakers)
 	}
-	wantGates := []Gate{{Name: "recommendations", Enabled: false, Reason: checkout + " is in state exhausted"}}
+	wantGates := []statusjson.Gate{{Name: "recommendations", Enabled: false, Reason: checkout + " is in state exhausted"}}
 	if !reflect.DeepEqual(doc.Gates, wantGates) {
 		t.Errorf("Build().Gates = %+v, want %+v", doc.Gates, wantGates)
 	}
-	wantRelease := Release{Allowed: false, Frozen: true, Reason: st.Release.Reason, Since: start.Add(30 * time.Minute)}
+	wantRelease := statusjson.Release{Allowed: false, Frozen: true, Reason: st.Release.Reason, Since: start.Add(30 * time.Minute)}
 	if !reflect.DeepEqual(doc.Release, wantRelease) || !strings.HasPrefix(doc.Release.Reason, checkout+" has -") {
 		t.Errorf("Build().Release = %+v, want %+v", doc.Release, wantRelease)
 	}
@@ -159,7 +160,7 @@ func TestBuild(t *testing.T) {
 	if err != nil {
 		t.Fatalf("json.Marshal(Build()) = %v", err)
 	}
-	var back Document
+	var back statusjson.Document
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatalf("json.Unmarshal = %v", err)
 	}
@@ -231,12 +232,12 @@ func TestReleaseOf(t *testing.T) {
 	since := start
 	tests := []struct {
 		in   slo.ReleaseStatus
-		want Release
+		want statusjson.Release
 	}{
-		{slo.ReleaseStatus{}, Release{Allowed: true}},
-		{slo.ReleaseStatus{Frozen: true, Reason: "r", Since: since, RecoveryTime: 2 * time.Hour}, Release{Frozen: true, Reason: "r", Since: since, RecoveryS: ptr(7200.0)}},
-		{slo.ReleaseStatus{Frozen: true, Reason: "r", Since: since, RecoveryTime: budget.Never}, Release{Frozen: true, Reason: "r", Since: since}},
-		{slo.ReleaseStatus{Frozen: true, Reason: "x pages", Since: since}, Release{Frozen: true, Reason: "x pages", Since: since}},
+		{slo.ReleaseStatus{}, statusjson.Release{Allowed: true}},
+		{slo.ReleaseStatus{Frozen: true, Reason: "r", Since: since, RecoveryTime: 2 * time.Hour}, statusjson.Release{Frozen: true, Reason: "r", Since: since, RecoveryS: ptr(7200.0)}},
+		{slo.ReleaseStatus{Frozen: true, Reason: "r", Since: since, RecoveryTime: budget.Never}, statusjson.Release{Frozen: true, Reason: "r", Since: since}},
+		{slo.ReleaseStatus{Frozen: true, Reason: "x pages", Since: since}, statusjson.Release{Frozen: true, Reason: "x pages", Since: since}},
 	}
 	for _, tt := range tests {
 		if got := releaseOf(tt.in); !reflect.DeepEqual(got, tt.want) {
@@ -249,29 +250,29 @@ func TestEventOf(t *testing.T) {
 	at := start
 	tests := []struct {
 		in   slo.Event
-		want Event
+		want statusjson.Event
 	}{
 		{
 			slo.Event{Time: at, Kind: slo.StateChanged, Objective: "a", From: budget.StateOK, To: budget.StatePage, Remaining: 0.5,
 				Burns: []slo.WindowBurn{{Window: 5 * time.Minute, Burn: 20}}},
-			Event{Time: at, Kind: "state_changed", Objective: "a", From: "ok", To: "page", Remaining: ptr(0.5),
-				Burns: []Window{{Window: "5m", Burn: 20}}},
+			statusjson.Event{Time: at, Kind: "state_changed", Objective: "a", From: "ok", To: "page", Remaining: ptr(0.5),
+				Burns: []statusjson.Window{{Window: "5m", Burn: 20}}},
 		},
 		{
 			slo.Event{Time: at, Kind: slo.ShedChanged, FromLevel: 0, Level: 1.25},
-			Event{Time: at, Kind: "shed_changed", Level: ptr(1.25)},
+			statusjson.Event{Time: at, Kind: "shed_changed", Level: ptr(1.25)},
 		},
 		{
 			slo.Event{Time: at, Kind: slo.BreakerChanged, Dependency: "payments", BreakerFrom: slo.BreakerClosed, BreakerTo: slo.BreakerOpen},
-			Event{Time: at, Kind: "breaker_changed", Dependency: "payments", From: "closed", To: "open"},
+			statusjson.Event{Time: at, Kind: "breaker_changed", Dependency: "payments", From: "closed", To: "open"},
 		},
 		{
 			slo.Event{Time: at, Kind: slo.GateChanged, Gate: "g", Enabled: false, Reason: "why"},
-			Event{Time: at, Kind: "gate_changed", Gate: "g", Enabled: ptr(false), Reason: "why"},
+			statusjson.Event{Time: at, Kind: "gate_changed", Gate: "g", Enabled: ptr(false), Reason: "why"},
 		},
 		{
 			slo.Event{Time: at, Kind: slo.FreezeChanged, Frozen: true, Reason: "why"},
-			Event{Time: at, Kind: "freeze_changed", Frozen: ptr(true), Reason: "why"},
+			statusjson.Event{Time: at, Kind: "freeze_changed", Frozen: ptr(true), Reason: "why"},
 		},
 	}
 	for _, tt := range tests {

@@ -2,6 +2,7 @@ package statuspage
 
 import (
 	"fmt"
+	"github.com/sloguard/sloguard/slo/statuspage/statusjson"
 	"math"
 	"strconv"
 	"strings"
@@ -64,7 +65,7 @@ type point struct{ X, Y float64 }
 
 // newChart lays out o's history. With no samples the chart says so; with
 // one, it is a dot at the right edge.
-func newChart(id string, o Objective) chartView {
+func newChart(id string, o statusjson.Objective) chartView {
 	c := chartView{
 		ID: id, W: chartW, H: chartH,
 		Left: plotLeft, Right: plotRight,
@@ -144,7 +145,7 @@ func newChart(id string, o Objective) chartView {
 // burnWindow names the window of the history's burn rate: the long window
 // of the first page rule, or the shortest window without one (see
 // slo.Sample).
-func burnWindow(o Objective) string {
+func burnWindow(o statusjson.Objective) string {
 	for _, r := range o.Rules {
 		if r.Severity == "page" {
 			return r.Long
@@ -158,7 +159,7 @@ func burnWindow(o Objective) string {
 
 // pageThreshold is the threshold of the rule whose long window the history
 // charts, or 0 without a page rule.
-func pageThreshold(o Objective) float64 {
+func pageThreshold(o statusjson.Objective) float64 {
 	for _, r := range o.Rules {
 		if r.Severity == "page" && r.Threshold < math.MaxFloat64 {
 			return r.Threshold

@@ -1,7 +1,9 @@
 // Package statuspage serves an Engine's state to people and pipelines: an
 // HTML page (budget bars, burn-rate tables, gates, release freeze, breakers,
 // shedding, the recent-events timeline and a chart of the last hours), the
-// same data as JSON (Document), and the release gate for CI/CD.
+// same data as JSON, and the release gate for CI/CD. The JSON documents are
+// the types of package [statusjson], which a client decodes without linking
+// the engine.
 //
 // # Mounting
 //
@@ -18,12 +20,13 @@
 // Only GET and HEAD are served; any other method gets 405 Method Not
 // Allowed with "Allow: GET, HEAD". HEAD answers as GET without a body.
 //
-//	/             the HTML page; JSON (the Document) with ?format=json or
-//	              when the Accept header ranks application/json above
-//	              text/html (?format=html forces the page)
-//	/status.json  the Document as JSON
-//	/release      the release gate as JSON (Release): 200 OK while releases
-//	              are allowed, 409 Conflict while they are frozen
+//	/             the HTML page; JSON (the statusjson.Document) with
+//	              ?format=json or when the Accept header ranks
+//	              application/json above text/html (?format=html
+//	              forces the page)
+//	/status.json  statusjson.Document as JSON
+//	/release      the release gate as JSON (statusjson.Release): 200 OK while
+//	              releases are allowed, 409 Conflict while they are frozen
 //	anything else 404 Not Found
 //
 // JSON is served as application/json; every response carries

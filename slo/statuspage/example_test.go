@@ -13,6 +13,7 @@ import (
 
 	"github.com/sloguard/sloguard/slo"
 	"github.com/sloguard/sloguard/slo/statuspage"
+	"github.com/sloguard/sloguard/slo/statuspage/statusjson"
 )
 
 // The example drives the engine with Tick and fixed times instead of Start,
@@ -68,7 +69,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	var doc statuspage.Document
+	var doc statusjson.Document
 	err = json.NewDecoder(res.Body).Decode(&doc)
 	res.Body.Close()
 	if err != nil {

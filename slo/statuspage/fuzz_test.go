@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sloguard/sloguard/slo/statuspage/statusjson"
 	"golang.org/x/net/html"
 )
 
@@ -16,29 +17,29 @@ import (
 // states, event kinds) is name and every free text (descriptions, reasons,
 // event texts) is text. Its shape does not depend on them: the same
 // sections and rows render whatever they are.
-func hostileDoc(name, text string) Document {
+func hostileDoc(name, text string) statusjson.Document {
 	rem, tte, burn := 0.42, 3600.0, 2.5
 	frozen, enabled := true, false
-	var hist []Sample
+	var hist []statusjson.Sample
 	for i := range 5 {
-		hist = append(hist, Sample{Time: start.Add(time.Duration(i) * time.Minute), State: name, Remaining: 1 - float64(i)/10, Burn: float64(i)})
+		hist = append(hist, statusjson.Sample{Time: start.Add(time.Duration(i) * time.Minute), State: name, Remaining: 1 - float64(i)/10, Burn: float64(i)})
 	}
-	return Document{
+	return statusjson.Document{
 		Time: start.Add(5 * time.Minute),
-		Objectives: []Objective{{
+		Objectives: []statusjson.Objective{{
 			Name: name, Description: text, Kind: name, Target: 0.999, PeriodS: 30 * 86400,
 			Dependency: name, State: name, Remaining: &rem, TimeToExhaustionS: &tte, ControlBurn: &burn,
 			Good: 990, Bad: 10, Shed: 3, Neutral: 1,
-			Windows: []Window{{Window: name, Good: 99, Bad: 1, Burn: 10, AdmittedBurn: 9}},
-			Rules:   []Rule{{Name: name, Severity: "page", Long: name, Short: name, Threshold: 14.4, LongBurn: 20, ShortBurn: 1, Firing: true}},
+			Windows: []statusjson.Window{{Window: name, Good: 99, Bad: 1, Burn: 10, AdmittedBurn: 9}},
+			Rules:   []statusjson.Rule{{Name: name, Severity: "page", Long: name, Short: name, Threshold: 14.4, LongBurn: 20, ShortBurn: 1, Firing: true}},
 			History: hist,
 		}},
-		Shed: Shed{Enabled: true, Level: 1.5,
+		Shed: statusjson.Shed{Enabled: true, Level: 1.5,
 			Reject: map[string]float64{name: 1, "SHEDDABLE": 0.5}, Rejected: map[string]uint64{name: 7, "SHEDDABLE": 3}},
-		Breakers: []Breaker{{Dependency: name, State: "open", Burning: true, RetryAfterS: 30}, {Dependency: name, State: name}},
-		Gates:    []Gate{{Name: name, Enabled: false, Reason: text}},
-		Release:  Release{Frozen: true, Reason: text, Since: start, RecoveryS: &tte},
-		Events: []Event{
+		Breakers: []statusjson.Breaker{{Dependency: name, State: "open", Burning: true, RetryAfterS: 30}, {Dependency: name, State: name}},
+		Gates:    []statusjson.Gate{{Name: name, Enabled: false, Reason: text}},
+		Release:  statusjson.Release{Frozen: true, Reason: text, Since: start, RecoveryS: &tte},
+		Events: []statusjson.Event{
 			{Time: start, Kind: name, Text: text, Objective: name, From: name, To: name, Remaining: &rem},
 			{Time: start, Kind: "freeze_changed", Text: text, Frozen: &frozen, Reason: text},
 			{Time: start, Kind: "gate_changed", Text: text, Gate: name, Enabled: &enabled},
@@ -47,7 +48,7 @@ func hostileDoc(name, text string) Document {
 }
 
 // render renders the status page of doc.
-func render(t testing.TB, title string, doc Document) string {
+func render(t testing.TB, title string, doc statusjson.Document) string {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := pageTemplate.Execute(&buf, newPage(title, doc)); err != nil {

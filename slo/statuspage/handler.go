@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/sloguard/sloguard/slo"
+	"github.com/sloguard/sloguard/slo/statuspage/statusjson"
 )
 
 // Handler serves an Engine's status page, its JSON and the release gate
@@ -86,7 +87,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // document returns the engine's Document with at most eventLimit events.
-func (h *Handler) document() Document {
+func (h *Handler) document() statusjson.Document {
 	doc := Build(h.eng)
 	if n := len(doc.Events); n > h.eventLimit {
 		doc.Events = doc.Events[n-h.eventLimit:]

@@ -3,6 +3,7 @@ package statuspage
 import (
 	"encoding/json"
 	"errors"
+	"github.com/sloguard/sloguard/slo/statuspage/statusjson"
 	"io"
 	"log/slog"
 	"net/http"
@@ -242,7 +243,7 @@ func TestEventLimit(t *testing.T) {
 	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/status.json", nil))
-	var doc Document
+	var doc statusjson.Document
 	if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/slo"
+	"github.com/sloguard/sloguard/slo/statuspage/statusjson"
 )
 
 //go:embed page.html
@@ -126,7 +127,7 @@ const (
 )
 
 // newPage formats doc for the template.
-func newPage(title string, doc Document) page {
+func newPage(title string, doc statusjson.Document) page {
 	p := page{
 		Title:     title,
 		Evaluated: !doc.Time.IsZero(),
@@ -165,7 +166,7 @@ func newPage(title string, doc Document) page {
 	return p
 }
 
-func releaseViewOf(r Release, now time.Time) releaseView {
+func releaseViewOf(r statusjson.Release, now time.Time) releaseView {
 	v := releaseView{Frozen: r.Frozen, Reason: r.Reason}
 	if !r.Frozen {
 		return v
@@ -198,7 +199,7 @@ func stateLabel(s string) label {
 	return label{"s-unknown", strings.ToUpper(s)}
 }
 
-func objectiveViewOf(i int, o Objective) objectiveView {
+func objectiveViewOf(i int, o statusjson.Objective) objectiveView {
 	v := objectiveView{
 		Name:        o.Name,
 		Anchor:      "objective-" + o.Name,
@@ -263,7 +264,7 @@ func objectiveViewOf(i int, o Objective) objectiveView {
 	return v
 }
 
-func shedViewOf(s Shed) shedView {
+func shedViewOf(s statusjson.Shed) shedView {
 	v := shedView{Enabled: s.Enabled, Level: strconv.FormatFloat(math.Round(s.Level*100)/100, 'f', 2, 64)}
 	var shed []string
 	for _, c := range slo.Criticalities {
@@ -306,7 +307,7 @@ var eventKinds = map[string]string{
 
 // viewText says where an objective's figures come from and how old they
 // are, and this replica's own budget beside the fleet's.
-func viewText(o Objective) (view, local string) {
+func viewText(o statusjson.Objective) (view, local string) {
 	age := func() string {
 		if o.ViewAgeS == nil {
 			return ""
@@ -333,7 +334,7 @@ func viewText(o Objective) (view, local string) {
 	return view, local
 }
 
-func eventViewOf(e Event, now time.Time) eventView {
+func eventViewOf(e statusjson.Event, now time.Time) eventView {
 	v := eventView{Text: e.Text, Kind: eventKinds[e.Kind], TimeISO: e.Time.UTC().Format(isoLayout)}
 	if v.Kind == "" {
 		v.Kind = e.Kind

@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/metric/noop"
 
 	"github.com/sloguard/sloguard/slo"
+	"github.com/sloguard/sloguard/slo/statuspage/statusjson"
 )
 
 // getPage returns the body of GET / from h.
@@ -187,17 +188,17 @@ func checkInside(t *testing.T, what, points string, c chartView) {
 
 func TestChart(t *testing.T) {
 	at := start
-	rules := []Rule{{Name: "page-1h", Severity: "page", Long: "1h", Short: "5m", Threshold: 14.4}}
-	samples := func(n int, rem, burn func(i int) float64) []Sample {
-		var s []Sample
+	rules := []statusjson.Rule{{Name: "page-1h", Severity: "page", Long: "1h", Short: "5m", Threshold: 14.4}}
+	samples := func(n int, rem, burn func(i int) float64) []statusjson.Sample {
+		var s []statusjson.Sample
 		for i := range n {
-			s = append(s, Sample{Time: at.Add(time.Duration(i) * time.Minute), State: "ok", Remaining: rem(i), Burn: burn(i)})
+			s = append(s, statusjson.Sample{Time: at.Add(time.Duration(i) * time.Minute), State: "ok", Remaining: rem(i), Burn: burn(i)})
 		}
 		return s
 	}
 	tests := []struct {
 		name    string
-		history []Sample
+		history []statusjson.Sample
 		points  int
 		burnTop string // the top label of the burn axis
 		ticks   []string
@@ -209,7 +210,7 @@ func TestChart(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newChart("c", Objective{Name: "x", Rules: rules, History: tt.history})
+			c := newChart("c", statusjson.Objective{Name: "x", Rules: rules, History: tt.history})
 			if c.Empty != (tt.points == 0) {
 				t.Errorf("Empty = %v with %d samples", c.Empty, tt.points)
 			}
@@ -248,7 +249,7 @@ func TestChart(t *testing.T) {
 	}
 
 	// Overspent budgets stay on the chart, at 0%.
-	c := newChart("c", Objective{Name: "x", History: samples(2, func(int) float64 { return -5 }, func(int) float64 { return math.MaxFloat64 })})
+	c := newChart("c", statusjson.Objective{Name: "x", History: samples(2, func(int) float64 { return -5 }, func(int) float64 { return math.MaxFloat64 })})
 	checkInside(t, "overspent", c.RemLine+" "+c.BurnLine, c)
 	if c.Threshold != nil || c.BurnWindow != "?" {
 		t.Errorf("without rules or windows: threshold %+v, window %q", c.Threshold, c.BurnWindow)
