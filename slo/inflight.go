@@ -126,11 +126,12 @@ func newGate(sh *shards, threshold time.Duration, fixed int, criticalPlus bool) 
 // The requests in flight are counted by shard, so that cores do not share
 // one counter: a shard adds what its processor admits and subtracts what
 // it ends. Far below the bound, a shard admits on its own count alone:
-// each fold gives every shard a quota, an equal part of what separates the
-// requests then in flight from half the lowest bound, and while the
-// shard's own count has grown by less than its quota since that fold, the
-// total can not have reached that half. Beyond its quota, admit adds up
-// every shard, exactly.
+// each fold gives every shard a quota (see quota), an equal part of what
+// separates the requests then in flight from half the lowest bound, or
+// one request if that is less and the bound has room for one more on
+// every shard; while the shard's own count has grown by no more than its
+// quota since that fold, the total can not have passed that half (or the
+// bound). Beyond its quota, admit adds up every shard, exactly.
 func (g *gate) admit(x *shard, b int) bool {
 	x.addInt(offInflight+b, 1)
 	if q := g.quota.Load(); q > 0 {
@@ -174,7 +175,24 @@ func (g *gate) share() {
 		atomic.StoreUint64(&x.w[offSnap], uint64(own))
 		total += own
 	}
-	g.quota.Store((g.bound[0].Load()/2 - total) / int64(sh.n))
+	g.quota.Store(quota(g.bound[0].Load(), total, int64(sh.n)))
+}
+
+// quota is each of n shards' quota (see admit) with total in flight and
+// the lowest bound: an equal part of what separates total from half the
+// bound, and at least one request while the bound leaves room for one
+// more on every shard. Without that floor, a small bound (a service that
+// answers in microseconds has a bound of a few requests) gives a quota of
+// 0, and every admission reads every shard, whose lines the other cores
+// write with each of their requests: the cost per request grows with the
+// cores. With it, admissions on the fast path alone stay within the
+// bound.
+func quota(bound, total, n int64) int64 {
+	q := (bound/2 - total) / n
+	if q < 1 && total+n <= bound {
+		q = 1
+	}
+	return q
 }
 
 // maybeFold folds the open window if it is over at now (mono

@@ -453,7 +453,7 @@ func TestGateAdmit(t *testing.T) {
 	g.bound[c].Store(5)
 	g.reserve[c].Store(4)
 	g.reserve[SheddablePlus.bandIndex()].Store(4)
-	g.share() // a quota of 1/2 − 0 = 0 per shard: every admission adds up the shards
+	g.share() // a quota of at most 1: at most the first admission skips adding up the shards
 	admit := func(b int, want bool) {
 		t.Helper()
 		if got := g.admit(x, b); got != want {
@@ -608,4 +608,24 @@ func FuzzControllerStep(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestQuota checks each shard's quota: an equal part of what separates the
+// requests in flight from half the bound, with a floor of one while the
+// bound has room for one more on every shard.
+func TestQuota(t *testing.T) {
+	tests := []struct{ bound, total, n, want int64 }{
+		{bound: 40, total: 0, n: 2, want: 10},
+		{bound: 40, total: 6, n: 4, want: 3},
+		{bound: 3, total: 0, n: 2, want: 1},    // half the bound is 1: the floor
+		{bound: 4, total: 2, n: 2, want: 1},    // the floor: 2 + 2 fit the bound
+		{bound: 3, total: 2, n: 2, want: 0},    // no room for one more on each shard
+		{bound: 2, total: 0, n: 4, want: 0},    // more shards than the bound
+		{bound: 20, total: 25, n: 2, want: -7}, // over half the bound: every admission adds up
+	}
+	for _, tt := range tests {
+		if got := quota(tt.bound, tt.total, tt.n); got != tt.want {
+			t.Errorf("quota(%d, %d, %d) = %d, want %d", tt.bound, tt.total, tt.n, got, tt.want)
+		}
+	}
 }
