@@ -219,7 +219,6 @@ func (b *Breaker) admit(r *Route) (Ticket, time.Duration, bool) {
 	if err != nil {
 		x := r.e.shards.get()
 		r.shed(x)
-		r.e.shards.put(x)
 		return Ticket{}, b.retryAfter(b.now()), false
 	}
 	return Ticket{r: r, band: -1, start: mono.Now(), report: report}, 0, true

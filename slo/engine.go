@@ -348,7 +348,6 @@ func (r *Recorder) Objective() Objective {
 func (r *Recorder) Record(o Outcome, latency time.Duration) {
 	x := r.e.shards.get()
 	r.add(x, r.judge(o, latency))
-	r.e.shards.put(x)
 }
 
 // judge applies the latency threshold to outcome o.

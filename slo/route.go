@@ -102,16 +102,13 @@ func (r *Route) Admit(c Criticality) (Ticket, time.Duration, bool) {
 		x.add(offArrived+b, 1)
 		x.add(offRejected+b, 1)
 		r.shed(x)
-		e.shards.put(x)
 		return Ticket{}, d.retry[c], false
 	}
 	now := mono.Now()
 	if !e.gate.enter(x, b, int64(now)) {
 		r.shed(x)
-		e.shards.put(x)
 		return Ticket{}, gateRetry, false
 	}
-	e.shards.put(x)
 	t.band = int8(b)
 	t.start = now
 	return t, 0, true
@@ -158,7 +155,6 @@ func (t Ticket) end(o Outcome, now time.Duration) {
 	if t.band >= 0 {
 		e.gate.exit(x, int(t.band), int64(latency), int64(now), o == Good)
 	}
-	e.shards.put(x)
 	if t.report != nil {
 		t.report(breakerResult(o))
 	}

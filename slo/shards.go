@@ -2,7 +2,6 @@ package slo
 
 import (
 	"runtime"
-	"sync"
 	"sync/atomic"
 	"unsafe"
 )
@@ -10,20 +9,41 @@ import (
 // shards are the counters that every request adds to, striped so that
 // cores do not bounce one cache line between them: each shard is a block
 // of counters on cache lines of its own, and a request adds to the shard
-// its processor holds. sync.Pool keeps one shard per processor (P), so
-// that in steady state each core writes its own lines; the evaluator and
-// the gate's fold read the sum of all shards.
+// of the processor (P) it runs on, so that each core writes its own lines;
+// the evaluator and the gate's fold read the sum of all shards.
+//
+// The shard is picked by the processor's id, read from the runtime
+// (procPin). An earlier version kept one shard per processor in a
+// sync.Pool; the pool hands out a new shard when a processor finds its own
+// missing (a goroutine that moved to another processor between Get and
+// Put took it along, or a collection dropped it), and the new one could be
+// another processor's, so that two cores shared a shard and its lines
+// until the next collection. The processor's id needs no pool and no
+// allocation and does not change. A goroutine that moves to another
+// processor right after reading the id adds to that processor's shard
+// once: the counts stay exact, since every add is atomic and readers sum
+// all shards. If GOMAXPROCS grows after New, processors share shards
+// (the ids wrap), and the counts stay exact likewise.
 //
 // A shard holds the gate's window counters (see window) and the
 // cumulative outcomes of every Recorder.
 type shards struct {
 	stride int // uint64s per shard, a whole number of cache lines
-	n      int
+	n      int // a power of two
 	base   int // index in words of the first shard's first word
 	words  []uint64
-	next   atomic.Uint32
-	pool   sync.Pool // of *shard
+	all    []shard
 }
+
+// procPin and procUnpin are the runtime's: procPin returns the id of the
+// processor the goroutine runs on and keeps it there until procUnpin. The
+// runtime keeps both for packages that link to them (go.dev/issue/67401).
+//
+//go:linkname procPin runtime.procPin
+func procPin() int
+
+//go:linkname procUnpin runtime.procUnpin
+func procUnpin()
 
 // shard is one stripe: its words in shards.words.
 type shard struct{ w []uint64 }
@@ -55,16 +75,19 @@ func newShards(recorders int) *shards {
 	// The first word of the first shard on a line boundary.
 	skip := int((64 - uintptr(unsafe.Pointer(&buf[0]))%64) % 64 / 8)
 	s := &shards{stride: stride, n: n, base: skip, words: buf}
-	all := make([]shard, n)
-	for i := range all {
-		all[i] = *s.at(i)
+	s.all = make([]shard, n)
+	for i := range s.all {
+		s.all[i] = *s.at(i)
 	}
-	s.pool.New = func() any { return &all[int(s.next.Add(1))%n] }
 	return s
 }
 
-func (s *shards) get() *shard  { return s.pool.Get().(*shard) }
-func (s *shards) put(x *shard) { s.pool.Put(x) }
+// get returns the shard of the processor the goroutine runs on.
+func (s *shards) get() *shard {
+	p := procPin()
+	procUnpin()
+	return &s.all[p&(s.n-1)]
+}
 
 func (x *shard) add(i int, v uint64) { atomic.AddUint64(&x.w[i], v) }
 

@@ -507,7 +507,6 @@ func TestGateConcurrent(t *testing.T) {
 					admitted[w]++
 					g.exit(x, b, int64(40*time.Millisecond), now(), true)
 				}
-				sh.put(x)
 			}
 		})
 	}

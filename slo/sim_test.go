@@ -106,7 +106,6 @@ func simulate(sh simShape) simResult {
 		r.done, r.ok, r.latency = true, ok, now-r.sent
 		x := s.get()
 		g.exit(x, r.crit.bandIndex(), r.latency, now, ok)
-		s.put(x)
 	}
 	heap.Push(&q, simEvent{at: start, kind: 0})
 	for q.Len() > 0 {
@@ -122,7 +121,6 @@ func simulate(sh simShape) simResult {
 			reqs = append(reqs, r)
 			x := s.get()
 			r.admitted = g.enter(x, r.crit.bandIndex(), now)
-			s.put(x)
 			if r.admitted {
 				if free > 0 {
 					serve(r, now)
