@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -122,20 +121,7 @@ func TestEngineAndPrometheusAgree(t *testing.T) {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	target := httptest.NewServer(mux) // 127.0.0.1
 	t.Cleanup(target.Close)
-	config := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(config, fmt.Appendf(nil, agreePrometheusConfig, rulesPath, strings.TrimPrefix(target.URL, "http://")), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.CommandContext(ctx, promtool, "check", "config", config).CombinedOutput(); err != nil {
-		t.Fatalf("promtool check config: %v\n%s", err, out)
-	}
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	prom := startProcess(t, "prometheus", promBin,
-		"--config.file="+config,
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr,
-	)
-	api := promAPI{base: "http://" + addr}
+	prom, api := startPrometheus(ctx, t, promBin, promtool, dir, fmt.Appendf(nil, agreePrometheusConfig, rulesPath, strings.TrimPrefix(target.URL, "http://")))
 	eng.Tick(time.Now())
 	poll(ctx, t, prom, "the first scrape of sloguard's series", func(ctx context.Context) (bool, error) {
 		s, err := api.query(ctx, fmt.Sprintf(`sloguard_events_total{objective=%q}`, agreeObjective))

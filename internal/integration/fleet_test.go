@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -117,24 +116,7 @@ func TestFleetView(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	config := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(config, fmt.Appendf(nil, fleetPrometheusConfig, fleetJob, strings.Join(targets, ", ")), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.CommandContext(ctx, promtool, "check", "config", config).CombinedOutput(); err != nil {
-		t.Fatalf("promtool check config: %v\n%s", err, out)
-	}
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	prom := startProcess(t, "prometheus", promBin,
-		"--config.file="+config,
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr,
-	)
-	api := promAPI{base: "http://" + addr}
-	poll(ctx, t, prom, "Prometheus to be ready at "+addr, func(ctx context.Context) (bool, error) {
-		_, err := httpGet(ctx, api.base+"/-/ready")
-		return err == nil, err
-	})
+	prom, api := startPrometheus(ctx, t, promBin, promtool, dir, fmt.Appendf(nil, fleetPrometheusConfig, fleetJob, strings.Join(targets, ", ")))
 	src, err := promfleet.New(api.base, promfleet.WithService(fleetJob))
 	if err != nil {
 		t.Fatalf("promfleet.New = %v", err)

@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -464,4 +465,30 @@ func boolValue(b bool) float64 {
 		return 1
 	}
 	return 0
+}
+
+// startPrometheus writes config as dir/prometheus.yml, checks it with
+// promtool, starts Prometheus on a free loopback port with its data in dir,
+// and waits until it is ready.
+func startPrometheus(ctx context.Context, t *testing.T, promBin, promtool, dir string, config []byte) (*process, promAPI) {
+	t.Helper()
+	path := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(path, config, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.CommandContext(ctx, promtool, "check", "config", path).CombinedOutput(); err != nil {
+		t.Fatalf("promtool check config: %v\n%s", err, out)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	prom := startProcess(t, "prometheus", promBin,
+		"--config.file="+path,
+		"--storage.tsdb.path="+filepath.Join(dir, "data"),
+		"--web.listen-address="+addr,
+	)
+	api := promAPI{base: "http://" + addr}
+	poll(ctx, t, prom, "Prometheus to be ready at "+addr, func(ctx context.Context) (bool, error) {
+		_, err := httpGet(ctx, api.base+"/-/ready")
+		return err == nil, err
+	})
+	return prom, api
 }

@@ -10,9 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -97,25 +94,7 @@ func TestPrometheusScrape(t *testing.T) {
 	t.Logf("exposition served to Prometheus:\n%s", exposition)
 
 	dir := t.TempDir()
-	config := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(config, fmt.Appendf(nil, prometheusConfig, strings.TrimPrefix(target.URL, "http://")), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.CommandContext(ctx, promtool, "check", "config", config).CombinedOutput(); err != nil {
-		t.Fatalf("promtool check config: %v\n%s", err, out)
-	}
-
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	prom := startProcess(t, "prometheus", promBin,
-		"--config.file="+config,
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr,
-	)
-	api := promAPI{base: "http://" + addr}
-	poll(ctx, t, prom, "Prometheus to be ready at "+addr, func(ctx context.Context) (bool, error) {
-		_, err := httpGet(ctx, api.base+"/-/ready")
-		return err == nil, err
-	})
+	prom, api := startPrometheus(ctx, t, promBin, promtool, dir, fmt.Appendf(nil, prometheusConfig, strings.TrimPrefix(target.URL, "http://")))
 	first := fmt.Sprintf(`sloguard_events_total{objective=%q,outcome="bad"}`, availability)
 	poll(ctx, t, prom, "the first scrape of sloguard's series", func(ctx context.Context) (bool, error) {
 		s, err := api.query(ctx, first)
