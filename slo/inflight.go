@@ -97,8 +97,7 @@ type window struct {
 	arrived  [bands]uint64 // requests that asked to be admitted
 	rejected [bands]uint64 // of them, rejected by the gate
 	done     [bands]uint64 // admitted requests that ended
-	good     [bands]uint64 // of them, those that ended Good
-	latency  [bands]uint64 // the latencies of those, nanoseconds
+	goodWord [bands]uint64 // of them, those that ended Good and their latencies: see goodWord
 }
 
 func (w window) sub(o window) window {
@@ -106,10 +105,37 @@ func (w window) sub(o window) window {
 		w.arrived[b] -= o.arrived[b]
 		w.rejected[b] -= o.rejected[b]
 		w.done[b] -= o.done[b]
-		w.good[b] -= o.good[b]
-		w.latency[b] -= o.latency[b]
+		w.goodWord[b] -= o.goodWord[b]
 	}
 	return w
+}
+
+// The requests of a band that ended Good and the sum of their latencies
+// share one word, so that one atomic add counts a request and its latency
+// and one load reads both: a fold that read them as two words could read
+// a count without its latency (or the reverse), by as many requests as
+// end between the two loads, which pulled whole windows' means far off
+// under load. Each such request adds goodWord(latency): one in the high
+// goodBits bits and its latency in microseconds below them, all modulo
+// 2^64. The difference of two readings decodes exactly (good) while a
+// window holds fewer than 2^goodBits (about a million) such requests and
+// their latencies sum to less than 2^(64-goodBits) µs (about 200 days);
+// a window lasts well under a second while requests end.
+const (
+	goodBits   = 20
+	latencyMax = 1<<(64-goodBits) - 1
+)
+
+// goodWord is what one request that ended Good after latency nanoseconds
+// adds to its band's word: its latency rounded to the microsecond.
+func goodWord(latency int64) uint64 {
+	return 1<<(64-goodBits) + uint64(max(latency, 0)+500)/1000
+}
+
+// good returns the requests of band b that ended Good in a window (a
+// difference of readings) and the sum of their latencies in seconds.
+func (w window) good(b int) (n uint64, latency float64) {
+	return w.goodWord[b] >> (64 - goodBits), float64(w.goodWord[b]&latencyMax) / 1e6
 }
 
 func newGate(sh *shards, threshold time.Duration, fixed int, criticalPlus bool) *gate {
@@ -312,10 +338,11 @@ func (e *estimator) step(dt time.Duration, w window, n [bands]int64) {
 	var done, good, arrived, rejected uint64
 	var sum float64
 	for b := range bands {
+		n, l := w.good(b)
 		done += w.done[b]
-		good += w.good[b]
+		good += n
 		arrived += w.arrived[b]
-		sum += float64(w.latency[b]) / 1e9
+		sum += l
 		if b < e.strict {
 			rejected += w.rejected[b]
 		}
@@ -329,8 +356,8 @@ func (e *estimator) step(dt time.Duration, w window, n [bands]int64) {
 	e.demand = ewma(e.demand, float64(arrived)/secs, dt, loadSmoothing)
 	for b := range bands {
 		e.rate[b] = ewma(e.rate[b], float64(w.arrived[b])/secs, dt, smoothing)
-		if w.good[b] > 0 {
-			e.wait[b] = ewma(e.wait[b], float64(w.latency[b])/1e9/float64(w.good[b]), dt, servedSmoothing)
+		if n, l := w.good(b); n > 0 {
+			e.wait[b] = ewma(e.wait[b], l/float64(n), dt, servedSmoothing)
 		}
 	}
 	if good > 0 {
@@ -446,8 +473,7 @@ func (g *gate) exit(x *shard, b int, latency, now int64, good bool) {
 	g.release(x, b)
 	x.add(offDone+b, 1)
 	if good {
-		x.add(offGood+b, 1)
-		x.add(offLatency+b, uint64(max(latency, 0)))
+		x.add(offGood+b, goodWord(latency))
 	}
 	g.maybeFold(now)
 }

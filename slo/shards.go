@@ -54,9 +54,8 @@ const (
 	offArrived  = 0
 	offRejected = offArrived + bands
 	offDone     = offRejected + bands
-	offGood     = offDone + bands
-	offLatency  = offGood + bands
-	offInflight = offLatency + bands // by band, as int64: see gate
+	offGood     = offDone + bands // packed with the latencies: see goodWord
+	offInflight = offGood + bands // by band, as int64: see gate
 	offSnap     = offInflight + bands
 	offGated    = offSnap + 1 // requests the gate itself rejected
 	offOutcomes = offGated + 1
@@ -118,8 +117,7 @@ func (s *shards) window() window {
 		w.arrived[b] = s.sum(offArrived + b)
 		w.rejected[b] = s.sum(offRejected + b)
 		w.done[b] = s.sum(offDone + b)
-		w.good[b] = s.sum(offGood + b)
-		w.latency[b] = s.sum(offLatency + b)
+		w.goodWord[b] = s.sum(offGood + b)
 	}
 	return w
 }
