@@ -5,7 +5,8 @@ import (
 	"time"
 )
 
-// CalendarUnit is the length of a calendar period.
+// CalendarUnit is the length of a calendar period. The zero CalendarUnit is
+// none: a rolling period (see Calendar).
 type CalendarUnit uint8
 
 const (
@@ -17,13 +18,7 @@ const (
 
 // String returns "week" or "month".
 func (u CalendarUnit) String() string {
-	switch u {
-	case Week:
-		return "week"
-	case Month:
-		return "month"
-	}
-	return fmt.Sprintf("calendarunit(%d)", uint8(u))
+	return enumName(u, "calendarunit", "", "week", "month") // 0 is rolling
 }
 
 // Calendar is a calendar-aligned compliance period: every week or every
