@@ -11,7 +11,8 @@ import (
 )
 
 // Response is what the server middleware saw of one response, for a
-// Classifier.
+// Classifier. The zero Response is a handler that wrote nothing and set no
+// status; the Server never passes it (it passes Status 200 then).
 type Response struct {
 	// Status is the status code sent, or 200 when the handler returned
 	// without writing one (net/http then sends 200).
@@ -24,7 +25,8 @@ type Response struct {
 // Classifier decides the availability outcome of one request: Good, Bad or
 // Neutral (not counted). Latency objectives then count a Good request as
 // Bad when it was slower than their threshold. A Classifier is called on
-// the request path and must be fast and safe for concurrent use.
+// the request path and must be fast and safe for concurrent use. A nil
+// Classifier is refused by WithClassifier.
 type Classifier func(r *http.Request, resp Response) slo.Outcome
 
 // DefaultClassifier counts 5xx as Bad; a request that ended with nothing
@@ -57,7 +59,8 @@ type config struct {
 	errs      []error
 }
 
-// Option configures a Server.
+// Option configures a Server. Options come only from this package's With
+// functions; a nil Option is refused by NewServer.
 type Option interface {
 	apply(*config)
 }
@@ -191,7 +194,8 @@ type transportConfig struct {
 	errs      []error
 }
 
-// TransportOption configures a Transport.
+// TransportOption configures a Transport. TransportOptions come only from
+// this package's With functions; a nil one is refused by NewTransport.
 type TransportOption interface {
 	applyTransport(*transportConfig)
 }

@@ -36,7 +36,8 @@ import (
 //
 // With WithRetries, failed idempotent calls are retried within a budget.
 //
-// A Transport is safe for concurrent use.
+// A Transport is safe for concurrent use. The zero Transport is not usable:
+// get one from NewTransport.
 type Transport struct {
 	base     http.RoundTripper
 	breaker  *slo.Breaker
