@@ -31,19 +31,19 @@ type Handler struct {
 var _ http.Handler = (*Handler)(nil)
 
 // New returns a Handler for eng. It reports a nil engine and every invalid
-// option at once, each wrapping ErrInvalidConfig.
+// option at once, each wrapping ErrInvalidOption.
 func New(eng *slo.Engine, opts ...Option) (*Handler, error) {
 	cfg := config{title: "sloguard", eventLimit: 100}
 	for i, o := range opts {
 		if o == nil {
-			cfg.errs = append(cfg.errs, fmt.Errorf("%w: option %d is nil", ErrInvalidConfig, i))
+			cfg.errs = append(cfg.errs, fmt.Errorf("%w: option %d is nil", ErrInvalidOption, i))
 			continue
 		}
 		o.apply(&cfg)
 	}
 	errs := cfg.errs
 	if eng == nil {
-		errs = append([]error{fmt.Errorf("%w: nil engine", ErrInvalidConfig)}, errs...)
+		errs = append([]error{fmt.Errorf("%w: nil engine", ErrInvalidOption)}, errs...)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
