@@ -112,10 +112,11 @@ func WithDefault(objectives ...string) Option {
 // WithRouteFunc sets how the route of a request is found, for routers other
 // than http.ServeMux: f is called after the handler returns and must return
 // the route's pattern (a bounded set of values, never the raw path), or ""
-// when there is none. While load is being shed and routes have a
-// criticality (WithRouteCriticality), f is also called before the handler
-// runs, to find the route's criticality; it must then return the route if
-// it is already known, or "", and must not panic.
+// when there is none. When routes have a criticality
+// (WithRouteCriticality) or the engine has shedding on, f is also called
+// before the handler runs, for every request, to find the route to admit it
+// on (see "Criticality and trust" in the package doc); it must then return
+// the route if it is already known, or "", and must not panic.
 //
 // By default, http.Request.Pattern as set by http.ServeMux.
 func WithRouteFunc(f func(*http.Request) string) Option {
@@ -142,9 +143,9 @@ func WithClassifier(f Classifier) Option {
 }
 
 // WithRouteCriticality sets the criticality with which requests of the route
-// pattern (as in WithRoute) are admitted while load is being shed, unless
-// the request carries one in its context or in a trusted CriticalityHeader
-// (see Server). The handler's context then carries it, so its outbound
+// pattern (as in WithRoute) are admitted, unless the request carries one
+// in its context or in a trusted CriticalityHeader (see "Criticality and
+// trust" in the package doc); it decides only while load is being shed. The handler's context then carries it, so its outbound
 // calls pass it on (see "Criticality and trust" in the package doc). The
 // pattern need not have a WithRoute.
 //
