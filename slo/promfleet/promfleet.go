@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/sloguard/sloguard/budget"
+	"github.com/sloguard/sloguard/internal/options"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -158,13 +159,7 @@ func WithHeader(key, value string) Option {
 // base URL before /api/v1 (for Mimir, including its /prometheus prefix).
 func New(address string, opts ...Option) (*Source, error) {
 	cfg := config{metric: DefaultMetric, serviceLabel: "job"}
-	for i, o := range opts {
-		if o == nil {
-			cfg.errs = append(cfg.errs, fmt.Errorf("%w: option %d is nil", ErrInvalidOption, i))
-			continue
-		}
-		o.apply(&cfg)
-	}
+	options.Apply(opts, &cfg.errs, ErrInvalidOption, "option", func(o Option) { o.apply(&cfg) })
 	if address == "" {
 		cfg.errs = append(cfg.errs, fmt.Errorf("%w: empty address", ErrInvalidOption))
 	}

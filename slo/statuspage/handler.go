@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sloguard/sloguard/internal/options"
 	"github.com/sloguard/sloguard/slo"
 	"github.com/sloguard/sloguard/slo/statuspage/statusjson"
 )
@@ -34,13 +35,7 @@ var _ http.Handler = (*Handler)(nil)
 // option at once, each wrapping ErrInvalidOption.
 func New(eng *slo.Engine, opts ...Option) (*Handler, error) {
 	cfg := config{title: "sloguard", eventLimit: 100}
-	for i, o := range opts {
-		if o == nil {
-			cfg.errs = append(cfg.errs, fmt.Errorf("%w: option %d is nil", ErrInvalidOption, i))
-			continue
-		}
-		o.apply(&cfg)
-	}
+	options.Apply(opts, &cfg.errs, ErrInvalidOption, "option", func(o Option) { o.apply(&cfg) })
 	errs := cfg.errs
 	if eng == nil {
 		errs = append([]error{fmt.Errorf("%w: nil engine", ErrInvalidOption)}, errs...)
