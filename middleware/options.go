@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 
 	"github.com/sloguard/sloguard/slo"
 )
@@ -155,7 +156,7 @@ func WithRouteCriticality(pattern string, c slo.Criticality) Option {
 		switch {
 		case pattern == "":
 			cfg.errs = append(cfg.errs, fmt.Errorf("%w: WithRouteCriticality with an empty pattern", ErrInvalidOption))
-		case c > slo.Sheddable:
+		case !slices.Contains(slo.Criticalities, c):
 			cfg.errs = append(cfg.errs, fmt.Errorf("%w: route %q has an unknown criticality %v", ErrInvalidOption, pattern, c))
 		default:
 			if _, dup := cfg.critical[pattern]; dup {
