@@ -74,10 +74,10 @@ func (c Calendar) Bounds(t time.Time) (start, end time.Time) {
 	return start, end
 }
 
-// MaxLength returns the longest period of the calendar: 7 days and an hour
+// maxLength returns the longest period of the calendar: 7 days and an hour
 // for a week, 31 days and an hour for a month (the hour for a change of
 // daylight saving time). Ledgers hold this much.
-func (c Calendar) MaxLength() time.Duration {
+func (c Calendar) maxLength() time.Duration {
 	if c.Unit == Week {
 		return 7*24*time.Hour + time.Hour
 	}

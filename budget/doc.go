@@ -47,7 +47,7 @@
 // alert windows stay rolling across a period's start. RecoveryTime of a
 // calendar budget is at most the time to the next period.
 //
-// The ledger holds the longest period (Calendar.MaxLength): 31 days and an
+// The ledger holds the longest period (Spec.Span): 31 days and an
 // hour in 1h buckets for a month (745 buckets, 17.5 KiB), 7 days and an hour
 // in 10m buckets for a week (1014 buckets, 23.8 KiB), plus the tiers of the
 // windows as below: with the default rules, 28 KiB for a month (the 3d

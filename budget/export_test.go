@@ -30,3 +30,6 @@ func (l *Ledger) Resolution(w time.Duration) time.Duration { return l.resolution
 func (l *Ledger) Last() (time.Time, bool) {
 	return time.Unix(0, l.last), l.started
 }
+
+// MaxLength returns the longest period of the calendar.
+func (c Calendar) MaxLength() time.Duration { return c.maxLength() }

@@ -87,10 +87,11 @@ func (s Spec) Validate() error {
 }
 
 // Span returns the longest period the spec's ledger must hold: Period, or
-// the calendar's longest period (Calendar.MaxLength).
+// the calendar's longest period: 7 days and an hour for a week, 31 days
+// and an hour for a month.
 func (s Spec) Span() time.Duration {
 	if !s.Calendar.IsZero() {
-		return s.Calendar.MaxLength()
+		return s.Calendar.maxLength()
 	}
 	return s.Period
 }
