@@ -35,7 +35,7 @@ const bucketBytes = 24
 const MaxSpan = 100 * 365 * 24 * time.Hour
 
 // checkPeriod and checkWindow are the one place where the lengths a Ledger
-// accepts are checked: Layout (and so NewLedger), Spec.Validate and
+// accepts are checked: layout (and so NewLedger), Spec.Validate and
 // Rule.Validate all call them, so that anything Validate accepts, NewLedger
 // accepts.
 func checkPeriod(period time.Duration) error {
@@ -58,14 +58,13 @@ func checkWindow(what string, w time.Duration) error {
 	return nil
 }
 
-// Tier is one ring of equal-width time buckets inside a Ledger.
+// Tier is one ring of equal-width time buckets inside a Ledger, as
+// Ledger.Tiers lists them: what a Snapshot's rings must match. The zero Tier
+// holds nothing.
 type Tier struct {
 	Resolution time.Duration // width of one bucket
 	Buckets    int           // number of buckets; the ring spans Resolution × Buckets
 }
-
-// Span returns the length of time the tier holds.
-func (t Tier) Span() time.Duration { return t.Resolution * time.Duration(t.Buckets) }
 
 // resolutionFor returns the coarsest ladder resolution that splits d into at
 // least n buckets; beyond the ladder, whole days.
@@ -83,7 +82,7 @@ func resolutionFor(d time.Duration, n int) time.Duration {
 	return r
 }
 
-// Layout returns the tiers a Ledger uses to hold period and the given
+// layout returns the tiers a Ledger uses to hold period and the given
 // windows: one tier per distinct resolution, each long enough for the longest
 // window (or the period) it serves, ordered from finest to coarsest.
 //
@@ -95,7 +94,7 @@ func resolutionFor(d time.Duration, n int) time.Duration {
 //
 // The period must be at least a minute and each window at least a second;
 // neither may exceed MaxSpan (100 years).
-func Layout(period time.Duration, windows ...time.Duration) ([]Tier, error) {
+func layout(period time.Duration, windows ...time.Duration) ([]Tier, error) {
 	var errs []error
 	if err := checkPeriod(period); err != nil {
 		errs = append(errs, err)
@@ -148,7 +147,7 @@ type counter struct {
 // passed. An event therefore lands in the bucket of the first Advance after
 // it: at most one evaluation interval late, well under the finest bucket.
 //
-// Memory is fixed at construction by Layout: 24 bytes a bucket, 27 KiB for a
+// Memory is fixed at construction (see the package doc and Bytes): 24 bytes a bucket, 27 KiB for a
 // 30-day objective with the default rules, whatever the traffic.
 //
 // A window of length w at time now sums the buckets of its tier (resolution
@@ -165,6 +164,9 @@ type counter struct {
 // Add and Totals are safe for concurrent use. Advance, Sum and the other
 // methods read and write the rings and must not run concurrently with each
 // other; the slo.Engine calls them from its one evaluation goroutine.
+//
+// The zero Ledger has no buckets: it counts Totals, but every Sum is empty.
+// Use NewLedger or Spec.NewLedger.
 type Ledger struct {
 	cum     [Shed + 1]counter // cumulative counts by Outcome, including Neutral
 	folded  Counts            // cumulative counts already in the rings
@@ -179,9 +181,12 @@ type ring struct {
 	head    int64    // absolute index of the newest bucket written
 }
 
-// NewLedger returns an empty ledger laid out by Layout(period, windows...).
+// NewLedger returns an empty ledger that holds period and the given windows
+// (see the package doc for its resolutions and memory). The period must be
+// at least a minute and each window at least a second; neither may exceed
+// MaxSpan.
 func NewLedger(period time.Duration, windows ...time.Duration) (*Ledger, error) {
-	tiers, err := Layout(period, windows...)
+	tiers, err := layout(period, windows...)
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +247,7 @@ func (l *Ledger) Advance(now time.Time) {
 
 // Sum returns the counts of the trailing window w at time now, as folded by
 // the latest Advance. It uses the finest tier whose span covers w; a window
-// longer than every tier is cut to the longest span (see Span).
+// longer than every tier is cut to the longest tier's span.
 func (l *Ledger) Sum(now time.Time, w time.Duration) Counts {
 	var sum Counts
 	l.each(now, w, func(c Counts) bool { sum = sum.Add(c); return true })
@@ -256,6 +261,9 @@ func (l *Ledger) each(now time.Time, w time.Duration, f func(Counts) bool) {
 		return
 	}
 	r := l.ringFor(w)
+	if r == nil { // the zero Ledger
+		return
+	}
 	n := int64(len(r.buckets))
 	t := l.clamp(now)
 	w = min(w, time.Duration(r.res*n))
@@ -270,22 +278,17 @@ func (l *Ledger) each(now time.Time, w time.Duration, f func(Counts) bool) {
 	}
 }
 
-// Resolution returns the bucket width used for a window of length w: the
-// most a window's far edge can be off by.
-func (l *Ledger) Resolution(w time.Duration) time.Duration {
-	return time.Duration(l.ringFor(w).res)
-}
-
-// Span returns the longest window the ledger can sum.
-func (l *Ledger) Span() time.Duration {
-	var s time.Duration
-	for _, r := range l.tiers {
-		s = max(s, time.Duration(r.res)*time.Duration(len(r.buckets)))
+// resolution returns the bucket width used for a window of length w: the
+// most a window's far edge can be off by; 0 for the zero Ledger.
+func (l *Ledger) resolution(w time.Duration) time.Duration {
+	if r := l.ringFor(w); r != nil {
+		return time.Duration(r.res)
 	}
-	return s
+	return 0
 }
 
-// Tiers returns the ledger's layout.
+// Tiers returns the ledger's layout, finest first: the rings that a
+// Snapshot of it holds, and what tells two layouts apart.
 func (l *Ledger) Tiers() []Tier {
 	ts := make([]Tier, len(l.tiers))
 	for i, r := range l.tiers {
@@ -302,11 +305,6 @@ func (l *Ledger) Bytes() int {
 		n += len(r.buckets)*bucketBytes + int(unsafe.Sizeof(ring{}))
 	}
 	return n
-}
-
-// Last returns the time of the latest Advance, and false if there was none.
-func (l *Ledger) Last() (time.Time, bool) {
-	return time.Unix(0, l.last), l.started
 }
 
 // ringFor returns the finest tier that spans w, or else the one with the

@@ -9,7 +9,7 @@ import (
 )
 
 // State is an objective's alerting state. The order of the constants is
-// their severity.
+// their severity. The zero State is StateUnknown.
 type State uint8
 
 const (
@@ -26,21 +26,17 @@ const (
 	StateExhausted
 )
 
-var stateNames = [...]string{"unknown", "ok", "ticket", "page", "exhausted"}
-
 // String returns the state's lower-case name.
 func (s State) String() string {
-	if int(s) < len(stateNames) {
-		return stateNames[s]
-	}
-	return fmt.Sprintf("state(%d)", uint8(s))
+	return enumName(s, "state", "unknown", "ok", "ticket", "page", "exhausted")
 }
 
 // Never is the TimeToExhaustion of a budget that is not burning.
 const Never = time.Duration(math.MaxInt64)
 
 // Spec is the budget side of an objective: what the ledger's counts are
-// judged against.
+// judged against. The zero Spec is not valid (it has no Target); every other
+// zero field means its documented default.
 type Spec struct {
 	// Target is the objective, the share of events that must be good, in
 	// (0, 1): 0.999 for "three nines".
@@ -91,10 +87,11 @@ func (s Spec) Validate() error {
 }
 
 // Span returns the longest period the spec's ledger must hold: Period, or
-// the calendar's longest period (Calendar.MaxLength).
+// the calendar's longest period: 7 days and an hour for a week, 31 days
+// and an hour for a month.
 func (s Spec) Span() time.Duration {
 	if !s.Calendar.IsZero() {
-		return s.Calendar.MaxLength()
+		return s.Calendar.maxLength()
 	}
 	return s.Period
 }
@@ -173,10 +170,10 @@ func Remaining(bad, total uint64, target float64) float64 {
 	return r
 }
 
-// TimeToExhaustion returns how long the remaining budget lasts at burn rate
+// timeToExhaustion returns how long the remaining budget lasts at burn rate
 // burn: burn 1 spends a whole budget in one period. It is 0 when nothing
 // remains and Never when burn is not positive.
-func TimeToExhaustion(remaining, burn float64, period time.Duration) time.Duration {
+func timeToExhaustion(remaining, burn float64, period time.Duration) time.Duration {
 	switch {
 	case remaining <= 0:
 		return 0
@@ -190,7 +187,8 @@ func TimeToExhaustion(remaining, burn float64, period time.Duration) time.Durati
 	return time.Duration(d)
 }
 
-// Window is the state of one trailing window.
+// Window is the state of one trailing window, as a Report holds it. The zero
+// Window is an empty window of no length.
 type Window struct {
 	Window time.Duration // length of the window
 	Counts Counts        // events in it
@@ -201,7 +199,8 @@ type Window struct {
 	AdmittedBurn float64
 }
 
-// RuleStatus is the outcome of one rule at one evaluation.
+// RuleStatus is the outcome of one rule at one evaluation, as a Report
+// holds it. The zero RuleStatus is a rule that does not fire.
 type RuleStatus struct {
 	Rule      Rule
 	Threshold float64 // burn rate at which it fires
@@ -213,7 +212,8 @@ type RuleStatus struct {
 	Firing bool
 }
 
-// Report is the state of one objective at one time.
+// Report is the state of one objective at one time, as Evaluate returns it.
+// The zero Report is StateUnknown with no windows and no rules.
 type Report struct {
 	Time   time.Time
 	State  State
@@ -310,7 +310,7 @@ func Evaluate(l Summer, s Spec, now time.Time) Report {
 			rep.Burn = rep.Windows[0].Burn
 		}
 	}
-	rep.TimeToExhaustion = TimeToExhaustion(rep.Remaining, rep.Burn, rep.Length)
+	rep.TimeToExhaustion = timeToExhaustion(rep.Remaining, rep.Burn, rep.Length)
 
 	switch {
 	case total < minEvents:
@@ -346,7 +346,10 @@ func RecoveryTime(l *Ledger, s Spec, now time.Time, goal float64, w time.Duratio
 	if total > 0 && Remaining(bad, total, s.Target) >= goal {
 		return 0
 	}
-	res := l.Resolution(s.Period)
+	res := l.resolution(s.Period)
+	if res == 0 { // the zero Ledger holds nothing that could leave
+		return Never
+	}
 	rb, rt := l.Sum(now, w).reported(s.ExcludeShed)
 	perBucket := float64(res) / float64(max(w, res))
 	addBad, addTotal := float64(rb)*perBucket, float64(rt)*perBucket

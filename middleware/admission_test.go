@@ -323,15 +323,15 @@ func TestError(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := httptest.NewRecorder()
-			middleware.Error(rec, tt.err)
+			middleware.WriteError(rec, tt.err)
 			if rec.Code != tt.code {
-				t.Errorf("Error(%v): status = %d, want %d", tt.err, rec.Code, tt.code)
+				t.Errorf("WriteError(%v): status = %d, want %d", tt.err, rec.Code, tt.code)
 			}
 			if got, want := rec.Body.String(), http.StatusText(tt.code)+"\n"; got != want {
-				t.Errorf("Error(%v): body = %q, want %q", tt.err, got, want)
+				t.Errorf("WriteError(%v): body = %q, want %q", tt.err, got, want)
 			}
 			if got := rec.Header().Get("Retry-After"); got != tt.retryAfter {
-				t.Errorf("Error(%v): Retry-After = %q, want %q", tt.err, got, tt.retryAfter)
+				t.Errorf("WriteError(%v): Retry-After = %q, want %q", tt.err, got, tt.retryAfter)
 			}
 		})
 	}
@@ -342,7 +342,7 @@ func TestError(t *testing.T) {
 	// Through the server middleware, the 503 is a shed event of the route:
 	// it spends the budget, but not the signal that drives shedding.
 	h := newServer(t, eng, middleware.WithDefault(serviceAvail)).Wrap(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		middleware.Error(w, open)
+		middleware.WriteError(w, open)
 	}))
 	if rec := serve(h, "POST", "/pay"); rec.Code != http.StatusServiceUnavailable {
 		t.Errorf("POST /pay: status = %d, want 503", rec.Code)

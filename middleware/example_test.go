@@ -162,7 +162,7 @@ func ExampleNewTransport() {
 		req, _ := http.NewRequestWithContext(r.Context(), "POST", payments.URL+"/charges", nil)
 		resp, err := client.Do(req)
 		if err != nil {
-			middleware.Error(w, err) // 503 while the breaker is open
+			middleware.WriteError(w, err) // 503 while the breaker is open
 			return
 		}
 		defer resp.Body.Close()

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/sloguard/sloguard/internal/options"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -36,7 +37,8 @@ import (
 //
 // With WithRetries, failed idempotent calls are retried within a budget.
 //
-// A Transport is safe for concurrent use.
+// A Transport is safe for concurrent use. The zero Transport is not usable:
+// get one from NewTransport.
 type Transport struct {
 	base     http.RoundTripper
 	breaker  *slo.Breaker
@@ -54,13 +56,7 @@ var _ http.RoundTripper = (*Transport)(nil)
 // wrap ErrInvalidOption.
 func NewTransport(eng *slo.Engine, dependency string, base http.RoundTripper, opts ...TransportOption) (*Transport, error) {
 	cfg := transportConfig{classify: DefaultTransportClassifier}
-	for i, o := range opts {
-		if o == nil {
-			cfg.errs = append(cfg.errs, fmt.Errorf("%w: transport option %d is nil", ErrInvalidOption, i))
-			continue
-		}
-		o.applyTransport(&cfg)
-	}
+	options.Apply(opts, &cfg.errs, ErrInvalidOption, "transport option", func(o TransportOption) { o.applyTransport(&cfg) })
 	errs := cfg.errs
 	var b *slo.Breaker
 	switch {

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/sloguard/sloguard/internal/options"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -34,13 +35,7 @@ type Client struct {
 // and reports every problem at once.
 func NewClient(eng *slo.Engine, dependency string, opts ...ClientOption) (*Client, error) {
 	cfg := clientConfig{classify: DefaultClientCodeClassifier}
-	for i, o := range opts {
-		if o == nil {
-			cfg.errs = append(cfg.errs, fmt.Errorf("%w: client option %d is nil", ErrInvalidOption, i))
-			continue
-		}
-		o.applyClient(&cfg)
-	}
+	options.Apply(opts, &cfg.errs, ErrInvalidOption, "client option", func(o ClientOption) { o.applyClient(&cfg) })
 	errs := cfg.errs
 	if eng == nil {
 		return nil, errors.Join(append(errs, fmt.Errorf("%w: nil engine", ErrInvalidOption))...)

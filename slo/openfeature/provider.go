@@ -10,6 +10,7 @@ import (
 
 	of "github.com/open-feature/go-sdk/openfeature"
 
+	"github.com/sloguard/sloguard/internal/options"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -72,13 +73,7 @@ type gateFlags struct {
 // The Provider's name is "sloguard(" + inner's name + ")", read once here.
 func NewProvider(inner of.FeatureProvider, eng *slo.Engine, opts ...Option) (*Provider, error) {
 	cfg := config{poll: time.Second}
-	for i, o := range opts {
-		if o == nil {
-			cfg.errs = append(cfg.errs, fmt.Errorf("%w: option %d is nil", ErrInvalidOption, i))
-			continue
-		}
-		o.apply(&cfg)
-	}
+	options.Apply(opts, &cfg.errs, ErrInvalidOption, "option", func(o Option) { o.apply(&cfg) })
 	errs := cfg.errs
 	if inner == nil {
 		errs = append(errs, fmt.Errorf("%w: nil inner provider", ErrInvalidOption))
