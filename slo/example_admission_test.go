@@ -113,7 +113,9 @@ func ExampleBreaker() {
 		ticket, err := ledger.Admit()
 		if err != nil { // the call is not made; the rejection is recorded as Shed
 			if be, ok := errors.AsType[*slo.BreakerOpenError](err); ok {
-				fmt.Printf("rejected (%v), retry after %v\n", errors.Is(err, slo.ErrBreakerOpen), be.RetryAfter)
+				// RetryAfter counts down on the wall clock from the
+				// breaker's 10s timeout.
+				fmt.Printf("rejected by %s (%v), retry within 10s: %v\n", be.Dependency, errors.Is(err, slo.ErrBreakerOpen), be.RetryAfter > 0 && be.RetryAfter <= 10*time.Second)
 			}
 			return
 		}
@@ -139,6 +141,6 @@ func ExampleBreaker() {
 	// called: bad, breaker closed
 	// called: bad, breaker closed
 	// called: bad, breaker open
-	// rejected (true), retry after 10s
+	// rejected by ledger (true), retry within 10s: true
 	// ledger-availability: good 1, bad 5, shed 1
 }
