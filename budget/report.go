@@ -122,17 +122,23 @@ func (s Spec) periodSum(l Summer, now time.Time) Counts {
 	return l.Sum(now, now.Sub(start)+1)
 }
 
+// defaultRules is DefaultRules, read only, so that evaluating a spec
+// with the default rules does not build them every time.
+var defaultRules = DefaultRules()
+
 func (s Spec) rules() []Rule {
 	if s.Rules == nil {
-		return DefaultRules()
+		return defaultRules
 	}
 	return s.Rules
 }
 
 // Windows returns the distinct windows the spec's rules look at, shortest
 // first. The period is not among them.
-func (s Spec) Windows() []time.Duration {
-	var ws []time.Duration
+func (s Spec) Windows() []time.Duration { return s.appendWindows(nil) }
+
+// appendWindows appends Windows to ws, which Evaluate keeps on its stack.
+func (s Spec) appendWindows(ws []time.Duration) []time.Duration {
 	for _, r := range s.rules() {
 		ws = append(ws, r.Long, r.ShortWindow())
 	}
@@ -258,7 +264,8 @@ func Evaluate(l Summer, s Spec, now time.Time) Report {
 	bad, total := rep.Period.reported(s.ExcludeShed)
 	rep.Remaining = Remaining(bad, total, s.Target)
 
-	windows := s.Windows()
+	var buf [16]time.Duration
+	windows := s.appendWindows(buf[:0])
 	rep.Windows = make([]Window, len(windows))
 	for i, w := range windows {
 		c := l.Sum(now, w)

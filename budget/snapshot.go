@@ -93,6 +93,7 @@ func (l *Ledger) Restore(s Snapshot, now time.Time) error {
 		r.head = ts.Head
 	}
 	l.last, l.started = t, true
+	l.resum()
 	return nil
 }
 
