@@ -4,9 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync/atomic"
 	"time"
 	"unsafe"
+
+	"github.com/sloguard/sloguard/internal/cacheline"
 )
 
 // Buckets per window. A window of length w is summed from buckets of the
@@ -129,13 +130,6 @@ func Layout(period time.Duration, windows ...time.Duration) ([]Tier, error) {
 	return tiers, nil
 }
 
-// counter is an atomic counter alone on its cache line, so that cores
-// recording different outcomes do not contend.
-type counter struct {
-	atomic.Uint64
-	_ [56]byte
-}
-
 // Ledger counts SLI events in a bounded, multi-resolution ring of time
 // buckets, so that sums over any trailing window, from minutes to the whole
 // period, cost at most one pass over that window's buckets and never depend
@@ -166,10 +160,13 @@ type counter struct {
 // methods read and write the rings and must not run concurrently with each
 // other; the slo.Engine calls them from its one evaluation goroutine.
 type Ledger struct {
-	cum     [Shed + 1]counter // cumulative counts by Outcome, including Neutral
-	folded  Counts            // cumulative counts already in the rings
-	last    int64             // latest Advance, Unix nanoseconds
-	started bool              // whether Advance was ever called
+	// cum are the cumulative counts by Outcome, including Neutral, each on
+	// its own cache line, so that cores recording different outcomes do
+	// not contend.
+	cum     [Shed + 1]cacheline.Uint64
+	folded  Counts // cumulative counts already in the rings
+	last    int64  // latest Advance, Unix nanoseconds
+	started bool   // whether Advance was ever called
 	tiers   []ring
 	sums    []running // of the period and windows given to NewLedger
 }
