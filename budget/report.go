@@ -258,15 +258,25 @@ func (r *Report) Window(w time.Duration) (Window, bool) {
 // be valid. l is a Ledger, or counts read from elsewhere, such as a fleet's
 // (see Sums). A Ledger must not be advanced meanwhile.
 func Evaluate(l Summer, s Spec, now time.Time) Report {
+	var rep Report
+	EvaluateInto(&rep, l, s, now)
+	return rep
+}
+
+// EvaluateInto is Evaluate that writes the report into rep, reusing the
+// arrays of rep.Windows and rep.Rules where their capacity suffices, so
+// that an evaluator of many objectives can cut them from one allocation.
+// Everything rep held before is replaced.
+func EvaluateInto(rep *Report, l Summer, s Spec, now time.Time) {
 	minEvents, minBad := max(s.MinEvents, 1), max(s.MinBadEvents, 1)
-	rep := Report{Time: now, Period: s.periodSum(l, now)}
+	*rep = Report{Time: now, Period: s.periodSum(l, now), Windows: rep.Windows[:0], Rules: rep.Rules[:0]}
 	rep.Start, rep.Length = s.PeriodAt(now)
 	bad, total := rep.Period.reported(s.ExcludeShed)
 	rep.Remaining = Remaining(bad, total, s.Target)
 
 	var buf [16]time.Duration
 	windows := s.appendWindows(buf[:0])
-	rep.Windows = make([]Window, len(windows))
+	rep.Windows = slices.Grow(rep.Windows, len(windows))[:len(windows)]
 	for i, w := range windows {
 		c := l.Sum(now, w)
 		b, t := c.reported(s.ExcludeShed)
@@ -283,7 +293,7 @@ func Evaluate(l Summer, s Spec, now time.Time) Report {
 	}
 
 	rules := s.rules()
-	rep.Rules = make([]RuleStatus, len(rules))
+	rep.Rules = slices.Grow(rep.Rules, len(rules))[:len(rules)]
 	state := StateOK
 	rep.Burn = math.NaN()
 	fastest := 0.0
@@ -326,7 +336,6 @@ func Evaluate(l Summer, s Spec, now time.Time) Report {
 		state = StateExhausted
 	}
 	rep.State = state
-	return rep
 }
 
 // RecoveryTime estimates how long until the remaining budget over the

@@ -67,6 +67,8 @@ type Engine struct {
 	meter    *meter      // the control signal's memory, also without shedding
 	shedMin  uint64
 
+	windows, rules int // of all objectives' reports: see stepBudgets
+
 	breakers  []*Breaker
 	burning   []bool // by breaker, scratch of the evaluator (tickMu)
 	byDep     map[string]*Breaker
@@ -101,6 +103,8 @@ type decision struct {
 type Recorder struct {
 	e         *Engine
 	index     int // of its outcome counters in the engine's shards
+	windows   int // in its reports
+	rules     int // in its reports
 	dep       int // index of its dependency's breaker; -1 for none
 	obj       Objective
 	spec      budget.Spec
@@ -171,7 +175,12 @@ func (e *Engine) addObjectives(objectives []Objective, cfg config) (errs []error
 			continue
 		}
 		r := &Recorder{e: e, index: len(e.recs), dep: -1, obj: o, spec: spec, ledger: l, threshold: o.Latency,
-			controlBurn: fastestPage(spec)}
+			controlBurn: fastestPage(spec), windows: len(spec.Windows()), rules: len(spec.Rules)}
+		if spec.Rules == nil {
+			r.rules = len(budget.DefaultRules())
+		}
+		e.windows += r.windows
+		e.rules += r.rules
 		if cfg.shedPolicy.Burn > 0 && o.Dependency == "" {
 			r.controlBurn = cfg.shedPolicy.Burn
 		}

@@ -77,9 +77,15 @@ func (e *Engine) stepBudgets(now time.Time, prev *Status, events []Event) ([]Obj
 	if e.fleet != nil {
 		e.faults.Add(uint64(e.fleet.judge(e, now)))
 	}
+	// The reports' windows and rules, cut from one array each.
+	ws := make([]budget.Window, e.windows)
+	rs := make([]budget.RuleStatus, e.rules)
 	objs := make([]ObjectiveStatus, len(e.recs))
 	for i, r := range e.recs {
-		os, changed := e.judge(i, now)
+		var local budget.Report
+		local.Windows, ws = cut(ws, r.windows)
+		local.Rules, rs = cut(rs, r.rules)
+		os, changed := e.judge(i, now, local)
 		if changed != nil {
 			events = append(events, *changed)
 		}
@@ -94,11 +100,19 @@ func (e *Engine) stepBudgets(now time.Time, prev *Status, events []Event) ([]Obj
 	return objs, ctl, events
 }
 
-// judge evaluates objective i at now, on its ledger and, for the fleet's
-// view, on the fleet's counts; changed is not nil when the view changed.
-func (e *Engine) judge(i int, now time.Time) (os ObjectiveStatus, changed *Event) {
+// cut returns the first n elements of a, with no room to grow into the
+// rest, and the rest.
+func cut[T any](a []T, n int) (head, rest []T) {
+	n = min(n, len(a))
+	return a[:0:n], a[n:]
+}
+
+// judge evaluates objective i at now into local (see budget.EvaluateInto)
+// on its ledger and, for the fleet's view, on the fleet's counts; changed
+// is not nil when the view changed.
+func (e *Engine) judge(i int, now time.Time, local budget.Report) (os ObjectiveStatus, changed *Event) {
 	r := e.recs[i]
-	local := budget.Evaluate(r.ledger, r.spec, now)
+	budget.EvaluateInto(&local, r.ledger, r.spec, now)
 	rep := local
 	src, view, viewTime, changed := e.view(i, now)
 	if view == ViewFleet {
