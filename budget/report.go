@@ -268,12 +268,25 @@ func Evaluate(l Summer, s Spec, now time.Time) Report {
 // that an evaluator of many objectives can cut them from one allocation.
 // Everything rep held before is replaced.
 func EvaluateInto(rep *Report, l Summer, s Spec, now time.Time) {
-	minEvents, minBad := max(s.MinEvents, 1), max(s.MinBadEvents, 1)
 	*rep = Report{Time: now, Period: s.periodSum(l, now), Windows: rep.Windows[:0], Rules: rep.Rules[:0]}
 	rep.Start, rep.Length = s.PeriodAt(now)
 	bad, total := rep.Period.reported(s.ExcludeShed)
 	rep.Remaining = Remaining(bad, total, s.Target)
+	rep.sumWindows(l, s, now)
+	state := rep.judgeRules(s)
+	rep.TimeToExhaustion = TimeToExhaustion(rep.Remaining, rep.Burn, rep.Length)
+	switch {
+	case total < max(s.MinEvents, 1):
+		state = StateUnknown
+	case rep.Remaining <= 0:
+		state = StateExhausted
+	}
+	rep.State = state
+}
 
+// sumWindows sets the report's windows: the counts and burn rates of every
+// window of s at now.
+func (rep *Report) sumWindows(l Summer, s Spec, now time.Time) {
 	var buf [16]time.Duration
 	windows := s.appendWindows(buf[:0])
 	rep.Windows = slices.Grow(rep.Windows, len(windows))[:len(windows)]
@@ -287,11 +300,16 @@ func EvaluateInto(rep *Report, l Summer, s Spec, now time.Time) {
 			AdmittedBurn: Burn(c.Bad, c.Admitted(), s.Target),
 		}
 	}
+}
+
+// judgeRules sets the report's rules and current burn rate from its
+// windows, and returns the state they call for.
+func (rep *Report) judgeRules(s Spec) State {
+	minEvents, minBad := max(s.MinEvents, 1), max(s.MinBadEvents, 1)
 	enough := func(w Window) bool {
 		b, t := w.Counts.reported(s.ExcludeShed)
 		return t >= minEvents && b >= minBad
 	}
-
 	rules := s.rules()
 	rep.Rules = slices.Grow(rep.Rules, len(rules))[:len(rules)]
 	state := StateOK
@@ -327,15 +345,7 @@ func EvaluateInto(rep *Report, l Summer, s Spec, now time.Time) {
 			rep.Burn = rep.Windows[0].Burn
 		}
 	}
-	rep.TimeToExhaustion = TimeToExhaustion(rep.Remaining, rep.Burn, rep.Length)
-
-	switch {
-	case total < minEvents:
-		state = StateUnknown
-	case rep.Remaining <= 0:
-		state = StateExhausted
-	}
-	rep.State = state
+	return state
 }
 
 // RecoveryTime estimates how long until the remaining budget over the
