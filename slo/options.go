@@ -81,6 +81,12 @@ func (f optionFunc) apply(c *config) { f(c) }
 // Objective names are the only attribute that tells series apart, so give
 // each MeterProvider one Engine, or engines with distinct objective names.
 //
+// Each objective has up to eight sloguard.burn_rate series with the
+// default rules (one per window) and five sloguard.state series. The
+// OpenTelemetry Go SDK keeps at most 2000 series per instrument by
+// default and folds the rest into one overflow series, so with more than
+// 250 objectives raise its limit (sdk/metric.WithCardinalityLimit).
+//
 // By default, the global MeterProvider (otel.GetMeterProvider).
 func WithMeterProvider(mp metric.MeterProvider) Option {
 	return optionFunc(func(c *config) {
