@@ -82,17 +82,15 @@ func (e *Engine) stepBudgets(now time.Time, prev *Status, events []Event) ([]Obj
 	rs := make([]budget.RuleStatus, e.rules)
 	objs := make([]ObjectiveStatus, len(e.recs))
 	for i, r := range e.recs {
-		var local budget.Report
-		local.Windows, ws = cut(ws, r.windows)
-		local.Rules, rs = cut(rs, r.rules)
-		os, changed := e.judge(i, now, local)
-		if changed != nil {
+		os := &objs[i]
+		os.Local.Windows, ws = cut(ws, r.windows)
+		os.Local.Rules, rs = cut(rs, r.rules)
+		if changed := e.judge(i, now, os); changed != nil {
 			events = append(events, *changed)
 		}
-		e.controlSignal(r, i, now, &os, &ctl)
-		objs[i] = os
+		e.controlSignal(r, i, now, os, &ctl)
 		if from := prev.Objectives[i].Report.State; from != os.Report.State {
-			ev := objectiveEvent(now, StateChanged, os)
+			ev := objectiveEvent(now, StateChanged, *os)
 			ev.From, ev.To = from, os.Report.State
 			events = append(events, ev)
 		}
@@ -107,21 +105,22 @@ func cut[T any](a []T, n int) (head, rest []T) {
 	return a[:0:n], a[n:]
 }
 
-// judge evaluates objective i at now into local (see budget.EvaluateInto)
-// on its ledger and, for the fleet's view, on the fleet's counts; changed
-// is not nil when the view changed.
-func (e *Engine) judge(i int, now time.Time, local budget.Report) (os ObjectiveStatus, changed *Event) {
+// judge evaluates objective i at now into os: os.Local on its ledger (see
+// budget.EvaluateInto, which reuses os.Local's arrays) and os.Report on
+// the fleet's counts for the fleet's view, else the same. changed is not
+// nil when the view changed.
+func (e *Engine) judge(i int, now time.Time, os *ObjectiveStatus) (changed *Event) {
 	r := e.recs[i]
-	budget.EvaluateInto(&local, r.ledger, r.spec, now)
-	rep := local
+	budget.EvaluateInto(&os.Local, r.ledger, r.spec, now)
+	os.Report = os.Local
 	src, view, viewTime, changed := e.view(i, now)
 	if view == ViewFleet {
 		// As of the read: the fleet's windows end then.
-		rep = budget.Evaluate(src, r.spec, viewTime)
+		os.Report = budget.Evaluate(src, r.spec, viewTime)
 	}
-	totals, neutral := r.ledger.Totals()
-	return ObjectiveStatus{Objective: r.obj, Report: rep, Totals: totals, Neutral: neutral,
-		View: view, ViewTime: viewTime, Local: local}, changed
+	os.Objective, os.View, os.ViewTime = r.obj, view, viewTime
+	os.Totals, os.Neutral = r.ledger.Totals()
+	return changed
 }
 
 // controlSignal sets the control burn of objective i (recorder r) and adds
