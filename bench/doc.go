@@ -44,6 +44,7 @@
 //	BenchmarkRecord              Recorder.Record alone, serial and parallel
 //	BenchmarkTick                one evaluation tick, steady state, 1 to 1000 objectives
 //	BenchmarkCollect             one ManualReader.Collect, 1 to 1000 objectives
+//	BenchmarkCollectSDK          the same number of series from a bare callback: the SDK's floor
 //	BenchmarkMemoryPerObjective  slo.New with 100 objectives; live heap per objective
 //
 // No benchmark asserts a time: the machines that run them are shared and

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
@@ -157,21 +159,7 @@ func BenchmarkTick(b *testing.B) {
 func BenchmarkCollect(b *testing.B) {
 	for _, n := range scales {
 		b.Run(fmt.Sprintf("objectives=%d", n), func(b *testing.B) {
-			objs := manyObjectives(n)
-			eng, reader := newManyEngine(b, objs)
-			now := epoch
-			for _, o := range objs {
-				r := recorder(b, eng, o.Name)
-				for i := range 1000 {
-					oc := slo.Good
-					if i%10 == 0 {
-						oc = slo.Bad
-					}
-					r.Record(oc, time.Millisecond)
-				}
-			}
-			eng.Tick(now)
-			eng.Tick(now.Add(time.Second))
+			reader := collectEngine(b, n)
 			var rm metricdata.ResourceMetrics
 			ctx := context.Background()
 			b.ReportAllocs()
@@ -194,6 +182,95 @@ func BenchmarkCollect(b *testing.B) {
 			}
 		})
 	}
+}
+
+// collectEngine returns the reader of an engine with n objectives, each
+// with 1000 events of which 10% bad, evaluated twice: every series of
+// every objective has a value.
+func collectEngine(b *testing.B, n int) *sdkmetric.ManualReader {
+	objs := manyObjectives(n)
+	eng, reader := newManyEngine(b, objs)
+	for _, o := range objs {
+		r := recorder(b, eng, o.Name)
+		for i := range 1000 {
+			oc := slo.Good
+			if i%10 == 0 {
+				oc = slo.Bad
+			}
+			r.Record(oc, time.Millisecond)
+		}
+	}
+	eng.Tick(epoch)
+	eng.Tick(epoch.Add(time.Second))
+	return reader
+}
+
+// BenchmarkCollectSDK is the floor under BenchmarkCollect: the same
+// number of series as the engine exports for n objectives (one
+// collection of the engine counts them), observed by one callback with
+// precomputed attribute sets and nothing of sloguard's. What
+// BenchmarkCollect costs above it is sloguard's; the rest is the SDK's,
+// about linear in the number of series.
+func BenchmarkCollectSDK(b *testing.B) {
+	for _, n := range scales {
+		b.Run(fmt.Sprintf("objectives=%d", n), func(b *testing.B) {
+			series := 0
+			for _, m := range collect(b, collectEngine(b, n)) {
+				series += dataPoints(m)
+			}
+			reader := sdkmetric.NewManualReader()
+			mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader), sdkmetric.WithCardinalityLimit(0))
+			b.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
+			m := mp.Meter("floor")
+			g, err := m.Float64ObservableGauge("floor")
+			if err != nil {
+				b.Fatalf("Float64ObservableGauge: %v", err)
+			}
+			sets := make([][]metric.ObserveOption, series)
+			for i := range sets {
+				sets[i] = []metric.ObserveOption{metric.WithAttributeSet(attribute.NewSet(
+					attribute.Int("objective", i/20), attribute.Int("series", i%20)))}
+			}
+			if _, err := m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+				for _, s := range sets {
+					o.ObserveFloat64(g, 1, s...)
+				}
+				return nil
+			}, g); err != nil {
+				b.Fatalf("RegisterCallback: %v", err)
+			}
+			var rm metricdata.ResourceMetrics
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				if err := reader.Collect(ctx, &rm); err != nil {
+					b.Fatalf("ManualReader.Collect: %v", err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/objective")
+			b.ReportMetric(float64(series)/float64(n), "series/objective")
+			if got := dataPoints(rm.ScopeMetrics[0].Metrics[0]); got != series {
+				b.Fatalf("collected %d series, want %d", got, series)
+			}
+		})
+	}
+}
+
+// dataPoints returns the number of series of m.
+func dataPoints(m metricdata.Metrics) int {
+	switch d := m.Data.(type) {
+	case metricdata.Sum[int64]:
+		return len(d.DataPoints)
+	case metricdata.Gauge[int64]:
+		return len(d.DataPoints)
+	case metricdata.Gauge[float64]:
+		return len(d.DataPoints)
+	case metricdata.Sum[float64]:
+		return len(d.DataPoints)
+	}
+	return 0
 }
 
 // BenchmarkMemoryPerObjective times slo.New with 100 objectives (30-day
