@@ -133,7 +133,10 @@ func Layout(period time.Duration, windows ...time.Duration) ([]Tier, error) {
 // Ledger counts SLI events in a bounded, multi-resolution ring of time
 // buckets, so that sums over any trailing window, from minutes to the whole
 // period, cost at most one pass over that window's buckets and never depend
-// on the number of events.
+// on the number of events. The period and windows given to NewLedger cost
+// less: Advance keeps their sums up to date (taking out the buckets that
+// leave, adding what it folds), so that Sum at the latest Advance reads one
+// value.
 //
 // Recording is split in two. Add, on the request path, is one atomic add to
 // a cumulative counter: the open bucket. Advance, called by one owner about
@@ -314,7 +317,9 @@ func (l *Ledger) resum() {
 
 // Sum returns the counts of the trailing window w at time now, as folded by
 // the latest Advance. It uses the finest tier whose span covers w; a window
-// longer than every tier is cut to the longest span (see Span).
+// longer than every tier is cut to the longest span (see Span). For the
+// period or a window given to NewLedger, at the time of the latest
+// Advance, it reads the sum Advance kept.
 func (l *Ledger) Sum(now time.Time, w time.Duration) Counts {
 	if l.started && l.clamp(now) == l.last {
 		for i := range l.sums {
