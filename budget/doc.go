@@ -2,7 +2,8 @@
 // ledger of SLI events in time buckets, burn rates, remaining budget and
 // multiwindow, multi-burn-rate (MWMB) alert rules.
 //
-// It imports only the standard library, starts no goroutine and never reads
+// It imports only the standard library (and sloguard's internal/cacheline,
+// which does too), starts no goroutine and never reads
 // the clock: every function that depends on time takes it as an argument, so
 // its results are deterministic and its tests are step tables.
 //

@@ -4,9 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync/atomic"
 	"time"
 	"unsafe"
+
+	"github.com/sloguard/sloguard/internal/cacheline"
 )
 
 // Buckets per window. A window of length w is summed from buckets of the
@@ -128,17 +129,13 @@ func layout(period time.Duration, windows ...time.Duration) ([]Tier, error) {
 	return tiers, nil
 }
 
-// counter is an atomic counter alone on its cache line, so that cores
-// recording different outcomes do not contend.
-type counter struct {
-	atomic.Uint64
-	_ [56]byte
-}
-
 // Ledger counts SLI events in a bounded, multi-resolution ring of time
 // buckets, so that sums over any trailing window, from minutes to the whole
 // period, cost at most one pass over that window's buckets and never depend
-// on the number of events.
+// on the number of events. The period and windows given to NewLedger cost
+// less: Advance keeps their sums up to date (taking out the buckets that
+// leave, adding what it folds), so that Sum at the latest Advance reads one
+// value.
 //
 // Recording is split in two. Add, on the request path, is one atomic add to
 // a cumulative counter: the open bucket. Advance, called by one owner about
@@ -168,11 +165,27 @@ type counter struct {
 // The zero Ledger has no buckets: it counts Totals, but every Sum is empty.
 // Use NewLedger or Spec.NewLedger.
 type Ledger struct {
-	cum     [Shed + 1]counter // cumulative counts by Outcome, including Neutral
-	folded  Counts            // cumulative counts already in the rings
-	last    int64             // latest Advance, Unix nanoseconds
-	started bool              // whether Advance was ever called
+	// cum are the cumulative counts by Outcome, including Neutral, each on
+	// its own cache line, so that cores recording different outcomes do
+	// not contend.
+	cum     [Shed + 1]cacheline.Uint64
+	folded  Counts // cumulative counts already in the rings
+	last    int64  // latest Advance, Unix nanoseconds
+	started bool   // whether Advance was ever called
 	tiers   []ring
+	sums    []running // of the period and windows given to NewLedger
+}
+
+// running is the sum of one trailing window at the latest Advance, kept up
+// to date by Advance so that Sum at that time costs no pass over buckets:
+// the evaluator sums every window of every objective once a second, which
+// scanning cost about a thousand buckets per objective.
+type running struct {
+	w    time.Duration // the window as asked for
+	span int64         // w cut to its ring's span, nanoseconds
+	ring int           // index in tiers
+	lo   int64         // absolute index of the oldest bucket in sum
+	sum  Counts        // of buckets lo to the ring's head
 }
 
 type ring struct {
@@ -193,6 +206,13 @@ func NewLedger(period time.Duration, windows ...time.Duration) (*Ledger, error) 
 	l := &Ledger{tiers: make([]ring, len(tiers))}
 	for i, t := range tiers {
 		l.tiers[i] = ring{res: int64(t.Resolution), buckets: make([]Counts, t.Buckets)}
+	}
+	for _, w := range append([]time.Duration{period}, windows...) {
+		if !slices.ContainsFunc(l.sums, func(r running) bool { return r.w == w }) {
+			i := l.ringIndex(w)
+			r := &l.tiers[i]
+			l.sums = append(l.sums, running{w: w, span: min(int64(w), r.res*int64(len(r.buckets))), ring: i})
+		}
 	}
 	return l, nil
 }
@@ -222,6 +242,9 @@ func (l *Ledger) Advance(now time.Time) {
 	cur, _ := l.Totals()
 	delta := cur.Sub(l.folded)
 	l.folded = cur
+	if l.started {
+		l.leave(t) // before the buckets that leave are cleared
+	}
 	for i := range l.tiers {
 		r := &l.tiers[i]
 		idx := floorDiv(t, r.res)
@@ -242,13 +265,74 @@ func (l *Ledger) Advance(now time.Time) {
 		b := &r.buckets[mod(idx, n)]
 		*b = b.Add(delta)
 	}
-	l.last, l.started = t, true
+	if !l.started {
+		l.last, l.started = t, true
+		l.resum()
+		return
+	}
+	l.last = t
+	for i := range l.sums {
+		rs := &l.sums[i]
+		if rs.lo <= l.tiers[rs.ring].head {
+			rs.sum = rs.sum.Add(delta)
+		}
+	}
+}
+
+// first returns the absolute index of the oldest bucket of ring r in the
+// trailing span (nanoseconds) at t, as each sums it.
+func first(r *ring, t, span int64) int64 {
+	return max(floorDiv(t-span, r.res)+1, r.head-int64(len(r.buckets))+1)
+}
+
+// leave moves every running sum to time t, ahead of the rings: it takes
+// out the buckets that leave its window, which Advance is about to clear
+// or overwrite (a ring overwrites only buckets that have left every
+// window it holds).
+func (l *Ledger) leave(t int64) {
+	for i := range l.sums {
+		rs := &l.sums[i]
+		r := &l.tiers[rs.ring]
+		n := int64(len(r.buckets))
+		// The head moves to t's bucket; the oldest bucket follows.
+		lo := max(floorDiv(t-rs.span, r.res)+1, floorDiv(t, r.res)-n+1)
+		if lo > r.head {
+			rs.sum, rs.lo = Counts{}, lo
+			continue
+		}
+		for j := rs.lo; j < lo; j++ {
+			rs.sum = rs.sum.Sub(r.buckets[mod(j, n)])
+		}
+		rs.lo = max(rs.lo, lo)
+	}
+}
+
+// resum sums every running window afresh from the rings, at the latest
+// Advance.
+func (l *Ledger) resum() {
+	for i := range l.sums {
+		rs := &l.sums[i]
+		r := &l.tiers[rs.ring]
+		rs.lo, rs.sum = first(r, l.last, rs.span), Counts{}
+		for j := rs.lo; j <= r.head; j++ {
+			rs.sum = rs.sum.Add(r.buckets[mod(j, int64(len(r.buckets)))])
+		}
+	}
 }
 
 // Sum returns the counts of the trailing window w at time now, as folded by
 // the latest Advance. It uses the finest tier whose span covers w; a window
-// longer than every tier is cut to the longest tier's span.
+// longer than every tier is cut to the longest tier's span. For the
+// period or a window given to NewLedger, at the time of the latest
+// Advance, it reads the sum Advance kept.
 func (l *Ledger) Sum(now time.Time, w time.Duration) Counts {
+	if l.started && l.clamp(now) == l.last {
+		for i := range l.sums {
+			if l.sums[i].w == w {
+				return l.sums[i].sum
+			}
+		}
+	}
 	var sum Counts
 	l.each(now, w, func(c Counts) bool { sum = sum.Add(c); return true })
 	return sum
@@ -304,21 +388,30 @@ func (l *Ledger) Bytes() int {
 	for _, r := range l.tiers {
 		n += len(r.buckets)*bucketBytes + int(unsafe.Sizeof(ring{}))
 	}
-	return n
+	return n + len(l.sums)*int(unsafe.Sizeof(running{}))
 }
 
 // ringFor returns the finest tier that spans w, or else the one with the
-// longest span (which need not be the coarsest).
+// longest span (which need not be the coarsest); nil for the zero Ledger.
 func (l *Ledger) ringFor(w time.Duration) *ring {
-	var longest *ring
+	if i := l.ringIndex(w); i >= 0 {
+		return &l.tiers[i]
+	}
+	return nil
+}
+
+// ringIndex returns the index of ringFor(w) in tiers, -1 if there are none.
+func (l *Ledger) ringIndex(w time.Duration) int {
+	longest := -1
+	var longestSpan int64
 	for i := range l.tiers {
 		r := &l.tiers[i]
 		span := r.res * int64(len(r.buckets))
 		if span >= int64(w) {
-			return r
+			return i
 		}
-		if longest == nil || span > longest.res*int64(len(longest.buckets)) {
-			longest = r
+		if longest < 0 || span > longestSpan {
+			longest, longestSpan = i, span
 		}
 	}
 	return longest

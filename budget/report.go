@@ -119,17 +119,23 @@ func (s Spec) periodSum(l Summer, now time.Time) Counts {
 	return l.Sum(now, now.Sub(start)+1)
 }
 
+// defaultRules is DefaultRules, read only, so that evaluating a spec
+// with the default rules does not build them every time.
+var defaultRules = DefaultRules()
+
 func (s Spec) rules() []Rule {
 	if s.Rules == nil {
-		return DefaultRules()
+		return defaultRules
 	}
 	return s.Rules
 }
 
 // Windows returns the distinct windows the spec's rules look at, shortest
 // first. The period is not among them.
-func (s Spec) Windows() []time.Duration {
-	var ws []time.Duration
+func (s Spec) Windows() []time.Duration { return s.appendWindows(nil) }
+
+// appendWindows appends Windows to ws, which Evaluate keeps on its stack.
+func (s Spec) appendWindows(ws []time.Duration) []time.Duration {
 	for _, r := range s.rules() {
 		ws = append(ws, r.Long, r.ShortWindow())
 	}
@@ -252,14 +258,38 @@ func (r *Report) Window(w time.Duration) (Window, bool) {
 // be valid. l is a Ledger, or counts read from elsewhere, such as a fleet's
 // (see Sums). A Ledger must not be advanced meanwhile.
 func Evaluate(l Summer, s Spec, now time.Time) Report {
-	minEvents, minBad := max(s.MinEvents, 1), max(s.MinBadEvents, 1)
-	rep := Report{Time: now, Period: s.periodSum(l, now)}
+	var rep Report
+	EvaluateInto(&rep, l, s, now)
+	return rep
+}
+
+// EvaluateInto is Evaluate that writes the report into rep, reusing the
+// arrays of rep.Windows and rep.Rules where their capacity suffices, so
+// that an evaluator of many objectives can cut them from one allocation.
+// Everything rep held before is replaced.
+func EvaluateInto(rep *Report, l Summer, s Spec, now time.Time) {
+	*rep = Report{Time: now, Period: s.periodSum(l, now), Windows: rep.Windows[:0], Rules: rep.Rules[:0]}
 	rep.Start, rep.Length = s.PeriodAt(now)
 	bad, total := rep.Period.reported(s.ExcludeShed)
 	rep.Remaining = Remaining(bad, total, s.Target)
+	rep.sumWindows(l, s, now)
+	state := rep.judgeRules(s)
+	rep.TimeToExhaustion = timeToExhaustion(rep.Remaining, rep.Burn, rep.Length)
+	switch {
+	case total < max(s.MinEvents, 1):
+		state = StateUnknown
+	case rep.Remaining <= 0:
+		state = StateExhausted
+	}
+	rep.State = state
+}
 
-	windows := s.Windows()
-	rep.Windows = make([]Window, len(windows))
+// sumWindows sets the report's windows: the counts and burn rates of every
+// window of s at now.
+func (rep *Report) sumWindows(l Summer, s Spec, now time.Time) {
+	var buf [16]time.Duration
+	windows := s.appendWindows(buf[:0])
+	rep.Windows = slices.Grow(rep.Windows, len(windows))[:len(windows)]
 	for i, w := range windows {
 		c := l.Sum(now, w)
 		b, t := c.reported(s.ExcludeShed)
@@ -270,13 +300,18 @@ func Evaluate(l Summer, s Spec, now time.Time) Report {
 			AdmittedBurn: Burn(c.Bad, c.Admitted(), s.Target),
 		}
 	}
+}
+
+// judgeRules sets the report's rules and current burn rate from its
+// windows, and returns the state they call for.
+func (rep *Report) judgeRules(s Spec) State {
+	minEvents, minBad := max(s.MinEvents, 1), max(s.MinBadEvents, 1)
 	enough := func(w Window) bool {
 		b, t := w.Counts.reported(s.ExcludeShed)
 		return t >= minEvents && b >= minBad
 	}
-
 	rules := s.rules()
-	rep.Rules = make([]RuleStatus, len(rules))
+	rep.Rules = slices.Grow(rep.Rules, len(rules))[:len(rules)]
 	state := StateOK
 	rep.Burn = math.NaN()
 	fastest := 0.0
@@ -310,16 +345,7 @@ func Evaluate(l Summer, s Spec, now time.Time) Report {
 			rep.Burn = rep.Windows[0].Burn
 		}
 	}
-	rep.TimeToExhaustion = timeToExhaustion(rep.Remaining, rep.Burn, rep.Length)
-
-	switch {
-	case total < minEvents:
-		state = StateUnknown
-	case rep.Remaining <= 0:
-		state = StateExhausted
-	}
-	rep.State = state
-	return rep
+	return state
 }
 
 // RecoveryTime estimates how long until the remaining budget over the

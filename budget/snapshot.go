@@ -96,6 +96,7 @@ func (l *Ledger) Restore(s Snapshot, now time.Time) error {
 		r.head = ts.Head
 	}
 	l.last, l.started = t, true
+	l.resum()
 	return nil
 }
 
