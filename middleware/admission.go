@@ -67,7 +67,7 @@ func (s *Server) routeBefore(r *http.Request, mux *http.ServeMux) string {
 // WriteError answers a request whose handler could not do its work because of
 // err, typically the error of a call to a dependency: 503 Service
 // Unavailable when err wraps slo.ErrBreakerOpen, with the breaker's
-// remaining open time (slo.BreakerOpenError.RetryAfter) as Retry-After in
+// remaining open time (slo.BreakerError.RetryAfter) as Retry-After in
 // whole seconds; 500 Internal Server Error otherwise. The body is the
 // status text only: err's text, which may name internal hosts, is never
 // sent. Log err yourself if you need it.

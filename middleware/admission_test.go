@@ -90,7 +90,7 @@ func TestServerAdmission(t *testing.T) {
 		checkoutAvail: {Good: 1},
 		serviceAvail:  {Good: 2, Shed: 1}, // GET /vip, GET /nowhere; POST /import
 	})
-	if got := eng.Status().Shed.Rejected[slo.Sheddable]; got != 3 {
+	if got := eng.Status().Shedding.Rejected[slo.Sheddable]; got != 3 {
 		t.Errorf("Status().Shed.Rejected[SHEDDABLE] = %d, want 3", got)
 	}
 }
@@ -302,9 +302,9 @@ func TestError(t *testing.T) {
 		done(slo.Bad, 0)
 	}
 	_, open := b.Allow()
-	be, ok := errors.AsType[*slo.BreakerOpenError](open)
+	be, ok := errors.AsType[*slo.BreakerError](open)
 	if !ok {
-		t.Fatalf("Breaker.Allow() after 5 failures: error = %v, want a *slo.BreakerOpenError", open)
+		t.Fatalf("Breaker.Allow() after 5 failures: error = %v, want a *slo.BreakerError", open)
 	}
 	wantRetry := strconv.Itoa(int((be.RetryAfter + 999_999_999) / 1_000_000_000))
 
@@ -317,7 +317,7 @@ func TestError(t *testing.T) {
 		{"breaker open", open, http.StatusServiceUnavailable, wantRetry},
 		{"breaker open, wrapped", fmt.Errorf("charge card: %w", open), http.StatusServiceUnavailable, wantRetry},
 		{"bare sentinel", slo.ErrBreakerOpen, http.StatusServiceUnavailable, "1"},
-		{"breaker open in under a second", &slo.BreakerOpenError{Dependency: "payments", RetryAfter: 1}, http.StatusServiceUnavailable, "1"},
+		{"breaker open in under a second", &slo.BreakerError{Dependency: "payments", RetryAfter: 1}, http.StatusServiceUnavailable, "1"},
 		{"other error", errors.New("dial tcp 10.0.0.7:5432: connection refused"), http.StatusInternalServerError, ""},
 	}
 	for _, tt := range tests {

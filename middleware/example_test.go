@@ -111,7 +111,7 @@ func ExampleWithRouteCriticality() {
 		}
 		eng.Tick(start.Add(time.Duration(i) * time.Second))
 	}
-	fmt.Println("shed level:", eng.Status().Shed.Level)
+	fmt.Println("shed level:", eng.Status().Shedding.Level)
 
 	for _, r := range []struct{ method, target string }{
 		{"GET", "/recommendations"},

@@ -19,7 +19,7 @@ import (
 //
 // Each call asks the breaker first. While it is open, RoundTrip returns at
 // once, without calling the base RoundTripper, an error that wraps
-// slo.ErrBreakerOpen (a *slo.BreakerOpenError, which says when to retry);
+// slo.ErrBreakerOpen (a *slo.BreakerError, which says when to retry);
 // http.Client wraps it in a *url.Error, and errors.Is still finds it.
 // Otherwise the call goes to the base RoundTripper, and its outcome (see
 // WithTransportClassifier) and latency, until the response headers arrived,

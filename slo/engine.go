@@ -272,7 +272,7 @@ func (e *Engine) addShedding(cfg config) {
 func (e *Engine) initialStatus() *Status {
 	st := &Status{
 		Objectives: make([]ObjectiveStatus, len(e.recs)),
-		Shed:       ShedStatus{Enabled: e.shed != nil},
+		Shedding:   SheddingStatus{Enabled: e.shed != nil},
 		Breakers:   make([]BreakerStatus, len(e.breakers)),
 		Gates:      make([]GateStatus, len(e.gates)),
 	}
@@ -312,12 +312,12 @@ func (e *Engine) Recorder(name string) (*Recorder, error) {
 	return r, nil
 }
 
-// Recorders returns the Recorders of the named objectives, in order, for
+// recorders returns the Recorders of the named objectives, in order, for
 // wiring one route or method of server middleware. The error lists every
 // problem: a name no objective has (ErrUnknownObjective), a name given twice
 // (its events would count twice), and an objective of a Dependency, whose
 // events belong to that dependency's Breaker, not to a server.
-func (e *Engine) Recorders(names ...string) ([]*Recorder, error) {
+func (e *Engine) recorders(names ...string) ([]*Recorder, error) {
 	var errs []error
 	recs := make([]*Recorder, 0, len(names))
 	for i, n := range names {
@@ -570,7 +570,7 @@ func levelOf(s State) slog.Level {
 func (e *Engine) log(ev Event) {
 	ctx := context.Background()
 	switch ev.Kind {
-	case ShedChanged:
+	case SheddingChanged:
 		level := slog.LevelInfo
 		if ev.Level > ev.FromLevel {
 			level = slog.LevelWarn

@@ -30,7 +30,7 @@ func (e *Engine) evaluate(now time.Time) []Event {
 
 	var ctl control
 	st.Objectives, ctl, events = e.stepBudgets(now, prev, events)
-	st.Shed, events = e.stepShedding(now, ctl, events)
+	st.Shedding, events = e.stepShedding(now, ctl, events)
 	st.Breakers, events = e.stepBreakers(now, ctl, events)
 	st.Release, events = e.release.step(e, now, st.Objectives, prev.Release.Frozen, events)
 	st.Gates, events = e.stepGates(now, st, events)
@@ -146,8 +146,8 @@ func (e *Engine) controlSignal(r *Recorder, i int, now time.Time, os *ObjectiveS
 
 // stepShedding steps the burn-rate controller and publishes its decision
 // to admission.
-func (e *Engine) stepShedding(now time.Time, ctl control, events []Event) (ShedStatus, []Event) {
-	st := ShedStatus{Enabled: e.shed != nil, Rejected: ctl.rejected}
+func (e *Engine) stepShedding(now time.Time, ctl control, events []Event) (SheddingStatus, []Event) {
+	st := SheddingStatus{Enabled: e.shed != nil, Rejected: ctl.rejected}
 	if e.shed == nil {
 		return st, events
 	}
@@ -176,7 +176,7 @@ func (e *Engine) stepShedding(now time.Time, ctl control, events []Event) (ShedS
 	st.Level, st.Reject = level, d.reject
 	st.Limit, st.InFlight = e.gate.state()
 	if math.Ceil(from) != math.Ceil(level) {
-		events = append(events, Event{Time: now, Kind: ShedChanged, FromLevel: from, Level: level})
+		events = append(events, Event{Time: now, Kind: SheddingChanged, FromLevel: from, Level: level})
 	}
 	return st, events
 }

@@ -64,7 +64,7 @@ func ExampleRoute() {
 		}
 		eng.Tick(start.Add(time.Duration(i) * time.Second))
 	}
-	fmt.Println("shed level:", eng.Status().Shed.Level)
+	fmt.Println("shed level:", eng.Status().Shedding.Level)
 
 	handle(slo.Sheddable, ok)
 	handle(slo.Critical, ok)
@@ -112,7 +112,7 @@ func ExampleBreaker() {
 	call := func() {
 		ticket, err := ledger.Admit()
 		if err != nil { // the call is not made; the rejection is recorded as Shed
-			if be, ok := errors.AsType[*slo.BreakerOpenError](err); ok {
+			if be, ok := errors.AsType[*slo.BreakerError](err); ok {
 				// RetryAfter counts down on the wall clock from the
 				// breaker's 10s timeout.
 				fmt.Printf("rejected by %s (%v), retry within 10s: %v\n", be.Dependency, errors.Is(err, slo.ErrBreakerOpen), be.RetryAfter > 0 && be.RetryAfter <= 10*time.Second)

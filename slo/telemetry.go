@@ -231,8 +231,8 @@ func (t *telemetry) observe(e *Engine, obs metric.Observer) {
 			obs.ObserveFloat64(ins.controlBurn, os.ControlBurn, a.objective...)
 		}
 	}
-	if st.Shed.Enabled {
-		obs.ObserveFloat64(ins.shedLevel, st.Shed.Level)
+	if st.Shedding.Enabled {
+		obs.ObserveFloat64(ins.shedLevel, st.Shedding.Level)
 		for _, c := range Criticalities {
 			obs.ObserveInt64(ins.shedRejected, clampInt64(e.shards.sum(offRejected+c.bandIndex())), t.crit[c]...)
 		}

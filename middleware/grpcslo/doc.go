@@ -119,7 +119,7 @@
 //
 // Each call first asks the dependency's breaker (slo.Breaker.Allow). A
 // rejected call is not sent and fails at once with UNAVAILABLE; its error
-// matches slo.ErrBreakerOpen, and errors.As gives the *slo.BreakerOpenError
+// matches slo.ErrBreakerOpen, and errors.As gives the *slo.BreakerError
 // with its RetryAfter. A call that goes ahead carries the context's
 // criticality in the metadata key CriticalityKey, replacing any value the
 // outgoing metadata already holds (nothing when the context has none), and
