@@ -154,12 +154,12 @@ func shedOf(s slo.SheddingStatus) statusjson.Shed {
 	out := statusjson.Shed{
 		Enabled:  s.Enabled,
 		Level:    num(s.Level),
-		Reject:   make(map[string]float64, len(slo.Criticalities)),
-		Rejected: make(map[string]uint64, len(slo.Criticalities)),
+		Reject:   make(map[string]float64, len(s.Reject)),
+		Rejected: make(map[string]uint64, len(s.Rejected)),
 	}
-	for _, c := range slo.Criticalities {
-		out.Reject[c.String()] = num(s.Reject[c])
-		out.Rejected[c.String()] = s.Rejected[c]
+	for c := slo.Sheddable; c <= slo.CriticalPlus; c++ {
+		out.Reject[c.String()] = num(s.Reject[c.Index()])
+		out.Rejected[c.String()] = s.Rejected[c.Index()]
 	}
 	return out
 }
