@@ -105,9 +105,10 @@ func ExampleWithRouteCriticality() {
 	// Each evaluation at which admitted traffic still burns moves the shed
 	// level up half a band: SHEDDABLE goes first.
 	start := time.Date(2026, time.January, 1, 12, 0, 0, 0, time.UTC)
+	rec, _ := eng.Recorder("service-availability")
 	for i := range 3 {
 		for range 50 {
-			eng.Record("service-availability", slo.Bad, 10*time.Millisecond)
+			rec.Record(slo.Bad, 10*time.Millisecond)
 		}
 		eng.Tick(start.Add(time.Duration(i) * time.Second))
 	}

@@ -151,10 +151,12 @@ func newShedEngine(tb testing.TB, level float64) *slo.Engine {
 	tb.Cleanup(func() { _ = eng.Close() })
 	t0 := time.Now().Add(time.Hour)
 	for i := range int(level / 0.5) { // half a band per hot evaluation
+		rec, err := eng.Recorder(overloadAvail)
+		if err != nil {
+			tb.Fatal(err)
+		}
 		for range 20 {
-			if err := eng.Record(overloadAvail, slo.Bad, 0); err != nil {
-				tb.Fatal(err)
-			}
+			rec.Record(slo.Bad, 0)
 		}
 		eng.Tick(t0.Add(time.Duration(i) * time.Second))
 	}

@@ -36,12 +36,13 @@ func TestEngineCalendarPeriod(t *testing.T) {
 		// ticket threshold of 0.7.
 		{sunday.Add(time.Hour + time.Minute), 100, 0, budget.StateTicket, 1, 7 * 24 * time.Hour},
 	}
+	rec, _ := eng.Recorder("weekly")
 	for i, st := range steps {
 		for range st.good {
-			_ = eng.Record("weekly", slo.Good, 0)
+			rec.Record(slo.Good, 0)
 		}
 		for range st.bad {
-			_ = eng.Record("weekly", slo.Bad, 0)
+			rec.Record(slo.Bad, 0)
 		}
 		eng.Tick(st.at)
 		rep := eng.Status().Objectives[0].Report

@@ -25,12 +25,14 @@
 // New validates the objectives and builds one bounded budget.Ledger for
 // each. Events are recorded through a Recorder (an atomic add to a counter
 // of the recording processor) by the
-// middleware packages, or directly with Engine.Record for work that is not
-// an HTTP or gRPC request:
+// middleware packages, or directly for work that is not an HTTP or gRPC
+// request, with the Recorder looked up once:
 //
+//	rec, err := eng.Recorder("queue-availability")
+//	…
 //	start := time.Now()
 //	err := handle(msg)
-//	eng.Record("queue-availability", slo.OutcomeOf(err), time.Since(start))
+//	rec.Record(slo.OutcomeOf(err), time.Since(start))
 //
 // Start runs the evaluation loop: about once a second it folds the new
 // events into the ledgers, evaluates every rule and publishes a Status,

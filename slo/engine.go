@@ -291,17 +291,6 @@ func (e *Engine) initialStatus() *Status {
 	return st
 }
 
-// Objectives returns the engine's objectives, with defaults applied, in the
-// order given to New. The caller may modify the result.
-func (e *Engine) Objectives() []Objective {
-	os := make([]Objective, len(e.recs))
-	for i, r := range e.recs {
-		os[i] = r.obj
-		os[i].Rules = slices.Clone(r.obj.Rules)
-	}
-	return os
-}
-
 // Recorder returns the Recorder of the named objective, or an error wrapping
 // ErrUnknownObjective.
 func (e *Engine) Recorder(name string) (*Recorder, error) {
@@ -335,18 +324,6 @@ func (e *Engine) recorders(names ...string) ([]*Recorder, error) {
 		}
 	}
 	return recs, errors.Join(errs...)
-}
-
-// Record records one event of the named objective; see Recorder.Record. It
-// is meant for work outside HTTP and gRPC, such as queue consumers and batch
-// jobs: resolve a Recorder once instead where the name is fixed.
-func (e *Engine) Record(name string, o Outcome, latency time.Duration) error {
-	r, ok := e.byName[name]
-	if !ok {
-		return fmt.Errorf("%w %q", ErrUnknownObjective, name)
-	}
-	r.Record(o, latency)
-	return nil
 }
 
 // Objective returns the recorder's objective, with defaults applied. The

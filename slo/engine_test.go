@@ -53,10 +53,12 @@ func newEngine(t testing.TB, objectives []slo.Objective, opts ...slo.Option) *sl
 // record records n events of one outcome and latency.
 func record(t testing.TB, eng *slo.Engine, name string, o slo.Outcome, latency time.Duration, n int) {
 	t.Helper()
+	rec, err := eng.Recorder(name)
+	if err != nil {
+		t.Fatalf("Record(%q, %v, %v) = %v, want nil", name, o, latency, err)
+	}
 	for range n {
-		if err := eng.Record(name, o, latency); err != nil {
-			t.Fatalf("Record(%q, %v, %v) = %v, want nil", name, o, latency, err)
-		}
+		rec.Record(o, latency)
 	}
 }
 
@@ -133,16 +135,16 @@ func TestNewDefaults(t *testing.T) {
 		{"latency", 7 * day, rules, 100, 5},
 		{"availability", 30 * day, []budget.Rule{}, 1, 1},
 	}
-	got := eng.Objectives()
-	if len(got) != len(in) {
-		t.Fatalf("Objectives() = %+v, want %d objectives", got, len(in))
-	}
 	st := eng.Status()
-	for i, o := range got {
+	if len(st.Objectives) != len(in) {
+		t.Fatalf("Status().Objectives = %+v, want %d objectives", st.Objectives, len(in))
+	}
+	for i, os := range st.Objectives {
+		o := os.Objective
 		w := want[i]
 		if o.Name != in[i].Name || o.Kind() != w.kind || o.Period != w.period || !slices.Equal(o.Rules, w.rules) ||
 			(o.Rules == nil) != (w.rules == nil) || o.MinEvents != w.minEvents || o.MinBadEvents != w.minBadEvents {
-			t.Errorf("Objectives()[%d] = %+v, want %q (%s) with Period %v, Rules %v, MinEvents %d, MinBadEvents %d",
+			t.Errorf("Status().Objectives[%d].Objective = %+v, want %q (%s) with Period %v, Rules %v, MinEvents %d, MinBadEvents %d",
 				i, o, in[i].Name, w.kind, w.period, w.rules, w.minEvents, w.minBadEvents)
 		}
 		r, err := eng.Recorder(o.Name)
@@ -152,24 +154,22 @@ func TestNewDefaults(t *testing.T) {
 		if ro := r.Objective(); ro.Name != o.Name || ro.Period != o.Period || !slices.Equal(ro.Rules, o.Rules) {
 			t.Errorf("Recorder(%q).Objective() = %+v, want %+v", o.Name, ro, o)
 		}
-		if so := st.Objectives[i].Objective; so.Name != o.Name || so.Period != o.Period || !slices.Equal(so.Rules, o.Rules) {
-			t.Errorf("Status().Objectives[%d].Objective = %+v, want %+v", i, so, o)
-		}
 	}
 }
 
 // TestObjectivesCopied checks that the engine keeps its own rules: neither
-// the caller's slice nor a result of Objectives aliases them.
+// the caller's slice nor a result of Recorder.Objective aliases them.
 func TestObjectivesCopied(t *testing.T) {
 	rules := []budget.Rule{{Severity: budget.Page, Long: time.Hour, BudgetFraction: 0.02}}
 	eng := newEngine(t, []slo.Objective{{Name: "a", Target: 0.999, Rules: rules}})
 	rules[0].Long = time.Minute
-	got := eng.Objectives()
-	got[0].Rules[0].Long = 2 * time.Minute
 	r, _ := eng.Recorder("a")
 	r.Objective().Rules[0].Long = 3 * time.Minute
-	if l := eng.Objectives()[0].Rules[0].Long; l != time.Hour {
-		t.Errorf("Objectives()[0].Rules[0].Long = %v after changing copies, want 1h", l)
+	if l := r.Objective().Rules[0].Long; l != time.Hour {
+		t.Errorf("Recorder.Objective().Rules[0].Long = %v after changing copies, want 1h", l)
+	}
+	if l := eng.Status().Objectives[0].Objective.Rules[0].Long; l != time.Hour {
+		t.Errorf("Status().Objectives[0].Objective.Rules[0].Long = %v after changing copies, want 1h", l)
 	}
 }
 
@@ -203,7 +203,6 @@ func TestRecord(t *testing.T) {
 		{"avail", slo.Outcome(42), 0, budget.Counts{}, 0}, // out of range: ignored
 	}
 	record := map[string]func(eng *slo.Engine, name string, o slo.Outcome, latency time.Duration) error{
-		"Engine.Record": (*slo.Engine).Record,
 		"Recorder.Record": func(eng *slo.Engine, name string, o slo.Outcome, latency time.Duration) error {
 			r, err := eng.Recorder(name)
 			if err != nil {
@@ -246,11 +245,8 @@ func TestRecord(t *testing.T) {
 func TestUnknownObjective(t *testing.T) {
 	eng := newEngine(t, []slo.Objective{{Name: "a", Target: 0.999}})
 	for _, name := range []string{"", "b", "A", "a "} {
-		if err := eng.Record(name, slo.Good, 0); !errors.Is(err, slo.ErrUnknownObjective) || !strings.Contains(err.Error(), fmt.Sprintf("%q", name)) {
-			t.Errorf("Record(%q, Good, 0) = %v, want error wrapping ErrUnknownObjective naming %q", name, err, name)
-		}
-		if r, err := eng.Recorder(name); r != nil || !errors.Is(err, slo.ErrUnknownObjective) {
-			t.Errorf("Recorder(%q) = %v, %v, want nil, error wrapping ErrUnknownObjective", name, r, err)
+		if r, err := eng.Recorder(name); r != nil || !errors.Is(err, slo.ErrUnknownObjective) || !strings.Contains(err.Error(), fmt.Sprintf("%q", name)) {
+			t.Errorf("Recorder(%q) = %v, %v, want nil, error wrapping ErrUnknownObjective naming %q", name, r, err, name)
 		}
 		if _, ok := eng.Status().Objective(name); ok {
 			t.Errorf("Status().Objective(%q) = _, true, want false", name)
@@ -558,10 +554,12 @@ func TestHandlers(t *testing.T) {
 			if !slices.ContainsFunc(got, func(x slo.Event) bool { return equalEvents([]slo.Event{x}, []slo.Event{ev}) }) {
 				t.Errorf("%s: Events() in handler of %v = %v, want it to hold the event", id, ev, got)
 			}
-			if err := eng.Record(cycling.Name, slo.Neutral, 0); err != nil {
-				t.Errorf("%s: Record in handler = %v, want nil", id, err)
+			if rec, err := eng.Recorder(cycling.Name); err != nil {
+				t.Errorf("%s: Recorder in handler = %v, want nil", id, err)
+			} else {
+				rec.Record(slo.Neutral, 0)
 			}
-			_ = eng.Objectives()
+			_ = eng.Status().Objectives
 		}
 	}
 	eng = newEngine(t, []slo.Objective{cycling}, slo.WithEventHandler(handler("first")), slo.WithEventHandler(handler("second")))
@@ -724,9 +722,11 @@ func TestEventString(t *testing.T) {
 // event's burn rates does not change the timeline.
 func TestEventsCopied(t *testing.T) {
 	eng := newEngine(t, []slo.Objective{{Name: "a", Target: 0.999}})
-	if err := eng.Record("a", slo.Bad, 0); err != nil {
+	rec, err := eng.Recorder("a")
+	if err != nil {
 		t.Fatal(err)
 	}
+	rec.Record(slo.Bad, 0)
 	eng.Tick(t0)
 	// The state change, then the freeze of releases by the spent budget.
 	first := eng.Events()

@@ -58,9 +58,10 @@ func ExampleRoute() {
 	// ShedPolicy). A started engine evaluates by itself; here, by hand with
 	// fixed times. Each evaluation at which admitted traffic still burns
 	// moves the shed level up half a band: SHEDDABLE goes first.
+	rec, _ := eng.Recorder("jobs-availability")
 	for i := 1; i <= 3; i++ {
 		for range 50 {
-			_ = eng.Record("jobs-availability", slo.OutcomeOf(failing()), 10*time.Millisecond)
+			rec.Record(slo.OutcomeOf(failing()), 10*time.Millisecond)
 		}
 		eng.Tick(start.Add(time.Duration(i) * time.Second))
 	}

@@ -43,10 +43,11 @@ func ExampleWithSnapshots() {
 
 	before := newEngine()
 	before.Tick(start)
+	checkout, _ := before.Recorder("checkout-availability")
 	for range 999 {
-		before.Record("checkout-availability", slo.Good, 0)
+		checkout.Record(slo.Good, 0)
 	}
-	before.Record("checkout-availability", slo.Bad, 0)
+	checkout.Record(slo.Bad, 0)
 	before.Tick(start.Add(time.Minute))
 	if err := before.Close(); err != nil { // saves the final snapshot
 		fmt.Println(err)

@@ -56,7 +56,7 @@ func Example() {
 	// checkout-availability: ok, 50.0% of the error budget left
 }
 
-func ExampleEngine_Record() {
+func ExampleRecorder_Record() {
 	eng, err := slo.New([]slo.Objective{
 		{Name: "invoice-jobs", Target: 0.99, Latency: time.Minute}, // 99% done within a minute
 	}, slo.WithLogger(slog.New(slog.DiscardHandler)), slo.WithMeterProvider(noop.NewMeterProvider()))
@@ -78,13 +78,17 @@ func ExampleEngine_Record() {
 		{time.Second, context.Canceled}, // the caller gave up: neutral
 		{20 * time.Second, nil},
 	}
-	for _, j := range jobs {
-		if err := eng.Record("invoice-jobs", slo.OutcomeOf(j.err), j.took); err != nil {
-			fmt.Println(err)
-		}
-	}
-	if err := eng.Record("invoice-job", slo.Good, time.Second); err != nil {
+	// The Recorder is looked up once, by name.
+	if _, err := eng.Recorder("invoice-job"); err != nil {
 		fmt.Println(err)
+	}
+	rec, err := eng.Recorder("invoice-jobs")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, j := range jobs {
+		rec.Record(slo.OutcomeOf(j.err), j.took)
 	}
 
 	eng.Tick(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
@@ -139,12 +143,13 @@ func ExampleGate() {
 	}
 
 	start := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	rec, _ := eng.Recorder("recommendations")
 	record := func(good, bad int) {
 		for range good {
-			_ = eng.Record("recommendations", slo.Good, 0)
+			rec.Record(slo.Good, 0)
 		}
 		for range bad {
-			_ = eng.Record("recommendations", slo.Bad, 0)
+			rec.Record(slo.Bad, 0)
 		}
 	}
 	record(10_000, 10) // 10% of the budget spent
@@ -176,14 +181,15 @@ func ExampleReleasePolicy() {
 	defer eng.Close()
 
 	start := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	checkout, _ := eng.Recorder("checkout-availability")
 	for range 100_000 {
-		_ = eng.Record("checkout-availability", slo.Good, 0)
+		checkout.Record(slo.Good, 0)
 	}
 	eng.Tick(start)
 	fmt.Println("frozen:", eng.Status().Release.Frozen)
 
 	for range 150 { // 150 bad of 100,150: 1.5 budgets
-		_ = eng.Record("checkout-availability", slo.Bad, 0)
+		checkout.Record(slo.Bad, 0)
 	}
 	eng.Tick(start.Add(time.Second))
 	r := eng.Status().Release

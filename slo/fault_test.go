@@ -76,15 +76,17 @@ func TestExporterFaults(t *testing.T) {
 				if err := eng.Start(); err != nil {
 					t.Fatalf("Start() = %v", err)
 				}
+				rec, err := eng.Recorder("a")
+				if err != nil {
+					t.Fatal(err)
+				}
 				const goroutines, perGoroutine = 4, 500
 				outcomes := []slo.Outcome{slo.Good, slo.Bad, slo.Shed, slo.Neutral}
 				var wg sync.WaitGroup
 				for g := range goroutines {
 					wg.Go(func() {
 						for i := range perGoroutine {
-							if err := eng.Record("a", outcomes[g], 0); err != nil {
-								t.Errorf("Record = %v", err)
-							}
+							rec.Record(outcomes[g], 0)
 							if i%50 == 0 {
 								time.Sleep(time.Second) // across many exports and evaluations
 							}

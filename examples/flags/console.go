@@ -60,7 +60,7 @@ func (c *console) header(cfg config, eng *slo.Engine, p *openfeature.Provider, a
 	c.Printf("  load       %.0f rps from %d clients, half GET /recommendations, half GET /home\n", cfg.RPS, cfg.Clients)
 	c.Printf("  engine     evaluates every %v; a window needs %d events before it may fire\n\n", cfg.Interval, minEvents)
 
-	c.PrintObjectives(cfg.Config, eng.Objectives(), workbookRules())
+	c.PrintObjectives(cfg.Config, demo.Objectives(eng), workbookRules())
 
 	c.Printf("\nThe risky feature, asked two ways\n")
 	c.Printf("  gate       %s: off while an objective pages, or once %.0f%% of a budget or less is left\n", gateName, minRemaining*100)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sloguard/sloguard/budget"
+	"github.com/sloguard/sloguard/internal/demo"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -179,7 +180,7 @@ func (c *console) follow(ctx context.Context, sc *scenario, ld *load, eng *slo.E
 	c.mu.Lock()
 	cfg := c.cfg
 	c.mu.Unlock()
-	objs := eng.Objectives()
+	objs := demo.Objectives(eng)
 	timer := time.NewTimer(time.Until(sc.start))
 	defer timer.Stop()
 	select {

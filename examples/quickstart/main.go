@@ -55,8 +55,7 @@ func run(d time.Duration, out io.Writer) error {
 	var mu sync.Mutex // serialises the engine's events and the status lines
 	say := func(format string, args ...any) { mu.Lock(); fmt.Fprintf(out, format, args...); mu.Unlock() }
 	start := time.Now()
-	eng, err := slo.New(objectives(),
-		slo.WithInterval(250*time.Millisecond),
+	eng, err := slo.New(objectives(), slo.WithInterval(250*time.Millisecond),
 		slo.WithLogger(slog.New(slog.DiscardHandler)), // the handler below prints the events
 		slo.WithEventHandler(func(ev slo.Event) {
 			if ev.Time.After(start) { // not the history below
@@ -67,12 +66,13 @@ func run(d time.Duration, out io.Writer) error {
 		return err
 	}
 	defer eng.Close()
-	// A running service has an hour of history: without it the outage
-	// would spend the small budget of a few seconds' requests at once.
+	// An hour of history, as a running service has: else the outage spends a few seconds' budget.
+	avail, _ := eng.Recorder("availability") // New checked that both exist
+	lat, _ := eng.Recorder("latency")
 	for i := 3600; i > 0; i-- {
 		for range 200 {
-			_ = eng.Record("availability", slo.Good, time.Millisecond)
-			_ = eng.Record("latency", slo.Good, time.Millisecond)
+			avail.Record(slo.Good, time.Millisecond)
+			lat.Record(slo.Good, time.Millisecond)
 		}
 		eng.Tick(start.Add(-time.Duration(i-1) * time.Second))
 	}

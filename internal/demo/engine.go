@@ -7,14 +7,24 @@ import (
 	"github.com/sloguard/sloguard/slo"
 )
 
+// Objectives returns eng's objectives, with defaults applied, in the order
+// given to slo.New.
+func Objectives(eng *slo.Engine) []slo.Objective {
+	var objs []slo.Objective
+	for _, o := range eng.Status().Objectives {
+		objs = append(objs, o.Objective)
+	}
+	return objs
+}
+
 // Preload records cfg's history of healthy traffic (History, at most
 // Period) at RPS events a second into every objective of eng, each event
 // good and as fast as latency, ending at end and evaluating once a second as
 // the engine's loop would. It must run before the engine starts.
 func Preload(eng *slo.Engine, cfg Config, latency time.Duration, end time.Time) {
 	var recs []*slo.Recorder
-	for _, o := range eng.Objectives() {
-		if r, err := eng.Recorder(o.Name); err == nil {
+	for _, o := range eng.Status().Objectives {
+		if r, err := eng.Recorder(o.Objective.Name); err == nil {
 			recs = append(recs, r)
 		}
 	}

@@ -348,10 +348,12 @@ func driveTraffic(ctx context.Context, t *testing.T, eng *slo.Engine) *slo.Statu
 
 	record := func(name string, o slo.Outcome, d time.Duration, n int) {
 		t.Helper()
+		rec, err := eng.Recorder(name)
+		if err != nil {
+			t.Fatalf("Engine.Recorder(%q) = %v", name, err)
+		}
 		for range n {
-			if err := eng.Record(name, o, d); err != nil {
-				t.Fatalf("Engine.Record(%q) = %v", name, err)
-			}
+			rec.Record(o, d)
 		}
 	}
 	record(availability, slo.Shed, 0, shedEvents)

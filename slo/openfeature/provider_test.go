@@ -47,10 +47,12 @@ func newEngine(tb testing.TB) *slo.Engine {
 // closeGate spends checkout's budget at time at, which closes "risky".
 func closeGate(tb testing.TB, eng *slo.Engine, at time.Time) {
 	tb.Helper()
+	rec, err := eng.Recorder("checkout")
+	if err != nil {
+		tb.Fatal(err)
+	}
 	for range 10 {
-		if err := eng.Record("checkout", slo.Bad, time.Millisecond); err != nil {
-			tb.Fatal(err)
-		}
+		rec.Record(slo.Bad, time.Millisecond)
 	}
 	eng.Tick(at)
 	if g, _ := eng.Gate("risky"); g.Enabled() {
@@ -515,12 +517,13 @@ func ExampleNewProvider() {
 
 	// 100 requests, 2 failed: the budget of 1 bad request is overspent.
 	start := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	rec, _ := eng.Recorder("recommendations")
 	for i := range 100 {
 		outcome := slo.Good
 		if i%50 == 0 {
 			outcome = slo.Bad
 		}
-		_ = eng.Record("recommendations", outcome, 20*time.Millisecond)
+		rec.Record(outcome, 20*time.Millisecond)
 	}
 	eng.Tick(start)
 	show()

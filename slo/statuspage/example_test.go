@@ -41,15 +41,17 @@ func Example() {
 	defer srv.Close()
 
 	// 10,000 checkouts, 20 of them failed: twice the budget of 10.
+	checkout, err := eng.Recorder("checkout-availability")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	for i := range 10_000 {
 		outcome := slo.Good
 		if i%500 == 0 {
 			outcome = slo.Bad
 		}
-		if err := eng.Record("checkout-availability", outcome, 0); err != nil {
-			fmt.Println(err)
-			return
-		}
+		checkout.Record(outcome, 0)
 	}
 	eng.Tick(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
 

@@ -81,9 +81,11 @@ func incident(t *testing.T, eng *slo.Engine, now time.Time) time.Time {
 
 func record(t *testing.T, eng *slo.Engine, name string, o slo.Outcome, latency time.Duration, n int) {
 	t.Helper()
+	rec, err := eng.Recorder(name)
+	if err != nil {
+		t.Fatalf("Engine.Recorder(%q) = %v", name, err)
+	}
 	for range n {
-		if err := eng.Record(name, o, latency); err != nil {
-			t.Fatalf("Engine.Record(%q) = %v", name, err)
-		}
+		rec.Record(o, latency)
 	}
 }
