@@ -13,6 +13,7 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -60,7 +61,7 @@ func BenchmarkRecord(b *testing.B) {
 	b.Run("serial", func(b *testing.B) {
 		run(b, func(r *slo.Recorder) {
 			for range b.N {
-				r.Record(slo.Good, 10*time.Millisecond)
+				r.Record(budget.Good, 10*time.Millisecond)
 			}
 		})
 	})
@@ -68,7 +69,7 @@ func BenchmarkRecord(b *testing.B) {
 		run(b, func(r *slo.Recorder) {
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					r.Record(slo.Good, 10*time.Millisecond)
+					r.Record(budget.Good, 10*time.Millisecond)
 				}
 			})
 		})
@@ -122,7 +123,7 @@ func BenchmarkTick(b *testing.B) {
 			now := epoch
 			tick := func(i int) {
 				for _, r := range recs {
-					r.Record(slo.Good, time.Millisecond)
+					r.Record(budget.Good, time.Millisecond)
 				}
 				now = now.Add(time.Second)
 				eng.Tick(now)
@@ -193,9 +194,9 @@ func collectEngine(b *testing.B, n int) *sdkmetric.ManualReader {
 	for _, o := range objs {
 		r := recorder(b, eng, o.Name)
 		for i := range 1000 {
-			oc := slo.Good
+			oc := budget.Good
 			if i%10 == 0 {
-				oc = slo.Bad
+				oc = budget.Bad
 			}
 			r.Record(oc, time.Millisecond)
 		}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/internal/claim"
 	"github.com/sloguard/sloguard/internal/wiring"
 	"github.com/sloguard/sloguard/slo"
@@ -87,7 +88,7 @@ func WriteError(w http.ResponseWriter, err error) {
 		if rw := serverWriter(w); rw != nil {
 			rw.breaker = true
 		}
-		_, retryAfter := slo.HandlerOutcome(err, slo.Bad)
+		_, retryAfter := slo.HandlerOutcome(err, budget.Bad)
 		w.Header().Set("Retry-After", retrySeconds(max(retryAfter, time.Second)))
 	}
 	http.Error(w, http.StatusText(code), code)

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/middleware"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -299,7 +300,7 @@ func TestError(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Breaker.Allow() error = %v, want nil while closed", err)
 		}
-		done(slo.Bad, 0)
+		done(budget.Bad, 0)
 	}
 	_, open := b.Allow()
 	be, ok := errors.AsType[*slo.BreakerError](open)

@@ -15,6 +15,7 @@ import (
 
 	"go.opentelemetry.io/otel/metric/noop"
 
+	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/middleware"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -108,7 +109,7 @@ func ExampleWithRouteCriticality() {
 	rec, _ := eng.Recorder("service-availability")
 	for i := range 3 {
 		for range 50 {
-			rec.Record(slo.Bad, 10*time.Millisecond)
+			rec.Record(budget.Bad, 10*time.Millisecond)
 		}
 		eng.Tick(start.Add(time.Duration(i) * time.Second))
 	}

@@ -12,6 +12,7 @@ import (
 
 	"go.opentelemetry.io/otel/metric/noop"
 
+	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/middleware"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -110,7 +111,7 @@ func status(code int) http.HandlerFunc {
 // then classifies it with the DefaultClassifier.
 type capture chan middleware.Response
 
-func (c capture) classify(r *http.Request, resp middleware.Response) slo.Outcome {
+func (c capture) classify(r *http.Request, resp middleware.Response) budget.Outcome {
 	c <- resp
 	return middleware.DefaultClassifier(r, resp)
 }
@@ -156,7 +157,7 @@ func newShedEngine(tb testing.TB, level float64) *slo.Engine {
 			tb.Fatal(err)
 		}
 		for range 20 {
-			rec.Record(slo.Bad, 0)
+			rec.Record(budget.Bad, 0)
 		}
 		eng.Tick(t0.Add(time.Duration(i) * time.Second))
 	}

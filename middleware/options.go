@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 
+	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -27,25 +28,25 @@ type Response struct {
 // Bad when it was slower than their threshold. A Classifier is called on
 // the request path and must be fast and safe for concurrent use. A nil
 // Classifier is refused by WithClassifier.
-type Classifier func(r *http.Request, resp Response) slo.Outcome
+type Classifier func(r *http.Request, resp Response) budget.Outcome
 
 // DefaultClassifier counts 5xx as Bad; a request that ended with nothing
 // written because its client went away (context.Canceled) as Neutral, and
 // because its deadline passed (context.DeadlineExceeded) as Bad, although
 // net/http then sends an empty 200; everything else as Good.
-func DefaultClassifier(r *http.Request, resp Response) slo.Outcome {
+func DefaultClassifier(r *http.Request, resp Response) budget.Outcome {
 	if resp.Status >= 500 {
-		return slo.Bad
+		return budget.Bad
 	}
 	if !resp.Written {
 		switch err := r.Context().Err(); {
 		case errors.Is(err, context.Canceled):
-			return slo.Neutral
+			return budget.Neutral
 		case errors.Is(err, context.DeadlineExceeded):
-			return slo.Bad
+			return budget.Bad
 		}
 	}
-	return slo.Good
+	return budget.Good
 }
 
 type config struct {
@@ -189,7 +190,7 @@ func WithTrustedCriticality(trust func(*http.Request) bool) Option {
 }
 
 type transportConfig struct {
-	classify  func(*http.Response, error) slo.Outcome
+	classify  func(*http.Response, error) budget.Outcome
 	retries   int
 	perSecond float64
 	errs      []error
@@ -212,7 +213,7 @@ func (f transportOptionFunc) applyTransport(c *transportConfig) { f(c) }
 // read the response body.
 //
 // By default, DefaultTransportClassifier.
-func WithTransportClassifier(f func(*http.Response, error) slo.Outcome) TransportOption {
+func WithTransportClassifier(f func(*http.Response, error) budget.Outcome) TransportOption {
 	return transportOptionFunc(func(c *transportConfig) {
 		if f == nil {
 			c.errs = append(c.errs, fmt.Errorf("%w: nil transport classifier", ErrInvalidOption))

@@ -9,6 +9,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/middleware"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -55,7 +56,7 @@ func TestTransportPanicReleasesBreaker(t *testing.T) {
 					}
 					return answer(code), nil
 				})
-				classify := func(resp *http.Response, err error) slo.Outcome {
+				classify := func(resp *http.Response, err error) budget.Outcome {
 					if err == nil && resp.StatusCode == http.StatusTeapot {
 						panic("classifier exploded")
 					}
@@ -120,7 +121,7 @@ func TestTransportPanicRecorded(t *testing.T) {
 		}
 		return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: body}, nil
 	})
-	tr := newTransport(t, eng, base, middleware.WithTransportClassifier(func(resp *http.Response, err error) slo.Outcome {
+	tr := newTransport(t, eng, base, middleware.WithTransportClassifier(func(resp *http.Response, err error) budget.Outcome {
 		panic("classifier exploded")
 	}))
 	if p, _ := roundTripPanic(tr); p != http.ErrAbortHandler {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/internal/options"
 	"github.com/sloguard/sloguard/internal/wiring"
 	"github.com/sloguard/sloguard/slo"
@@ -100,7 +101,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 	}
 	rw := s.writers.Get().(*responseWriter)
 	rw.reset(w)
-	outcome := slo.Bad // a panic on its way up: counted as Bad, and not caught
+	outcome := budget.Bad // a panic on its way up: counted as Bad, and not caught
 	defer func() {
 		if after {
 			t = t.Reroute(s.routes.Lookup(s.routeOf(r)).Route)
@@ -114,7 +115,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 	}
 	outcome = s.classify(r, resp)
 	if rw.breaker {
-		outcome = slo.Shed // answered by WriteError for an open breaker downstream
+		outcome = budget.Shed // answered by WriteError for an open breaker downstream
 	}
 	// The writer is reused only when no panic may still reference it.
 	rw.reset(nil)

@@ -14,6 +14,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/middleware"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -608,12 +609,12 @@ func TestServerResponse(t *testing.T) {
 func TestServerCustomClassifier(t *testing.T) {
 	// Rate limiting by the application spends budget; a 404 says nothing
 	// about the service.
-	classify := func(r *http.Request, resp middleware.Response) slo.Outcome {
+	classify := func(r *http.Request, resp middleware.Response) budget.Outcome {
 		switch resp.Status {
 		case http.StatusTooManyRequests:
-			return slo.Bad
+			return budget.Bad
 		case http.StatusNotFound:
-			return slo.Neutral
+			return budget.Neutral
 		}
 		return middleware.DefaultClassifier(r, resp)
 	}

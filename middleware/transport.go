@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/internal/options"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -42,7 +43,7 @@ import (
 type Transport struct {
 	base     http.RoundTripper
 	breaker  *slo.Breaker
-	classify func(*http.Response, error) slo.Outcome
+	classify func(*http.Response, error) budget.Outcome
 	retries  int
 	budget   *rate.Limiter // nil without retries
 }
@@ -89,7 +90,7 @@ func NewTransport(eng *slo.Engine, dependency string, base http.RoundTripper, op
 // the breaker); a 5xx, a transport error or a deadline that passed is a
 // failure (Bad); the caller's cancellation (context.Canceled) abandons
 // the call (Neutral); any other response is served (Good).
-func DefaultTransportClassifier(resp *http.Response, err error) slo.Outcome {
+func DefaultTransportClassifier(resp *http.Response, err error) budget.Outcome {
 	return slo.CallOutcome(reply(resp, err))
 }
 
@@ -164,7 +165,7 @@ func (t *Transport) send(req *http.Request, tk slo.Ticket) (resp *http.Response,
 	reported := false
 	defer func() {
 		if !reported {
-			tk.Done(slo.Bad)
+			tk.Done(budget.Bad)
 			if resp != nil && resp.Body != nil {
 				_ = resp.Body.Close() // the caller never gets it
 			}

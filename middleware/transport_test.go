@@ -19,6 +19,7 @@ import (
 
 	"go.opentelemetry.io/otel/metric/noop"
 
+	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/middleware"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -264,12 +265,12 @@ func TestTransportRefusalKeepsBreakerClosed(t *testing.T) {
 func TestTransportCustomClassifier(t *testing.T) {
 	eng := newDepEngine(t)
 	d := newDependency(t, 404, 500)
-	notFoundIsBad := func(resp *http.Response, err error) slo.Outcome {
+	notFoundIsBad := func(resp *http.Response, err error) budget.Outcome {
 		if err == nil && resp.StatusCode == http.StatusNotFound {
-			return slo.Bad
+			return budget.Bad
 		}
 		if err == nil && resp.StatusCode >= 500 {
-			return slo.Neutral
+			return budget.Neutral
 		}
 		return middleware.DefaultTransportClassifier(resp, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -20,7 +21,7 @@ func shedding(tb testing.TB, hot int, opts ...slo.Option) *slo.Engine {
 	now := t0
 	eng.Tick(now)
 	for range hot {
-		record(tb, eng, "a", slo.Bad, 0, 100)
+		record(tb, eng, "a", budget.Bad, 0, 100)
 		now = now.Add(time.Second)
 		eng.Tick(now)
 	}
@@ -78,7 +79,7 @@ func TestAdmitProbabilistic(t *testing.T) {
 					}
 					continue
 				}
-				tk.Done(slo.Good)
+				tk.Done(budget.Good)
 			}
 			if rejected < tt.lo || rejected > tt.hi {
 				t.Errorf("Admit(%v) rejected %d of %d, want %d to %d", tt.c, rejected, draws, tt.lo, tt.hi)
@@ -104,7 +105,7 @@ func TestAdmitWithoutShedding(t *testing.T) {
 		if !ok || retry != 0 {
 			t.Fatalf("Admit(SHEDDABLE) without shedding = _, %v, %v, want 0, true", retry, ok)
 		}
-		tk.Done(slo.Good)
+		tk.Done(budget.Good)
 	}
 	eng.Tick(t0)
 	if got := objectiveStatus(t, eng.Status(), "a").Totals.Good; got != 1000 {
@@ -143,14 +144,14 @@ func TestGateFromTheFirstRequest(t *testing.T) {
 	if got := objectiveStatus(t, eng.Status(), "a").Totals.Shed; got != 1 {
 		t.Errorf("Totals.Shed = %d, want 1", got)
 	}
-	tickets[0].Done(slo.Good)
+	tickets[0].Done(budget.Good)
 	if tk, _, ok := rt.Admit(slo.Sheddable); !ok {
 		t.Errorf("after one request ended: Admit = false, want true")
 	} else {
-		tk.Done(slo.Good)
+		tk.Done(budget.Good)
 	}
 	for _, tk := range tickets[1:] {
-		tk.Done(slo.Good)
+		tk.Done(budget.Good)
 	}
 	eng.Tick(t0.Add(time.Second))
 	if n := eng.Status().Shedding.InFlight; n != 0 {
@@ -166,19 +167,19 @@ func TestSettle(t *testing.T) {
 	func() {
 		defer func() { _ = recover() }()
 		tk, _, _ := rt.Admit(slo.Critical)
-		outcome := slo.Bad
+		outcome := budget.Bad
 		defer tk.Settle(&outcome)
 		panic("handler")
 	}()
 	err := fmt.Errorf("charging: %w", &slo.BreakerError{Dependency: "payments", RetryAfter: 3 * time.Second})
-	o, retry := slo.HandlerOutcome(err, slo.Bad)
-	if o != slo.Shed || retry != 3*time.Second {
+	o, retry := slo.HandlerOutcome(err, budget.Bad)
+	if o != budget.Shed || retry != 3*time.Second {
 		t.Errorf("Failed(breaker open, Bad) = %v, %v, want Shed, 3s", o, retry)
 	}
-	if o, retry := slo.HandlerOutcome(errors.New("boom"), slo.Bad); o != slo.Bad || retry != 0 {
+	if o, retry := slo.HandlerOutcome(errors.New("boom"), budget.Bad); o != budget.Bad || retry != 0 {
 		t.Errorf("Failed(other error, Bad) = %v, %v, want Bad, 0", o, retry)
 	}
-	if o, _ := slo.HandlerOutcome(nil, slo.Good); o != slo.Good {
+	if o, _ := slo.HandlerOutcome(nil, budget.Good); o != budget.Good {
 		t.Errorf("Failed(nil, Good) = %v, want Good", o)
 	}
 	tk, _, _ := rt.Admit(slo.Critical)
@@ -198,7 +199,7 @@ func TestReroute(t *testing.T) {
 	eng := newEngine(t, []slo.Objective{{Name: "a", Target: 0.999}, {Name: "b", Target: 0.999}})
 	a, b := route(t, eng, slo.Critical, "a"), route(t, eng, slo.Critical, "b")
 	tk, _, _ := a.Admit(slo.Critical)
-	tk.Reroute(b).Done(slo.Good)
+	tk.Reroute(b).Done(budget.Good)
 	eng.Tick(t0)
 	if got := objectiveStatus(t, eng.Status(), "b").Totals.Good; got != 1 {
 		t.Errorf("b: Totals.Good = %d, want 1", got)
@@ -227,7 +228,7 @@ func TestAdmitAllocs(t *testing.T) {
 		for _, c := range levels {
 			if n := testing.AllocsPerRun(1000, func() {
 				if tk, _, ok := rt.Admit(c); ok {
-					tk.Done(slo.Good)
+					tk.Done(budget.Good)
 				}
 			}); n != 0 {
 				t.Errorf("Admit(%v) and Done at level %v allocate %v times, want 0", c, 0.5*float64(hot), n)
@@ -258,7 +259,7 @@ func TestAdmitConcurrent(t *testing.T) {
 					mine[c.Index()]++
 					continue
 				}
-				tk.Done(slo.Bad)
+				tk.Done(budget.Bad)
 			}
 			mu.Lock()
 			for i := range mine {
@@ -300,7 +301,7 @@ func TestShedPolicyZeroValue(t *testing.T) {
 			if !ok {
 				t.Fatalf("healthy second %d: a request was rejected", s+1)
 			}
-			tk.Done(slo.Good)
+			tk.Done(budget.Good)
 		}
 		now = now.Add(time.Second)
 		eng.Tick(now)
@@ -363,7 +364,7 @@ func BenchmarkRoute(b *testing.B) {
 		rt := route(b, eng, slo.Critical, "a")
 		one := func() {
 			if tk, _, ok := rt.Admit(bc.c); ok {
-				tk.Done(slo.Good)
+				tk.Done(budget.Good)
 			}
 		}
 		b.Run(bc.name+"/serial", func(b *testing.B) {

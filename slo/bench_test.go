@@ -8,6 +8,7 @@ import (
 
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -24,18 +25,18 @@ func BenchmarkRecorderRecord(b *testing.B) {
 	b.Run("serial", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			r.Record(slo.Good, 100*time.Millisecond)
+			r.Record(budget.Good, 100*time.Millisecond)
 		}
 	})
 	b.Run("parallel", func(b *testing.B) {
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				r.Record(slo.Good, 100*time.Millisecond)
+				r.Record(budget.Good, 100*time.Millisecond)
 			}
 		})
 	})
-	if n := testing.AllocsPerRun(1000, func() { r.Record(slo.Bad, time.Second) }); n != 0 {
+	if n := testing.AllocsPerRun(1000, func() { r.Record(budget.Bad, time.Second) }); n != 0 {
 		b.Errorf("Recorder.Record allocates %v times, want 0", n)
 	}
 }
@@ -48,9 +49,9 @@ func BenchmarkTick(b *testing.B) {
 	now := t0
 	for range 24 * 360 {
 		for i := range 100 {
-			o := slo.Good
+			o := budget.Good
 			if i == 0 {
-				o = slo.Bad
+				o = budget.Bad
 			}
 			r.Record(o, 0)
 		}
@@ -59,7 +60,7 @@ func BenchmarkTick(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		r.Record(slo.Good, 0)
+		r.Record(budget.Good, 0)
 		now = now.Add(time.Second)
 		eng.Tick(now)
 	}
@@ -69,8 +70,8 @@ func BenchmarkTick(b *testing.B) {
 // SDK ManualReader.
 func BenchmarkCollect(b *testing.B) {
 	eng, reader := newMetered(b, []slo.Objective{{Name: "checkout", Target: 0.999}})
-	record(b, eng, "checkout", slo.Good, 0, 1000)
-	record(b, eng, "checkout", slo.Bad, 0, 1)
+	record(b, eng, "checkout", budget.Good, 0, 1000)
+	record(b, eng, "checkout", budget.Bad, 0, 1)
 	eng.Tick(t0)
 	ctx := context.Background()
 	var rm metricdata.ResourceMetrics
@@ -100,7 +101,7 @@ func TestTickAllocsPerObjective(t *testing.T) {
 		now := t0
 		tick := func() {
 			for _, r := range recs {
-				r.Record(slo.Good, time.Millisecond)
+				r.Record(budget.Good, time.Millisecond)
 			}
 			now = now.Add(time.Second)
 			eng.Tick(now)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sony/gobreaker/v2"
 
+	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/internal/mono"
 )
 
@@ -227,11 +228,11 @@ func (b *Breaker) admit(r *Route) (Ticket, time.Duration, bool) {
 // breakerResult tells gobreaker how a call ended. Errors count as
 // failures; slowness reaches the breaker through the burn rate of the
 // dependency's latency objectives.
-func breakerResult(o Outcome) error {
+func breakerResult(o budget.Outcome) error {
 	switch o {
-	case Bad:
+	case budget.Bad:
 		return errCallFailed
-	case Neutral:
+	case budget.Neutral:
 		return errCallNeutral
 	}
 	return nil
@@ -255,7 +256,7 @@ func (b *Breaker) Admit() (Ticket, error) {
 // Allow is Admit for callers that measure the latency themselves: done
 // records the call's outcome and latency. Admit is the same without a
 // closure.
-func (b *Breaker) Allow() (done func(o Outcome, latency time.Duration), err error) {
+func (b *Breaker) Allow() (done func(o budget.Outcome, latency time.Duration), err error) {
 	t, err := b.Admit()
 	if err != nil {
 		return nil, err

@@ -35,7 +35,7 @@ var paymentsObjectives = []slo.Objective{
 
 // call makes one call through b that ends as o after latency, and returns
 // Allow's error.
-func call(t *testing.T, b *slo.Breaker, o slo.Outcome, latency time.Duration) error {
+func call(t *testing.T, b *slo.Breaker, o budget.Outcome, latency time.Duration) error {
 	t.Helper()
 	done, err := b.Allow()
 	if err != nil {
@@ -49,7 +49,7 @@ func call(t *testing.T, b *slo.Breaker, o slo.Outcome, latency time.Duration) er
 }
 
 // calls makes one call per outcome, each of which must be allowed.
-func calls(t *testing.T, b *slo.Breaker, latency time.Duration, outcomes ...slo.Outcome) {
+func calls(t *testing.T, b *slo.Breaker, latency time.Duration, outcomes ...budget.Outcome) {
 	t.Helper()
 	for i, o := range outcomes {
 		if err := call(t, b, o, latency); err != nil {
@@ -59,8 +59,8 @@ func calls(t *testing.T, b *slo.Breaker, latency time.Duration, outcomes ...slo.
 }
 
 // repeat returns n copies of pattern, concatenated.
-func repeat(n int, pattern ...slo.Outcome) []slo.Outcome {
-	var out []slo.Outcome
+func repeat(n int, pattern ...budget.Outcome) []budget.Outcome {
+	var out []budget.Outcome
 	for range n {
 		out = append(out, pattern...)
 	}
@@ -78,7 +78,7 @@ func checkState(t *testing.T, b *slo.Breaker, want slo.BreakerState) {
 // that matches ErrBreakerOpen and says when to retry.
 func checkRejected(t *testing.T, b *slo.Breaker, retryAfter time.Duration) {
 	t.Helper()
-	err := call(t, b, slo.Good, 0)
+	err := call(t, b, budget.Good, 0)
 	if !errors.Is(err, slo.ErrBreakerOpen) {
 		t.Fatalf("Allow() on %v breaker = %v, want error wrapping ErrBreakerOpen", b.State(), err)
 	}
@@ -167,9 +167,9 @@ func TestBreakerLifecycle(t *testing.T) {
 		var shed uint64
 
 		// Four failures in a row keep it closed, the fifth opens it.
-		calls(t, b, 10*time.Millisecond, repeat(4, slo.Bad)...)
+		calls(t, b, 10*time.Millisecond, repeat(4, budget.Bad)...)
 		checkState(t, b, slo.BreakerClosed)
-		calls(t, b, 10*time.Millisecond, slo.Bad)
+		calls(t, b, 10*time.Millisecond, budget.Bad)
 		checkState(t, b, slo.BreakerOpen)
 		opened := time.Now()
 
@@ -223,15 +223,15 @@ func TestBreakerLifecycle(t *testing.T) {
 		if got := eng.Status().Breakers[0]; got.State != slo.BreakerHalfOpen || got.RetryAfter != 0 {
 			t.Errorf("Status().Breakers[0] while probing = %+v, want half-open, no retry-after", got)
 		}
-		probe(slo.Good, 10*time.Millisecond)
+		probe(budget.Good, 10*time.Millisecond)
 		checkState(t, b, slo.BreakerClosed)
-		calls(t, b, 10*time.Millisecond, slo.Good)
+		calls(t, b, 10*time.Millisecond, budget.Good)
 
 		// Open again; this time the probe fails and it opens again.
-		calls(t, b, 10*time.Millisecond, repeat(5, slo.Bad)...)
+		calls(t, b, 10*time.Millisecond, repeat(5, budget.Bad)...)
 		checkState(t, b, slo.BreakerOpen)
 		time.Sleep(10*time.Second + time.Millisecond)
-		calls(t, b, 10*time.Millisecond, slo.Bad)
+		calls(t, b, 10*time.Millisecond, budget.Bad)
 		checkState(t, b, slo.BreakerOpen)
 		checkRejected(t, b, 10*time.Second)
 		shed++
@@ -273,9 +273,9 @@ func TestBreakerPolicy(t *testing.T) {
 			ConsecutiveFailures: 2, OpenTimeout: 2 * time.Second, HalfOpenRequests: 3,
 		}))
 		b, _ := eng.Breaker(payments)
-		calls(t, b, 0, slo.Bad)
+		calls(t, b, 0, budget.Bad)
 		checkState(t, b, slo.BreakerClosed)
-		calls(t, b, 0, slo.Bad)
+		calls(t, b, 0, budget.Bad)
 		checkState(t, b, slo.BreakerOpen)
 		checkRejected(t, b, 2*time.Second)
 		time.Sleep(1500 * time.Millisecond)
@@ -283,7 +283,7 @@ func TestBreakerPolicy(t *testing.T) {
 		time.Sleep(500*time.Millisecond + time.Millisecond)
 
 		// Three probes at once, not four; all three must succeed.
-		var probes []func(slo.Outcome, time.Duration)
+		var probes []func(budget.Outcome, time.Duration)
 		for i := range 3 {
 			done, err := b.Allow()
 			if err != nil {
@@ -294,7 +294,7 @@ func TestBreakerPolicy(t *testing.T) {
 		checkRejected(t, b, time.Second)
 		for _, done := range probes {
 			checkState(t, b, slo.BreakerHalfOpen)
-			done(slo.Good, 0)
+			done(budget.Good, 0)
 		}
 		checkState(t, b, slo.BreakerClosed)
 	})
@@ -306,27 +306,27 @@ func TestBreakerNeutral(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		eng := newEngine(t, paymentsObjectives)
 		b, _ := eng.Breaker(payments)
-		calls(t, b, 0, repeat(100, slo.Neutral)...)
+		calls(t, b, 0, repeat(100, budget.Neutral)...)
 		checkState(t, b, slo.BreakerClosed)
-		calls(t, b, 0, repeat(4, slo.Bad, slo.Neutral)...)
+		calls(t, b, 0, repeat(4, budget.Bad, budget.Neutral)...)
 		checkState(t, b, slo.BreakerClosed)
-		calls(t, b, 0, slo.Bad) // the fifth failure in a row
+		calls(t, b, 0, budget.Bad) // the fifth failure in a row
 		checkState(t, b, slo.BreakerOpen)
 
 		// A success does end the run.
 		eng2 := newEngine(t, paymentsObjectives)
 		b2, _ := eng2.Breaker(payments)
-		calls(t, b2, 0, repeat(4, slo.Bad)...)
-		calls(t, b2, 0, slo.Good)
-		calls(t, b2, 0, repeat(4, slo.Bad)...)
+		calls(t, b2, 0, repeat(4, budget.Bad)...)
+		calls(t, b2, 0, budget.Good)
+		calls(t, b2, 0, repeat(4, budget.Bad)...)
 		checkState(t, b2, slo.BreakerClosed)
 
 		// A neutral probe leaves the breaker half-open and lets another
 		// probe through.
 		time.Sleep(10*time.Second + time.Millisecond)
-		calls(t, b, 0, slo.Neutral)
+		calls(t, b, 0, budget.Neutral)
 		checkState(t, b, slo.BreakerHalfOpen)
-		calls(t, b, 0, slo.Good)
+		calls(t, b, 0, budget.Good)
 		checkState(t, b, slo.BreakerClosed)
 
 		eng.Tick(time.Now())
@@ -341,11 +341,11 @@ func TestBreakerNeutral(t *testing.T) {
 // with enough calls in the control window, opens the breaker at the next
 // failure, before any run of consecutive failures.
 func TestBreakerBurn(t *testing.T) {
-	good, bad := slo.Good, slo.Bad
+	good, bad := budget.Good, budget.Bad
 	tests := []struct {
 		name    string
 		latency time.Duration
-		calls   []slo.Outcome
+		calls   []budget.Outcome
 		burning bool
 		known   bool
 		burn    [2]float64 // ControlBurn of availability (99.9%) and latency (99%)
@@ -383,9 +383,9 @@ func TestBreakerBurn(t *testing.T) {
 					}
 				}
 
-				calls(t, b, tt.latency, slo.Good)
+				calls(t, b, tt.latency, budget.Good)
 				checkState(t, b, slo.BreakerClosed) // successes never open it
-				calls(t, b, tt.latency, slo.Bad)
+				calls(t, b, tt.latency, budget.Bad)
 				want := slo.BreakerClosed
 				if tt.burning {
 					want = slo.BreakerOpen
@@ -398,13 +398,13 @@ func TestBreakerBurn(t *testing.T) {
 				// The flag follows the window: once the burn has left it,
 				// a failure no longer opens the breaker.
 				time.Sleep(10*time.Second + time.Millisecond) // the open timeout
-				calls(t, b, 10*time.Millisecond, slo.Good)    // the probe closes it
+				calls(t, b, 10*time.Millisecond, budget.Good) // the probe closes it
 				checkState(t, b, slo.BreakerClosed)
 				eng.Tick(time.Now())
 				if got := eng.Status().Breakers[0]; got.Burning {
 					t.Errorf("Status().Breakers[0] 10s later = %+v, want not burning", got)
 				}
-				calls(t, b, 10*time.Millisecond, slo.Bad)
+				calls(t, b, 10*time.Millisecond, budget.Bad)
 				checkState(t, b, slo.BreakerClosed)
 			})
 		})
@@ -440,9 +440,9 @@ func TestBreakerConcurrent(t *testing.T) {
 		for g := range goroutines {
 			wg.Go(func() {
 				for i := range perGoroutine {
-					o := slo.Good
+					o := budget.Good
 					if (i/50+g)%3 == 0 { // runs of failures
-						o = slo.Bad
+						o = budget.Bad
 					}
 					if done, err := b.Allow(); err == nil {
 						done(o, time.Millisecond)
@@ -536,13 +536,13 @@ func TestShedBreakerLogs(t *testing.T) {
 			slo.WithBreakers(slo.BreakerPolicy{OpenTimeout: time.Second}))
 		b, _ := eng.Breaker(payments)
 		eng.Tick(time.Now())
-		record(t, eng, "a", slo.Bad, 0, 100)
+		record(t, eng, "a", budget.Bad, 0, 100)
 		time.Sleep(time.Second)
 		eng.Tick(time.Now()) // level 0.5
-		calls(t, b, 0, repeat(5, slo.Bad)...)
+		calls(t, b, 0, repeat(5, budget.Bad)...)
 		time.Sleep(6 * time.Second) // the burn leaves the window; the breaker may probe
 		eng.Tick(time.Now())        // calm from here; half-open
-		calls(t, b, 0, slo.Good)
+		calls(t, b, 0, budget.Good)
 		time.Sleep(time.Second)
 		eng.Tick(time.Now()) // the hold ends; closed
 		time.Sleep(time.Second)
@@ -580,7 +580,7 @@ func BenchmarkBreakerAllow(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if done, err := br.Allow(); err == nil {
-				done(slo.Good, time.Millisecond)
+				done(budget.Good, time.Millisecond)
 			}
 		}
 	})
@@ -589,7 +589,7 @@ func BenchmarkBreakerAllow(b *testing.B) {
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				if done, err := br.Allow(); err == nil {
-					done(slo.Good, time.Millisecond)
+					done(budget.Good, time.Millisecond)
 				}
 			}
 		})

@@ -39,10 +39,10 @@ func TestEngineCalendarPeriod(t *testing.T) {
 	rec, _ := eng.Recorder("weekly")
 	for i, st := range steps {
 		for range st.good {
-			rec.Record(slo.Good, 0)
+			rec.Record(budget.Good, 0)
 		}
 		for range st.bad {
-			rec.Record(slo.Bad, 0)
+			rec.Record(budget.Bad, 0)
 		}
 		eng.Tick(st.at)
 		rep := eng.Status().Objectives[0].Report

@@ -34,8 +34,8 @@ func (c *steppingClock) clock() slo.TestClock {
 func outage(t *testing.T, eng *slo.Engine) uint64 {
 	t.Helper()
 	for range 60 {
-		record(t, eng, "api", slo.Bad, 0, 1)
-		record(t, eng, "api", slo.Good, 0, 9)
+		record(t, eng, "api", budget.Bad, 0, 1)
+		record(t, eng, "api", budget.Good, 0, 9)
 		time.Sleep(time.Second)
 	}
 	return 60
@@ -60,7 +60,7 @@ func TestClockSteps(t *testing.T) {
 				if err := eng.Start(); err != nil {
 					t.Fatalf("Start() = %v", err)
 				}
-				record(t, eng, "api", slo.Good, 0, 100)
+				record(t, eng, "api", budget.Good, 0, 100)
 				time.Sleep(10 * time.Minute)
 
 				bad := outage(t, eng)

@@ -11,6 +11,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -78,13 +79,13 @@ func testBlocking(t *testing.T, what string) {
 		if err != nil {
 			t.Fatalf("New error: %v", err)
 		}
-		record(t, eng, "a", slo.Good, 0, 1)
+		record(t, eng, "a", budget.Good, 0, 1)
 		start := time.Now()
 		if err := eng.Start(); err != nil {
 			t.Fatalf("Start() = %v", err)
 		}
 		synctest.Wait() // the dispatcher is in the handler, for good
-		record(t, eng, "a", slo.Bad, 0, 1)
+		record(t, eng, "a", budget.Bad, 0, 1)
 		time.Sleep(10 * time.Second)
 		synctest.Wait()
 		st := eng.Status()
@@ -143,13 +144,13 @@ func TestDroppedEvents(t *testing.T) {
 		if err != nil {
 			t.Fatalf("New error: %v", err)
 		}
-		record(t, eng, "o0", slo.Good, 0, 1)
+		record(t, eng, "o0", budget.Good, 0, 1)
 		if err := eng.Start(); err != nil {
 			t.Fatalf("Start() = %v", err)
 		}
 		synctest.Wait() // the dispatcher is in the handler with o0's event
 		for i := 1; i < objectives; i++ {
-			record(t, eng, objs[i].Name, slo.Good, 0, 1)
+			record(t, eng, objs[i].Name, budget.Good, 0, 1)
 		}
 		time.Sleep(time.Second) // nine events: four queued, five dropped
 		time.Sleep(time.Second) // published in the next Status
@@ -205,10 +206,10 @@ func TestHandlerPanicStarted(t *testing.T) {
 			t.Fatalf("Start() = %v", err)
 		}
 		for _, n := range []string{"c", "a", "b"} {
-			record(t, eng, n, slo.Good, 0, 1)
+			record(t, eng, n, budget.Good, 0, 1)
 			time.Sleep(time.Second)
 		}
-		record(t, eng, "a", slo.Bad, 0, 1) // exhausted, and releases freeze
+		record(t, eng, "a", budget.Bad, 0, 1) // exhausted, and releases freeze
 		time.Sleep(2 * time.Second)
 		synctest.Wait()
 		if err := eng.Close(); err != nil {

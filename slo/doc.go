@@ -20,6 +20,11 @@
 // Alert rules default to the four multiwindow, multi-burn-rate rules of The
 // Site Reliability Workbook (see package budget), rescaled to the period.
 //
+// The words of budgets are package budget's, and slo uses them under their
+// one name, without aliases: an event's budget.Outcome (budget.Good,
+// budget.Bad, budget.Neutral, budget.Shed), an objective's budget.State,
+// its budget.Report, budget.Rule and budget.Calendar.
+//
 // # Engine
 //
 // New validates the objectives and builds one bounded budget.Ledger for

@@ -343,23 +343,23 @@ func (r *Recorder) Objective() Objective {
 //
 // Record is one atomic add to a counter of the recording processor, which
 // the evaluation adds up: it never blocks, allocates or fails.
-func (r *Recorder) Record(o Outcome, latency time.Duration) {
+func (r *Recorder) Record(o budget.Outcome, latency time.Duration) {
 	x := r.e.shards.get()
 	r.add(x, r.judge(o, latency))
 }
 
 // judge applies the latency threshold to outcome o.
-func (r *Recorder) judge(o Outcome, latency time.Duration) Outcome {
-	if (o == Good || o == Neutral) && r.threshold > 0 && latency > r.threshold {
-		return Bad
+func (r *Recorder) judge(o budget.Outcome, latency time.Duration) budget.Outcome {
+	if (o == budget.Good || o == budget.Neutral) && r.threshold > 0 && latency > r.threshold {
+		return budget.Bad
 	}
 	return o
 }
 
 // add counts one event of outcome o in shard x; an outcome out of range
 // is ignored.
-func (r *Recorder) add(x *shard, o Outcome) {
-	if o <= Shed {
+func (r *Recorder) add(x *shard, o budget.Outcome) {
+	if o <= budget.Shed {
 		x.add(offOutcomes+4*r.index+int(o), 1)
 	}
 }
@@ -369,18 +369,18 @@ func (r *Recorder) add(x *shard, o Outcome) {
 func (r *Recorder) totals() (c budget.Counts, neutral uint64) {
 	at := offOutcomes + 4*r.index
 	sh := r.e.shards
-	return budget.Counts{Good: sh.sum(at + int(Good)), Bad: sh.sum(at + int(Bad)), Shed: sh.sum(at + int(Shed))},
-		sh.sum(at + int(Neutral))
+	return budget.Counts{Good: sh.sum(at + int(budget.Good)), Bad: sh.sum(at + int(budget.Bad)), Shed: sh.sum(at + int(budget.Shed))},
+		sh.sum(at + int(budget.Neutral))
 }
 
 // fold adds to the ledger what was recorded since the previous fold.
 func (r *Recorder) fold() {
 	cur, neutral := r.totals()
 	prev, prevNeutral := r.ledger.Totals()
-	r.ledger.Add(Good, cur.Good-prev.Good)
-	r.ledger.Add(Bad, cur.Bad-prev.Bad)
-	r.ledger.Add(Shed, cur.Shed-prev.Shed)
-	r.ledger.Add(Neutral, neutral-prevNeutral)
+	r.ledger.Add(budget.Good, cur.Good-prev.Good)
+	r.ledger.Add(budget.Bad, cur.Bad-prev.Bad)
+	r.ledger.Add(budget.Shed, cur.Shed-prev.Shed)
+	r.ledger.Add(budget.Neutral, neutral-prevNeutral)
 }
 
 // Status returns the latest published snapshot. It is one atomic load; the
@@ -536,7 +536,7 @@ func (e *Engine) call(h func(Event), ev Event) {
 	h(ev)
 }
 
-func levelOf(s State) slog.Level {
+func levelOf(s budget.State) slog.Level {
 	switch s {
 	case budget.StatePage, budget.StateExhausted:
 		return slog.LevelWarn

@@ -51,7 +51,7 @@ func newEngine(t testing.TB, objectives []slo.Objective, opts ...slo.Option) *sl
 }
 
 // record records n events of one outcome and latency.
-func record(t testing.TB, eng *slo.Engine, name string, o slo.Outcome, latency time.Duration, n int) {
+func record(t testing.TB, eng *slo.Engine, name string, o budget.Outcome, latency time.Duration, n int) {
 	t.Helper()
 	rec, err := eng.Recorder(name)
 	if err != nil {
@@ -180,30 +180,30 @@ func TestRecord(t *testing.T) {
 	}
 	tests := []struct {
 		objective string
-		outcome   slo.Outcome
+		outcome   budget.Outcome
 		latency   time.Duration
 		want      budget.Counts
 		neutral   uint64
 	}{
-		{"fast", slo.Good, 0, budget.Counts{Good: 1}, 0},
-		{"fast", slo.Good, 99 * time.Millisecond, budget.Counts{Good: 1}, 0},
-		{"fast", slo.Good, 100 * time.Millisecond, budget.Counts{Good: 1}, 0}, // within: at most the threshold
-		{"fast", slo.Good, 100*time.Millisecond + 1, budget.Counts{Bad: 1}, 0},
-		{"fast", slo.Good, time.Minute, budget.Counts{Bad: 1}, 0},
-		{"fast", slo.Bad, time.Millisecond, budget.Counts{Bad: 1}, 0},
-		{"fast", slo.Bad, time.Minute, budget.Counts{Bad: 1}, 0},
-		{"fast", slo.Neutral, 100 * time.Millisecond, budget.Counts{}, 1},
-		{"fast", slo.Neutral, time.Minute, budget.Counts{Bad: 1}, 0}, // the client gave up on a slow answer
-		{"fast", slo.Shed, time.Minute, budget.Counts{Shed: 1}, 0},
-		{"fast", slo.Shed, 0, budget.Counts{Shed: 1}, 0},
-		{"avail", slo.Good, time.Hour, budget.Counts{Good: 1}, 0},
-		{"avail", slo.Bad, 0, budget.Counts{Bad: 1}, 0},
-		{"avail", slo.Neutral, time.Hour, budget.Counts{}, 1},
-		{"avail", slo.Shed, time.Hour, budget.Counts{Shed: 1}, 0},
-		{"avail", slo.Outcome(42), 0, budget.Counts{}, 0}, // out of range: ignored
+		{"fast", budget.Good, 0, budget.Counts{Good: 1}, 0},
+		{"fast", budget.Good, 99 * time.Millisecond, budget.Counts{Good: 1}, 0},
+		{"fast", budget.Good, 100 * time.Millisecond, budget.Counts{Good: 1}, 0}, // within: at most the threshold
+		{"fast", budget.Good, 100*time.Millisecond + 1, budget.Counts{Bad: 1}, 0},
+		{"fast", budget.Good, time.Minute, budget.Counts{Bad: 1}, 0},
+		{"fast", budget.Bad, time.Millisecond, budget.Counts{Bad: 1}, 0},
+		{"fast", budget.Bad, time.Minute, budget.Counts{Bad: 1}, 0},
+		{"fast", budget.Neutral, 100 * time.Millisecond, budget.Counts{}, 1},
+		{"fast", budget.Neutral, time.Minute, budget.Counts{Bad: 1}, 0}, // the client gave up on a slow answer
+		{"fast", budget.Shed, time.Minute, budget.Counts{Shed: 1}, 0},
+		{"fast", budget.Shed, 0, budget.Counts{Shed: 1}, 0},
+		{"avail", budget.Good, time.Hour, budget.Counts{Good: 1}, 0},
+		{"avail", budget.Bad, 0, budget.Counts{Bad: 1}, 0},
+		{"avail", budget.Neutral, time.Hour, budget.Counts{}, 1},
+		{"avail", budget.Shed, time.Hour, budget.Counts{Shed: 1}, 0},
+		{"avail", budget.Outcome(42), 0, budget.Counts{}, 0}, // out of range: ignored
 	}
-	record := map[string]func(eng *slo.Engine, name string, o slo.Outcome, latency time.Duration) error{
-		"Recorder.Record": func(eng *slo.Engine, name string, o slo.Outcome, latency time.Duration) error {
+	record := map[string]func(eng *slo.Engine, name string, o budget.Outcome, latency time.Duration) error{
+		"Recorder.Record": func(eng *slo.Engine, name string, o budget.Outcome, latency time.Duration) error {
 			r, err := eng.Recorder(name)
 			if err != nil {
 				return err
@@ -267,7 +267,7 @@ func TestUnknownObjective(t *testing.T) {
 
 func TestInitialStatus(t *testing.T) {
 	eng := newEngine(t, []slo.Objective{{Name: "a", Target: 0.999}, {Name: "b", Target: 0.99, Latency: time.Second}})
-	record(t, eng, "a", slo.Good, 0, 10)
+	record(t, eng, "a", budget.Good, 0, 10)
 	st := eng.Status()
 	if !st.Time.IsZero() || st.Faults != 0 || len(st.Objectives) != 2 {
 		t.Fatalf("Status() before Tick = %+v, want zero Time, no faults, 2 objectives", st)
@@ -317,8 +317,8 @@ func TestTickScript(t *testing.T) {
 	var totals budget.Counts
 	step := func(d time.Duration, good, bad uint64) {
 		t.Helper()
-		record(t, eng, name, slo.Good, 0, int(good))
-		record(t, eng, name, slo.Bad, 0, int(bad))
+		record(t, eng, name, budget.Good, 0, int(good))
+		record(t, eng, name, budget.Bad, 0, int(bad))
 		totals = totals.Add(budget.Counts{Good: good, Bad: bad})
 		now = now.Add(d)
 		eng.Tick(now)
@@ -349,7 +349,7 @@ func TestTickScript(t *testing.T) {
 	const good = 7 * 24 * 3600 // events of the first week
 	want := []struct {
 		time      time.Time
-		from, to  slo.State
+		from, to  budget.State
 		remaining float64
 	}{
 		// The first events make the state known.
@@ -448,10 +448,10 @@ var cycling = slo.Objective{Name: "cycling", Target: 0.5, Period: time.Minute, R
 // exhausted → unknown, starting at *now, which it advances.
 func cycle(t *testing.T, eng *slo.Engine, now *time.Time) {
 	t.Helper()
-	record(t, eng, cycling.Name, slo.Good, 0, 1)
+	record(t, eng, cycling.Name, budget.Good, 0, 1)
 	*now = now.Add(time.Second)
 	eng.Tick(*now)
-	record(t, eng, cycling.Name, slo.Bad, 0, 1)
+	record(t, eng, cycling.Name, budget.Bad, 0, 1)
 	*now = now.Add(time.Second)
 	eng.Tick(*now)
 	*now = now.Add(2 * time.Minute)
@@ -500,9 +500,9 @@ func equalEvents(a, b []slo.Event) bool {
 
 func TestTimeBackwards(t *testing.T) {
 	eng := newEngine(t, []slo.Objective{{Name: "a", Target: 0.9}})
-	record(t, eng, "a", slo.Good, 0, 9)
+	record(t, eng, "a", budget.Good, 0, 9)
 	eng.Tick(t0)
-	record(t, eng, "a", slo.Bad, 0, 1)
+	record(t, eng, "a", budget.Bad, 0, 1)
 	eng.Tick(t0.Add(-time.Hour)) // the clock stepped back: taken as t0
 	st := eng.Status()
 	o := objectiveStatus(t, st, "a")
@@ -557,7 +557,7 @@ func TestHandlers(t *testing.T) {
 			if rec, err := eng.Recorder(cycling.Name); err != nil {
 				t.Errorf("%s: Recorder in handler = %v, want nil", id, err)
 			} else {
-				rec.Record(slo.Neutral, 0)
+				rec.Record(budget.Neutral, 0)
 			}
 			_ = eng.Status().Objectives
 		}
@@ -605,7 +605,7 @@ func TestHandlerPanic(t *testing.T) {
 			}
 		}))
 
-	record(t, eng, cycling.Name, slo.Good, 0, 1)
+	record(t, eng, cycling.Name, budget.Good, 0, 1)
 	eng.Tick(t0) // unknown → ok: the first handler panics
 	if got := eng.Status().Faults; got != 0 {
 		t.Errorf("Status().Faults at the Tick that panicked = %d, want 0: counted from the next", got)
@@ -614,7 +614,7 @@ func TestHandlerPanic(t *testing.T) {
 	if got := eng.Status().Faults; got != 1 {
 		t.Errorf("Status().Faults at the next Tick = %d, want 1", got)
 	}
-	record(t, eng, cycling.Name, slo.Bad, 0, 1)
+	record(t, eng, cycling.Name, budget.Bad, 0, 1)
 	eng.Tick(t0.Add(2 * time.Second)) // ok → exhausted: no panic
 	if got := eng.Status().Faults; got != 1 {
 		t.Errorf("Status().Faults after a Tick without panic = %d, want 1", got)
@@ -726,7 +726,7 @@ func TestEventsCopied(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec.Record(slo.Bad, 0)
+	rec.Record(budget.Bad, 0)
 	eng.Tick(t0)
 	// The state change, then the freeze of releases by the spent budget.
 	first := eng.Events()

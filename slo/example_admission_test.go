@@ -8,6 +8,7 @@ import (
 
 	"go.opentelemetry.io/otel/metric/noop"
 
+	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -40,7 +41,7 @@ func ExampleRoute() {
 			fmt.Printf("%v: rejected, retry after %v\n", c, retryAfter)
 			return
 		}
-		outcome := slo.Bad // a panic in work counts as Bad and goes on
+		outcome := budget.Bad // a panic in work counts as Bad and goes on
 		defer ticket.Settle(&outcome)
 		outcome = slo.OutcomeOf(work())
 		fmt.Printf("%v: %v\n", c, outcome)

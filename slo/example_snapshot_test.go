@@ -9,6 +9,7 @@ import (
 
 	"go.opentelemetry.io/otel/metric/noop"
 
+	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -45,9 +46,9 @@ func ExampleWithSnapshots() {
 	before.Tick(start)
 	checkout, _ := before.Recorder("checkout-availability")
 	for range 999 {
-		checkout.Record(slo.Good, 0)
+		checkout.Record(budget.Good, 0)
 	}
-	checkout.Record(slo.Bad, 0)
+	checkout.Record(budget.Bad, 0)
 	before.Tick(start.Add(time.Minute))
 	if err := before.Close(); err != nil { // saves the final snapshot
 		fmt.Println(err)

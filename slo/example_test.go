@@ -9,6 +9,7 @@ import (
 
 	"go.opentelemetry.io/otel/metric/noop"
 
+	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -40,9 +41,9 @@ func Example() {
 
 	// 10,000 requests, 5 of them failed: half the budget of 10 bad ones.
 	for i := range 10_000 {
-		outcome := slo.Good
+		outcome := budget.Good
 		if i%2000 == 0 {
-			outcome = slo.Bad
+			outcome = budget.Bad
 		}
 		checkout.Record(outcome, 20*time.Millisecond)
 	}
@@ -146,10 +147,10 @@ func ExampleGate() {
 	rec, _ := eng.Recorder("recommendations")
 	record := func(good, bad int) {
 		for range good {
-			rec.Record(slo.Good, 0)
+			rec.Record(budget.Good, 0)
 		}
 		for range bad {
-			rec.Record(slo.Bad, 0)
+			rec.Record(budget.Bad, 0)
 		}
 	}
 	record(10_000, 10) // 10% of the budget spent
@@ -183,13 +184,13 @@ func ExampleReleasePolicy() {
 	start := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	checkout, _ := eng.Recorder("checkout-availability")
 	for range 100_000 {
-		checkout.Record(slo.Good, 0)
+		checkout.Record(budget.Good, 0)
 	}
 	eng.Tick(start)
 	fmt.Println("frozen:", eng.Status().Release.Frozen)
 
 	for range 150 { // 150 bad of 100,150: 1.5 budgets
-		checkout.Record(slo.Bad, 0)
+		checkout.Record(budget.Bad, 0)
 	}
 	eng.Tick(start.Add(time.Second))
 	r := eng.Status().Release

@@ -81,7 +81,7 @@ func TestExporterFaults(t *testing.T) {
 					t.Fatal(err)
 				}
 				const goroutines, perGoroutine = 4, 500
-				outcomes := []slo.Outcome{slo.Good, slo.Bad, slo.Shed, slo.Neutral}
+				outcomes := []budget.Outcome{budget.Good, budget.Bad, budget.Shed, budget.Neutral}
 				var wg sync.WaitGroup
 				for g := range goroutines {
 					wg.Go(func() {

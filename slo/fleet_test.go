@@ -89,7 +89,7 @@ func TestFleetJudges(t *testing.T) {
 		src.set(map[string]slo.FleetCounts{"a": {Good: 900, Bad: 100}}, nil)
 		eng := startFleetEngine(t, src, slo.FleetPolicy{Every: 10 * time.Second},
 			slo.WithGate("g", slo.GatePolicy{MinRemaining: 0.25}))
-		record(t, eng, "a", slo.Good, 0, 10)
+		record(t, eng, "a", budget.Good, 0, 10)
 		time.Sleep(time.Second) // the read at Start is judged by the next evaluation
 		synctest.Wait()
 		o := objectiveStatus(t, eng.Status(), "a")
@@ -175,7 +175,7 @@ func TestFleetWrongAnswers(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				src := &fakeFleet{}
 				eng := startFleetEngine(t, src, slo.FleetPolicy{Every: 10 * time.Second, Lag: 30 * time.Second})
-				record(t, eng, "a", slo.Good, 0, 1000)
+				record(t, eng, "a", budget.Good, 0, 1000)
 				time.Sleep(time.Minute) // the events are older than Lag
 				synctest.Wait()
 				src.set(map[string]slo.FleetCounts{"a": tt.counts}, nil)
@@ -350,9 +350,9 @@ func TestFleetAfterRestore(t *testing.T) {
 		if err := a.Start(); err != nil {
 			t.Fatal(err)
 		}
-		record(t, a, "a", slo.Good, 0, 1000)
+		record(t, a, "a", budget.Good, 0, 1000)
 		time.Sleep(time.Minute)
-		record(t, a, "a", slo.Good, 0, 50) // never scraped: the process stops
+		record(t, a, "a", budget.Good, 0, 50) // never scraped: the process stops
 		time.Sleep(5 * time.Second)
 		if err := a.Close(); err != nil {
 			t.Fatal(err)

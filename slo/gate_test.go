@@ -39,8 +39,8 @@ func (c *counter) to(t *testing.T, s ledgerStep) {
 	if s.bad < c.bad || s.total-s.bad < c.total-c.bad {
 		t.Fatalf("step %+v goes back from %d bad of %d", s, c.bad, c.total)
 	}
-	record(t, c.eng, c.name, slo.Bad, 0, int(s.bad-c.bad))
-	record(t, c.eng, c.name, slo.Good, 0, int((s.total-s.bad)-(c.total-c.bad)))
+	record(t, c.eng, c.name, budget.Bad, 0, int(s.bad-c.bad))
+	record(t, c.eng, c.name, budget.Good, 0, int((s.total-s.bad)-(c.total-c.bad)))
 	c.bad, c.total = s.bad, s.total
 }
 
@@ -57,7 +57,7 @@ var burnObjective = slo.Objective{Name: "api", Target: 0.9, Period: time.Hour, R
 // bad events recorded before its evaluation.
 type burnStep struct {
 	good, bad int
-	state     slo.State // of burnObjective after the step
+	state     budget.State // of burnObjective after the step
 }
 
 // burnScript is a script of burnObjective: a page-level burst, a quiet
@@ -80,7 +80,7 @@ var burnScript = []burnStep{
 // empty. It returns the time of the last evaluation.
 func startBurn(t *testing.T, eng *slo.Engine) time.Time {
 	t.Helper()
-	record(t, eng, burnObjective.Name, slo.Good, 0, 10000)
+	record(t, eng, burnObjective.Name, budget.Good, 0, 10000)
 	now := t0
 	for ; now.Before(t0.Add(2 * time.Minute)); now = now.Add(10 * time.Second) {
 		eng.Tick(now)
@@ -375,8 +375,8 @@ func TestGateBurn(t *testing.T) {
 	now := startBurn(t, eng)
 	onPage, onTicket, budgetGate := gate(t, eng, "on-page"), gate(t, eng, "on-ticket"), gate(t, eng, "budget")
 	for i, s := range burnScript {
-		record(t, eng, burnObjective.Name, slo.Good, 0, s.good)
-		record(t, eng, burnObjective.Name, slo.Bad, 0, s.bad)
+		record(t, eng, burnObjective.Name, budget.Good, 0, s.good)
+		record(t, eng, burnObjective.Name, budget.Bad, 0, s.bad)
 		now = now.Add(10 * time.Second)
 		eng.Tick(now)
 		st := eng.Status()
@@ -481,7 +481,7 @@ func TestGateObjectives(t *testing.T) {
 	steps := []struct {
 		name                  string
 		svcBad, svcGood, dep  int // events recorded before the step
-		wantSvc               slo.State
+		wantSvc               budget.State
 		def, dependency, both bool
 		allOff                bool
 	}{
@@ -494,9 +494,9 @@ func TestGateObjectives(t *testing.T) {
 	}
 	now := t0
 	for _, s := range steps {
-		record(t, eng, svc.Name, slo.Bad, 0, s.svcBad)
-		record(t, eng, svc.Name, slo.Good, 0, s.svcGood)
-		record(t, eng, dep.Name, slo.Good, 0, s.dep)
+		record(t, eng, svc.Name, budget.Bad, 0, s.svcBad)
+		record(t, eng, svc.Name, budget.Good, 0, s.svcGood)
+		record(t, eng, dep.Name, budget.Good, 0, s.dep)
 		now = now.Add(time.Second)
 		eng.Tick(now)
 		if got := objectiveStatus(t, eng.Status(), svc.Name).Report.State; got != s.wantSvc {
@@ -556,8 +556,8 @@ func TestGateMinClosed(t *testing.T) {
 	}
 	now := t0
 	// 8 bad of 100: 20% of the budget left, the gate closes.
-	record(t, eng, "a", slo.Good, 0, 92)
-	record(t, eng, "a", slo.Bad, 0, 8)
+	record(t, eng, "a", budget.Good, 0, 92)
+	record(t, eng, "a", budget.Bad, 0, 8)
 	eng.Tick(now)
 	if g.Enabled() {
 		t.Fatalf("Enabled() with 20%% left = true, want false")
@@ -573,7 +573,7 @@ func TestGateMinClosed(t *testing.T) {
 		t.Errorf("GateChanged events = %+v, want one for objective a with 20%% left and no windows (no rules)", closed)
 	}
 	// 900 good more: 92% left, but the gate closed 10s ago.
-	record(t, eng, "a", slo.Good, 0, 900)
+	record(t, eng, "a", budget.Good, 0, 900)
 	now = now.Add(10 * time.Second)
 	eng.Tick(now)
 	if g.Enabled() {

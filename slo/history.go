@@ -4,13 +4,15 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/sloguard/sloguard/budget"
 )
 
 // Sample is one point of an objective's recent history, as charted by the
 // status page.
 type Sample struct {
 	Time      time.Time
-	State     State
+	State     budget.State
 	Remaining float64 // remaining budget over the period
 	// Burn is the objective's current burn rate (budget.Report.Burn): over
 	// the long window of its fastest page rule (1h by default), or its

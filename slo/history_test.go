@@ -52,15 +52,15 @@ func TestHistory(t *testing.T) {
 			eng := newEngine(t, historyObjectives, slo.WithHistory(tt.every, tt.size))
 			// Two hours of good traffic, then a burn: the 1h and 6h
 			// windows differ.
-			record(t, eng, "api", slo.Good, 0, 100000)
-			record(t, eng, "batch", slo.Good, 0, 1000)
+			record(t, eng, "api", budget.Good, 0, 100000)
+			record(t, eng, "batch", budget.Good, 0, 1000)
 			start := t0
 			eng.Tick(start.Add(-2 * time.Hour))
 			statuses := map[time.Time]*slo.Status{start.Add(-2 * time.Hour): eng.Status()}
 			for i := range tt.steps + 1 {
-				record(t, eng, "api", slo.Good, 0, 100)
-				record(t, eng, "api", slo.Bad, 0, i)
-				record(t, eng, "batch", slo.Bad, 0, i%3)
+				record(t, eng, "api", budget.Good, 0, 100)
+				record(t, eng, "api", budget.Bad, 0, i)
+				record(t, eng, "batch", budget.Bad, 0, i%3)
 				now := start.Add(time.Duration(i) * tt.step)
 				eng.Tick(now)
 				statuses[now] = eng.Status()
@@ -143,7 +143,7 @@ func TestHistoryDefault(t *testing.T) {
 		t.Errorf("History(%q) before Tick = %v, %v, want none, nil", "api", samples, err)
 	}
 	for i := range 7 * 60 {
-		record(t, eng, "api", slo.Good, 0, 1)
+		record(t, eng, "api", budget.Good, 0, 1)
 		eng.Tick(t0.Add(time.Duration(i) * 10 * time.Second))
 	}
 	samples, err := eng.History("api")

@@ -27,7 +27,7 @@ func TestStartClose(t *testing.T) {
 			t.Fatalf("New error: %v", err)
 		}
 		start := time.Now()
-		record(t, eng, "a", slo.Good, 0, 3)
+		record(t, eng, "a", budget.Good, 0, 3)
 		for i := range 2 {
 			if err := eng.Start(); err != nil {
 				t.Fatalf("Start() #%d = %v, want nil", i+1, err)
@@ -41,7 +41,7 @@ func TestStartClose(t *testing.T) {
 		}
 		// Then every interval, with the clock.
 		for i := 1; i <= 3; i++ {
-			record(t, eng, "a", slo.Bad, 0, 1)
+			record(t, eng, "a", budget.Bad, 0, 1)
 			time.Sleep(interval)
 			synctest.Wait()
 			st := eng.Status()
@@ -67,7 +67,7 @@ func TestStartClose(t *testing.T) {
 			t.Errorf("Start() after Close = %v, want ErrClosed", err)
 		}
 		last := eng.Status().Time
-		record(t, eng, "a", slo.Good, 0, 1) // still safe
+		record(t, eng, "a", budget.Good, 0, 1) // still safe
 		time.Sleep(10 * interval)
 		synctest.Wait()
 		if got := eng.Status().Time; !got.Equal(last) {
@@ -110,7 +110,7 @@ func TestCloseWaits(t *testing.T) {
 		if err != nil {
 			t.Fatalf("New error: %v", err)
 		}
-		record(t, eng, "a", slo.Good, 0, 1)
+		record(t, eng, "a", budget.Good, 0, 1)
 		start := time.Now()
 		if err := eng.Start(); err != nil {
 			t.Fatalf("Start() = %v, want nil", err)
@@ -151,7 +151,7 @@ func TestConcurrentRecording(t *testing.T) {
 		rb, _ := eng.Recorder("b")
 
 		const goroutines, perGoroutine = 8, 2000
-		outcomes := []slo.Outcome{slo.Good, slo.Bad, slo.Shed, slo.Neutral}
+		outcomes := []budget.Outcome{budget.Good, budget.Bad, budget.Shed, budget.Neutral}
 		var recording sync.WaitGroup
 		for g := range goroutines {
 			recording.Go(func() {

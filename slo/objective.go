@@ -13,22 +13,6 @@ import (
 // DefaultPeriod is the compliance period of an Objective that sets none.
 const DefaultPeriod = 30 * 24 * time.Hour
 
-// Outcome is what one SLI event counted as: Good, Bad, Neutral (not
-// counted) or Shed (rejected by sloguard).
-type Outcome = budget.Outcome
-
-// The outcomes of an SLI event.
-const (
-	Neutral = budget.Neutral
-	Good    = budget.Good
-	Bad     = budget.Bad
-	Shed    = budget.Shed
-)
-
-// State is an objective's alerting state: unknown, ok, ticket, page or
-// exhausted.
-type State = budget.State
-
 // Objective is one service level objective: which events count as good, how
 // many of them must be, and over what period.
 //
@@ -172,12 +156,12 @@ func (o Objective) withDefaults() Objective {
 // OutcomeOf classifies the error of one unit of work for an availability
 // SLI: nil is Good, a context cancellation (the caller gave up) is Neutral,
 // anything else is Bad. Deadline expiry is Bad: the work was too slow.
-func OutcomeOf(err error) Outcome {
+func OutcomeOf(err error) budget.Outcome {
 	switch {
 	case err == nil:
-		return Good
+		return budget.Good
 	case errors.Is(err, context.Canceled):
-		return Neutral
+		return budget.Neutral
 	}
-	return Bad
+	return budget.Bad
 }

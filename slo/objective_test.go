@@ -132,16 +132,16 @@ func TestObjectiveSpec(t *testing.T) {
 func TestOutcomeOf(t *testing.T) {
 	tests := []struct {
 		err  error
-		want slo.Outcome
+		want budget.Outcome
 	}{
-		{nil, slo.Good},
-		{context.Canceled, slo.Neutral},
-		{fmt.Errorf("fetch cart: %w", context.Canceled), slo.Neutral},
-		{context.Cause(canceledWithCause()), slo.Bad}, // a cause replaces Canceled
-		{context.DeadlineExceeded, slo.Bad},
-		{fmt.Errorf("fetch cart: %w", context.DeadlineExceeded), slo.Bad},
-		{errors.New("connection refused"), slo.Bad},
-		{errors.Join(errors.New("retry"), context.Canceled), slo.Neutral},
+		{nil, budget.Good},
+		{context.Canceled, budget.Neutral},
+		{fmt.Errorf("fetch cart: %w", context.Canceled), budget.Neutral},
+		{context.Cause(canceledWithCause()), budget.Bad}, // a cause replaces Canceled
+		{context.DeadlineExceeded, budget.Bad},
+		{fmt.Errorf("fetch cart: %w", context.DeadlineExceeded), budget.Bad},
+		{errors.New("connection refused"), budget.Bad},
+		{errors.Join(errors.New("retry"), context.Canceled), budget.Neutral},
 	}
 	for _, tt := range tests {
 		if got := slo.OutcomeOf(tt.err); got != tt.want {

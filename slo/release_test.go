@@ -220,8 +220,8 @@ func TestReleaseFreezeOnPage(t *testing.T) {
 		now := startBurn(t, eng)
 		var wantEvents []string
 		for i, s := range burnScript {
-			record(t, eng, burnObjective.Name, slo.Good, 0, s.good)
-			record(t, eng, burnObjective.Name, slo.Bad, 0, s.bad)
+			record(t, eng, burnObjective.Name, budget.Good, 0, s.good)
+			record(t, eng, burnObjective.Name, budget.Bad, 0, s.bad)
 			now = now.Add(10 * time.Second)
 			eng.Tick(now)
 			st := eng.Status()
@@ -285,9 +285,9 @@ func TestReleaseObjectives(t *testing.T) {
 			eng := newEngine(t, []slo.Objective{svc, dep}, slo.WithReleasePolicy(tt.policy))
 			now := t0
 			for i, s := range steps {
-				record(t, eng, svc.Name, slo.Bad, 0, s.svcBad)
-				record(t, eng, svc.Name, slo.Good, 0, s.svcGood)
-				record(t, eng, dep.Name, slo.Bad, 0, s.depBad)
+				record(t, eng, svc.Name, budget.Bad, 0, s.svcBad)
+				record(t, eng, svc.Name, budget.Good, 0, s.svcGood)
+				record(t, eng, dep.Name, budget.Bad, 0, s.depBad)
 				now = now.Add(time.Second)
 				eng.Tick(now)
 				got := eng.Status().Release
@@ -307,8 +307,8 @@ func TestReleaseRecoveryAgesOut(t *testing.T) {
 	now := t0
 	hour := func(good, bad int) slo.ReleaseStatus {
 		t.Helper()
-		record(t, eng, "api", slo.Good, 0, good)
-		record(t, eng, "api", slo.Bad, 0, bad)
+		record(t, eng, "api", budget.Good, 0, good)
+		record(t, eng, "api", budget.Bad, 0, bad)
 		now = now.Add(time.Hour)
 		eng.Tick(now)
 		return eng.Status().Release
@@ -368,7 +368,7 @@ func TestReleaseRecoveryEarnedBack(t *testing.T) {
 	// 10000 events, so releases freeze a day later, after an hour of good
 	// traffic: the estimate at the freeze is already finite.
 	eng := newEngine(t, []slo.Objective{{Name: "api", Target: 0.999, MinEvents: 10000}})
-	record(t, eng, "api", slo.Bad, 0, 50)
+	record(t, eng, "api", budget.Bad, 0, 50)
 	now := t0
 	eng.Tick(now)
 	var (
@@ -376,7 +376,7 @@ func TestReleaseRecoveryEarnedBack(t *testing.T) {
 		estimate time.Time
 	)
 	for range 200 {
-		record(t, eng, "api", slo.Good, 0, 600)
+		record(t, eng, "api", budget.Good, 0, 600)
 		now = now.Add(time.Hour)
 		eng.Tick(now)
 		rel := eng.Status().Release

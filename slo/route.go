@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/internal/mono"
 )
 
@@ -120,7 +121,7 @@ const gateRetry = time.Second
 // shed records a rejected request as Shed in the route's objectives.
 func (r *Route) shed(x *shard) {
 	for _, rec := range r.recs {
-		rec.add(x, Shed)
+		rec.add(x, budget.Shed)
 	}
 }
 
@@ -129,21 +130,21 @@ func (r *Route) shed(x *shard) {
 // objective, a Good or Neutral request slower than the threshold counts
 // as Bad), ends it in the concurrency gate and, for a dependency's Route,
 // reports it to the breaker (Bad counts as a failure, Neutral not at all).
-func (t Ticket) Done(o Outcome) {
+func (t Ticket) Done(o budget.Outcome) {
 	if t.r != nil {
 		t.end(o, mono.Now())
 	}
 }
 
 // doneAfter is Done with the latency measured by the caller.
-func (t Ticket) doneAfter(o Outcome, latency time.Duration) {
+func (t Ticket) doneAfter(o budget.Outcome, latency time.Duration) {
 	if t.r != nil {
 		t.start = mono.Now() - latency
 		t.end(o, t.start+latency)
 	}
 }
 
-func (t Ticket) end(o Outcome, now time.Duration) {
+func (t Ticket) end(o budget.Outcome, now time.Duration) {
 	r := t.r
 	latency := now - t.start
 	e := r.e
@@ -152,7 +153,7 @@ func (t Ticket) end(o Outcome, now time.Duration) {
 		rec.add(x, rec.judge(o, latency))
 	}
 	if t.band >= 0 {
-		e.gate.exit(x, int(t.band), int64(latency), int64(now), o == Good)
+		e.gate.exit(x, int(t.band), int64(latency), int64(now), o == budget.Good)
 	}
 	if t.report != nil {
 		t.report(breakerResult(o))
@@ -164,25 +165,25 @@ func (t Ticket) end(o Outcome, now time.Duration) {
 // Bad, and a handler that panics is counted as Bad while the panic goes
 // on:
 //
-//	outcome := slo.Bad
+//	outcome := budget.Bad
 //	defer ticket.Settle(&outcome)
 //	err := handler()
 //	outcome = slo.OutcomeOf(err)
-func (t Ticket) Settle(o *Outcome) { t.Done(*o) }
+func (t Ticket) Settle(o *budget.Outcome) { t.Done(*o) }
 
 // HandlerOutcome returns the outcome of a request whose handler returned err: Shed
 // when err says a dependency's breaker was open (it wraps ErrBreakerOpen;
 // the service did not fail, and a dependency that is down must not drive
 // load shedding), else o, the transport's own classification. The retry
 // hint is the breaker's, 0 if err does not say.
-func HandlerOutcome(err error, o Outcome) (Outcome, time.Duration) {
+func HandlerOutcome(err error, o budget.Outcome) (budget.Outcome, time.Duration) {
 	if err == nil || !errors.Is(err, ErrBreakerOpen) {
 		return o, 0
 	}
 	if be, ok := errors.AsType[*BreakerError](err); ok {
-		return Shed, be.RetryAfter
+		return budget.Shed, be.RetryAfter
 	}
-	return Shed, 0
+	return budget.Shed, 0
 }
 
 // Reroute returns the ticket recording into r's objectives instead: for a
@@ -228,14 +229,14 @@ const (
 // not served) but is no failure for its breaker, nor part of the burn rate
 // that opens it: a dependency that sheds only its SHEDDABLE traffic must
 // not see its CRITICAL traffic cut off by its callers' breakers.
-func CallOutcome(r Reply) Outcome {
+func CallOutcome(r Reply) budget.Outcome {
 	switch r {
 	case Failed:
-		return Bad
+		return budget.Bad
 	case Refused:
-		return Shed
+		return budget.Shed
 	case Abandoned:
-		return Neutral
+		return budget.Neutral
 	}
-	return Good
+	return budget.Good
 }

@@ -58,10 +58,10 @@ func TestSnapshotRestart(t *testing.T) {
 	store := fileStore(t)
 	a := snapEngine(t, twoObjectives, store)
 	a.Tick(snapBase)
-	record(t, a, "a", slo.Good, 0, 90)
-	record(t, a, "a", slo.Bad, 0, 10)
+	record(t, a, "a", budget.Good, 0, 90)
+	record(t, a, "a", budget.Bad, 0, 10)
 	a.Tick(snapBase.Add(10 * time.Minute))
-	record(t, a, "b", slo.Bad, 0, 2) // after the last Tick: Close folds it
+	record(t, a, "b", budget.Bad, 0, 2) // after the last Tick: Close folds it
 	if err := a.Close(); err != nil {
 		t.Fatalf("Close = %v", err)
 	}
@@ -69,7 +69,7 @@ func TestSnapshotRestart(t *testing.T) {
 	b := snapEngine(t, twoObjectives, store)
 	defer b.Close()
 	later := snapBase.Add(25 * time.Minute)
-	record(t, b, "a", slo.Good, 0, 5)
+	record(t, b, "a", budget.Good, 0, 5)
 	b.Tick(later)
 	st := b.Status()
 	oa, ob := objectiveStatus(t, st, "a"), objectiveStatus(t, st, "b")
@@ -106,7 +106,7 @@ func TestSnapshotRefused(t *testing.T) {
 	valid := func(t *testing.T) []byte {
 		store := fileStore(t)
 		a := snapEngine(t, twoObjectives, store)
-		record(t, a, "a", slo.Bad, 0, 3)
+		record(t, a, "a", budget.Bad, 0, 3)
 		a.Tick(snapBase)
 		if err := a.Close(); err != nil {
 			t.Fatal(err)
@@ -156,7 +156,7 @@ func TestSnapshotObjectivesChanged(t *testing.T) {
 	store := fileStore(t)
 	a := snapEngine(t, append(twoObjectives, slo.Objective{Name: "gone", Target: 0.9}), store)
 	for _, n := range []string{"a", "b", "gone"} {
-		record(t, a, n, slo.Bad, 0, 1)
+		record(t, a, n, budget.Bad, 0, 1)
 	}
 	a.Tick(snapBase)
 	if err := a.Close(); err != nil {
@@ -210,7 +210,7 @@ func TestSnapshotUnwritable(t *testing.T) {
 		if err := eng.Start(); err != nil {
 			t.Fatal(err)
 		}
-		record(t, eng, "a", slo.Good, 0, 1)
+		record(t, eng, "a", budget.Good, 0, 1)
 		time.Sleep(62 * time.Second) // one save, and one evaluation after it
 		synctest.Wait()
 		if evs := eventsOf(eng, slo.SnapshotFailed); len(evs) != 1 || !strings.Contains(evs[0].Reason, "not a directory") {
@@ -249,10 +249,10 @@ func TestSnapshotCrash(t *testing.T) {
 		if err := a.Start(); err != nil {
 			t.Fatal(err)
 		}
-		record(t, a, "a", slo.Bad, 0, 7)
+		record(t, a, "a", budget.Bad, 0, 7)
 		time.Sleep(61 * time.Second)
 		synctest.Wait()
-		record(t, a, "a", slo.Bad, 0, 100) // after the save: lost by a crash
+		record(t, a, "a", budget.Bad, 0, 100) // after the save: lost by a crash
 		time.Sleep(30 * time.Second)
 		synctest.Wait()
 		// A crash: the next process starts from the file as it is.
@@ -278,7 +278,7 @@ func TestSnapshotCrash(t *testing.T) {
 func TestSnapshotNeverEvaluated(t *testing.T) {
 	store := fileStore(t)
 	a := snapEngine(t, twoObjectives, store)
-	record(t, a, "a", slo.Bad, 0, 3)
+	record(t, a, "a", budget.Bad, 0, 3)
 	a.Tick(snapBase)
 	if err := a.Close(); err != nil {
 		t.Fatal(err)
@@ -331,7 +331,7 @@ func TestSnapshotClockSkew(t *testing.T) {
 				if err := a.Start(); err != nil {
 					t.Fatal(err)
 				}
-				record(t, a, "api", slo.Bad, 0, 5)
+				record(t, a, "api", budget.Bad, 0, 5)
 				time.Sleep(10 * time.Second)
 				c.step.Store(int64(tt.step))
 				time.Sleep(2 * time.Second)
@@ -380,7 +380,7 @@ func TestSnapshotCalendarZone(t *testing.T) {
 	}
 	store := fileStore(t)
 	a := snapEngine(t, month(nil), store)
-	record(t, a, "m", slo.Bad, 0, 3)
+	record(t, a, "m", budget.Bad, 0, 3)
 	a.Tick(snapBase.Add(time.Hour))
 	if err := a.Close(); err != nil {
 		t.Fatal(err)

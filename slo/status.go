@@ -149,7 +149,7 @@ type Event struct {
 	// StateChanged: the objective, its states, and its budget and burn
 	// rates at Time, shortest window first.
 	Objective string
-	From, To  State
+	From, To  budget.State
 	Remaining float64
 	Burns     []WindowBurn
 

@@ -118,7 +118,7 @@ func checkPoints[N int64 | float64](t *testing.T, name string, got, want points[
 }
 
 // stateGauge is the sloguard.state points of objectives in the given states.
-func stateGauge(states map[string]slo.State) points[int64] {
+func stateGauge(states map[string]budget.State) points[int64] {
 	p := points[int64]{}
 	for name, cur := range states {
 		for s := budget.StateUnknown; s <= budget.StateExhausted; s++ {
@@ -139,13 +139,13 @@ func TestTelemetry(t *testing.T) {
 			{Severity: budget.Page, Long: time.Hour, Short: 10 * time.Minute, BudgetFraction: 0.02},
 		}},
 	})
-	record(t, eng, "avail", slo.Good, 0, 9989)
-	record(t, eng, "avail", slo.Bad, 0, 8)
-	record(t, eng, "avail", slo.Shed, 0, 3)
-	record(t, eng, "avail", slo.Neutral, 0, 2)
-	record(t, eng, "fast", slo.Good, 50*time.Millisecond, 95)
-	record(t, eng, "fast", slo.Good, time.Second, 5)
-	record(t, eng, "fast", slo.Neutral, 0, 1)
+	record(t, eng, "avail", budget.Good, 0, 9989)
+	record(t, eng, "avail", budget.Bad, 0, 8)
+	record(t, eng, "avail", budget.Shed, 0, 3)
+	record(t, eng, "avail", budget.Neutral, 0, 2)
+	record(t, eng, "fast", budget.Good, 50*time.Millisecond, 95)
+	record(t, eng, "fast", budget.Good, time.Second, 5)
+	record(t, eng, "fast", budget.Neutral, 0, 1)
 
 	wantEvents := points[int64]{
 		"objective=avail,outcome=good": 9989, "objective=avail,outcome=bad": 8,
@@ -161,7 +161,7 @@ func TestTelemetry(t *testing.T) {
 		checkPoints(t, slo.MetricFaults, sum(t, c, slo.MetricFaults, "{fault}"), points[int64]{"": 0})
 		checkPoints(t, slo.MetricTarget, gauge[float64](t, c, slo.MetricTarget, "1"), wantTarget)
 		checkPoints(t, slo.MetricState, gauge[int64](t, c, slo.MetricState, "{state}"),
-			stateGauge(map[string]slo.State{"avail": budget.StateUnknown, "fast": budget.StateUnknown}))
+			stateGauge(map[string]budget.State{"avail": budget.StateUnknown, "fast": budget.StateUnknown}))
 		if p := gauge[float64](t, c, slo.MetricRemaining, "1"); len(p) != 0 {
 			t.Errorf("%s while unknown = %v, want absent", slo.MetricRemaining, p)
 		}
@@ -190,7 +190,7 @@ func TestTelemetry(t *testing.T) {
 		// avail: 11 of 10000 bad (shed counts as bad) overspend the budget
 		// of 10 by 10%. fast: 5 of 100 bad spend 5 budgets.
 		checkPoints(t, slo.MetricState, gauge[int64](t, c, slo.MetricState, "{state}"),
-			stateGauge(map[string]slo.State{"avail": avail.State, "fast": fast.State}))
+			stateGauge(map[string]budget.State{"avail": avail.State, "fast": fast.State}))
 		if avail.State != budget.StateExhausted || fast.State != budget.StateExhausted {
 			t.Errorf("states = %v, %v, want exhausted, exhausted", avail.State, fast.State)
 		}
@@ -271,7 +271,7 @@ func TestTelemetry(t *testing.T) {
 		c := collect(t, reader)
 		checkPoints(t, slo.MetricFaults, sum(t, c, slo.MetricFaults, "{fault}"), points[int64]{"": 5})
 		checkPoints(t, slo.MetricState, gauge[int64](t, c, slo.MetricState, "{state}"),
-			stateGauge(map[string]slo.State{cycling.Name: budget.StateUnknown}))
+			stateGauge(map[string]budget.State{cycling.Name: budget.StateUnknown}))
 		if p := gauge[float64](t, c, slo.MetricRemaining, "1"); len(p) != 0 {
 			t.Errorf("%s while unknown again = %v, want absent", slo.MetricRemaining, p)
 		}
@@ -281,7 +281,7 @@ func TestTelemetry(t *testing.T) {
 		if err := eng.Close(); err != nil {
 			t.Fatalf("Close() = %v, want nil", err)
 		}
-		record(t, eng, "avail", slo.Good, 0, 1)
+		record(t, eng, "avail", budget.Good, 0, 1)
 		c := collect(t, reader)
 		for name, m := range c {
 			if n := dataPoints(m); n > 0 {
@@ -437,8 +437,8 @@ func TestTelemetryShedding(t *testing.T) {
 	}
 	var rejected [4]uint64
 	for i := 1; i <= 5; i++ {
-		record(t, eng, apiAvailability, slo.Bad, 0, 100)
-		record(t, eng, apiLatency, slo.Good, time.Millisecond, 100)
+		record(t, eng, apiAvailability, budget.Bad, 0, 100)
+		record(t, eng, apiLatency, budget.Good, time.Millisecond, 100)
 		now = now.Add(time.Second)
 		eng.Tick(now)
 		for _, c := range levels {
@@ -464,7 +464,7 @@ func TestTelemetryShedding(t *testing.T) {
 		t.Errorf("rejected = %v by criticality, want about 450 SHEDDABLE, 250 SHEDDABLE_PLUS, 50 CRITICAL, no CRITICAL_PLUS", rejected)
 	}
 
-	calls(t, b, time.Millisecond, repeat(5, slo.Bad)...)
+	calls(t, b, time.Millisecond, repeat(5, budget.Bad)...)
 	check("breaker open, before Tick", 2.5, rejected, slo.BreakerClosed) // read from Status
 	now = now.Add(time.Second)
 	eng.Tick(now)

@@ -18,6 +18,7 @@ import (
 
 	"go.opentelemetry.io/otel/metric/noop"
 
+	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/slo"
 	"github.com/sloguard/sloguard/slo/statuspage"
 	"github.com/sloguard/sloguard/slo/statuspage/statusjson"
@@ -124,8 +125,8 @@ func TestEndToEnd(t *testing.T) {
 	}
 	healthy := func(at time.Time) {
 		for range 1000 {
-			checkout.Record(slo.Good, 20*time.Millisecond)
-			search.Record(slo.Good, 20*time.Millisecond)
+			checkout.Record(budget.Good, 20*time.Millisecond)
+			search.Record(budget.Good, 20*time.Millisecond)
 		}
 		eng.Tick(at)
 	}
@@ -173,7 +174,7 @@ func TestEndToEnd(t *testing.T) {
 			name: "frozen, still failing",
 			drive: func() {
 				for range 20 {
-					checkout.Record(slo.Bad, 20*time.Millisecond)
+					checkout.Record(budget.Bad, 20*time.Millisecond)
 				}
 				eng.Tick(start.Add(time.Minute))
 			},

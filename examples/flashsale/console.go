@@ -146,7 +146,7 @@ func (c *console) event(ev slo.Event) {
 // with no history, so its own remaining budget counts the run's requests
 // only. The live view shows instead how much of a month's budget is left
 // (see consumed).
-func alertState(r budget.Report) slo.State {
+func alertState(r budget.Report) budget.State {
 	st := budget.StateOK
 	for _, rs := range r.Rules {
 		switch {

@@ -12,6 +12,7 @@ import (
 
 	"go.opentelemetry.io/otel/metric/noop"
 
+	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/middleware"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -33,8 +34,8 @@ type runResult struct {
 type sample struct {
 	level    float64
 	breaker  slo.BreakerState
-	alerts   []slo.State // by objective, as in objectives(); see alertState
-	consumed []float64   // budget consumed so far, by objective; see consumed
+	alerts   []budget.State // by objective, as in objectives(); see alertState
+	consumed []float64      // budget consumed so far, by objective; see consumed
 }
 
 // events collects the engine's events; it is the engine's event handler.

@@ -71,8 +71,8 @@ func run(d time.Duration, out io.Writer) error {
 	lat, _ := eng.Recorder("latency")
 	for i := 3600; i > 0; i-- {
 		for range 200 {
-			avail.Record(slo.Good, time.Millisecond)
-			lat.Record(slo.Good, time.Millisecond)
+			avail.Record(budget.Good, time.Millisecond)
+			lat.Record(budget.Good, time.Millisecond)
 		}
 		eng.Tick(start.Add(-time.Duration(i-1) * time.Second))
 	}

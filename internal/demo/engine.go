@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -35,7 +36,7 @@ func Preload(eng *slo.Engine, cfg Config, latency time.Duration, end time.Time) 
 		carry -= float64(n)
 		for range n {
 			for _, r := range recs {
-				r.Record(slo.Good, latency)
+				r.Record(budget.Good, latency)
 			}
 		}
 		eng.Tick(end.Add(-time.Duration(i-1) * time.Second))

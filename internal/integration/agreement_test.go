@@ -140,9 +140,9 @@ func TestEngineAndPrometheusAgree(t *testing.T) {
 			for range agreePerStep {
 				n++
 				if ph.badEvery > 0 && n%ph.badEvery == 0 {
-					rec.Record(slo.Bad, 0)
+					rec.Record(budget.Bad, 0)
 				} else {
-					rec.Record(slo.Good, 0)
+					rec.Record(budget.Good, 0)
 				}
 			}
 			eng.Tick(now)

@@ -346,7 +346,7 @@ func driveTraffic(ctx context.Context, t *testing.T, eng *slo.Engine) *slo.Statu
 		h.ServeHTTP(rec, httptest.NewRequestWithContext(gone, http.MethodPost, "/checkout", nil))
 	}
 
-	record := func(name string, o slo.Outcome, d time.Duration, n int) {
+	record := func(name string, o budget.Outcome, d time.Duration, n int) {
 		t.Helper()
 		rec, err := eng.Recorder(name)
 		if err != nil {
@@ -356,9 +356,9 @@ func driveTraffic(ctx context.Context, t *testing.T, eng *slo.Engine) *slo.Statu
 			rec.Record(o, d)
 		}
 	}
-	record(availability, slo.Shed, 0, shedEvents)
-	record(latency, slo.Good, fastJobLatency, fastJobs)
-	record(latency, slo.Good, slowJobLatency, slowJobs)
+	record(availability, budget.Shed, 0, shedEvents)
+	record(latency, budget.Good, fastJobLatency, fastJobs)
+	record(latency, budget.Good, slowJobLatency, slowJobs)
 
 	eng.Tick(time.Now())
 	st := eng.Status()

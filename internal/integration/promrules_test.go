@@ -244,14 +244,14 @@ func replayEngine(t *testing.T, o slo.Objective) (pageFrom, pageUntil int, remai
 	eng.Tick(promtoolEpoch)
 	for m := 1; m <= replayMinutes; m++ {
 		for range goodPerMinute {
-			rec.Record(slo.Good, 0)
+			rec.Record(budget.Good, 0)
 		}
 		if m > outageStart && m <= outageEnd {
 			for range badPerMinute - shedPerMinute {
-				rec.Record(slo.Bad, 0)
+				rec.Record(budget.Bad, 0)
 			}
 			for range shedPerMinute {
-				rec.Record(slo.Shed, 0)
+				rec.Record(budget.Shed, 0)
 			}
 		}
 		eng.Tick(promtoolEpoch.Add(time.Duration(m) * time.Minute))

@@ -143,7 +143,7 @@ func statusPageEngine(t *testing.T) *slo.Engine {
 			t.Errorf("Engine.Close = %v", err)
 		}
 	})
-	rec := func(name string, o slo.Outcome, latency time.Duration, n int) {
+	rec := func(name string, o budget.Outcome, latency time.Duration, n int) {
 		rec, err := eng.Recorder(name)
 		if err != nil {
 			t.Fatalf("Engine.Recorder(%q) = %v", name, err)
@@ -166,22 +166,22 @@ func statusPageEngine(t *testing.T) *slo.Engine {
 		case m%7 == 3:
 			bad = 1
 		}
-		rec(pageCheckout, slo.Good, 0, 2000-bad)
-		rec(pageCheckout, slo.Bad, 0, bad)
+		rec(pageCheckout, budget.Good, 0, 2000-bad)
+		rec(pageCheckout, budget.Bad, 0, bad)
 		// Search: 600 a minute, 1 slow; 4 slow in the second hour.
 		slow := 1
 		if m >= 60 && m < 120 {
 			slow = 4
 		}
-		rec(pageSearch, slo.Good, 40*time.Millisecond, 600-slow)
-		rec(pageSearch, slo.Good, 450*time.Millisecond, slow)
+		rec(pageSearch, budget.Good, 40*time.Millisecond, 600-slow)
+		rec(pageSearch, budget.Good, 450*time.Millisecond, slow)
 		eng.Tick(now)
 	}
 	// A burst (5% errors, burn 50 over the 2s control window) makes the
 	// shed level rise half a band at each evaluation that sees it.
 	for _, step := range []time.Duration{5 * time.Second, 2 * time.Second} {
-		rec(pageCheckout, slo.Good, 0, 95)
-		rec(pageCheckout, slo.Bad, 0, 5)
+		rec(pageCheckout, budget.Good, 0, 95)
+		rec(pageCheckout, budget.Bad, 0, 5)
 		now = now.Add(step)
 		eng.Tick(now)
 	}

@@ -13,13 +13,12 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/sloguard/sloguard/budget"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
-
-	"github.com/sloguard/sloguard/slo"
 )
 
 // kind is what a request asks the service to do.
@@ -118,9 +117,9 @@ func (s *stack) doHTTP(ctx context.Context, hc *http.Client, c *client, k kind, 
 	if err != nil {
 		switch {
 		case k == kPanic && !errors.Is(err, context.Canceled):
-			c.expect.add(slo.Bad) // net/http recovered the panic and closed the connection
+			c.expect.add(budget.Bad) // net/http recovered the panic and closed the connection
 		case k == kCancel && errors.Is(err, context.Canceled):
-			c.expect.add(slo.Neutral)
+			c.expect.add(budget.Neutral)
 		default:
 			c.odd("http %v: error %v", k, err)
 		}
@@ -131,21 +130,21 @@ func (s *stack) doHTTP(ctx context.Context, hc *http.Client, c *client, k kind, 
 	code := resp.StatusCode
 	switch {
 	case code == http.StatusTooManyRequests:
-		c.expect.add(slo.Shed)
+		c.expect.add(budget.Shed)
 		c.shedSeen.Add(1)
 	case (k == kOK || k == kBrowse) && code == http.StatusOK && string(body) == "ok",
 		k == kInvalid && code == http.StatusBadRequest,
 		k == kDep && code == http.StatusOK,
 		k == kStream && code == http.StatusOK && string(body) == streamBody:
-		c.expect.add(slo.Good)
+		c.expect.add(budget.Good)
 	case (k == kFail || k == kBrowse) && code == http.StatusInternalServerError,
 		k == kDep && code == http.StatusInternalServerError,
 		// Nothing written before the deadline: net/http sends an empty
 		// 200, and the middleware counts the deadline as bad.
 		k == kDeadline && code == http.StatusOK && len(body) == 0:
-		c.expect.add(slo.Bad)
+		c.expect.add(budget.Bad)
 	case k == kDep && code == http.StatusServiceUnavailable:
-		c.expect.add(slo.Shed) // the dependency's breaker is open
+		c.expect.add(budget.Shed) // the dependency's breaker is open
 	default:
 		c.odd("http %v: status %d, body %q", k, code, body)
 	}
@@ -184,18 +183,18 @@ func (s *stack) doGRPC(ctx context.Context, c *client, k kind, id uint64) {
 	code := status.Code(err)
 	switch {
 	case code == codes.ResourceExhausted:
-		c.expect.add(slo.Shed)
+		c.expect.add(budget.Shed)
 		c.shedSeen.Add(1)
 	case (k == kOK || k == kBrowse || k == kDep || k == kStream) && code == codes.OK,
 		k == kInvalid && code == codes.InvalidArgument:
-		c.expect.add(slo.Good)
+		c.expect.add(budget.Good)
 	case (k == kFail || k == kBrowse || k == kPanic || k == kDep) && code == codes.Internal,
 		k == kDeadline && code == codes.DeadlineExceeded:
-		c.expect.add(slo.Bad)
+		c.expect.add(budget.Bad)
 	case k == kCancel && code == codes.Canceled:
-		c.expect.add(slo.Neutral)
+		c.expect.add(budget.Neutral)
 	case k == kDep && code == codes.Unavailable:
-		c.expect.add(slo.Shed) // the dependency's breaker is open
+		c.expect.add(budget.Shed) // the dependency's breaker is open
 	default:
 		c.odd("grpc %v: %v", k, err)
 	}

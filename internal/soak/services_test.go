@@ -21,19 +21,20 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
 
+	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/middleware"
 	"github.com/sloguard/sloguard/middleware/grpcslo"
 	"github.com/sloguard/sloguard/slo"
 )
 
-// tally counts results by outcome, indexed by slo.Outcome.
+// tally counts results by outcome, indexed by budget.Outcome.
 type tally [4]atomic.Uint64
 
-func (t *tally) add(o slo.Outcome) { t[o].Add(1) }
+func (t *tally) add(o budget.Outcome) { t[o].Add(1) }
 
 // counts returns the tally as the ledger reports it.
 func (t *tally) counts() (good, bad, shed, neutral uint64) {
-	return t[slo.Good].Load(), t[slo.Bad].Load(), t[slo.Shed].Load(), t[slo.Neutral].Load()
+	return t[budget.Good].Load(), t[budget.Bad].Load(), t[budget.Shed].Load(), t[budget.Neutral].Load()
 }
 
 // deadlineAfter is the server-side deadline of the deadline routes: far
@@ -307,7 +308,7 @@ func newStack(eng *slo.Engine) (_ *stack, err error) {
 		resp, err := depClient.Do(req)
 		switch {
 		case errors.Is(err, slo.ErrBreakerOpen):
-			s.httpDep.add(slo.Shed)
+			s.httpDep.add(budget.Shed)
 			middleware.WriteError(w, err) // 503
 			return
 		case err != nil:
@@ -319,10 +320,10 @@ func newStack(eng *slo.Engine) (_ *stack, err error) {
 		_ = resp.Body.Close()
 		switch resp.StatusCode {
 		case http.StatusOK:
-			s.httpDep.add(slo.Good)
+			s.httpDep.add(budget.Good)
 			_, _ = io.WriteString(w, "ok")
 		case http.StatusInternalServerError:
-			s.httpDep.add(slo.Bad)
+			s.httpDep.add(budget.Bad)
 			middleware.WriteError(w, errors.New("dependency failed")) // 500
 		default:
 			s.depUnexpected.Add(1)
@@ -425,13 +426,13 @@ func newStack(eng *slo.Engine) (_ *stack, err error) {
 			err := depCC.Invoke(ctx, mDepCall, new(emptypb.Empty), new(emptypb.Empty))
 			switch {
 			case err == nil:
-				s.grpcDep.add(slo.Good)
+				s.grpcDep.add(budget.Good)
 				return nil
 			case errors.Is(err, slo.ErrBreakerOpen):
-				s.grpcDep.add(slo.Shed)
+				s.grpcDep.add(budget.Shed)
 				return err // the interceptor answers UNAVAILABLE and records Shed
 			case status.Code(err) == codes.Unavailable:
-				s.grpcDep.add(slo.Bad)
+				s.grpcDep.add(budget.Bad)
 				return status.Error(codes.Internal, "dependency failed")
 			}
 			s.depUnexpected.Add(1)

@@ -324,7 +324,7 @@ func TestSoak(t *testing.T) {
 		if got != exp {
 			t.Errorf("%s: ledger totals good, bad, shed, neutral = %v, want %v", o.Name, got, exp)
 		}
-		for i, out := range []slo.Outcome{slo.Good, slo.Bad, slo.Shed, slo.Neutral} {
+		for i, out := range []budget.Outcome{budget.Good, budget.Bad, budget.Shed, budget.Neutral} {
 			if e := exported[[2]string{o.Name, out.String()}]; uint64(e) != got[i] {
 				t.Errorf("%s: sloguard.events{outcome=%v} = %d, want %d", o.Name, out, e, got[i])
 			}

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/internal/options"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -70,7 +71,7 @@ func (c *Client) unary(ctx context.Context, method string, req, reply any, cc *g
 	ctx = outgoing(ctx)
 	// The invoker or the classifier may panic: the ticket still ends,
 	// once, as Bad, before the panic goes on.
-	outcome := slo.Bad
+	outcome := budget.Bad
 	defer tk.Settle(&outcome)
 	err = invoker(ctx, method, req, reply, cc, opts...)
 	outcome = c.classify(codeOf(err))
@@ -105,7 +106,7 @@ func (c *Client) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.Cli
 	defer func() {
 		if !returned {
 			// The streamer panicked: see unary.
-			w.once.Do(func() { tk.Done(slo.Bad) })
+			w.once.Do(func() { tk.Done(budget.Bad) })
 		}
 	}()
 	// gRPC calls OnFinish once when the stream ends, however it ends: also
@@ -143,7 +144,7 @@ type clientStream struct {
 // panics records the stream as Bad, and its panic goes on.
 func (w *clientStream) end(err error) {
 	w.once.Do(func() {
-		outcome := slo.Bad
+		outcome := budget.Bad
 		defer w.ticket.Settle(&outcome)
 		outcome = w.classify(codeOf(err))
 	})

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/middleware/grpcslo"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -91,13 +92,13 @@ func TestClientClassification(t *testing.T) {
 			}
 			want := tally{}
 			switch o := grpcslo.DefaultClientCodeClassifier(code); o {
-			case slo.Bad:
+			case budget.Bad:
 				want = tally{Bad: 5, Shed: 5}
-			case slo.Good:
+			case budget.Good:
 				want = tally{Good: 10}
-			case slo.Shed:
+			case budget.Shed:
 				want = tally{Shed: 10}
-			case slo.Neutral:
+			case budget.Neutral:
 				want = tally{Neutral: 10}
 			}
 			checkTotals(t, eng, map[string]tally{paymentsAvail: want, paymentsLatency: want})
@@ -114,9 +115,9 @@ func TestClientClassification(t *testing.T) {
 
 func TestClientCodeClassifier(t *testing.T) {
 	eng := newEngine(t)
-	c := newClient(t, eng, grpcslo.WithClientCodeClassifier(func(code codes.Code) slo.Outcome {
+	c := newClient(t, eng, grpcslo.WithClientCodeClassifier(func(code codes.Code) budget.Outcome {
 		if code == codes.ResourceExhausted {
-			return slo.Bad // this dependency's quota errors are our outage
+			return budget.Bad // this dependency's quota errors are our outage
 		}
 		return grpcslo.DefaultClientCodeClassifier(code)
 	}))
@@ -211,17 +212,17 @@ func TestClientStream(t *testing.T) {
 		}
 	}
 	want := map[string]tally{}
-	check := func(o slo.Outcome) {
+	check := func(o budget.Outcome) {
 		t.Helper()
 		w := want[paymentsAvail]
 		switch o {
-		case slo.Good:
+		case budget.Good:
 			w.Good++
-		case slo.Bad:
+		case budget.Bad:
 			w.Bad++
-		case slo.Shed:
+		case budget.Shed:
 			w.Shed++
-		case slo.Neutral:
+		case budget.Neutral:
 			w.Neutral++
 		}
 		want[paymentsAvail], want[paymentsLatency] = w, w
@@ -236,17 +237,17 @@ func TestClientStream(t *testing.T) {
 	if err := st.RecvMsg(new(wrapperspb.StringValue)); err != io.EOF {
 		t.Errorf("RecvMsg() after the end error = %v, want io.EOF", err)
 	}
-	check(slo.Good)
+	check(budget.Good)
 
 	if err := recvAll(open(t.Context(), "internal")); status.Code(err) != codes.Internal {
 		t.Errorf("RecvMsg() error = %v, want INTERNAL", err)
 	}
-	check(slo.Bad)
+	check(budget.Bad)
 
 	if err := recvAll(open(t.Context(), "exhausted")); status.Code(err) != codes.ResourceExhausted {
 		t.Errorf("RecvMsg() error = %v, want RESOURCE_EXHAUSTED", err)
 	}
-	check(slo.Shed)
+	check(budget.Shed)
 
 	// Cancelled by the caller mid-stream: the context's callback and
 	// RecvMsg race to record it; once.
@@ -259,7 +260,7 @@ func TestClientStream(t *testing.T) {
 	if err := recvAll(st); status.Code(err) != codes.Canceled {
 		t.Errorf("RecvMsg() after cancel error = %v, want CANCELLED", err)
 	}
-	check(slo.Neutral)
+	check(budget.Neutral)
 
 	// Client streaming: the one response ends the stream.
 	st, err := conn.NewStream(t.Context(), &grpc.StreamDesc{ClientStreams: true}, mCollect)
@@ -278,7 +279,7 @@ func TestClientStream(t *testing.T) {
 	if err := st.RecvMsg(got); err != nil || got.GetValue() != "abc" {
 		t.Errorf("RecvMsg() = %q, %v; want \"abc\", nil", got.GetValue(), err)
 	}
-	check(slo.Good)
+	check(budget.Good)
 }
 
 // fakeClientStream is a grpc.ClientStream whose RecvMsg returns recv, in
@@ -491,7 +492,7 @@ func TestClientStreamConnClosed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		done(slo.Bad, 0)
+		done(budget.Bad, 0)
 	}
 	sh := &shop{watch: func(ctx context.Context, _ string, send func(string) error) error {
 		if err := send("first"); err != nil {
@@ -520,7 +521,7 @@ func TestClientStreamConnClosed(t *testing.T) {
 	if done, err := mustBreaker(t, eng).Allow(); err != nil {
 		t.Errorf("Allow() after the probe's stream ended = %v, want a new probe allowed", err)
 	} else {
-		done(slo.Good, 0)
+		done(budget.Good, 0)
 	}
 }
 

@@ -68,7 +68,7 @@
 // method's WithMethodCriticality, and otherwise slo.Critical. Then the
 // method's admission core decides (slo.Route.Admit; see slo.ShedPolicy for
 // the concurrency gate and the burn-rate controller). A rejected call is
-// recorded as slo.Shed in its method's objectives by the core, its handler
+// recorded as budget.Shed in its method's objectives by the core, its handler
 // is not run, and it ends with
 //
 //	status RESOURCE_EXHAUSTED "overloaded"

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/middleware/grpcslo"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -106,14 +107,14 @@ func overload(tb testing.TB, eng *slo.Engine) {
 		if !ok {
 			tb.Fatal("CRITICAL_PLUS request rejected")
 		}
-		tb.Cleanup(func() { tk.Done(slo.Good) })
+		tb.Cleanup(func() { tk.Done(budget.Good) })
 	}
 	rec, err := eng.Recorder(overloadAvail)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	for range 100 {
-		rec.Record(slo.Bad, 0)
+		rec.Record(budget.Bad, 0)
 	}
 	eng.Tick(t0)
 	eng.Tick(t0.Add(time.Second))
@@ -130,13 +131,13 @@ func (c tally) String() string {
 }
 
 // one returns the tally of a single event of outcome o.
-func one(o slo.Outcome) tally {
+func one(o budget.Outcome) tally {
 	switch o {
-	case slo.Good:
+	case budget.Good:
 		return tally{Good: 1}
-	case slo.Bad:
+	case budget.Bad:
 		return tally{Bad: 1}
-	case slo.Shed:
+	case budget.Shed:
 		return tally{Shed: 1}
 	}
 	return tally{Neutral: 1}

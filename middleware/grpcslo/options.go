@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 
+	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -23,13 +24,13 @@ var ErrInvalidOption = errors.New("grpcslo: invalid option")
 const CriticalityKey = "sloguard-criticality"
 
 // Classifier decides the availability outcome of one call from its status
-// code: slo.Good, slo.Bad, slo.Neutral (not counted) or slo.Shed (counted
+// code: budget.Good, budget.Bad, budget.Neutral (not counted) or budget.Shed (counted
 // against the budget, but left out of the control signals that drive
 // shedding and breakers). Latency objectives then count a Good call as Bad
 // when it was slower than their threshold. A Classifier is called on the
 // request path and must be fast and safe for concurrent use. A nil
 // Classifier is refused by the options that take one.
-type Classifier func(code codes.Code) slo.Outcome
+type Classifier func(code codes.Code) budget.Outcome
 
 // DefaultCodeClassifier classifies a call as the OpenTelemetry semantic
 // conventions do for gRPC servers: UNKNOWN, DEADLINE_EXCEEDED,
@@ -37,20 +38,20 @@ type Classifier func(code codes.Code) slo.Outcome
 // failed); CANCELLED is Neutral (the client gave up); every other code,
 // including the client errors INVALID_ARGUMENT, NOT_FOUND and
 // RESOURCE_EXHAUSTED, is Good.
-func DefaultCodeClassifier(code codes.Code) slo.Outcome {
+func DefaultCodeClassifier(code codes.Code) budget.Outcome {
 	switch code {
 	case codes.Unknown, codes.DeadlineExceeded, codes.Unimplemented,
 		codes.Internal, codes.Unavailable, codes.DataLoss:
-		return slo.Bad
+		return budget.Bad
 	case codes.Canceled:
-		return slo.Neutral
+		return budget.Neutral
 	}
-	return slo.Good
+	return budget.Good
 }
 
 // DefaultClientCodeClassifier classifies a call to a dependency as
 // slo.CallOutcome does, the one classification of a dependency's answers
-// for every transport: RESOURCE_EXHAUSTED is a refusal (slo.Shed: it spends
+// for every transport: RESOURCE_EXHAUSTED is a refusal (budget.Shed: it spends
 // the dependency's budget, but the dependency turned the call away by its
 // own choice, so it is no failure for the breaker); UNKNOWN,
 // DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE and DATA_LOSS are
@@ -60,7 +61,7 @@ func DefaultCodeClassifier(code codes.Code) slo.Outcome {
 //
 // gRPC also uses RESOURCE_EXHAUSTED locally for messages over the size
 // limits; those are Shed too.
-func DefaultClientCodeClassifier(code codes.Code) slo.Outcome {
+func DefaultClientCodeClassifier(code codes.Code) budget.Outcome {
 	return slo.CallOutcome(reply(code))
 }
 
@@ -72,7 +73,7 @@ func reply(code codes.Code) slo.Reply {
 	case codes.Canceled:
 		return slo.Abandoned
 	}
-	if DefaultCodeClassifier(code) == slo.Bad {
+	if DefaultCodeClassifier(code) == budget.Bad {
 		return slo.Failed
 	}
 	return slo.Served
@@ -221,8 +222,8 @@ type clientOptionFunc func(*clientConfig)
 func (f clientOptionFunc) applyClient(c *clientConfig) { f(c) }
 
 // WithClientCodeClassifier sets how a call's status code is judged for the
-// dependency's objectives and its breaker: slo.Bad counts as a failure,
-// slo.Neutral is ignored, slo.Good and slo.Shed count as successes for the
+// dependency's objectives and its breaker: budget.Bad counts as a failure,
+// budget.Neutral is ignored, budget.Good and budget.Shed count as successes for the
 // breaker.
 //
 // By default, DefaultClientCodeClassifier.

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/middleware/grpcslo"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -23,7 +24,7 @@ import (
 // and after the breaker's timeout a probe goes through and closes it.
 func TestClientPanicReleasesBreaker(t *testing.T) {
 	const boom = codes.DataLoss // the classifier panics on it
-	classify := func(code codes.Code) slo.Outcome {
+	classify := func(code codes.Code) budget.Outcome {
 		if code == boom {
 			panic("classifier exploded")
 		}
@@ -148,7 +149,7 @@ func TestClientPanicReleasesBreaker(t *testing.T) {
 func TestClientStreamClassifierPanicAside(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		eng := newEngine(t)
-		c := newClient(t, eng, grpcslo.WithClientCodeClassifier(func(code codes.Code) slo.Outcome {
+		c := newClient(t, eng, grpcslo.WithClientCodeClassifier(func(code codes.Code) budget.Outcome {
 			if code == codes.Canceled {
 				panic("classifier exploded")
 			}

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/tap"
 
+	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/internal/claim"
 	"github.com/sloguard/sloguard/internal/options"
 	"github.com/sloguard/sloguard/internal/wiring"
@@ -88,7 +89,7 @@ type admittedKey struct{}
 // it with grpc.InTapHandle(s.TapHandle) (an experimental gRPC API; only one
 // tap handle per grpc.Server).
 //
-// A rejected call is recorded as slo.Shed in its method's objectives and
+// A rejected call is recorded as budget.Shed in its method's objectives and
 // ends with RESOURCE_EXHAUSTED "overloaded". gRPC gives the tap no way to
 // set trailers, so, unlike a rejection by the interceptors, it carries no
 // grpc-retry-pushback-ms hint.
@@ -111,7 +112,7 @@ func (s *Server) TapHandle(ctx context.Context, info *tap.Info) (context.Context
 	// the ticket, so that the call does not stay in flight.
 	context.AfterFunc(ctx, func() {
 		if tp.taken.CompareAndSwap(false, true) {
-			t.Done(slo.Neutral)
+			t.Done(budget.Neutral)
 		}
 	})
 	if carry {
@@ -180,11 +181,11 @@ func (s *Server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo,
 		_ = grpc.SetTrailer(ctx, pushback(retry)) // fails only without a gRPC stream, as in tests
 		return nil, errOverloaded
 	}
-	outcome := slo.Bad // a panic on its way up: counted as Bad, and not caught
+	outcome := budget.Bad // a panic on its way up: counted as Bad, and not caught
 	defer t.Settle(&outcome)
 	resp, err = handler(ctx, req)
 	outcome, retry = slo.HandlerOutcome(err, s.classify(codeOf(err)))
-	if outcome == slo.Shed && errors.Is(err, slo.ErrBreakerOpen) {
+	if outcome == budget.Shed && errors.Is(err, slo.ErrBreakerOpen) {
 		if retry > 0 {
 			_ = grpc.SetTrailer(ctx, pushback(retry))
 		}
@@ -210,11 +211,11 @@ func (s *Server) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerIn
 	if ctx2 != ctx {
 		ss = &serverStream{ServerStream: ss, ctx: ctx2}
 	}
-	outcome := slo.Bad // see unary
+	outcome := budget.Bad // see unary
 	defer t.Settle(&outcome)
 	err = handler(srv, ss)
 	outcome, retry = slo.HandlerOutcome(err, s.classify(codeOf(err)))
-	if outcome == slo.Shed && errors.Is(err, slo.ErrBreakerOpen) {
+	if outcome == budget.Shed && errors.Is(err, slo.ErrBreakerOpen) {
 		if retry > 0 {
 			ss.SetTrailer(pushback(retry))
 		}

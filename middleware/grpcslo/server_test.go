@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/tap"
 
+	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/middleware/grpcslo"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -23,25 +24,25 @@ import (
 func TestDefaultCodeClassifier(t *testing.T) {
 	// The OpenTelemetry convention for servers; clients differ only in
 	// RESOURCE_EXHAUSTED.
-	want := map[codes.Code]slo.Outcome{
-		codes.OK:                 slo.Good,
-		codes.Canceled:           slo.Neutral,
-		codes.Unknown:            slo.Bad,
-		codes.InvalidArgument:    slo.Good,
-		codes.DeadlineExceeded:   slo.Bad,
-		codes.NotFound:           slo.Good,
-		codes.AlreadyExists:      slo.Good,
-		codes.PermissionDenied:   slo.Good,
-		codes.ResourceExhausted:  slo.Good,
-		codes.FailedPrecondition: slo.Good,
-		codes.Aborted:            slo.Good,
-		codes.OutOfRange:         slo.Good,
-		codes.Unimplemented:      slo.Bad,
-		codes.Internal:           slo.Bad,
-		codes.Unavailable:        slo.Bad,
-		codes.DataLoss:           slo.Bad,
-		codes.Unauthenticated:    slo.Good,
-		codes.Code(99):           slo.Good,
+	want := map[codes.Code]budget.Outcome{
+		codes.OK:                 budget.Good,
+		codes.Canceled:           budget.Neutral,
+		codes.Unknown:            budget.Bad,
+		codes.InvalidArgument:    budget.Good,
+		codes.DeadlineExceeded:   budget.Bad,
+		codes.NotFound:           budget.Good,
+		codes.AlreadyExists:      budget.Good,
+		codes.PermissionDenied:   budget.Good,
+		codes.ResourceExhausted:  budget.Good,
+		codes.FailedPrecondition: budget.Good,
+		codes.Aborted:            budget.Good,
+		codes.OutOfRange:         budget.Good,
+		codes.Unimplemented:      budget.Bad,
+		codes.Internal:           budget.Bad,
+		codes.Unavailable:        budget.Bad,
+		codes.DataLoss:           budget.Bad,
+		codes.Unauthenticated:    budget.Good,
+		codes.Code(99):           budget.Good,
 	}
 	for code, w := range want {
 		if got := grpcslo.DefaultCodeClassifier(code); got != w {
@@ -49,7 +50,7 @@ func TestDefaultCodeClassifier(t *testing.T) {
 		}
 		wc := w
 		if code == codes.ResourceExhausted {
-			wc = slo.Shed
+			wc = budget.Shed
 		}
 		if got := grpcslo.DefaultClientCodeClassifier(code); got != wc {
 			t.Errorf("DefaultClientCodeClassifier(%v) = %v, want %v", code, got, wc)
@@ -123,9 +124,9 @@ func TestServerCodeClassifier(t *testing.T) {
 	eng := newEngine(t)
 	s := newServer(t, eng,
 		grpcslo.WithMethod(mCheckout, checkoutAvail),
-		grpcslo.WithCodeClassifier(func(c codes.Code) slo.Outcome {
+		grpcslo.WithCodeClassifier(func(c codes.Code) budget.Outcome {
 			if c == codes.NotFound {
-				return slo.Bad // say, a catalogue that must have every item
+				return budget.Bad // say, a catalogue that must have every item
 			}
 			return grpcslo.DefaultCodeClassifier(c)
 		}),
@@ -433,28 +434,28 @@ func TestBreakerErrors(t *testing.T) {
 		wantCode     codes.Code
 		wantMsg      string
 		wantPushback string
-		want         slo.Outcome
+		want         budget.Outcome
 	}{
 		{
 			name: "breaker open",
 			err:  fmt.Errorf("charging card at payments.internal:8443: %w", &slo.BreakerError{Dependency: "payments", RetryAfter: 7 * time.Second}),
 			// Shed: it spends the budget but does not drive load shedding.
-			wantCode: codes.Unavailable, wantMsg: "dependency unavailable", wantPushback: "7000", want: slo.Shed,
+			wantCode: codes.Unavailable, wantMsg: "dependency unavailable", wantPushback: "7000", want: budget.Shed,
 		},
 		{
 			name:     "sentinel only",
 			err:      fmt.Errorf("charging card: %w", slo.ErrBreakerOpen),
-			wantCode: codes.Unavailable, wantMsg: "dependency unavailable", want: slo.Shed,
+			wantCode: codes.Unavailable, wantMsg: "dependency unavailable", want: budget.Shed,
 		},
 		{
 			name:     "plain error unchanged",
 			err:      errors.New("boom"),
-			wantCode: codes.Unknown, wantMsg: "boom", want: slo.Bad,
+			wantCode: codes.Unknown, wantMsg: "boom", want: budget.Bad,
 		},
 		{
 			name:     "status error unchanged",
 			err:      status.Error(codes.NotFound, "no item"),
-			wantCode: codes.NotFound, wantMsg: "no item", want: slo.Good,
+			wantCode: codes.NotFound, wantMsg: "no item", want: budget.Good,
 		},
 	}
 	for _, tt := range tests {

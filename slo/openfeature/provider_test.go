@@ -52,7 +52,7 @@ func closeGate(tb testing.TB, eng *slo.Engine, at time.Time) {
 		tb.Fatal(err)
 	}
 	for range 10 {
-		rec.Record(slo.Bad, time.Millisecond)
+		rec.Record(budget.Bad, time.Millisecond)
 	}
 	eng.Tick(at)
 	if g, _ := eng.Gate("risky"); g.Enabled() {
@@ -519,9 +519,9 @@ func ExampleNewProvider() {
 	start := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	rec, _ := eng.Recorder("recommendations")
 	for i := range 100 {
-		outcome := slo.Good
+		outcome := budget.Good
 		if i%50 == 0 {
-			outcome = slo.Bad
+			outcome = budget.Bad
 		}
 		rec.Record(outcome, 20*time.Millisecond)
 	}

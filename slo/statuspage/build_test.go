@@ -211,7 +211,7 @@ func TestBuildRecovery(t *testing.T) {
 	now := incident(t, eng, healthy(t, eng, 30))
 	for range 90 {
 		now = now.Add(time.Minute)
-		record(t, eng, checkout, slo.Good, 0, 1000)
+		record(t, eng, checkout, budget.Good, 0, 1000)
 		eng.Tick(now)
 	}
 	st := eng.Status()

@@ -11,6 +11,7 @@ import (
 
 	"go.opentelemetry.io/otel/metric/noop"
 
+	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/slo"
 	"github.com/sloguard/sloguard/slo/statuspage"
 	"github.com/sloguard/sloguard/slo/statuspage/statusjson"
@@ -47,9 +48,9 @@ func Example() {
 		return
 	}
 	for i := range 10_000 {
-		outcome := slo.Good
+		outcome := budget.Good
 		if i%500 == 0 {
-			outcome = slo.Bad
+			outcome = budget.Bad
 		}
 		checkout.Record(outcome, 0)
 	}

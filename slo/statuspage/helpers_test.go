@@ -7,6 +7,7 @@ import (
 
 	"go.opentelemetry.io/otel/metric/noop"
 
+	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -54,9 +55,9 @@ func healthy(t *testing.T, eng *slo.Engine, minutes int) time.Time {
 	now := start
 	for m := range minutes {
 		now = start.Add(time.Duration(m) * time.Minute)
-		record(t, eng, checkout, slo.Good, 0, 1000)
-		record(t, eng, search, slo.Good, 50*time.Millisecond, 498)
-		record(t, eng, search, slo.Good, 500*time.Millisecond, 2)
+		record(t, eng, checkout, budget.Good, 0, 1000)
+		record(t, eng, search, budget.Good, 50*time.Millisecond, 498)
+		record(t, eng, search, budget.Good, 500*time.Millisecond, 2)
 		eng.Tick(now)
 	}
 	return now
@@ -68,18 +69,18 @@ func healthy(t *testing.T, eng *slo.Engine, minutes int) time.Time {
 func incident(t *testing.T, eng *slo.Engine, now time.Time) time.Time {
 	t.Helper()
 	now = now.Add(time.Minute)
-	record(t, eng, checkout, slo.Good, 0, 800)
-	record(t, eng, checkout, slo.Bad, 0, 200)
-	record(t, eng, search, slo.Good, 50*time.Millisecond, 500)
+	record(t, eng, checkout, budget.Good, 0, 800)
+	record(t, eng, checkout, budget.Bad, 0, 200)
+	record(t, eng, search, budget.Good, 50*time.Millisecond, 500)
 	eng.Tick(now)
-	record(t, eng, checkout, slo.Good, 0, 80)
-	record(t, eng, checkout, slo.Bad, 0, 20)
+	record(t, eng, checkout, budget.Good, 0, 80)
+	record(t, eng, checkout, budget.Bad, 0, 20)
 	now = now.Add(2 * time.Second)
 	eng.Tick(now)
 	return now
 }
 
-func record(t *testing.T, eng *slo.Engine, name string, o slo.Outcome, latency time.Duration, n int) {
+func record(t *testing.T, eng *slo.Engine, name string, o budget.Outcome, latency time.Duration, n int) {
 	t.Helper()
 	rec, err := eng.Recorder(name)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"go.opentelemetry.io/otel/metric/noop"
 
+	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/slo"
 	"github.com/sloguard/sloguard/slo/statuspage/statusjson"
 )
@@ -156,7 +157,7 @@ func TestPageBreaker(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		done(slo.Bad, 0)
+		done(budget.Bad, 0)
 	}
 	eng.Tick(time.Now())
 	h, err := New(eng)
