@@ -3,6 +3,8 @@ package slo
 import (
 	"context"
 	"log/slog"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -128,15 +130,7 @@ func (e *Engine) deliver(it item) {
 // to the dispatcher once the engine is started, or else to the logger and
 // handlers at once, from the caller of Tick.
 func (e *Engine) publish(events []Event) {
-	for _, ev := range events {
-		e.timelineMu.Lock()
-		e.timeline[e.next] = ev
-		e.next++
-		if e.next == len(e.timeline) {
-			e.next, e.full = 0, true
-		}
-		e.timelineMu.Unlock()
-	}
+	e.timeline.add(events...)
 	async := e.async.Load()
 	for _, ev := range events {
 		if async {
@@ -145,6 +139,90 @@ func (e *Engine) publish(events []Event) {
 			e.deliver(item{ev: ev})
 		}
 	}
+}
+
+// keptChanges is how many of the latest changes of what sloguard does the
+// timeline keeps besides the recent events: 4096, about 1 MiB per engine.
+const keptChanges = 4096
+
+// timeline keeps the events for Engine.Events: the latest events of every
+// kind (recent, WithTimelineSize) and, besides them, the latest changes
+// of what sloguard does (changes: the kinds that isChange names), so that
+// notes about snapshots and views, however many, never push the start of
+// an incident out of the timeline.
+//
+// A timeline is safe for concurrent use.
+type timeline struct {
+	mu      sync.Mutex
+	seq     uint64         // of the latest event added; guarded by mu
+	recent  ring[seqEvent] // guarded by mu
+	changes ring[seqEvent] // guarded by mu
+}
+
+// seqEvent is an event with its place in the order events were added, so
+// that an event in both rings is returned once.
+type seqEvent struct {
+	seq uint64
+	ev  Event
+}
+
+func newTimeline(recent, changes int) *timeline {
+	return &timeline{recent: newRing[seqEvent](recent), changes: newRing[seqEvent](changes)}
+}
+
+// isChange reports whether events of kind k change what sloguard does or
+// what it says of an objective: what a postmortem's timeline is made of.
+func isChange(k EventKind) bool {
+	switch k {
+	case StateChanged, ShedChanged, BreakerChanged, GateChanged, FreezeChanged:
+		return true
+	}
+	return false
+}
+
+// add adds events, oldest first.
+func (t *timeline) add(events ...Event) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, ev := range events {
+		t.seq++
+		se := seqEvent{seq: t.seq, ev: ev}
+		t.recent.push(se)
+		if isChange(ev.Kind) {
+			t.changes.push(se)
+		}
+	}
+}
+
+// events returns the events kept, oldest first, each once, with Burns
+// copied.
+func (t *timeline) events() []Event {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]Event, 0, t.recent.len()+t.changes.len())
+	i, j := 0, 0
+	for i < t.recent.len() || j < t.changes.len() {
+		var se seqEvent
+		switch {
+		case j == t.changes.len():
+			se, i = t.recent.at(i), i+1
+		case i == t.recent.len():
+			se, j = t.changes.at(j), j+1
+		default:
+			r, c := t.recent.at(i), t.changes.at(j)
+			switch {
+			case r.seq < c.seq:
+				se, i = r, i+1
+			case c.seq < r.seq:
+				se, j = c, j+1
+			default:
+				se, i, j = r, i+1, j+1
+			}
+		}
+		se.ev.Burns = slices.Clone(se.ev.Burns)
+		out = append(out, se.ev)
+	}
+	return out
 }
 
 // stopDispatch lets the dispatcher deliver what is queued for at most

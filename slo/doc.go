@@ -43,6 +43,33 @@
 // stops the loop and returns within about a second, even if a handler
 // blocks.
 //
+// # History and timeline
+//
+// What a postmortem of an incident of up to a day needs stays in memory,
+// and in snapshots (WithSnapshots), so that the deploy that fixes an
+// incident does not erase it:
+//
+//   - Engine.History: per objective, one Sample per history interval (by
+//     default a minute, 1440 of them: a day): state, remaining budget and
+//     burn rate at that moment, and the good, bad and shed events since
+//     the previous sample. Kept compact: 24 bytes a sample (float32,
+//     counts saturating at 2³²−1 per interval), 33.75 KiB per objective
+//     with the defaults, beside its ledger's 27 KiB.
+//   - Engine.LoadHistory: one LoadSample per history interval for the
+//     service: requests admitted and rejected (shed) since the previous
+//     sample by Criticality, the shed level, and the scale signal: 56
+//     bytes a sample, 78.75 KiB per engine with the defaults.
+//   - Engine.Events: the latest events of every kind (WithTimelineSize, by
+//     default 256) and, besides them, the latest 4096 changes of an
+//     objective's state, the shed level, a breaker, a gate or the release
+//     freeze, so that notes about snapshots or views never push the start
+//     of an incident out. A breaker that cycles open and half-open every
+//     10s for a whole day produces more changes than that: the timeline
+//     then keeps the latest 4096, while the load history keeps the shed
+//     level for the whole day.
+//
+// Sizes are fixed at New; see WithHistory and WithTimelineSize.
+//
 // # Time
 //
 // The evaluation loop's windows follow elapsed time, not the wall clock:

@@ -50,10 +50,7 @@ type Engine struct {
 
 	tickMu sync.Mutex // serialises Tick: ledgers belong to one evaluator
 
-	timelineMu sync.Mutex
-	timeline   []Event // ring, guarded by timelineMu
-	next       int     // index of the next slot, guarded by timelineMu
-	full       bool    // whether the ring wrapped, guarded by timelineMu
+	timeline *timeline // see dispatch.go
 
 	lifeMu  sync.Mutex
 	started bool          // guarded by lifeMu
@@ -115,7 +112,7 @@ type Recorder struct {
 // New returns an Engine for the given objectives. It validates all of them
 // and all options, and reports every problem at once.
 func New(objectives []Objective, opts ...Option) (*Engine, error) {
-	cfg := config{interval: time.Second, timeline: 256, historyEvery: time.Minute, historySize: 360}
+	cfg := config{interval: time.Second, timeline: 256, historyEvery: time.Minute, historySize: 1440}
 	for i, o := range opts {
 		if o == nil {
 			cfg.errs = append(cfg.errs, fmt.Errorf("%w: option %d is nil", ErrInvalidOption, i))
@@ -137,7 +134,7 @@ func New(objectives []Objective, opts ...Option) (*Engine, error) {
 		logger:   cfg.logger,
 		handlers: cfg.handlers,
 		interval: cfg.interval,
-		timeline: make([]Event, cfg.timeline),
+		timeline: newTimeline(cfg.timeline, cmp.Or(cfg.changes, keptChanges)),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 
@@ -389,21 +386,12 @@ func (r *Recorder) fold() {
 // snapshot must not be modified.
 func (e *Engine) Status() *Status { return e.status.Load() }
 
-// Events returns the recent events, oldest first: at most the timeline size
-// (see WithTimelineSize).
-func (e *Engine) Events() []Event {
-	e.timelineMu.Lock()
-	defer e.timelineMu.Unlock()
-	var out []Event
-	if e.full {
-		out = append(out, e.timeline[e.next:]...)
-	}
-	out = append(out, e.timeline[:e.next]...)
-	for i := range out {
-		out[i].Burns = slices.Clone(out[i].Burns)
-	}
-	return out
-}
+// Events returns the events kept, oldest first: the latest of every kind
+// (at most the timeline size, see WithTimelineSize) and, besides them, the
+// latest 4096 changes of an objective's state, the shed level, a breaker,
+// a gate or the release freeze, so that the start of a long incident
+// stays. Events restored from a snapshot (see WithSnapshots) come first.
+func (e *Engine) Events() []Event { return e.timeline.events() }
 
 // Start starts the evaluation loop, which evaluates at once and then every
 // interval (see WithInterval) until Close, at the engine's time (see Time
@@ -639,7 +627,7 @@ func (e *Engine) evaluate(now time.Time) []Event {
 		}
 		st.Gates[i] = GateStatus{Name: g.name, Enabled: open, Reason: reason}
 	}
-	e.history.observe(now, st.Objectives)
+	e.history.observe(now, st, admitted)
 	e.snap.end(e, now)
 	st.Faults = e.faults.Load()
 	st.DroppedEvents = e.dropped.Load()

@@ -22,6 +22,7 @@ type config struct {
 	historySize   int
 	clock         clock           // nil: the system's; tests inject their own
 	queueSize     int             // of the event dispatcher; 0: queueSize
+	changes       int             // changes the timeline keeps; 0: keptChanges
 	snapshots     *snapshotConfig // WithSnapshots; nil for none
 	fleet         *fleetConfig    // WithFleet; nil for none
 	errs          []error
@@ -194,11 +195,13 @@ func WithReleasePolicy(p ReleasePolicy) Option {
 	return optionFunc(func(c *config) { c.release = p })
 }
 
-// WithHistory sets how often the engine samples each objective's remaining
-// budget and burn rate for Engine.History, and how many samples it keeps:
-// every at most a day, size at most 65536 (about 3 MiB per objective).
+// WithHistory sets how often the engine samples each objective and the
+// service's load for Engine.History and Engine.LoadHistory, and how many
+// samples it keeps: every at most a day, size at most 65536. Each sample
+// takes 24 bytes per objective and 56 bytes for the load (see History in
+// the package documentation).
 //
-// By default, every minute, 360 samples: six hours.
+// By default, every minute, 1440 samples: a day, 33.75 KiB per objective.
 func WithHistory(every time.Duration, size int) Option {
 	return optionFunc(func(c *config) {
 		switch {
