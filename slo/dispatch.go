@@ -194,6 +194,18 @@ func (t *timeline) add(events ...Event) {
 	}
 }
 
+// changed returns the changes kept, oldest first, sharing their Burns:
+// what snapshots keep of the timeline.
+func (t *timeline) changed() []Event {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]Event, t.changes.len())
+	for i := range out {
+		out[i] = t.changes.at(i).ev
+	}
+	return out
+}
+
 // events returns the events kept, oldest first, each once, with Burns
 // copied.
 func (t *timeline) events() []Event {

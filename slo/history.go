@@ -3,6 +3,7 @@ package slo
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -169,6 +170,48 @@ func (h *history) loadSamples() []LoadSample {
 		}
 	}
 	return out
+}
+
+// snapshot returns the history as kept, with the objectives' names.
+func (h *history) snapshot(recs []*Recorder) historySnapshot {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	hs := historySnapshot{load: h.load.appendTo(nil), objs: make([]objectiveHistory, len(recs))}
+	for i, r := range recs {
+		hs.objs[i] = objectiveHistory{name: r.obj.Name, samples: h.objs[i].appendTo(nil)}
+	}
+	return hs
+}
+
+// restore fills the empty history with a snapshot's, its latest samples
+// if it has more than the history holds, matching objectives by name: an
+// objective the snapshot does not have is absent from those samples. It
+// returns how many samples it restored. It runs in the evaluator, before
+// the first sample.
+func (h *history) restore(hs historySnapshot, recs []*Recorder) int {
+	skip := max(len(hs.load)-h.size, 0)
+	from := make([][]objSample, len(recs))
+	for i, r := range recs {
+		if j := slices.IndexFunc(hs.objs, func(o objectiveHistory) bool { return o.name == r.obj.Name }); j >= 0 {
+			from[i] = hs.objs[j].samples
+		}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for k := skip; k < len(hs.load); k++ {
+		h.load.push(hs.load[k])
+		for i := range recs {
+			s := objSample{state: absent}
+			if from[i] != nil {
+				s = from[i][k]
+			}
+			h.objs[i].push(s)
+		}
+	}
+	if n := len(hs.load); n > skip {
+		h.last = time.Unix(0, hs.load[n-1].time)
+	}
+	return len(hs.load) - skip
 }
 
 // History returns the named objective's samples, oldest first: one per
