@@ -112,7 +112,7 @@ type Recorder struct {
 // New returns an Engine for the given objectives. It validates all of them
 // and all options, and reports every problem at once.
 func New(objectives []Objective, opts ...Option) (*Engine, error) {
-	cfg := config{interval: time.Second, timeline: 256, historyEvery: time.Minute, historySize: 1440}
+	cfg := config{interval: time.Second, timeline: 256, historyEvery: 2 * time.Minute, historySize: 720}
 	for i, o := range opts {
 		if o == nil {
 			cfg.errs = append(cfg.errs, fmt.Errorf("%w: option %d is nil", ErrInvalidOption, i))

@@ -70,10 +70,10 @@ func ExampleWithSnapshots() {
 	// view restored, from a snapshot of 12:01:00
 	// period: 999 good, 1 bad; remaining 0%
 	// sloguard.events since this process started: 0
-	// history: 3 samples, the latest at 13:00:00
+	// history: 2 samples, the latest at 13:00:00
 	// 12:01:00 checkout-availability: unknown → exhausted (remaining 0.0%, burn 5m=1 30m=1 1h=1 2h=1 6h=1 1d=1 3d=1)
 	// 12:01:00 releases frozen (checkout-availability has 0.0% of its budget left, at most 0.0%)
-	// 13:00:00 snapshot restored: written at 2025-03-01T12:01:00Z (59m0s ago); restored checkout-availability; history of 2 samples and 2 events
+	// 13:00:00 snapshot restored: written at 2025-03-01T12:01:00Z (59m0s ago); restored checkout-availability; history of 1 samples and 2 events
 	// 13:00:00 checkout-availability: unknown → exhausted (remaining 0.0%, burn 5m=0 30m=0 1h=1 2h=1 6h=1 1d=1 3d=1)
 	// 13:00:00 releases frozen (checkout-availability has 0.0% of its budget left, at most 0.0%)
 }

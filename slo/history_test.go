@@ -170,7 +170,7 @@ func chartBurn(t *testing.T, rep budget.Report) float64 {
 }
 
 func TestHistoryDefault(t *testing.T) {
-	// By default one sample a minute, 1440 of them: a day.
+	// By default one sample every two minutes, 720 of them: a day.
 	eng := newEngine(t, []slo.Objective{{Name: "api", Target: 0.999}})
 	if samples, err := eng.History("api"); err != nil || len(samples) != 0 {
 		t.Errorf("History(%q) before Tick = %v, %v, want none, nil", "api", samples, err)
@@ -183,18 +183,18 @@ func TestHistoryDefault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(samples) != 70 || !samples[0].Time.Equal(t0) || !samples[69].Time.Equal(t0.Add(69*time.Minute)) {
-		t.Errorf("History(%q) after 70 minutes = %d samples from %v to %v, want 70 from %v, one a minute",
+	if len(samples) != 35 || !samples[0].Time.Equal(t0) || !samples[34].Time.Equal(t0.Add(68*time.Minute)) {
+		t.Errorf("History(%q) after 70 minutes = %d samples from %v to %v, want 35 from %v, one every two minutes",
 			"api", len(samples), samples[0].Time, samples[len(samples)-1].Time, t0)
 	}
 	for i := range 24 * 60 {
 		eng.Tick(t0.Add(70*time.Minute + time.Duration(i)*time.Minute))
 	}
-	if samples, _ := eng.History("api"); len(samples) != 1440 {
-		t.Errorf("History(%q) after a day = %d samples, want 1440", "api", len(samples))
+	if samples, _ := eng.History("api"); len(samples) != 720 {
+		t.Errorf("History(%q) after a day = %d samples, want 720", "api", len(samples))
 	}
-	if load := eng.LoadHistory(); len(load) != 1440 {
-		t.Errorf("LoadHistory() after a day = %d samples, want 1440", len(load))
+	if load := eng.LoadHistory(); len(load) != 720 {
+		t.Errorf("LoadHistory() after a day = %d samples, want 720", len(load))
 	}
 }
 

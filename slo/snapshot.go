@@ -55,7 +55,7 @@ type FileStore struct {
 
 // maxSnapshotBytes bounds what FileStore.Load reads: far more than any set
 // of objectives needs (about 5 KiB to 30 KiB each for the ledger, and up to
-// 30 KiB for a day of history; 45 KiB for a day of the load and at most
+// 15 KiB for the default day of history; 22 KiB for the load and at most
 // about 1 MiB for the timeline's changes).
 const maxSnapshotBytes = 64 << 20
 

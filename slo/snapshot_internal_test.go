@@ -169,12 +169,13 @@ func BenchmarkSnapshot(b *testing.B) {
 	ls, _ := l.Snapshot()
 	f := snapshotFile{written: ls.Time, objectives: []objectiveSnapshot{{name: "checkout-availability", ledger: ls}}}
 	data := f.appendBinary(nil)
-	// The same with a full day of history at the default resolution, as
-	// an engine with one objective and shedding keeps it.
+	// The same with a full day of history at the default resolution (720
+	// samples, two minutes apart), as an engine with one objective and
+	// shedding keeps it.
 	day := f
 	oh := objectiveHistory{name: "checkout-availability"}
-	for i := range 1440 {
-		at := ls.Time.Add(time.Duration(i-1440) * time.Minute)
+	for i := range 720 {
+		at := ls.Time.Add(time.Duration(i-720) * 2 * time.Minute)
 		day.history.load = append(day.history.load, loadSample{time: at.UnixNano(), level: float32(i%40) / 10,
 			admitted: [4]uint32{uint32(6000 + i%13), uint32(30000 + i%17), uint32(12000 + i%7), uint32(12000 + i%11)},
 			rejected: [4]uint32{0, 0, uint32(i % 500), uint32(i % 3000)}})

@@ -189,7 +189,7 @@
 //
 // Postmortem writes a Markdown draft of the postmortem of an incident to
 // standard output, from the history the service keeps (see package slo,
-// "History and timeline": by default one sample a minute for a day, kept
+// "History and timeline": by default one sample every two minutes for a day, kept
 // across restarts by snapshots) and its timeline. The draft has:
 //
 //   - the incident's window, from the start of the first history interval

@@ -29,8 +29,8 @@ breakers, gates, the release freeze, the scale signal), the demand it shed
 by criticality, and headings for the parts people write: summary, impact,
 root cause, action items.
 
-It works from the history that the service keeps (by default one sample a
-minute for a day, across restarts with snapshots); see the package
+It works from the history that the service keeps (by default one sample
+every two minutes for a day, across restarts with snapshots); see the package
 documentation for how the window is found. --since picks the first incident
 from a time on, in RFC 3339 (2025-03-01T12:00:00Z) or as a duration back
 from the time of the status document (2h, 90m, 1d12h); without it, the

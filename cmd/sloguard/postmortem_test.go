@@ -188,9 +188,9 @@ func TestPostmortemLive(t *testing.T) {
 		t.Fatalf("sloguard postmortem = %d, stderr %q, want 0 and none", code, stderr)
 	}
 	// The overload's first evaluation is at 12:20:00, sampled at 12:20
-	// for the minute since 12:19; shedding stops within a few minutes of
-	// its end at 12:35.
-	const windowFrom = "**Window:** 2025-03-01T12:19:00Z to 2025-03-01T12:3"
+	// for the two minutes since 12:18 (the default history interval);
+	// shedding stops within a few minutes of its end at 12:35.
+	const windowFrom = "**Window:** 2025-03-01T12:18:00Z to 2025-03-01T12:3"
 	if !strings.Contains(draft, windowFrom) {
 		t.Fatalf("draft window: want %q…:\n%s", windowFrom, draft)
 	}
@@ -199,7 +199,7 @@ func TestPostmortemLive(t *testing.T) {
 	if err != nil || end.Before(pmStart.Add(35*time.Minute)) || end.After(pmStart.Add(40*time.Minute)) {
 		t.Fatalf("draft window ends at %v (%v), want from 12:35 to 12:40", end, err)
 	}
-	in := func(at time.Time) bool { return at.After(pmStart.Add(19*time.Minute)) && !at.After(end) }
+	in := func(at time.Time) bool { return at.After(pmStart.Add(18*time.Minute)) && !at.After(end) }
 
 	st := eng.Status()
 	for _, o := range st.Objectives {
@@ -250,7 +250,7 @@ func TestPostmortemLive(t *testing.T) {
 	_, timeline, _ := strings.Cut(draft, "## Timeline")
 	var changes int
 	for _, ev := range eng.Events() {
-		if ev.Time.Before(pmStart.Add(19*time.Minute)) || ev.Time.After(end.Add(time.Hour)) {
+		if ev.Time.Before(pmStart.Add(18*time.Minute)) || ev.Time.After(end.Add(time.Hour)) {
 			if strings.Contains(timeline, ev.String()) {
 				t.Errorf("timeline holds %q, outside the incident", ev)
 			}
@@ -341,9 +341,9 @@ func TestPostmortemRange(t *testing.T) {
 		stderr   string
 		laterOne bool
 	}{
-		{"latest", nil, exitOK, "**Window:** 2025-03-01T13:09:00Z to ", "", false},
-		{"the first from a time", []string{"--since", "2025-03-01T12:00:00Z"}, exitOK, "**Window:** 2025-03-01T12:19:00Z to ", "", true},
-		{"the first from a duration back", []string{"--since", "1h30m"}, exitOK, "**Window:** 2025-03-01T13:09:00Z to ", "", false},
+		{"latest", nil, exitOK, "**Window:** 2025-03-01T13:08:00Z to ", "", false},
+		{"the first from a time", []string{"--since", "2025-03-01T12:00:00Z"}, exitOK, "**Window:** 2025-03-01T12:18:00Z to ", "", true},
+		{"the first from a duration back", []string{"--since", "1h30m"}, exitOK, "**Window:** 2025-03-01T13:08:00Z to ", "", false},
 		{"none after", []string{"--since", "30m"}, exitOK, "", "sloguard postmortem: no incident from 2025-03-01T13:29:50Z to 2025-03-01T13:59:50Z\n", false},
 		{"not a time", []string{"--since", "yesterday"}, exitError, "", "want an RFC 3339 time", false},
 	}
@@ -373,8 +373,8 @@ func TestPostmortemRange(t *testing.T) {
 func TestPostmortemOngoing(t *testing.T) {
 	eng, _ := incidentEngine(t, 30, overload{20, 30})
 	code, out, _ := postmortem(t, "--url", serveEngine(t, eng))
-	want := "**Window:** from 2025-03-01T12:19:00Z, **still burning** as of 2025-03-01T12:29:00Z"
-	if code != exitOK || !strings.Contains(out, want) || !strings.Contains(out, "| 2025-03-01T12:29:00Z | **Still burning** as of the latest sample |") {
+	want := "**Window:** from 2025-03-01T12:18:00Z, **still burning** as of 2025-03-01T12:28:00Z"
+	if code != exitOK || !strings.Contains(out, want) || !strings.Contains(out, "| 2025-03-01T12:28:00Z | **Still burning** as of the latest sample |") {
 		t.Errorf("sloguard postmortem = %d, want 0 and a draft saying %q:\n%s", code, want, out)
 	}
 }
