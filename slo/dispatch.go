@@ -1,6 +1,7 @@
 package slo
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"slices"
@@ -141,33 +142,45 @@ func (e *Engine) publish(events []Event) {
 	}
 }
 
-// keptChanges is how many of the latest changes of what sloguard does the
-// timeline keeps besides the recent events: 4096, about 1 MiB per engine.
+// keptChanges is how many changes of what sloguard does the timeline keeps
+// besides the recent events: 4096, 176 bytes each and their burn rates. A
+// quarter of them are the first changes of an episode (changes with less
+// than episodeGap between them), the rest the latest.
 const keptChanges = 4096
 
+// episodeGap is the quiet time after which a change opens a new episode.
+const episodeGap = time.Hour
+
 // timeline keeps the events for Engine.Events: the latest events of every
-// kind (recent, WithTimelineSize) and, besides them, the latest changes
-// of what sloguard does (changes: the kinds that isChange names), so that
-// notes about snapshots and views, however many, never push the start of
-// an incident out of the timeline.
+// kind (recent, WithTimelineSize) and, besides them, the changes of what
+// sloguard does (the kinds that isChange names): the first ones of the
+// current episode (head) and the latest ones (tail). So an incident keeps
+// its start however many changes it makes (a breaker that cycles for a
+// day), and notes about snapshots and views never push it out.
 //
 // A timeline is safe for concurrent use.
 type timeline struct {
-	mu      sync.Mutex
-	seq     uint64         // of the latest event added; guarded by mu
-	recent  ring[seqEvent] // guarded by mu
-	changes ring[seqEvent] // guarded by mu
+	mu         sync.Mutex
+	seq        uint64         // of the latest event added; guarded by mu
+	lastChange time.Time      // time of the latest change; guarded by mu
+	changes    bool           // whether a change was added; guarded by mu
+	recent     ring[seqEvent] // guarded by mu
+	head       ring[seqEvent] // filled until full, emptied by a new episode; guarded by mu
+	tail       ring[seqEvent] // guarded by mu
 }
 
 // seqEvent is an event with its place in the order events were added, so
-// that an event in both rings is returned once.
+// that an event kept twice is returned once.
 type seqEvent struct {
 	seq uint64
 	ev  Event
 }
 
+// newTimeline returns a timeline of recent events and changes kept
+// changes.
 func newTimeline(recent, changes int) *timeline {
-	return &timeline{recent: newRing[seqEvent](recent), changes: newRing[seqEvent](changes)}
+	head := changes / 4
+	return &timeline{recent: newRing[seqEvent](recent), head: newRing[seqEvent](head), tail: newRing[seqEvent](changes - head)}
 }
 
 // isChange reports whether events of kind k change what sloguard does or
@@ -188,10 +201,30 @@ func (t *timeline) add(events ...Event) {
 		t.seq++
 		se := seqEvent{seq: t.seq, ev: ev}
 		t.recent.push(se)
-		if isChange(ev.Kind) {
-			t.changes.push(se)
+		if !isChange(ev.Kind) {
+			continue
 		}
+		if !t.changes || ev.Time.Sub(t.lastChange) >= episodeGap {
+			t.head.reset() // a new episode
+		}
+		t.lastChange, t.changes = ev.Time, true
+		if !t.head.full() {
+			t.head.push(se)
+		}
+		t.tail.push(se)
 	}
+}
+
+// kept returns the events held, oldest first, each once; changesOnly
+// leaves the recent ring out.
+func (t *timeline) kept(changesOnly bool) []seqEvent {
+	var all []seqEvent
+	if !changesOnly {
+		all = t.recent.appendTo(all)
+	}
+	all = t.tail.appendTo(t.head.appendTo(all))
+	slices.SortFunc(all, func(a, b seqEvent) int { return cmp.Compare(a.seq, b.seq) })
+	return slices.CompactFunc(all, func(a, b seqEvent) bool { return a.seq == b.seq })
 }
 
 // changed returns the changes kept, oldest first, sharing their Burns:
@@ -199,9 +232,10 @@ func (t *timeline) add(events ...Event) {
 func (t *timeline) changed() []Event {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	out := make([]Event, t.changes.len())
-	for i := range out {
-		out[i] = t.changes.at(i).ev
+	kept := t.kept(true)
+	out := make([]Event, len(kept))
+	for i, se := range kept {
+		out[i] = se.ev
 	}
 	return out
 }
@@ -211,28 +245,11 @@ func (t *timeline) changed() []Event {
 func (t *timeline) events() []Event {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	out := make([]Event, 0, t.recent.len()+t.changes.len())
-	i, j := 0, 0
-	for i < t.recent.len() || j < t.changes.len() {
-		var se seqEvent
-		switch {
-		case j == t.changes.len():
-			se, i = t.recent.at(i), i+1
-		case i == t.recent.len():
-			se, j = t.changes.at(j), j+1
-		default:
-			r, c := t.recent.at(i), t.changes.at(j)
-			switch {
-			case r.seq < c.seq:
-				se, i = r, i+1
-			case c.seq < r.seq:
-				se, j = c, j+1
-			default:
-				se, i, j = r, i+1, j+1
-			}
-		}
-		se.ev.Burns = slices.Clone(se.ev.Burns)
-		out = append(out, se.ev)
+	kept := t.kept(false)
+	out := make([]Event, len(kept))
+	for i, se := range kept {
+		out[i] = se.ev
+		out[i].Burns = slices.Clone(se.ev.Burns)
 	}
 	return out
 }

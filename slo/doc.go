@@ -63,13 +63,15 @@
 //     sample by Criticality, the shed level, and the scale signal: 56
 //     bytes a sample, 39.4 KiB per engine with the defaults.
 //   - Engine.Events: the latest events of every kind (WithTimelineSize, by
-//     default 256) and, besides them, the latest 4096 changes of an
-//     objective's state, the shed level, a breaker, a gate or the release
-//     freeze, so that notes about snapshots or views never push the start
-//     of an incident out. A breaker that cycles open and half-open every
-//     10s for a whole day produces more changes than that: the timeline
-//     then keeps the latest 4096, while the load history keeps the shed
-//     level for the whole day.
+//     default 256) and, besides them, 4096 changes of an objective's state,
+//     the shed level, a breaker, a gate or the release freeze: the first
+//     1024 of the current episode (changes less than an hour apart) and the
+//     latest 3072. A breaker that cycles open and half-open every 10s for a
+//     whole day makes about 17,000 changes: the timeline keeps the first
+//     three hours of them and the latest eight, so the incident keeps its
+//     start, and notes about snapshots or views never push it out. At most
+//     about 1.3 MiB per engine (176 bytes an event, and the burn rates of
+//     state changes).
 //
 // Sizes are fixed at New; see WithHistory and WithTimelineSize.
 //

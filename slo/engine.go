@@ -388,9 +388,9 @@ func (e *Engine) Status() *Status { return e.status.Load() }
 
 // Events returns the events kept, oldest first: the latest of every kind
 // (at most the timeline size, see WithTimelineSize) and, besides them, the
-// latest 4096 changes of an objective's state, the shed level, a breaker,
-// a gate or the release freeze, so that the start of a long incident
-// stays. Events restored from a snapshot (see WithSnapshots) come first.
+// first and the latest changes of an incident (see History and timeline in
+// the package documentation). Events restored from a snapshot (see
+// WithSnapshots) come first.
 func (e *Engine) Events() []Event { return e.timeline.events() }
 
 // Start starts the evaluation loop, which evaluates at once and then every

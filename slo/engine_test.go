@@ -463,8 +463,9 @@ func cycle(t *testing.T, eng *slo.Engine, now *time.Time) {
 }
 
 // TestTimeline checks Events against a model: the latest size events of
-// every kind and, besides them, the latest kept changes (every event here is
-// one: state changes and freezes).
+// every kind and, besides them, of the kept changes (every event here is
+// one: state changes and freezes, minutes apart: one episode) the first
+// quarter and the latest others.
 func TestTimeline(t *testing.T) {
 	for _, size := range []int{1, 2, 3, 4, 6, 7, 100} {
 		for _, kept := range []int{1, 5, 100} {
@@ -483,7 +484,13 @@ func testTimeline(t *testing.T, size, kept int) {
 	for range 3 {
 		cycle(t, eng, &now)
 		got := eng.Events()
-		want := all[max(0, len(all)-max(size, kept)):]
+		head := kept / 4
+		var want []slo.Event
+		for i, ev := range all {
+			if i < head || i >= len(all)-(kept-head) || i >= len(all)-size {
+				want = append(want, ev)
+			}
+		}
 		if !equalEvents(got, want) {
 			t.Errorf("Events() after %d events with timeline size %d, %d changes kept =\n%swant\n%s", len(all), size, kept, eventLines(got), eventLines(want))
 		}

@@ -28,6 +28,13 @@ func (r *ring[T]) push(v T) {
 	r.n = min(r.n+1, len(r.buf))
 }
 
+// full reports whether the next push overwrites the oldest value (always
+// for the zero ring).
+func (r *ring[T]) full() bool { return r.n == len(r.buf) }
+
+// reset empties the ring.
+func (r *ring[T]) reset() { r.next, r.n = 0, 0 }
+
 // len returns how many values the ring holds.
 func (r *ring[T]) len() int { return r.n }
 
