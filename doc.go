@@ -41,14 +41,13 @@
 //
 // # Acting on the budget
 //
-// In seconds, sloguard keeps an overloaded service inside its objectives:
-// a concurrency gate rejects at once what would queue beyond what the
-// service serves in time, keeping room for the most critical requests, and
-// a burn-rate controller sheds the least critical ones while admitted
-// traffic still burns the budget; it also opens the circuit breakers of
-// failing dependencies; in minutes, budget-gated feature flags turn off
-// while an objective pages; in days, releases freeze once a budget is spent
-// (see package slo).
+// In seconds, sloguard keeps an overloaded service inside its objectives,
+// shedding the least critical requests first (slo.ShedPolicy explains how),
+// and opens the circuit breakers of failing dependencies; in minutes,
+// budget-gated feature flags turn off while an objective pages; in days,
+// releases freeze once a budget is spent (see "Acting on the budget" in
+// package slo). Who may say how critical a request is: package middleware,
+// "Criticality and trust".
 //
 // # Packages
 //

@@ -42,8 +42,9 @@
 // The engine's own costs are measured apart:
 //
 //	BenchmarkRecord              Recorder.Record alone, serial and parallel
-//	BenchmarkTick                one evaluation of one objective (30d, default rules)
-//	BenchmarkCollect             one ManualReader.Collect with 1 and 10 objectives
+//	BenchmarkTick                one evaluation tick, steady state, 1 to 1000 objectives
+//	BenchmarkCollect             one ManualReader.Collect, 1 to 1000 objectives
+//	BenchmarkCollectSDK          the same number of series from a bare callback: the SDK's floor
 //	BenchmarkMemoryPerObjective  slo.New with 100 objectives; live heap per objective
 //
 // No benchmark asserts a time: the machines that run them are shared and

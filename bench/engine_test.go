@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
@@ -73,55 +75,91 @@ func BenchmarkRecord(b *testing.B) {
 	})
 }
 
-// BenchmarkTick is one evaluation of one objective (30-day period, default
-// rules): fold new events into the ledger, sum every window, evaluate the
-// rules and publish a Status. Simulated time steps by the default interval,
-// one second, so buckets rotate as they do in production. The evaluation
-// loop pays this once a second per engine, off the request path.
-func BenchmarkTick(b *testing.B) {
-	eng, _ := newEngine(b, []slo.Objective{{Name: "tick", Target: 0.999}})
-	r := recorder(b, eng, "tick")
-	now := epoch
-	eng.Tick(now)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := range b.N {
-		o := slo.Good
-		if i%100 == 0 {
-			o = slo.Bad
-		}
-		r.Record(o, 0)
-		now = now.Add(time.Second)
-		eng.Tick(now)
+// scales are the objective counts of the engine's cost benchmarks: a
+// service with one objective up to a multi-tenant service with a thousand.
+var scales = []int{1, 10, 100, 1000}
+
+// newManyEngine is newEngine for many objectives: its MeterProvider has no
+// cardinality limit. The SDK's default, 2000 series per instrument, keeps
+// the series of at most 250 objectives of sloguard.burn_rate (eight
+// windows each with the default rules) and folds the rest into one
+// overflow series.
+func newManyEngine(b *testing.B, objs []slo.Objective) (*slo.Engine, *sdkmetric.ManualReader) {
+	b.Helper()
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader), sdkmetric.WithCardinalityLimit(0))
+	b.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
+	eng, err := slo.New(objs, slo.WithMeterProvider(mp), slo.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		b.Fatalf("slo.New: %v", err)
 	}
-	b.StopTimer()
-	if st := eng.Status(); !st.Time.Equal(now) {
-		b.Fatalf("Status().Time = %v, want %v", st.Time, now)
+	b.Cleanup(func() {
+		if err := eng.Close(); err != nil {
+			b.Errorf("Engine.Close: %v", err)
+		}
+	})
+	return eng, reader
+}
+
+// BenchmarkTick is one evaluation of n objectives (30-day period, default
+// rules, alternately availability and latency): fold new events into the
+// ledgers, sum every window, evaluate the rules and publish a Status.
+// Simulated time steps by the default interval, one second, so buckets
+// rotate as they do in production, and every objective records one event
+// per tick. The engine is warmed up for ten minutes of simulated time first,
+// so the timed ticks are the steady state: no state changes. ns/objective
+// is the cost per objective of one tick; the evaluation loop pays it once a
+// second per engine, off the request path.
+func BenchmarkTick(b *testing.B) {
+	for _, n := range scales {
+		b.Run(fmt.Sprintf("objectives=%d", n), func(b *testing.B) {
+			objs := manyObjectives(n)
+			eng, _ := newManyEngine(b, objs)
+			recs := make([]*slo.Recorder, n)
+			for i, o := range objs {
+				recs[i] = recorder(b, eng, o.Name)
+			}
+			now := epoch
+			tick := func(i int) {
+				for _, r := range recs {
+					r.Record(slo.Good, time.Millisecond)
+				}
+				now = now.Add(time.Second)
+				eng.Tick(now)
+			}
+			for i := range 600 {
+				tick(i)
+			}
+			before := eng.Status()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				tick(i)
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/objective")
+			st := eng.Status()
+			if !st.Time.Equal(now) {
+				b.Fatalf("Status().Time = %v, want %v", st.Time, now)
+			}
+			for i, os := range st.Objectives {
+				if was := before.Objectives[i].Report.State; os.Report.State != was {
+					b.Fatalf("objective %s went %v -> %v: not the steady state", os.Objective.Name, was, os.Report.State)
+				}
+			}
+		})
 	}
 }
 
 // BenchmarkCollect is one ManualReader.Collect of an engine's instruments
-// with 1 and 10 objectives, every window holding events (so every burn-rate
+// with n objectives, every window holding events (so every burn-rate
 // series is exported). This is sloguard's whole OpenTelemetry cost: it is
-// paid once per export interval, not per request.
+// paid once per export interval, not per request. ns/objective is the cost
+// per objective of one collection.
 func BenchmarkCollect(b *testing.B) {
-	for _, n := range []int{1, 10} {
+	for _, n := range scales {
 		b.Run(fmt.Sprintf("objectives=%d", n), func(b *testing.B) {
-			objs := manyObjectives(n)
-			eng, reader := newEngine(b, objs)
-			now := epoch
-			for _, o := range objs {
-				r := recorder(b, eng, o.Name)
-				for i := range 1000 {
-					oc := slo.Good
-					if i%10 == 0 {
-						oc = slo.Bad
-					}
-					r.Record(oc, time.Millisecond)
-				}
-			}
-			eng.Tick(now)
-			eng.Tick(now.Add(time.Second))
+			reader := collectEngine(b, n)
 			var rm metricdata.ResourceMetrics
 			ctx := context.Background()
 			b.ReportAllocs()
@@ -144,6 +182,95 @@ func BenchmarkCollect(b *testing.B) {
 			}
 		})
 	}
+}
+
+// collectEngine returns the reader of an engine with n objectives, each
+// with 1000 events of which 10% bad, evaluated twice: every series of
+// every objective has a value.
+func collectEngine(b *testing.B, n int) *sdkmetric.ManualReader {
+	objs := manyObjectives(n)
+	eng, reader := newManyEngine(b, objs)
+	for _, o := range objs {
+		r := recorder(b, eng, o.Name)
+		for i := range 1000 {
+			oc := slo.Good
+			if i%10 == 0 {
+				oc = slo.Bad
+			}
+			r.Record(oc, time.Millisecond)
+		}
+	}
+	eng.Tick(epoch)
+	eng.Tick(epoch.Add(time.Second))
+	return reader
+}
+
+// BenchmarkCollectSDK is the floor under BenchmarkCollect: the same
+// number of series as the engine exports for n objectives (one
+// collection of the engine counts them), observed by one callback with
+// precomputed attribute sets and nothing of sloguard's. What
+// BenchmarkCollect costs above it is sloguard's; the rest is the SDK's,
+// about linear in the number of series.
+func BenchmarkCollectSDK(b *testing.B) {
+	for _, n := range scales {
+		b.Run(fmt.Sprintf("objectives=%d", n), func(b *testing.B) {
+			series := 0
+			for _, m := range collect(b, collectEngine(b, n)) {
+				series += dataPoints(m)
+			}
+			reader := sdkmetric.NewManualReader()
+			mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader), sdkmetric.WithCardinalityLimit(0))
+			b.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
+			m := mp.Meter("floor")
+			g, err := m.Float64ObservableGauge("floor")
+			if err != nil {
+				b.Fatalf("Float64ObservableGauge: %v", err)
+			}
+			sets := make([][]metric.ObserveOption, series)
+			for i := range sets {
+				sets[i] = []metric.ObserveOption{metric.WithAttributeSet(attribute.NewSet(
+					attribute.Int("objective", i/20), attribute.Int("series", i%20)))}
+			}
+			if _, err := m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+				for _, s := range sets {
+					o.ObserveFloat64(g, 1, s...)
+				}
+				return nil
+			}, g); err != nil {
+				b.Fatalf("RegisterCallback: %v", err)
+			}
+			var rm metricdata.ResourceMetrics
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				if err := reader.Collect(ctx, &rm); err != nil {
+					b.Fatalf("ManualReader.Collect: %v", err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/objective")
+			b.ReportMetric(float64(series)/float64(n), "series/objective")
+			if got := dataPoints(rm.ScopeMetrics[0].Metrics[0]); got != series {
+				b.Fatalf("collected %d series, want %d", got, series)
+			}
+		})
+	}
+}
+
+// dataPoints returns the number of series of m.
+func dataPoints(m metricdata.Metrics) int {
+	switch d := m.Data.(type) {
+	case metricdata.Sum[int64]:
+		return len(d.DataPoints)
+	case metricdata.Gauge[int64]:
+		return len(d.DataPoints)
+	case metricdata.Gauge[float64]:
+		return len(d.DataPoints)
+	case metricdata.Sum[float64]:
+		return len(d.DataPoints)
+	}
+	return 0
 }
 
 // BenchmarkMemoryPerObjective times slo.New with 100 objectives (30-day

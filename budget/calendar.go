@@ -5,7 +5,8 @@ import (
 	"time"
 )
 
-// CalendarUnit is the length of a calendar period.
+// CalendarUnit is the length of a calendar period. The zero CalendarUnit is
+// none: a rolling period (see Calendar).
 type CalendarUnit uint8
 
 const (
@@ -17,13 +18,7 @@ const (
 
 // String returns "week" or "month".
 func (u CalendarUnit) String() string {
-	switch u {
-	case Week:
-		return "week"
-	case Month:
-		return "month"
-	}
-	return fmt.Sprintf("calendarunit(%d)", uint8(u))
+	return enumName(u, "calendarunit", "", "week", "month") // 0 is rolling
 }
 
 // Calendar is a calendar-aligned compliance period: every week or every
@@ -79,10 +74,10 @@ func (c Calendar) Bounds(t time.Time) (start, end time.Time) {
 	return start, end
 }
 
-// MaxLength returns the longest period of the calendar: 7 days and an hour
+// maxLength returns the longest period of the calendar: 7 days and an hour
 // for a week, 31 days and an hour for a month (the hour for a change of
 // daylight saving time). Ledgers hold this much.
-func (c Calendar) MaxLength() time.Duration {
+func (c Calendar) maxLength() time.Duration {
 	if c.Unit == Week {
 		return 7*24*time.Hour + time.Hour
 	}

@@ -22,18 +22,23 @@ const (
 	Shed
 )
 
-var outcomeNames = [...]string{Neutral: "neutral", Good: "good", Bad: "bad", Shed: "shed"}
-
 // String returns the outcome's lower-case name, as used in metric
 // attributes.
 func (o Outcome) String() string {
-	if int(o) < len(outcomeNames) {
-		return outcomeNames[o]
-	}
-	return fmt.Sprintf("outcome(%d)", uint8(o))
+	return enumName(o, "outcome", "neutral", "good", "bad", "shed")
 }
 
-// Counts are event counts over some span of time.
+// enumName returns names[v], or kind(v) for a value without a name: the
+// String of the package's small enumerations.
+func enumName[T ~uint8](v T, kind string, names ...string) string {
+	if int(v) < len(names) && names[v] != "" {
+		return names[v]
+	}
+	return fmt.Sprintf("%s(%d)", kind, uint8(v))
+}
+
+// Counts are event counts over some span of time. The zero Counts holds no
+// events.
 type Counts struct {
 	Good uint64 // events that met the objective
 	Bad  uint64 // events that did not

@@ -2,7 +2,8 @@
 // ledger of SLI events in time buckets, burn rates, remaining budget and
 // multiwindow, multi-burn-rate (MWMB) alert rules.
 //
-// It imports only the standard library, starts no goroutine and never reads
+// It imports only the standard library (and sloguard's internal/cacheline,
+// which does too), starts no goroutine and never reads
 // the clock: every function that depends on time takes it as an argument, so
 // its results are deterministic and its tests are step tables.
 //
@@ -47,7 +48,7 @@
 // alert windows stay rolling across a period's start. RecoveryTime of a
 // calendar budget is at most the time to the next period.
 //
-// The ledger holds the longest period (Calendar.MaxLength): 31 days and an
+// The ledger holds the longest period (Spec.Span): 31 days and an
 // hour in 1h buckets for a month (745 buckets, 17.5 KiB), 7 days and an hour
 // in 10m buckets for a week (1014 buckets, 23.8 KiB), plus the tiers of the
 // windows as below: with the default rules, 28 KiB for a month (the 3d
@@ -59,8 +60,9 @@
 // # Resolution and memory
 //
 // Ledger keeps one ring of buckets per resolution. A window w is summed from
-// buckets of at most w/60, the period from buckets of at most P/720 (see
-// Layout): a window's far edge is off by at most one of its buckets, about
+// buckets of at most w/60, the period from buckets of at most P/720, on the
+// ladder 1s, 5s, 10s, 30s, 1m, 2m, 5m, 10m, 15m, 30m, 1h, 2h, 3h, 6h, 12h, 1d
+// (Ledger.Tiers lists a ledger's rings): a window's far edge is off by at most one of its buckets, about
 // 1.7% of the window. For 30 days and the default rules:
 //
 //	windows      resolution  buckets

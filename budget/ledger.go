@@ -4,9 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync/atomic"
 	"time"
 	"unsafe"
+
+	"github.com/sloguard/sloguard/internal/cacheline"
 )
 
 // Buckets per window. A window of length w is summed from buckets of the
@@ -35,7 +36,7 @@ const bucketBytes = 24
 const MaxSpan = 100 * 365 * 24 * time.Hour
 
 // checkPeriod and checkWindow are the one place where the lengths a Ledger
-// accepts are checked: Layout (and so NewLedger), Spec.Validate and
+// accepts are checked: layout (and so NewLedger), Spec.Validate and
 // Rule.Validate all call them, so that anything Validate accepts, NewLedger
 // accepts.
 func checkPeriod(period time.Duration) error {
@@ -58,14 +59,13 @@ func checkWindow(what string, w time.Duration) error {
 	return nil
 }
 
-// Tier is one ring of equal-width time buckets inside a Ledger.
+// Tier is one ring of equal-width time buckets inside a Ledger, as
+// Ledger.Tiers lists them: what a Snapshot's rings must match. The zero Tier
+// holds nothing.
 type Tier struct {
 	Resolution time.Duration // width of one bucket
 	Buckets    int           // number of buckets; the ring spans Resolution × Buckets
 }
-
-// Span returns the length of time the tier holds.
-func (t Tier) Span() time.Duration { return t.Resolution * time.Duration(t.Buckets) }
 
 // resolutionFor returns the coarsest ladder resolution that splits d into at
 // least n buckets; beyond the ladder, whole days.
@@ -83,7 +83,7 @@ func resolutionFor(d time.Duration, n int) time.Duration {
 	return r
 }
 
-// Layout returns the tiers a Ledger uses to hold period and the given
+// layout returns the tiers a Ledger uses to hold period and the given
 // windows: one tier per distinct resolution, each long enough for the longest
 // window (or the period) it serves, ordered from finest to coarsest.
 //
@@ -95,7 +95,7 @@ func resolutionFor(d time.Duration, n int) time.Duration {
 //
 // The period must be at least a minute and each window at least a second;
 // neither may exceed MaxSpan (100 years).
-func Layout(period time.Duration, windows ...time.Duration) ([]Tier, error) {
+func layout(period time.Duration, windows ...time.Duration) ([]Tier, error) {
 	var errs []error
 	if err := checkPeriod(period); err != nil {
 		errs = append(errs, err)
@@ -129,17 +129,13 @@ func Layout(period time.Duration, windows ...time.Duration) ([]Tier, error) {
 	return tiers, nil
 }
 
-// counter is an atomic counter alone on its cache line, so that cores
-// recording different outcomes do not contend.
-type counter struct {
-	atomic.Uint64
-	_ [56]byte
-}
-
 // Ledger counts SLI events in a bounded, multi-resolution ring of time
 // buckets, so that sums over any trailing window, from minutes to the whole
 // period, cost at most one pass over that window's buckets and never depend
-// on the number of events.
+// on the number of events. The period and windows given to NewLedger cost
+// less: Advance keeps their sums up to date (taking out the buckets that
+// leave, adding what it folds), so that Sum at the latest Advance reads one
+// value.
 //
 // Recording is split in two. Add, on the request path, is one atomic add to
 // a cumulative counter: the open bucket. Advance, called by one owner about
@@ -148,7 +144,7 @@ type counter struct {
 // passed. An event therefore lands in the bucket of the first Advance after
 // it: at most one evaluation interval late, well under the finest bucket.
 //
-// Memory is fixed at construction by Layout: 24 bytes a bucket, 27 KiB for a
+// Memory is fixed at construction (see the package doc and Bytes): 24 bytes a bucket, 27 KiB for a
 // 30-day objective with the default rules, whatever the traffic.
 //
 // A window of length w at time now sums the buckets of its tier (resolution
@@ -165,12 +161,31 @@ type counter struct {
 // Add and Totals are safe for concurrent use. Advance, Sum and the other
 // methods read and write the rings and must not run concurrently with each
 // other; the slo.Engine calls them from its one evaluation goroutine.
+//
+// The zero Ledger has no buckets: it counts Totals, but every Sum is empty.
+// Use NewLedger or Spec.NewLedger.
 type Ledger struct {
-	cum     [Shed + 1]counter // cumulative counts by Outcome, including Neutral
-	folded  Counts            // cumulative counts already in the rings
-	last    int64             // latest Advance, Unix nanoseconds
-	started bool              // whether Advance was ever called
+	// cum are the cumulative counts by Outcome, including Neutral, each on
+	// its own cache line, so that cores recording different outcomes do
+	// not contend.
+	cum     [Shed + 1]cacheline.Uint64
+	folded  Counts // cumulative counts already in the rings
+	last    int64  // latest Advance, Unix nanoseconds
+	started bool   // whether Advance was ever called
 	tiers   []ring
+	sums    []running // of the period and windows given to NewLedger
+}
+
+// running is the sum of one trailing window at the latest Advance, kept up
+// to date by Advance so that Sum at that time costs no pass over buckets:
+// the evaluator sums every window of every objective once a second, which
+// scanning cost about a thousand buckets per objective.
+type running struct {
+	w    time.Duration // the window as asked for
+	span int64         // w cut to its ring's span, nanoseconds
+	ring int           // index in tiers
+	lo   int64         // absolute index of the oldest bucket in sum
+	sum  Counts        // of buckets lo to the ring's head
 }
 
 type ring struct {
@@ -179,15 +194,25 @@ type ring struct {
 	head    int64    // absolute index of the newest bucket written
 }
 
-// NewLedger returns an empty ledger laid out by Layout(period, windows...).
+// NewLedger returns an empty ledger that holds period and the given windows
+// (see the package doc for its resolutions and memory). The period must be
+// at least a minute and each window at least a second; neither may exceed
+// MaxSpan.
 func NewLedger(period time.Duration, windows ...time.Duration) (*Ledger, error) {
-	tiers, err := Layout(period, windows...)
+	tiers, err := layout(period, windows...)
 	if err != nil {
 		return nil, err
 	}
 	l := &Ledger{tiers: make([]ring, len(tiers))}
 	for i, t := range tiers {
 		l.tiers[i] = ring{res: int64(t.Resolution), buckets: make([]Counts, t.Buckets)}
+	}
+	for _, w := range append([]time.Duration{period}, windows...) {
+		if !slices.ContainsFunc(l.sums, func(r running) bool { return r.w == w }) {
+			i := l.ringIndex(w)
+			r := &l.tiers[i]
+			l.sums = append(l.sums, running{w: w, span: min(int64(w), r.res*int64(len(r.buckets))), ring: i})
+		}
 	}
 	return l, nil
 }
@@ -217,6 +242,9 @@ func (l *Ledger) Advance(now time.Time) {
 	cur, _ := l.Totals()
 	delta := cur.Sub(l.folded)
 	l.folded = cur
+	if l.started {
+		l.leave(t) // before the buckets that leave are cleared
+	}
 	for i := range l.tiers {
 		r := &l.tiers[i]
 		idx := floorDiv(t, r.res)
@@ -237,13 +265,74 @@ func (l *Ledger) Advance(now time.Time) {
 		b := &r.buckets[mod(idx, n)]
 		*b = b.Add(delta)
 	}
-	l.last, l.started = t, true
+	if !l.started {
+		l.last, l.started = t, true
+		l.resum()
+		return
+	}
+	l.last = t
+	for i := range l.sums {
+		rs := &l.sums[i]
+		if rs.lo <= l.tiers[rs.ring].head {
+			rs.sum = rs.sum.Add(delta)
+		}
+	}
+}
+
+// first returns the absolute index of the oldest bucket of ring r in the
+// trailing span (nanoseconds) at t, as each sums it.
+func first(r *ring, t, span int64) int64 {
+	return max(floorDiv(t-span, r.res)+1, r.head-int64(len(r.buckets))+1)
+}
+
+// leave moves every running sum to time t, ahead of the rings: it takes
+// out the buckets that leave its window, which Advance is about to clear
+// or overwrite (a ring overwrites only buckets that have left every
+// window it holds).
+func (l *Ledger) leave(t int64) {
+	for i := range l.sums {
+		rs := &l.sums[i]
+		r := &l.tiers[rs.ring]
+		n := int64(len(r.buckets))
+		// The head moves to t's bucket; the oldest bucket follows.
+		lo := max(floorDiv(t-rs.span, r.res)+1, floorDiv(t, r.res)-n+1)
+		if lo > r.head {
+			rs.sum, rs.lo = Counts{}, lo
+			continue
+		}
+		for j := rs.lo; j < lo; j++ {
+			rs.sum = rs.sum.Sub(r.buckets[mod(j, n)])
+		}
+		rs.lo = max(rs.lo, lo)
+	}
+}
+
+// resum sums every running window afresh from the rings, at the latest
+// Advance.
+func (l *Ledger) resum() {
+	for i := range l.sums {
+		rs := &l.sums[i]
+		r := &l.tiers[rs.ring]
+		rs.lo, rs.sum = first(r, l.last, rs.span), Counts{}
+		for j := rs.lo; j <= r.head; j++ {
+			rs.sum = rs.sum.Add(r.buckets[mod(j, int64(len(r.buckets)))])
+		}
+	}
 }
 
 // Sum returns the counts of the trailing window w at time now, as folded by
 // the latest Advance. It uses the finest tier whose span covers w; a window
-// longer than every tier is cut to the longest span (see Span).
+// longer than every tier is cut to the longest tier's span. For the
+// period or a window given to NewLedger, at the time of the latest
+// Advance, it reads the sum Advance kept.
 func (l *Ledger) Sum(now time.Time, w time.Duration) Counts {
+	if l.started && l.clamp(now) == l.last {
+		for i := range l.sums {
+			if l.sums[i].w == w {
+				return l.sums[i].sum
+			}
+		}
+	}
 	var sum Counts
 	l.each(now, w, func(c Counts) bool { sum = sum.Add(c); return true })
 	return sum
@@ -256,6 +345,9 @@ func (l *Ledger) each(now time.Time, w time.Duration, f func(Counts) bool) {
 		return
 	}
 	r := l.ringFor(w)
+	if r == nil { // the zero Ledger
+		return
+	}
 	n := int64(len(r.buckets))
 	t := l.clamp(now)
 	w = min(w, time.Duration(r.res*n))
@@ -270,22 +362,17 @@ func (l *Ledger) each(now time.Time, w time.Duration, f func(Counts) bool) {
 	}
 }
 
-// Resolution returns the bucket width used for a window of length w: the
-// most a window's far edge can be off by.
-func (l *Ledger) Resolution(w time.Duration) time.Duration {
-	return time.Duration(l.ringFor(w).res)
-}
-
-// Span returns the longest window the ledger can sum.
-func (l *Ledger) Span() time.Duration {
-	var s time.Duration
-	for _, r := range l.tiers {
-		s = max(s, time.Duration(r.res)*time.Duration(len(r.buckets)))
+// resolution returns the bucket width used for a window of length w: the
+// most a window's far edge can be off by; 0 for the zero Ledger.
+func (l *Ledger) resolution(w time.Duration) time.Duration {
+	if r := l.ringFor(w); r != nil {
+		return time.Duration(r.res)
 	}
-	return s
+	return 0
 }
 
-// Tiers returns the ledger's layout.
+// Tiers returns the ledger's layout, finest first: the rings that a
+// Snapshot of it holds, and what tells two layouts apart.
 func (l *Ledger) Tiers() []Tier {
 	ts := make([]Tier, len(l.tiers))
 	for i, r := range l.tiers {
@@ -301,26 +388,30 @@ func (l *Ledger) Bytes() int {
 	for _, r := range l.tiers {
 		n += len(r.buckets)*bucketBytes + int(unsafe.Sizeof(ring{}))
 	}
-	return n
-}
-
-// Last returns the time of the latest Advance, and false if there was none.
-func (l *Ledger) Last() (time.Time, bool) {
-	return time.Unix(0, l.last), l.started
+	return n + len(l.sums)*int(unsafe.Sizeof(running{}))
 }
 
 // ringFor returns the finest tier that spans w, or else the one with the
-// longest span (which need not be the coarsest).
+// longest span (which need not be the coarsest); nil for the zero Ledger.
 func (l *Ledger) ringFor(w time.Duration) *ring {
-	var longest *ring
+	if i := l.ringIndex(w); i >= 0 {
+		return &l.tiers[i]
+	}
+	return nil
+}
+
+// ringIndex returns the index of ringFor(w) in tiers, -1 if there are none.
+func (l *Ledger) ringIndex(w time.Duration) int {
+	longest := -1
+	var longestSpan int64
 	for i := range l.tiers {
 		r := &l.tiers[i]
 		span := r.res * int64(len(r.buckets))
 		if span >= int64(w) {
-			return r
+			return i
 		}
-		if longest == nil || span > longest.res*int64(len(longest.buckets)) {
-			longest = r
+		if longest < 0 || span > longestSpan {
+			longest, longestSpan = i, span
 		}
 	}
 	return longest

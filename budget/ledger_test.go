@@ -278,6 +278,34 @@ func TestLedgerTotals(t *testing.T) {
 	}
 }
 
+// TestZeroLedger checks the documented zero value: it counts totals, holds
+// no buckets, and nothing about it panics.
+func TestZeroLedger(t *testing.T) {
+	var l budget.Ledger
+	l.Add(budget.Bad, 3)
+	l.Advance(base)
+	l.Advance(base.Add(time.Minute))
+	if got, _ := l.Totals(); got != (budget.Counts{Bad: 3}) {
+		t.Errorf("Totals() = %+v, want {Bad:3}", got)
+	}
+	if got := l.Sum(base.Add(time.Minute), time.Hour); got != (budget.Counts{}) {
+		t.Errorf("Sum(1h) = %+v, want none", got)
+	}
+	spec := budget.Spec{Target: 0.999, Period: 30 * day}
+	if got := budget.Evaluate(&l, spec, base.Add(time.Minute)).State; got != budget.StateUnknown {
+		t.Errorf("Evaluate(zero ledger).State = %v, want unknown", got)
+	}
+	if got := budget.RecoveryTime(&l, spec, base.Add(time.Minute), 0.5, time.Hour); got != budget.Never {
+		t.Errorf("RecoveryTime(zero ledger) = %v, want Never", got)
+	}
+	if got := l.Tiers(); len(got) != 0 {
+		t.Errorf("Tiers() = %v, want none", got)
+	}
+	if _, ok := l.Snapshot(); !ok {
+		t.Errorf("Snapshot() after Advance = _, false, want true")
+	}
+}
+
 func TestLedgerLast(t *testing.T) {
 	l := newLedger(t, time.Hour)
 	if _, ok := l.Last(); ok {

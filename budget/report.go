@@ -9,7 +9,7 @@ import (
 )
 
 // State is an objective's alerting state. The order of the constants is
-// their severity.
+// their severity. The zero State is StateUnknown.
 type State uint8
 
 const (
@@ -26,21 +26,17 @@ const (
 	StateExhausted
 )
 
-var stateNames = [...]string{"unknown", "ok", "ticket", "page", "exhausted"}
-
 // String returns the state's lower-case name.
 func (s State) String() string {
-	if int(s) < len(stateNames) {
-		return stateNames[s]
-	}
-	return fmt.Sprintf("state(%d)", uint8(s))
+	return enumName(s, "state", "unknown", "ok", "ticket", "page", "exhausted")
 }
 
 // Never is the TimeToExhaustion of a budget that is not burning.
 const Never = time.Duration(math.MaxInt64)
 
 // Spec is the budget side of an objective: what the ledger's counts are
-// judged against.
+// judged against. The zero Spec is not valid (it has no Target); every other
+// zero field means its documented default.
 type Spec struct {
 	// Target is the objective, the share of events that must be good, in
 	// (0, 1): 0.999 for "three nines".
@@ -91,10 +87,11 @@ func (s Spec) Validate() error {
 }
 
 // Span returns the longest period the spec's ledger must hold: Period, or
-// the calendar's longest period (Calendar.MaxLength).
+// the calendar's longest period: 7 days and an hour for a week, 31 days
+// and an hour for a month.
 func (s Spec) Span() time.Duration {
 	if !s.Calendar.IsZero() {
-		return s.Calendar.MaxLength()
+		return s.Calendar.maxLength()
 	}
 	return s.Period
 }
@@ -122,17 +119,23 @@ func (s Spec) periodSum(l Summer, now time.Time) Counts {
 	return l.Sum(now, now.Sub(start)+1)
 }
 
+// defaultRules is DefaultRules, read only, so that evaluating a spec
+// with the default rules does not build them every time.
+var defaultRules = DefaultRules()
+
 func (s Spec) rules() []Rule {
 	if s.Rules == nil {
-		return DefaultRules()
+		return defaultRules
 	}
 	return s.Rules
 }
 
 // Windows returns the distinct windows the spec's rules look at, shortest
 // first. The period is not among them.
-func (s Spec) Windows() []time.Duration {
-	var ws []time.Duration
+func (s Spec) Windows() []time.Duration { return s.appendWindows(nil) }
+
+// appendWindows appends Windows to ws, which Evaluate keeps on its stack.
+func (s Spec) appendWindows(ws []time.Duration) []time.Duration {
 	for _, r := range s.rules() {
 		ws = append(ws, r.Long, r.ShortWindow())
 	}
@@ -173,10 +176,10 @@ func Remaining(bad, total uint64, target float64) float64 {
 	return r
 }
 
-// TimeToExhaustion returns how long the remaining budget lasts at burn rate
+// timeToExhaustion returns how long the remaining budget lasts at burn rate
 // burn: burn 1 spends a whole budget in one period. It is 0 when nothing
 // remains and Never when burn is not positive.
-func TimeToExhaustion(remaining, burn float64, period time.Duration) time.Duration {
+func timeToExhaustion(remaining, burn float64, period time.Duration) time.Duration {
 	switch {
 	case remaining <= 0:
 		return 0
@@ -190,7 +193,8 @@ func TimeToExhaustion(remaining, burn float64, period time.Duration) time.Durati
 	return time.Duration(d)
 }
 
-// Window is the state of one trailing window.
+// Window is the state of one trailing window, as a Report holds it. The zero
+// Window is an empty window of no length.
 type Window struct {
 	Window time.Duration // length of the window
 	Counts Counts        // events in it
@@ -201,7 +205,8 @@ type Window struct {
 	AdmittedBurn float64
 }
 
-// RuleStatus is the outcome of one rule at one evaluation.
+// RuleStatus is the outcome of one rule at one evaluation, as a Report
+// holds it. The zero RuleStatus is a rule that does not fire.
 type RuleStatus struct {
 	Rule      Rule
 	Threshold float64 // burn rate at which it fires
@@ -213,7 +218,8 @@ type RuleStatus struct {
 	Firing bool
 }
 
-// Report is the state of one objective at one time.
+// Report is the state of one objective at one time, as Evaluate returns it.
+// The zero Report is StateUnknown with no windows and no rules.
 type Report struct {
 	Time   time.Time
 	State  State
@@ -252,14 +258,38 @@ func (r *Report) Window(w time.Duration) (Window, bool) {
 // be valid. l is a Ledger, or counts read from elsewhere, such as a fleet's
 // (see Sums). A Ledger must not be advanced meanwhile.
 func Evaluate(l Summer, s Spec, now time.Time) Report {
-	minEvents, minBad := max(s.MinEvents, 1), max(s.MinBadEvents, 1)
-	rep := Report{Time: now, Period: s.periodSum(l, now)}
+	var rep Report
+	EvaluateInto(&rep, l, s, now)
+	return rep
+}
+
+// EvaluateInto is Evaluate that writes the report into rep, reusing the
+// arrays of rep.Windows and rep.Rules where their capacity suffices, so
+// that an evaluator of many objectives can cut them from one allocation.
+// Everything rep held before is replaced.
+func EvaluateInto(rep *Report, l Summer, s Spec, now time.Time) {
+	*rep = Report{Time: now, Period: s.periodSum(l, now), Windows: rep.Windows[:0], Rules: rep.Rules[:0]}
 	rep.Start, rep.Length = s.PeriodAt(now)
 	bad, total := rep.Period.reported(s.ExcludeShed)
 	rep.Remaining = Remaining(bad, total, s.Target)
+	rep.sumWindows(l, s, now)
+	state := rep.judgeRules(s)
+	rep.TimeToExhaustion = timeToExhaustion(rep.Remaining, rep.Burn, rep.Length)
+	switch {
+	case total < max(s.MinEvents, 1):
+		state = StateUnknown
+	case rep.Remaining <= 0:
+		state = StateExhausted
+	}
+	rep.State = state
+}
 
-	windows := s.Windows()
-	rep.Windows = make([]Window, len(windows))
+// sumWindows sets the report's windows: the counts and burn rates of every
+// window of s at now.
+func (rep *Report) sumWindows(l Summer, s Spec, now time.Time) {
+	var buf [16]time.Duration
+	windows := s.appendWindows(buf[:0])
+	rep.Windows = slices.Grow(rep.Windows, len(windows))[:len(windows)]
 	for i, w := range windows {
 		c := l.Sum(now, w)
 		b, t := c.reported(s.ExcludeShed)
@@ -270,13 +300,18 @@ func Evaluate(l Summer, s Spec, now time.Time) Report {
 			AdmittedBurn: Burn(c.Bad, c.Admitted(), s.Target),
 		}
 	}
+}
+
+// judgeRules sets the report's rules and current burn rate from its
+// windows, and returns the state they call for.
+func (rep *Report) judgeRules(s Spec) State {
+	minEvents, minBad := max(s.MinEvents, 1), max(s.MinBadEvents, 1)
 	enough := func(w Window) bool {
 		b, t := w.Counts.reported(s.ExcludeShed)
 		return t >= minEvents && b >= minBad
 	}
-
 	rules := s.rules()
-	rep.Rules = make([]RuleStatus, len(rules))
+	rep.Rules = slices.Grow(rep.Rules, len(rules))[:len(rules)]
 	state := StateOK
 	rep.Burn = math.NaN()
 	fastest := 0.0
@@ -310,16 +345,7 @@ func Evaluate(l Summer, s Spec, now time.Time) Report {
 			rep.Burn = rep.Windows[0].Burn
 		}
 	}
-	rep.TimeToExhaustion = TimeToExhaustion(rep.Remaining, rep.Burn, rep.Length)
-
-	switch {
-	case total < minEvents:
-		state = StateUnknown
-	case rep.Remaining <= 0:
-		state = StateExhausted
-	}
-	rep.State = state
-	return rep
+	return state
 }
 
 // RecoveryTime estimates how long until the remaining budget over the
@@ -346,7 +372,10 @@ func RecoveryTime(l *Ledger, s Spec, now time.Time, goal float64, w time.Duratio
 	if total > 0 && Remaining(bad, total, s.Target) >= goal {
 		return 0
 	}
-	res := l.Resolution(s.Period)
+	res := l.resolution(s.Period)
+	if res == 0 { // the zero Ledger holds nothing that could leave
+		return Never
+	}
 	rb, rt := l.Sum(now, w).reported(s.ExcludeShed)
 	perBucket := float64(res) / float64(max(w, res))
 	addBad, addTotal := float64(rb)*perBucket, float64(rt)*perBucket

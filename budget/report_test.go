@@ -555,3 +555,42 @@ func TestReportBurn(t *testing.T) {
 		})
 	}
 }
+
+// TestEvaluateInto checks that EvaluateInto reports what Evaluate does,
+// writes into the arrays it is given when they are large enough, and
+// replaces whatever the report held, also with no room given.
+func TestEvaluateInto(t *testing.T) {
+	l := newSpecLedger(t, spec30)
+	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 600 {
+		l.Add(budget.Good, 99)
+		l.Add(budget.Bad, uint64(i%3))
+		now = now.Add(10 * time.Second)
+		l.Advance(now)
+	}
+	want := budget.Evaluate(l, spec30, now)
+
+	ws := make([]budget.Window, 0, 16)
+	rs := make([]budget.RuleStatus, 0, 8)
+	rep := budget.Report{State: budget.StateExhausted, Windows: ws, Rules: rs}
+	budget.EvaluateInto(&rep, l, spec30, now)
+	if !reportsEqual(rep, want) {
+		t.Errorf("EvaluateInto(...) = %+v, want %+v (Evaluate)", rep, want)
+	}
+	if &rep.Windows[0] != &ws[:1][0] || &rep.Rules[0] != &rs[:1][0] {
+		t.Errorf("EvaluateInto did not write into the arrays it was given")
+	}
+
+	var empty budget.Report
+	budget.EvaluateInto(&empty, l, spec30, now)
+	if !reportsEqual(empty, want) {
+		t.Errorf("EvaluateInto(zero Report, ...) = %+v, want %+v (Evaluate)", empty, want)
+	}
+}
+
+func reportsEqual(a, b budget.Report) bool {
+	return a.Time.Equal(b.Time) && a.State == b.State && a.Period == b.Period &&
+		a.Start.Equal(b.Start) && a.Length == b.Length && a.Remaining == b.Remaining &&
+		a.Burn == b.Burn && a.TimeToExhaustion == b.TimeToExhaustion &&
+		slices.Equal(a.Windows, b.Windows) && slices.Equal(a.Rules, b.Rules)
+}

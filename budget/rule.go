@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// Severity says who a firing rule calls for.
+// Severity says who a firing rule calls for. The zero Severity is none, which
+// Rule.Validate rejects.
 type Severity uint8
 
 const (
@@ -20,13 +21,7 @@ const (
 
 // String returns "ticket" or "page".
 func (s Severity) String() string {
-	switch s {
-	case Ticket:
-		return "ticket"
-	case Page:
-		return "page"
-	}
-	return fmt.Sprintf("severity(%d)", uint8(s))
+	return enumName(s, "severity", "", "ticket", "page") // 0 is no severity
 }
 
 // Rule is one multiwindow, multi-burn-rate alert condition (The Site
@@ -39,6 +34,8 @@ func (s Severity) String() string {
 // burn within the long window: Burn = BudgetFraction × period / Long. So the
 // same rule rescales to any period: 2% of the budget in one hour is 14.4× for
 // 30 days, 13.44× for 28 days and 3.36× for 7 days.
+//
+// The zero Rule is not valid: it has no Severity and no windows.
 type Rule struct {
 	Severity Severity      // Page or Ticket
 	Long     time.Duration // long window, e.g. 1h

@@ -16,14 +16,17 @@ var ErrRestore = errors.New("budget: snapshot refused")
 // feed monotonic counters (see Ledger.Totals), which must start again from
 // zero in a new process, or every rate() over them would count the
 // restored events a second time.
+//
+// The zero Snapshot holds no rings; Restore refuses it.
 type Snapshot struct {
 	// Time is the ledger's latest Advance, a wall-clock time.
 	Time time.Time
-	// Tiers are the rings, finest first, as laid out by Layout.
+	// Tiers are the rings, finest first, as Ledger.Tiers lists them.
 	Tiers []TierSnapshot
 }
 
-// TierSnapshot is one ring of a Snapshot.
+// TierSnapshot is one ring of a Snapshot. The zero TierSnapshot is a ring
+// of no buckets.
 type TierSnapshot struct {
 	Resolution time.Duration
 	// Head is the absolute index of the newest bucket: it holds the events
@@ -93,6 +96,7 @@ func (l *Ledger) Restore(s Snapshot, now time.Time) error {
 		r.head = ts.Head
 	}
 	l.last, l.started = t, true
+	l.resum()
 	return nil
 }
 

@@ -12,7 +12,8 @@ type Summer interface {
 // Sums are the counts of trailing windows at one time, by window length:
 // for example fleet-wide counts read from a Prometheus-compatible backend,
 // which Evaluate judges like a Ledger's. Sum returns the counts of window w
-// whatever the time, and none for a window it does not hold.
+// whatever the time, and none for a window it does not hold; a nil Sums
+// holds none.
 type Sums map[time.Duration]Counts
 
 // Sum returns s[w].

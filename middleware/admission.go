@@ -64,23 +64,23 @@ func (s *Server) routeBefore(r *http.Request, mux *http.ServeMux) string {
 	return ""
 }
 
-// Error answers a request whose handler could not do its work because of
+// WriteError answers a request whose handler could not do its work because of
 // err, typically the error of a call to a dependency: 503 Service
 // Unavailable when err wraps slo.ErrBreakerOpen, with the breaker's
-// remaining open time (slo.BreakerOpenError.RetryAfter) as Retry-After in
+// remaining open time (slo.BreakerError.RetryAfter) as Retry-After in
 // whole seconds; 500 Internal Server Error otherwise. The body is the
 // status text only: err's text, which may name internal hosts, is never
 // sent. Log err yourself if you need it.
 //
 // This is how an open breaker reaches the server middleware over HTTP: the
 // Transport of the outbound call returns the breaker's error, the handler
-// passes it to Error with the ResponseWriter the Server gave it, and the
+// passes it to WriteError with the ResponseWriter the Server gave it, and the
 // Server records the request as Shed. Shed spends the route's budget like
 // any failure (the client got no answer), but stays out of the signal that
 // drives load shedding: a dependency that is down is not overload here.
 //
-// Error does not end the handler; return after calling it.
-func Error(w http.ResponseWriter, err error) {
+// WriteError does not end the handler; return after calling it.
+func WriteError(w http.ResponseWriter, err error) {
 	code := http.StatusInternalServerError
 	if errors.Is(err, slo.ErrBreakerOpen) {
 		code = http.StatusServiceUnavailable

@@ -90,7 +90,7 @@ func TestServerAdmission(t *testing.T) {
 		checkoutAvail: {Good: 1},
 		serviceAvail:  {Good: 2, Shed: 1}, // GET /vip, GET /nowhere; POST /import
 	})
-	if got := eng.Status().Shed.Rejected[slo.Sheddable]; got != 3 {
+	if got := eng.Status().Shedding.Rejected[slo.Sheddable]; got != 3 {
 		t.Errorf("Status().Shed.Rejected[SHEDDABLE] = %d, want 3", got)
 	}
 }
@@ -302,9 +302,9 @@ func TestError(t *testing.T) {
 		done(slo.Bad, 0)
 	}
 	_, open := b.Allow()
-	be, ok := errors.AsType[*slo.BreakerOpenError](open)
+	be, ok := errors.AsType[*slo.BreakerError](open)
 	if !ok {
-		t.Fatalf("Breaker.Allow() after 5 failures: error = %v, want a *slo.BreakerOpenError", open)
+		t.Fatalf("Breaker.Allow() after 5 failures: error = %v, want a *slo.BreakerError", open)
 	}
 	wantRetry := strconv.Itoa(int((be.RetryAfter + 999_999_999) / 1_000_000_000))
 
@@ -317,21 +317,21 @@ func TestError(t *testing.T) {
 		{"breaker open", open, http.StatusServiceUnavailable, wantRetry},
 		{"breaker open, wrapped", fmt.Errorf("charge card: %w", open), http.StatusServiceUnavailable, wantRetry},
 		{"bare sentinel", slo.ErrBreakerOpen, http.StatusServiceUnavailable, "1"},
-		{"breaker open in under a second", &slo.BreakerOpenError{Dependency: "payments", RetryAfter: 1}, http.StatusServiceUnavailable, "1"},
+		{"breaker open in under a second", &slo.BreakerError{Dependency: "payments", RetryAfter: 1}, http.StatusServiceUnavailable, "1"},
 		{"other error", errors.New("dial tcp 10.0.0.7:5432: connection refused"), http.StatusInternalServerError, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := httptest.NewRecorder()
-			middleware.Error(rec, tt.err)
+			middleware.WriteError(rec, tt.err)
 			if rec.Code != tt.code {
-				t.Errorf("Error(%v): status = %d, want %d", tt.err, rec.Code, tt.code)
+				t.Errorf("WriteError(%v): status = %d, want %d", tt.err, rec.Code, tt.code)
 			}
 			if got, want := rec.Body.String(), http.StatusText(tt.code)+"\n"; got != want {
-				t.Errorf("Error(%v): body = %q, want %q", tt.err, got, want)
+				t.Errorf("WriteError(%v): body = %q, want %q", tt.err, got, want)
 			}
 			if got := rec.Header().Get("Retry-After"); got != tt.retryAfter {
-				t.Errorf("Error(%v): Retry-After = %q, want %q", tt.err, got, tt.retryAfter)
+				t.Errorf("WriteError(%v): Retry-After = %q, want %q", tt.err, got, tt.retryAfter)
 			}
 		})
 	}
@@ -342,7 +342,7 @@ func TestError(t *testing.T) {
 	// Through the server middleware, the 503 is a shed event of the route:
 	// it spends the budget, but not the signal that drives shedding.
 	h := newServer(t, eng, middleware.WithDefault(serviceAvail)).Wrap(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		middleware.Error(w, open)
+		middleware.WriteError(w, open)
 	}))
 	if rec := serve(h, "POST", "/pay"); rec.Code != http.StatusServiceUnavailable {
 		t.Errorf("POST /pay: status = %d, want 503", rec.Code)

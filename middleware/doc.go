@@ -19,7 +19,11 @@
 //	mux.Handle("GET /items/{id}", mw.Handle("GET /items/{id}", items))
 //
 // or wrap the whole mux, http.ListenAndServe(addr, mw.Wrap(mux)), which
-// finds the route after serving (or, for admission, before: see below).
+// finds the route after serving (or, for admission, before: see the end of
+// "Criticality and trust"). Wrap reads the pattern that http.ServeMux
+// stores in the request (http.Request.Pattern); middleware in between that
+// replaces the request with a copy (r.WithContext) hides it, and then
+// WithRouteFunc is the way.
 //
 // The objectives of a request come from its route pattern
 // (http.Request.Pattern, as set by the mux), never from its raw path, so
@@ -90,13 +94,15 @@
 //     incoming metadata, is replaced by the context's, or removed when the
 //     context has none: a caller's claim never passes through by itself.
 //
-// Server.Handle knows its route when it is wired. A Server from Wrap that
-// wraps an http.ServeMux and has route criticalities, or sheds, looks the
-// route up before serving, with the mux's Handler method (the mux then
-// routes the request a second time), since the route is known only once
-// the mux has served the request; one that wraps another router needs
-// WithRouteFunc to know the route before serving, and without it admits,
-// and passes on, by context or header criticality only.
+// Server.Handle knows its route when it is wired. A Server from Wrap needs
+// the route before serving whenever it has route criticalities or its
+// engine has shedding on (slo.WithShedding), for every request, whether or
+// not anything is being shed at the moment: it calls the function of
+// WithRouteFunc, else asks a wrapped http.ServeMux's Handler method (the
+// mux then routes the request a second time), else takes the pattern an
+// outer mux already set. One that wraps another router without
+// WithRouteFunc admits, and passes on, by context or header criticality
+// only.
 //
 // # Dependencies
 //
@@ -125,7 +131,7 @@
 // slo.ErrBreakerOpen. The context's criticality travels in
 // CriticalityHeader (see "Criticality and trust").
 //
-// A handler whose dependency call failed answers with Error: 503 and the
+// A handler whose dependency call failed answers with WriteError: 503 and the
 // breaker's Retry-After when the breaker is open, 500 otherwise, never the
 // error's text. That is how an open breaker reaches the server middleware
 // over HTTP; the Server records the request as Shed: it spends the route's

@@ -111,7 +111,7 @@ func ExampleWithRouteCriticality() {
 		}
 		eng.Tick(start.Add(time.Duration(i) * time.Second))
 	}
-	fmt.Println("shed level:", eng.Status().Shed.Level)
+	fmt.Println("shed level:", eng.Status().Shedding.Level)
 
 	for _, r := range []struct{ method, target string }{
 		{"GET", "/recommendations"},
@@ -162,7 +162,7 @@ func ExampleNewTransport() {
 		req, _ := http.NewRequestWithContext(r.Context(), "POST", payments.URL+"/charges", nil)
 		resp, err := client.Do(req)
 		if err != nil {
-			middleware.Error(w, err) // 503 while the breaker is open
+			middleware.WriteError(w, err) // 503 while the breaker is open
 			return
 		}
 		defer resp.Body.Close()

@@ -69,7 +69,7 @@ func TestDependencyHangs(t *testing.T) {
 		req, _ := http.NewRequestWithContext(ctx, "GET", dep.URL, nil)
 		resp, err := payments.Do(req)
 		if err != nil {
-			middleware.Error(w, err)
+			middleware.WriteError(w, err)
 			return
 		}
 		resp.Body.Close()

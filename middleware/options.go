@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 
 	"github.com/sloguard/sloguard/slo"
 )
 
 // Response is what the server middleware saw of one response, for a
-// Classifier.
+// Classifier. The zero Response is a handler that wrote nothing and set no
+// status; the Server never passes it (it passes Status 200 then).
 type Response struct {
 	// Status is the status code sent, or 200 when the handler returned
 	// without writing one (net/http then sends 200).
@@ -24,7 +26,8 @@ type Response struct {
 // Classifier decides the availability outcome of one request: Good, Bad or
 // Neutral (not counted). Latency objectives then count a Good request as
 // Bad when it was slower than their threshold. A Classifier is called on
-// the request path and must be fast and safe for concurrent use.
+// the request path and must be fast and safe for concurrent use. A nil
+// Classifier is refused by WithClassifier.
 type Classifier func(r *http.Request, resp Response) slo.Outcome
 
 // DefaultClassifier counts 5xx as Bad; a request that ended with nothing
@@ -57,7 +60,8 @@ type config struct {
 	errs      []error
 }
 
-// Option configures a Server.
+// Option configures a Server. Options come only from this package's With
+// functions; a nil Option is refused by NewServer.
 type Option interface {
 	apply(*config)
 }
@@ -109,10 +113,11 @@ func WithDefault(objectives ...string) Option {
 // WithRouteFunc sets how the route of a request is found, for routers other
 // than http.ServeMux: f is called after the handler returns and must return
 // the route's pattern (a bounded set of values, never the raw path), or ""
-// when there is none. While load is being shed and routes have a
-// criticality (WithRouteCriticality), f is also called before the handler
-// runs, to find the route's criticality; it must then return the route if
-// it is already known, or "", and must not panic.
+// when there is none. When routes have a criticality
+// (WithRouteCriticality) or the engine has shedding on, f is also called
+// before the handler runs, for every request, to find the route to admit it
+// on (see "Criticality and trust" in the package doc); it must then return
+// the route if it is already known, or "", and must not panic.
 //
 // By default, http.Request.Pattern as set by http.ServeMux.
 func WithRouteFunc(f func(*http.Request) string) Option {
@@ -139,9 +144,9 @@ func WithClassifier(f Classifier) Option {
 }
 
 // WithRouteCriticality sets the criticality with which requests of the route
-// pattern (as in WithRoute) are admitted while load is being shed, unless
-// the request carries one in its context or in a trusted CriticalityHeader
-// (see Server). The handler's context then carries it, so its outbound
+// pattern (as in WithRoute) are admitted, unless the request carries one
+// in its context or in a trusted CriticalityHeader (see "Criticality and
+// trust" in the package doc); it decides only while load is being shed. The handler's context then carries it, so its outbound
 // calls pass it on (see "Criticality and trust" in the package doc). The
 // pattern need not have a WithRoute.
 //
@@ -151,7 +156,7 @@ func WithRouteCriticality(pattern string, c slo.Criticality) Option {
 		switch {
 		case pattern == "":
 			cfg.errs = append(cfg.errs, fmt.Errorf("%w: WithRouteCriticality with an empty pattern", ErrInvalidOption))
-		case c > slo.Sheddable:
+		case !slices.Contains(slo.Criticalities, c):
 			cfg.errs = append(cfg.errs, fmt.Errorf("%w: route %q has an unknown criticality %v", ErrInvalidOption, pattern, c))
 		default:
 			if _, dup := cfg.critical[pattern]; dup {
@@ -191,7 +196,8 @@ type transportConfig struct {
 	errs      []error
 }
 
-// TransportOption configures a Transport.
+// TransportOption configures a Transport. TransportOptions come only from
+// this package's With functions; a nil one is refused by NewTransport.
 type TransportOption interface {
 	applyTransport(*transportConfig)
 }

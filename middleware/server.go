@@ -6,49 +6,20 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/sloguard/sloguard/internal/options"
 	"github.com/sloguard/sloguard/internal/wiring"
 	"github.com/sloguard/sloguard/slo"
 )
 
 // Server is net/http server middleware that admits every request through
 // the engine's admission core (slo.Route) and records it as SLI events of
-// the objectives of its route.
+// the objectives of its route. The package doc says how to wire it (Handle
+// or Wrap), how it classifies requests ("Classification"), admits them
+// ("Admission"), takes their criticality ("Criticality and trust") and
+// what it costs ("Cost").
 //
-// There are two ways to wire it. Handle wraps one route's handler, as it
-// is registered with the mux: the route is known when wiring, so a
-// request is routed once, by the mux, and admission looks nothing up.
-// Wrap wraps a whole handler, usually the mux: the route is found after
-// the handler returns, from the pattern that http.ServeMux stores in the
-// request (http.Request.Pattern) or from the function of WithRouteFunc,
-// and mapped to objectives with WithRoute; all other requests go to the
-// objectives of WithDefault. Middleware in between that replaces the
-// request with a copy (r.WithContext) hides the pattern, and then
-// WithRouteFunc is the way.
-//
-// # Admission
-//
-// Before the handler runs, the Server asks the route's core whether to
-// serve the request (slo.Route.Admit), with the request's criticality: the
-// one in its context (slo.WithCriticality, set by earlier middleware),
-// else the least critical of a trusted CriticalityHeader
-// (WithTrustedCriticality), else the route's (WithRouteCriticality), else
-// slo.Critical; the handler's context carries the header's or the route's
-// (see "Criticality and trust" in the package doc). A rejected request is
-// answered at once with 429 Too Many Requests and a Retry-After in whole
-// seconds, and recorded as Shed by the core; the handler never runs, so
-// the request body is never read.
-//
-// With shedding on (slo.WithShedding) or route criticalities, a Server
-// from Wrap must know the route before serving, for its criticality: it
-// asks the wrapped http.ServeMux's Handler method (which routes the
-// request a second time), takes a pattern an outer mux already set, or
-// calls the function of WithRouteFunc. Handle needs none of that.
-//
-// Each request costs two clock reads and a few atomic operations on
-// counters of its own processor, and one on the gate's in-flight count:
-// no lock and, in steady state, no allocation.
-//
-// A Server is safe for concurrent use.
+// A Server is safe for concurrent use. The zero Server is not usable: get
+// one from NewServer.
 type Server struct {
 	eng      *slo.Engine
 	routes   *wiring.Routes
@@ -65,13 +36,7 @@ type Server struct {
 // problem at once.
 func NewServer(eng *slo.Engine, opts ...Option) (*Server, error) {
 	cfg := config{routes: map[string][]string{}, classify: DefaultClassifier, critical: map[string]slo.Criticality{}}
-	for i, o := range opts {
-		if o == nil {
-			cfg.errs = append(cfg.errs, fmt.Errorf("%w: option %d is nil", ErrInvalidOption, i))
-			continue
-		}
-		o.apply(&cfg)
-	}
+	options.Apply(opts, &cfg.errs, ErrInvalidOption, "option", func(o Option) { o.apply(&cfg) })
 	errs := cfg.errs
 	if eng == nil {
 		return nil, errors.Join(append(errs, fmt.Errorf("%w: nil engine", ErrInvalidOption))...)
@@ -149,7 +114,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 	}
 	outcome = s.classify(r, resp)
 	if rw.breaker {
-		outcome = slo.Shed // answered by Error for an open breaker downstream
+		outcome = slo.Shed // answered by WriteError for an open breaker downstream
 	}
 	// The writer is reused only when no panic may still reference it.
 	rw.reset(nil)

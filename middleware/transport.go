@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/sloguard/sloguard/internal/options"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -18,7 +19,7 @@ import (
 //
 // Each call asks the breaker first. While it is open, RoundTrip returns at
 // once, without calling the base RoundTripper, an error that wraps
-// slo.ErrBreakerOpen (a *slo.BreakerOpenError, which says when to retry);
+// slo.ErrBreakerOpen (a *slo.BreakerError, which says when to retry);
 // http.Client wraps it in a *url.Error, and errors.Is still finds it.
 // Otherwise the call goes to the base RoundTripper, and its outcome (see
 // WithTransportClassifier) and latency, until the response headers arrived,
@@ -36,7 +37,8 @@ import (
 //
 // With WithRetries, failed idempotent calls are retried within a budget.
 //
-// A Transport is safe for concurrent use.
+// A Transport is safe for concurrent use. The zero Transport is not usable:
+// get one from NewTransport.
 type Transport struct {
 	base     http.RoundTripper
 	breaker  *slo.Breaker
@@ -54,13 +56,7 @@ var _ http.RoundTripper = (*Transport)(nil)
 // wrap ErrInvalidOption.
 func NewTransport(eng *slo.Engine, dependency string, base http.RoundTripper, opts ...TransportOption) (*Transport, error) {
 	cfg := transportConfig{classify: DefaultTransportClassifier}
-	for i, o := range opts {
-		if o == nil {
-			cfg.errs = append(cfg.errs, fmt.Errorf("%w: transport option %d is nil", ErrInvalidOption, i))
-			continue
-		}
-		o.applyTransport(&cfg)
-	}
+	options.Apply(opts, &cfg.errs, ErrInvalidOption, "transport option", func(o TransportOption) { o.applyTransport(&cfg) })
 	errs := cfg.errs
 	var b *slo.Breaker
 	switch {

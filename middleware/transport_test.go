@@ -308,8 +308,8 @@ func TestTransportBreaker(t *testing.T) {
 	if _, ok := errors.AsType[*url.Error](err); !ok {
 		t.Errorf("GET with the breaker open: error = %T, want a *url.Error from http.Client", err)
 	}
-	if be, ok := errors.AsType[*slo.BreakerOpenError](err); !ok || be.Dependency != "payments" || be.RetryAfter < time.Second {
-		t.Errorf("GET with the breaker open: BreakerOpenError = %+v, want dependency payments, RetryAfter ≥ 1s", be)
+	if be, ok := errors.AsType[*slo.BreakerError](err); !ok || be.Dependency != "payments" || be.RetryAfter < time.Second {
+		t.Errorf("GET with the breaker open: BreakerError = %+v, want dependency payments, RetryAfter ≥ 1s", be)
 	}
 
 	// The caller's request body is closed, as a RoundTripper must.

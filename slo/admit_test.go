@@ -24,7 +24,7 @@ func shedding(tb testing.TB, hot int, opts ...slo.Option) *slo.Engine {
 		now = now.Add(time.Second)
 		eng.Tick(now)
 	}
-	if got, want := eng.Status().Shed.Level, 0.5*float64(hot); got != want {
+	if got, want := eng.Status().Shedding.Level, 0.5*float64(hot); got != want {
 		tb.Fatalf("Status().Shed.Level after %d hot seconds = %v, want %v", hot, got, want)
 	}
 	return eng
@@ -114,7 +114,7 @@ func TestAdmitWithoutShedding(t *testing.T) {
 	if got := objectiveStatus(t, eng.Status(), "fast").Totals.Bad; got != 1000 {
 		t.Errorf("fast: Totals.Bad = %d, want 1000", got)
 	}
-	if sh := eng.Status().Shed; sh.Enabled || sh.InFlight != 0 {
+	if sh := eng.Status().Shedding; sh.Enabled || sh.InFlight != 0 {
 		t.Errorf("Status().Shed = %+v, want disabled, nothing in flight", sh)
 	}
 }
@@ -137,8 +137,8 @@ func TestGateFromTheFirstRequest(t *testing.T) {
 		t.Fatalf("4th request: Admit = _, %v, %v, want 1s, false", retry, ok)
 	}
 	eng.Tick(t0)
-	if st := eng.Status(); st.Shed.InFlight != 3 || st.Shed.Limit != 3 || st.Shed.Rejected[slo.Sheddable] != 1 {
-		t.Errorf("Status().Shed = %+v, want 3 in flight, limit 3, 1 SHEDDABLE rejected", st.Shed)
+	if st := eng.Status(); st.Shedding.InFlight != 3 || st.Shedding.Limit != 3 || st.Shedding.Rejected[slo.Sheddable] != 1 {
+		t.Errorf("Status().Shed = %+v, want 3 in flight, limit 3, 1 SHEDDABLE rejected", st.Shedding)
 	}
 	if got := objectiveStatus(t, eng.Status(), "a").Totals.Shed; got != 1 {
 		t.Errorf("Totals.Shed = %d, want 1", got)
@@ -153,7 +153,7 @@ func TestGateFromTheFirstRequest(t *testing.T) {
 		tk.Done(slo.Good)
 	}
 	eng.Tick(t0.Add(time.Second))
-	if n := eng.Status().Shed.InFlight; n != 0 {
+	if n := eng.Status().Shedding.InFlight; n != 0 {
 		t.Errorf("after every request ended: InFlight = %d, want 0", n)
 	}
 }
@@ -170,7 +170,7 @@ func TestSettle(t *testing.T) {
 		defer tk.Settle(&outcome)
 		panic("handler")
 	}()
-	err := fmt.Errorf("charging: %w", &slo.BreakerOpenError{Dependency: "payments", RetryAfter: 3 * time.Second})
+	err := fmt.Errorf("charging: %w", &slo.BreakerError{Dependency: "payments", RetryAfter: 3 * time.Second})
 	o, retry := slo.HandlerOutcome(err, slo.Bad)
 	if o != slo.Shed || retry != 3*time.Second {
 		t.Errorf("Failed(breaker open, Bad) = %v, %v, want Shed, 3s", o, retry)
@@ -187,7 +187,7 @@ func TestSettle(t *testing.T) {
 	if c := objectiveStatus(t, eng.Status(), "a").Totals; c.Bad != 1 || c.Shed != 1 || c.Good != 0 {
 		t.Errorf("Totals = %+v, want the panic Bad and the breaker's failure Shed", c)
 	}
-	if n := eng.Status().Shed.InFlight; n != 0 {
+	if n := eng.Status().Shedding.InFlight; n != 0 {
 		t.Errorf("InFlight = %d, want 0: the panicking request ended too", n)
 	}
 }
@@ -274,14 +274,14 @@ func TestAdmitConcurrent(t *testing.T) {
 	wg.Wait()
 	eng.Tick(now.Add(time.Second))
 	st := eng.Status()
-	if st.Shed.Rejected != rejected {
-		t.Errorf("Status().Shed.Rejected = %v, want %v", st.Shed.Rejected, rejected)
+	if st.Shedding.Rejected != rejected {
+		t.Errorf("Status().Shed.Rejected = %v, want %v", st.Shedding.Rejected, rejected)
 	}
 	if got := objectiveStatus(t, st, "a").Totals.Shed; got != rejected[0]+rejected[1]+rejected[2]+rejected[3] {
 		t.Errorf("Totals.Shed = %d, want %v", got, rejected)
 	}
-	if st.Shed.InFlight != 0 {
-		t.Errorf("InFlight = %d, want 0", st.Shed.InFlight)
+	if st.Shedding.InFlight != 0 {
+		t.Errorf("InFlight = %d, want 0", st.Shedding.InFlight)
 	}
 }
 
@@ -290,7 +290,7 @@ func TestAdmitConcurrent(t *testing.T) {
 func TestShedPolicyZeroValue(t *testing.T) {
 	eng := newEngine(t, []slo.Objective{{Name: "a", Target: 0.999}}, slo.WithShedding(slo.ShedPolicy{}), slo.WithBreakers(slo.BreakerPolicy{}))
 	rt := route(t, eng, slo.Sheddable, "a")
-	if sh := eng.Status().Shed; !sh.Enabled || sh.Level != 0 {
+	if sh := eng.Status().Shedding; !sh.Enabled || sh.Level != 0 {
 		t.Errorf("Status().Shed before the first traffic = %+v, want enabled at level 0", sh)
 	}
 	now := t0
@@ -304,7 +304,7 @@ func TestShedPolicyZeroValue(t *testing.T) {
 		}
 		now = now.Add(time.Second)
 		eng.Tick(now)
-		if sh := eng.Status().Shed; sh.Level != 0 || sh.Rejected != [4]uint64{} {
+		if sh := eng.Status().Shedding; sh.Level != 0 || sh.Rejected != [4]uint64{} {
 			t.Fatalf("healthy second %d: Shed = %+v, want level 0, nothing rejected", s+1, sh)
 		}
 	}

@@ -2,6 +2,7 @@ package slo_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -79,4 +80,39 @@ func BenchmarkCollect(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestTickAllocsPerObjective checks that an evaluation in the steady state
+// (no state changes) allocates as often with 40 objectives as with one:
+// the Status and its arrays, never anything per objective. The engines
+// shed, have a dependency's breaker and a gate, so that every step runs.
+func TestTickAllocsPerObjective(t *testing.T) {
+	allocs := func(n int) float64 {
+		objs := []slo.Objective{{Name: "dep", Target: 0.99, Dependency: "payments"}}
+		for i := range n {
+			objs = append(objs, slo.Objective{Name: fmt.Sprintf("obj-%d", i), Target: 0.999, Latency: time.Second})
+		}
+		eng := newEngine(t, objs, slo.WithShedding(slo.ShedPolicy{}), slo.WithGate("g", slo.GatePolicy{MinRemaining: 0.25}))
+		recs := make([]*slo.Recorder, len(objs))
+		for i, o := range objs {
+			recs[i], _ = eng.Recorder(o.Name)
+		}
+		now := t0
+		tick := func() {
+			for _, r := range recs {
+				r.Record(slo.Good, time.Millisecond)
+			}
+			now = now.Add(time.Second)
+			eng.Tick(now)
+		}
+		for range 60 {
+			tick()
+		}
+		return testing.AllocsPerRun(100, tick)
+	}
+	one, many := allocs(1), allocs(40)
+	if many != one {
+		t.Errorf("Tick allocates %v times with 40 objectives, %v with 1: want the same", many, one)
+	}
+	t.Logf("Tick allocates %v times", one)
 }

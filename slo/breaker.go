@@ -112,25 +112,25 @@ func breakerStateOf(s gobreaker.State) BreakerState {
 }
 
 // ErrBreakerOpen is wrapped by the error of a call that a dependency's
-// breaker rejected. The error is a *BreakerOpenError, which says when to
+// breaker rejected. The error is a *BreakerError, which says when to
 // retry. Server middleware turns it into HTTP 503 or gRPC UNAVAILABLE.
 var ErrBreakerOpen = errors.New("slo: circuit breaker open")
 
-// BreakerOpenError is the error of a call rejected by an open (or saturated
+// BreakerError is the error of a call rejected by an open (or saturated
 // half-open) breaker. It matches ErrBreakerOpen with errors.Is.
-type BreakerOpenError struct {
+type BreakerError struct {
 	Dependency string
 	// RetryAfter is how long until the breaker lets a probe through; from
 	// one second to a day.
 	RetryAfter time.Duration
 }
 
-func (e *BreakerOpenError) Error() string {
+func (e *BreakerError) Error() string {
 	return fmt.Sprintf("slo: circuit breaker of %q open, retry after %v", e.Dependency, e.RetryAfter)
 }
 
 // Is reports whether target is ErrBreakerOpen.
-func (e *BreakerOpenError) Is(target error) bool { return target == ErrBreakerOpen }
+func (e *BreakerError) Is(target error) bool { return target == ErrBreakerOpen }
 
 // errCallFailed and errCallNeutral tell gobreaker how a call ended.
 var (
@@ -242,12 +242,12 @@ func breakerResult(o Outcome) error {
 // Ticket: make the call, then end the ticket with the call's outcome
 // (see CallOutcome), which records it in the dependency's objectives and
 // reports it to the breaker. If not, the rejection is recorded as Shed and
-// the error wraps ErrBreakerOpen (a *BreakerOpenError, with the breaker's
+// the error wraps ErrBreakerOpen (a *BreakerError, with the breaker's
 // remaining open time): the call must not be made.
 func (b *Breaker) Admit() (Ticket, error) {
 	t, retry, ok := b.route.Admit(Critical)
 	if !ok {
-		return t, &BreakerOpenError{Dependency: b.name, RetryAfter: retry}
+		return t, &BreakerError{Dependency: b.name, RetryAfter: retry}
 	}
 	return t, nil
 }

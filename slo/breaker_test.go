@@ -74,7 +74,7 @@ func checkState(t *testing.T, b *slo.Breaker, want slo.BreakerState) {
 	}
 }
 
-// checkRejected checks that a call is rejected with a *BreakerOpenError
+// checkRejected checks that a call is rejected with a *BreakerError
 // that matches ErrBreakerOpen and says when to retry.
 func checkRejected(t *testing.T, b *slo.Breaker, retryAfter time.Duration) {
 	t.Helper()
@@ -82,9 +82,9 @@ func checkRejected(t *testing.T, b *slo.Breaker, retryAfter time.Duration) {
 	if !errors.Is(err, slo.ErrBreakerOpen) {
 		t.Fatalf("Allow() on %v breaker = %v, want error wrapping ErrBreakerOpen", b.State(), err)
 	}
-	var open *slo.BreakerOpenError
+	var open *slo.BreakerError
 	if !errors.As(err, &open) || open.Dependency != b.Name() || open.RetryAfter != retryAfter {
-		t.Fatalf("Allow() on %v breaker = %#v, want *BreakerOpenError{%q, %v}", b.State(), err, b.Name(), retryAfter)
+		t.Fatalf("Allow() on %v breaker = %#v, want *BreakerError{%q, %v}", b.State(), err, b.Name(), retryAfter)
 	}
 	if want := fmt.Sprintf("slo: circuit breaker of %q open, retry after %v", b.Name(), retryAfter); err.Error() != want {
 		t.Errorf("Allow() error = %q, want %q", err, want)
@@ -498,7 +498,7 @@ func TestBreakerStrings(t *testing.T) {
 	for _, tt := range []struct {
 		in   slo.EventKind
 		want string
-	}{{slo.ShedChanged, "shed_changed"}, {slo.BreakerChanged, "breaker_changed"}} {
+	}{{slo.SheddingChanged, "shed_changed"}, {slo.BreakerChanged, "breaker_changed"}} {
 		if got := tt.in.String(); got != tt.want {
 			t.Errorf("EventKind(%d).String() = %q, want %q", uint8(tt.in), got, tt.want)
 		}
@@ -507,8 +507,8 @@ func TestBreakerStrings(t *testing.T) {
 		in   slo.Event
 		want string
 	}{
-		{slo.Event{Kind: slo.ShedChanged, FromLevel: 0, Level: 0.5}, "shed level 0.00 → 0.50"},
-		{slo.Event{Kind: slo.ShedChanged, FromLevel: 2.04, Level: 1.96}, "shed level 2.04 → 1.96"},
+		{slo.Event{Kind: slo.SheddingChanged, FromLevel: 0, Level: 0.5}, "shed level 0.00 → 0.50"},
+		{slo.Event{Kind: slo.SheddingChanged, FromLevel: 2.04, Level: 1.96}, "shed level 2.04 → 1.96"},
 		{slo.Event{Kind: slo.BreakerChanged, Dependency: payments, BreakerFrom: slo.BreakerHalfOpen, BreakerTo: slo.BreakerOpen},
 			"breaker payments: half-open → open"},
 	} {

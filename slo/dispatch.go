@@ -187,7 +187,7 @@ func newTimeline(recent, changes int) *timeline {
 // what it says of an objective: what a postmortem's timeline is made of.
 func isChange(k EventKind) bool {
 	switch k {
-	case StateChanged, ShedChanged, BreakerChanged, GateChanged, FreezeChanged:
+	case StateChanged, SheddingChanged, BreakerChanged, GateChanged, FreezeChanged:
 		return true
 	}
 	return false

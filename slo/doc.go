@@ -96,27 +96,15 @@
 // dependency breakers. Requests are admitted through a Route, the
 // admission core that the middleware resolves once per route, gRPC method
 // or dependency: Route.Admit decides and returns a Ticket, Ticket.Done
-// records how the request ended. Overload protection has two loops (see
-// ShedPolicy). The fast inner loop is a concurrency gate: it counts the
-// requests in flight and rejects at once, from the first request over its
-// limit, before anything has completed; the limit adapts from the latency
-// of every completion (Little's law on the rate served and the no-load
-// latency), within the tightest latency objective's guardrail, and each
-// criticality above SHEDDABLE keeps a reservation, so CRITICAL always
-// finds a slot. The slow outer loop is the burn-rate controller: it knows
-// the budget, and while admitted traffic still burns it sheds whole
-// criticalities, SHEDDABLE first, and tightens the gate. Both are one per
-// service, not one per objective, because overload is a property of the
-// capacity the routes share: in a flash sale it is the browse traffic that
-// burns checkout's latency budget, and shedding browse is what saves
-// checkout. An objective with a Dependency is a client-side objective of
+// records how the request ended. Overload protection, a concurrency gate
+// and a burn-rate controller that shed by Criticality, is explained in
+// ShedPolicy. An objective with a Dependency is a client-side objective of
 // that dependency instead: a fast burn opens the dependency's circuit
 // breaker (Engine.Breaker, see BreakerPolicy), and calls fail fast with
-// ErrBreakerOpen; Breaker.Admit is the same two steps for a call.
-//
-// Every request costs a few atomic operations on counters of its own
-// processor (the shards), and no lock or allocation; the evaluator and
-// the gate's fold add the shards up.
+// ErrBreakerOpen; Breaker.Admit is the same two steps for a call. Every
+// request costs a few atomic operations on counters of its own processor
+// (the shards), and no lock or allocation; the evaluator and the gate's
+// fold add the shards up.
 //
 // Minutes: gates (WithGate, Engine.Gate) are feature flags that close while
 // an objective pages or tickets, or its budget runs low; Gate.Enabled is
@@ -138,8 +126,9 @@
 // breakers stay on this replica's own seconds-scale signal. Every
 // ObjectiveStatus says its View and how old it is; changes of view and
 // snapshot trouble are Events. The rules of both, what a crash loses, and
-// how a wrong or stale fleet answer falls back to the local view, are in
-// the documentation of the two options.
+// how a wrong or stale fleet answer falls back to the local view, are
+// explained once, in the documentation of the two options; how the fleet's
+// counts are queried, in package promfleet.
 //
 // # OpenTelemetry
 //

@@ -6,13 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"go.opentelemetry.io/otel"
 
 	"github.com/sloguard/sloguard/budget"
 )
@@ -68,7 +65,10 @@ type Engine struct {
 	meter    *meter      // the control signal's memory, also without shedding
 	shedMin  uint64
 
+	windows, rules int // of all objectives' reports: see stepBudgets
+
 	breakers  []*Breaker
+	burning   []bool // by breaker, scratch of the evaluator (tickMu)
 	byDep     map[string]*Breaker
 	depMin    uint64
 	depWindow time.Duration
@@ -87,9 +87,10 @@ type Engine struct {
 
 // decision is the admission state published by each evaluation.
 type decision struct {
-	level  float64
-	reject [4]float64       // by Criticality
-	retry  [4]time.Duration // by Criticality
+	level     float64
+	evaluated bool             // false until the first evaluation with shedding
+	reject    [4]float64       // by Criticality
+	retry     [4]time.Duration // by Criticality
 }
 
 // Recorder records the events of one objective. It is resolved once, for
@@ -100,6 +101,9 @@ type decision struct {
 type Recorder struct {
 	e         *Engine
 	index     int // of its outcome counters in the engine's shards
+	windows   int // in its reports
+	rules     int // in its reports
+	dep       int // index of its dependency's breaker; -1 for none
 	obj       Objective
 	spec      budget.Spec
 	ledger    *budget.Ledger
@@ -112,23 +116,7 @@ type Recorder struct {
 // New returns an Engine for the given objectives. It validates all of them
 // and all options, and reports every problem at once.
 func New(objectives []Objective, opts ...Option) (*Engine, error) {
-	cfg := config{interval: time.Second, timeline: 256, historyEvery: 2 * time.Minute, historySize: 720}
-	for i, o := range opts {
-		if o == nil {
-			cfg.errs = append(cfg.errs, fmt.Errorf("%w: option %d is nil", ErrInvalidOption, i))
-			continue
-		}
-		o.apply(&cfg)
-	}
-	cfg.breaker = cfg.breaker.withDefaults()
-	shedPolicy := ShedPolicy{}.withDefaults()
-	if cfg.shed != nil {
-		shedPolicy = *cfg.shed
-	}
-	errs := cfg.errs
-	if len(objectives) == 0 {
-		errs = append(errs, fmt.Errorf("%w: no objectives", ErrInvalidObjective))
-	}
+	cfg := newConfig(opts)
 	e := &Engine{
 		byName:   make(map[string]*Recorder, len(objectives)),
 		logger:   cfg.logger,
@@ -139,17 +127,35 @@ func New(objectives []Objective, opts ...Option) (*Engine, error) {
 		done:     make(chan struct{}),
 
 		clock:      newAnchoredClock(cfg.clock),
-		dispatcher: newDispatcher(cmp.Or(cfg.queueSize, queueSize)),
+		dispatcher: newDispatcher(cfg.queueSize),
+	}
+	errs := cfg.errs
+	errs = append(errs, e.addObjectives(objectives, cfg)...)
+	e.addBreakers(cfg.breaker)
+	errs = append(errs, e.addGates(cfg.gates)...)
+	errs = append(errs, e.addRelease(cfg.release)...)
+	e.addShedding(cfg)
+	e.history = newHistory(cfg.historyEvery, cfg.historySize, len(e.recs))
+	e.snap = newSnapshots(cfg.snapshots, e.recs)
+	e.fleet = newFleet(cfg.fleet, e.recs, e.clock.now)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	e.status.Store(e.initialStatus())
+	t, err := newTelemetry(e, cfg.meterProvider)
+	if err != nil {
+		return nil, fmt.Errorf("slo: registering metrics: %w", err)
+	}
+	e.telemetry = t
+	return e, nil
+}
 
-		shedMin:   shedPolicy.MinEvents,
-		byDep:     map[string]*Breaker{},
-		depMin:    cfg.breaker.MinEvents,
-		depWindow: cfg.breaker.Window,
+// addObjectives validates the objectives and gives each a Recorder and a
+// ledger, which also holds the breakers' control window.
+func (e *Engine) addObjectives(objectives []Objective, cfg config) (errs []error) {
+	if len(objectives) == 0 {
+		errs = append(errs, fmt.Errorf("%w: no objectives", ErrInvalidObjective))
 	}
-	if cfg.shed != nil {
-		e.shed = newController(shedPolicy)
-	}
-	e.decision.Store(&decision{})
 	for _, o := range objectives {
 		if err := o.Validate(); err != nil {
 			errs = append(errs, err)
@@ -166,13 +172,27 @@ func New(objectives []Objective, opts ...Option) (*Engine, error) {
 			errs = append(errs, fmt.Errorf("%w %q: %w", ErrInvalidObjective, o.Name, err))
 			continue
 		}
-		r := &Recorder{e: e, index: len(e.recs), obj: o, spec: spec, ledger: l, threshold: o.Latency, controlBurn: fastestPage(spec)}
-		if shedPolicy.Burn > 0 && o.Dependency == "" {
-			r.controlBurn = shedPolicy.Burn
+		r := &Recorder{e: e, index: len(e.recs), dep: -1, obj: o, spec: spec, ledger: l, threshold: o.Latency,
+			controlBurn: fastestPage(spec), windows: len(spec.Windows()), rules: len(spec.Rules)}
+		if spec.Rules == nil {
+			r.rules = len(budget.DefaultRules())
+		}
+		e.windows += r.windows
+		e.rules += r.rules
+		if cfg.shedPolicy.Burn > 0 && o.Dependency == "" {
+			r.controlBurn = cfg.shedPolicy.Burn
 		}
 		e.recs = append(e.recs, r)
 		e.byName[o.Name] = r
 	}
+	return errs
+}
+
+// addBreakers gives every dependency that objectives name a Breaker, in the
+// order they are first named.
+func (e *Engine) addBreakers(p BreakerPolicy) {
+	e.byDep = map[string]*Breaker{}
+	e.depMin, e.depWindow = p.MinEvents, p.Window
 	var deps []string
 	grouped := map[string][]*Recorder{}
 	for _, r := range e.recs {
@@ -183,13 +203,21 @@ func New(objectives []Objective, opts ...Option) (*Engine, error) {
 			grouped[d] = append(grouped[d], r)
 		}
 	}
-	for _, d := range deps {
-		b := newBreaker(e, d, grouped[d], cfg.breaker, &e.bq, e.clock.now)
+	for i, d := range deps {
+		for _, r := range grouped[d] {
+			r.dep = i
+		}
+		b := newBreaker(e, d, grouped[d], p, &e.bq, e.clock.now)
 		e.breakers = append(e.breakers, b)
 		e.byDep[d] = b
 	}
+	e.burning = make([]bool, len(e.breakers))
+}
+
+// addGates validates the gates, which are open until the first evaluation.
+func (e *Engine) addGates(gates []gateConfig) (errs []error) {
 	e.byGate = map[string]*Gate{}
-	for _, g := range cfg.gates {
+	for _, g := range gates {
 		if err := g.policy.validate(g.name, e); err != nil {
 			errs = append(errs, err)
 			continue
@@ -198,54 +226,53 @@ func New(objectives []Objective, opts ...Option) (*Engine, error) {
 			errs = append(errs, fmt.Errorf("%w: gate %q is given twice", ErrInvalidOption, g.name))
 			continue
 		}
-		p := g.policy
-		if p.Hysteresis == 0 {
-			p.Hysteresis = 0.02
-		}
-		gate := &Gate{name: g.name, policy: p, watch: e.watch(p.Objectives), culprit: -1}
+		gate := &Gate{name: g.name, policy: g.policy.withDefaults(), watch: e.watch(g.policy.Objectives), culprit: -1}
 		gate.open.Store(true)
 		e.gates = append(e.gates, gate)
 		e.byGate[g.name] = gate
 	}
-	if err := cfg.release.validate(e); err != nil {
+	return errs
+}
+
+// addRelease validates the release policy.
+func (e *Engine) addRelease(p ReleasePolicy) (errs []error) {
+	if err := p.validate(e); err != nil {
 		errs = append(errs, err)
 	}
-	if cfg.release.Hysteresis == 0 {
-		cfg.release.Hysteresis = 0.05
-	}
-	e.release = release{p: cfg.release, watch: e.watch(cfg.release.Objectives)}
-	e.history = newHistory(cfg.historyEvery, cfg.historySize, len(e.recs))
-	e.snap = newSnapshots(cfg.snapshots, e.recs)
-	e.fleet = newFleet(cfg.fleet, e.recs, e.clock.now)
-	e.meter = newMeter(len(e.recs), controlEvaluations, controlEvaluations*cfg.interval)
+	e.release = release{p: p.withDefaults(), watch: e.watch(p.Objectives)}
+	return errs
+}
+
+// addShedding sets up admission: the shards every request counts in, the
+// control signal's memory, and with shedding the controller and the
+// concurrency gate, bounded by the tightest latency objective.
+func (e *Engine) addShedding(cfg config) {
 	e.shards = newShards(len(e.recs))
-	if e.shed != nil {
-		var threshold time.Duration // the tightest latency objective's
-		for _, r := range e.recs {
-			if r.obj.Dependency == "" && r.threshold > 0 && (threshold == 0 || r.threshold < threshold) {
-				threshold = r.threshold
-			}
+	e.meter = newMeter(len(e.recs), controlEvaluations, controlEvaluations*cfg.interval)
+	e.shedMin = cfg.shedPolicy.MinEvents
+	e.decision.Store(&decision{})
+	if cfg.shed == nil {
+		return
+	}
+	p := cfg.shedPolicy
+	e.shed = newController(p)
+	var threshold time.Duration
+	for _, r := range e.recs {
+		if r.obj.Dependency == "" && r.threshold > 0 && (threshold == 0 || r.threshold < threshold) {
+			threshold = r.threshold
 		}
-		e.gate = newGate(e.shards, threshold, shedPolicy.MaxInFlight, shedPolicy.CriticalPlus)
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	if e.logger == nil {
-		e.logger = slog.Default()
-	}
-	// Until the first evaluation: shedding as configured, breakers closed.
+	e.gate = newGate(e.shards, threshold, p.MaxInFlight, p.CriticalPlus)
+}
+
+// initialStatus is the Status until the first evaluation: every objective
+// unknown, shedding as configured, breakers closed, gates open.
+func (e *Engine) initialStatus() *Status {
 	st := &Status{
 		Objectives: make([]ObjectiveStatus, len(e.recs)),
-		Shed:       ShedStatus{Enabled: e.shed != nil},
+		Shedding:   SheddingStatus{Enabled: e.shed != nil},
 		Breakers:   make([]BreakerStatus, len(e.breakers)),
-	}
-	for i, b := range e.breakers {
-		st.Breakers[i] = BreakerStatus{Dependency: b.name, State: BreakerClosed}
-	}
-	st.Gates = make([]GateStatus, len(e.gates))
-	for i, g := range e.gates {
-		st.Gates[i] = GateStatus{Name: g.name, Enabled: true}
+		Gates:      make([]GateStatus, len(e.gates)),
 	}
 	for i, r := range e.recs {
 		st.Objectives[i] = ObjectiveStatus{
@@ -253,18 +280,13 @@ func New(objectives []Objective, opts ...Option) (*Engine, error) {
 			Report:    budget.Report{State: budget.StateUnknown, Remaining: 1, TimeToExhaustion: budget.Never},
 		}
 	}
-	e.status.Store(st)
-
-	mp := cfg.meterProvider
-	if mp == nil {
-		mp = otel.GetMeterProvider()
+	for i, b := range e.breakers {
+		st.Breakers[i] = BreakerStatus{Dependency: b.name, State: BreakerClosed}
 	}
-	t, err := newTelemetry(e, mp)
-	if err != nil {
-		return nil, fmt.Errorf("slo: registering metrics: %w", err)
+	for i, g := range e.gates {
+		st.Gates[i] = GateStatus{Name: g.name, Enabled: true}
 	}
-	e.telemetry = t
-	return e, nil
+	return st
 }
 
 // Objectives returns the engine's objectives, with defaults applied, in the
@@ -288,12 +310,12 @@ func (e *Engine) Recorder(name string) (*Recorder, error) {
 	return r, nil
 }
 
-// Recorders returns the Recorders of the named objectives, in order, for
+// recorders returns the Recorders of the named objectives, in order, for
 // wiring one route or method of server middleware. The error lists every
 // problem: a name no objective has (ErrUnknownObjective), a name given twice
 // (its events would count twice), and an objective of a Dependency, whose
 // events belong to that dependency's Breaker, not to a server.
-func (e *Engine) Recorders(names ...string) ([]*Recorder, error) {
+func (e *Engine) recorders(names ...string) ([]*Recorder, error) {
 	var errs []error
 	recs := make([]*Recorder, 0, len(names))
 	for i, n := range names {
@@ -482,177 +504,6 @@ func (e *Engine) Tick(now time.Time) {
 	e.publish(e.evaluate(now))
 }
 
-func (e *Engine) evaluate(now time.Time) []Event {
-	e.tickMu.Lock()
-	defer e.tickMu.Unlock()
-	prev := e.status.Load()
-	if now.Before(prev.Time) {
-		now = prev.Time // as the ledgers do: time never runs backwards
-	}
-	st := &Status{Time: now, Objectives: make([]ObjectiveStatus, len(e.recs))}
-	events := e.bq.drain() // breaker changes since the previous evaluation
-	events = append(events, e.snap.begin(e, now)...)
-	sig := signal{calm: true}
-	// Admissions and rejections by Criticality, from the gate's counts
-	// by band.
-	var admitted, rejected [4]uint64
-	w := e.shards.window()
-	for _, c := range Criticalities {
-		b := c.bandIndex()
-		admitted[c], rejected[c] = w.arrived[b]-w.rejected[b], w.rejected[b]
-	}
-	e.meter.begin(now, admitted, rejected)
-	burning := map[string]bool{}
-	for _, r := range e.recs {
-		r.fold()
-		r.ledger.Advance(now)
-	}
-	if e.fleet != nil {
-		e.faults.Add(uint64(e.fleet.judge(e, now)))
-	}
-	for i, r := range e.recs {
-		local := budget.Evaluate(r.ledger, r.spec, now)
-		rep := local
-		src, view, viewTime, changed := e.view(i, now)
-		if view == ViewFleet {
-			// As of the read: the fleet's windows end then.
-			rep = budget.Evaluate(src, r.spec, viewTime)
-		}
-		if changed != nil {
-			events = append(events, *changed)
-		}
-		totals, neutral := r.ledger.Totals()
-		os := ObjectiveStatus{Objective: r.obj, Report: rep, Totals: totals, Neutral: neutral,
-			View: view, ViewTime: viewTime, Local: local}
-
-		// The control signals, admitted traffic only, so that shedding can
-		// not feed on itself: a dependency's breaker over the ledger's
-		// window; shedding over the latest evaluations, exactly.
-		if d := r.obj.Dependency; d != "" {
-			c := r.ledger.Sum(now, e.depWindow)
-			os.ControlBurn = budget.Burn(c.Bad, c.Admitted(), r.spec.Target)
-			os.ControlKnown = c.Admitted() >= e.depMin
-			burning[d] = burning[d] || os.ControlKnown && os.ControlBurn >= r.controlBurn
-		} else {
-			c := e.meter.add(i, totals.Good, totals.Bad)
-			os.ControlBurn = budget.Burn(c.bad, c.good+c.bad, r.spec.Target)
-			os.ControlKnown = c.good+c.bad >= e.shedMin
-			if os.ControlKnown && os.ControlBurn >= r.controlBurn {
-				sig.hot = true
-			}
-			if os.ControlKnown && os.ControlBurn >= e.releaseBurn() {
-				sig.calm = false
-			}
-		}
-		st.Objectives[i] = os
-		if from := prev.Objectives[i].Report.State; from != rep.State {
-			ev := objectiveEvent(now, StateChanged, os)
-			ev.From, ev.To = from, rep.State
-			events = append(events, ev)
-		}
-	}
-	st.Shed.Enabled = e.shed != nil
-	if e.shed != nil {
-		_, sig.demand, _ = e.meter.rates()
-		// Shedding helps only an overloaded service: while the gate sees
-		// the service far from its limit, or a dependency's breaker is
-		// not closed, a burn comes from elsewhere (a dependency that
-		// fails, a bug) and the level holds.
-		if idle := e.gate.idle(); sig.hot && (idle || e.dependencyDown()) {
-			sig.hot = false
-		}
-		from := e.shed.level
-		e.shed.step(now, sig)
-		level := e.shed.level
-		d := &decision{level: level}
-		for _, c := range Criticalities {
-			d.reject[c] = rejectProbability(level, c)
-			d.retry[c] = e.shed.p.retryAfter(level, c)
-		}
-		e.decision.Store(d)
-		e.gate.setTighten(e.shed.tighten)
-		st.Shed.Level, st.Shed.Reject = level, d.reject
-		st.Shed.Limit, st.Shed.InFlight = e.gate.state()
-		if math.Ceil(from) != math.Ceil(level) {
-			events = append(events, Event{Time: now, Kind: ShedChanged, FromLevel: from, Level: level})
-		}
-	}
-	st.Shed.Rejected = rejected // read for the meter at the start of this evaluation
-	st.Breakers = make([]BreakerStatus, len(e.breakers))
-	for i, b := range e.breakers {
-		b.burning.Store(burning[b.name])
-		bs := BreakerStatus{Dependency: b.name, State: b.State(), Burning: burning[b.name]}
-		if bs.State == BreakerOpen {
-			bs.RetryAfter = b.retryAfter(now)
-		}
-		st.Breakers[i] = bs
-	}
-	// State() may have moved a breaker from open to half-open just now.
-	events = append(events, e.bq.drain()...)
-
-	wasFrozen := prev.Release.Frozen
-	st.Release = e.release.judge(e, st.Objectives, now)
-	if st.Release.Frozen != wasFrozen {
-		// The numbers of the objective that froze releases, also when
-		// they go on again: what the postmortem needs.
-		ev := objectiveEvent(now, FreezeChanged, st.Objectives[e.release.culprit])
-		ev.Frozen, ev.Reason = st.Release.Frozen, st.Release.Reason
-		events = append(events, ev)
-	}
-	st.Gates = make([]GateStatus, len(e.gates))
-	for i, g := range e.gates {
-		open, reason, culprit := g.judge(st.Objectives, st.Release.Frozen)
-		wasOpen := g.open.Load()
-		switch {
-		case !open:
-			g.lastReason = reason
-			if culprit >= 0 {
-				g.culprit = culprit
-			}
-			if wasOpen {
-				g.closedAt = now
-			}
-		case !wasOpen && now.Sub(g.closedAt) < g.policy.MinClosed:
-			open = false
-			reason = fmt.Sprintf("%s; held closed for at least %v", g.lastReason, g.policy.MinClosed)
-		}
-		if wasOpen != open {
-			g.open.Store(open)
-			ev := Event{Time: now, Kind: GateChanged}
-			if g.culprit >= 0 {
-				ev = objectiveEvent(now, GateChanged, st.Objectives[g.culprit])
-			}
-			ev.Gate, ev.Enabled, ev.Reason = g.name, open, reason
-			events = append(events, ev)
-		}
-		st.Gates[i] = GateStatus{Name: g.name, Enabled: open, Reason: reason}
-	}
-	e.history.observe(now, st, admitted)
-	e.snap.end(e, now)
-	st.Faults = e.faults.Load()
-	st.DroppedEvents = e.dropped.Load()
-	st.ClockOffset = time.Duration(e.clockOffset.Load())
-	e.status.Store(st)
-	return events
-}
-
-// dependencyDown reports whether some dependency's breaker is not closed.
-func (e *Engine) dependencyDown() bool {
-	for _, b := range e.breakers {
-		if b.State() != BreakerClosed {
-			return true
-		}
-	}
-	return false
-}
-
-func (e *Engine) releaseBurn() float64 {
-	if e.shed != nil {
-		return e.shed.p.ReleaseBurn
-	}
-	return 1
-}
-
 // fastestPage returns the threshold of the spec's fastest page rule (the
 // highest page threshold), the default control burn rate. A calendar
 // period's thresholds change with its length; its longest is taken.
@@ -708,7 +559,7 @@ func levelOf(s State) slog.Level {
 func (e *Engine) log(ev Event) {
 	ctx := context.Background()
 	switch ev.Kind {
-	case ShedChanged:
+	case SheddingChanged:
 		level := slog.LevelInfo
 		if ev.Level > ev.FromLevel {
 			level = slog.LevelWarn
@@ -777,21 +628,4 @@ func (e *Engine) Gate(name string) (*Gate, error) {
 		return nil, fmt.Errorf("%w %q", ErrUnknownGate, name)
 	}
 	return g, nil
-}
-
-// objectiveEvent returns an event of the given kind with the objective's
-// name, remaining budget and burn rates at now.
-func objectiveEvent(now time.Time, kind EventKind, os ObjectiveStatus) Event {
-	rep := os.Report
-	ev := Event{
-		Time:      now,
-		Kind:      kind,
-		Objective: os.Objective.Name,
-		Remaining: rep.Remaining,
-		Burns:     make([]WindowBurn, len(rep.Windows)),
-	}
-	for j, w := range rep.Windows {
-		ev.Burns[j] = WindowBurn{Window: w.Window, Burn: w.Burn}
-	}
-	return ev
 }

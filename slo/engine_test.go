@@ -705,7 +705,7 @@ func TestEventString(t *testing.T) {
 		},
 		{slo.Event{Objective: "a", From: budget.StateExhausted, To: budget.StateUnknown, Remaining: -0.5}, "a: exhausted → unknown (remaining -50.0%, burn)"},
 		{slo.Event{Kind: slo.StateChanged, Objective: "a", From: budget.StateOK, To: budget.StateTicket, Remaining: 0.5}, "a: ok → ticket (remaining 50.0%, burn)"},
-		{slo.Event{Kind: slo.ShedChanged, FromLevel: 0, Level: 1.25}, "shed level 0.00 → 1.25"},
+		{slo.Event{Kind: slo.SheddingChanged, FromLevel: 0, Level: 1.25}, "shed level 0.00 → 1.25"},
 		{slo.Event{Kind: slo.BreakerChanged, Dependency: "payments", BreakerFrom: slo.BreakerClosed, BreakerTo: slo.BreakerOpen},
 			"breaker payments: closed → open"},
 		{slo.Event{Kind: slo.GateChanged, Gate: "recommendations", Enabled: false, Reason: "checkout is in state page"},
@@ -724,7 +724,7 @@ func TestEventString(t *testing.T) {
 		in   slo.EventKind
 		want string
 	}{
-		{slo.StateChanged, "state_changed"}, {slo.ShedChanged, "shed_changed"}, {slo.BreakerChanged, "breaker_changed"},
+		{slo.StateChanged, "state_changed"}, {slo.SheddingChanged, "shed_changed"}, {slo.BreakerChanged, "breaker_changed"},
 		{slo.GateChanged, "gate_changed"}, {slo.FreezeChanged, "freeze_changed"},
 		{slo.SnapshotRestored, "snapshot_restored"}, {slo.SnapshotRefused, "snapshot_refused"},
 		{slo.SnapshotFailed, "snapshot_failed"}, {slo.SnapshotRecovered, "snapshot_recovered"}, {slo.ViewChanged, "view_changed"},

@@ -343,27 +343,7 @@ func (f *fleet) judge(e *Engine, now time.Time) (faults int) {
 		}
 		return 1
 	}
-	byObj := map[string]budget.Sums{}
-	bad := map[string]error{} // the first wrong count of each objective
-	for _, c := range rd.counts {
-		sums := byObj[c.Objective]
-		if sums == nil {
-			sums = budget.Sums{}
-			byObj[c.Objective] = sums
-		}
-		var errs []error
-		good, err1 := fleetCount(c.Good)
-		bd, err2 := fleetCount(c.Bad)
-		shed, err3 := fleetCount(c.Shed)
-		errs = append(errs, err1, err2, err3)
-		if err := errors.Join(errs...); err != nil {
-			if bad[c.Objective] == nil {
-				bad[c.Objective] = fmt.Errorf("%s over %s: %w", c.Objective, budget.FormatWindow(c.Window), err)
-			}
-			continue
-		}
-		sums[c.Window] = budget.Counts{Good: good, Bad: bd, Shed: shed}
-	}
+	byObj, bad := fleetSums(rd.counts)
 	refused := 0
 	for i, r := range e.recs {
 		v := &f.views[i]
@@ -377,29 +357,61 @@ func (f *fleet) judge(e *Engine, now time.Time) (faults int) {
 		if sums == nil {
 			sums = budget.Sums{}
 		}
-		// Fewer events than this replica alone: the backend misses
-		// replicas, series or time. The replica's events up to Lag before
-		// the read must be there, give or take the backend's
-		// extrapolation; so must those of a restored snapshot, but for its
-		// last Lag, which a previous process may have recorded after its
-		// last scrape.
-		period := periodWindow(r.spec, rd.at)
-		local := r.ledger.Sum(now, period).Total()
-		unseen := r.ledger.Sum(now, f.p.Lag+now.Sub(rd.at)).Total()
-		if _, at := e.snap.view(i, r.spec, now); !at.IsZero() {
-			since := now.Sub(at)
-			unseen += r.ledger.Sum(now, since+f.p.Lag).Total() - r.ledger.Sum(now, since).Total()
-		}
-		settled := float64(local - min(unseen, local))
-		if got := sums[period].Total(); float64(got) < settled*0.99 {
-			v.reason = fmt.Sprintf("wrong answer from the fleet: %d events over %s, fewer than this replica's own %d",
-				got, budget.FormatWindow(period), uint64(settled))
+		if reason := f.short(e, i, sums, rd.at, now); reason != "" {
+			v.reason = reason
 			refused++
 			continue
 		}
 		v.sums, v.at, v.reason = sums, rd.at, ""
 	}
 	return refused
+}
+
+// fleetSums groups a read's counts by objective, and returns the first
+// wrong count of each objective apart.
+func fleetSums(counts []FleetCounts) (byObj map[string]budget.Sums, bad map[string]error) {
+	byObj, bad = map[string]budget.Sums{}, map[string]error{}
+	for _, c := range counts {
+		sums := byObj[c.Objective]
+		if sums == nil {
+			sums = budget.Sums{}
+			byObj[c.Objective] = sums
+		}
+		good, err1 := fleetCount(c.Good)
+		bd, err2 := fleetCount(c.Bad)
+		shed, err3 := fleetCount(c.Shed)
+		if err := errors.Join(err1, err2, err3); err != nil {
+			if bad[c.Objective] == nil {
+				bad[c.Objective] = fmt.Errorf("%s over %s: %w", c.Objective, budget.FormatWindow(c.Window), err)
+			}
+			continue
+		}
+		sums[c.Window] = budget.Counts{Good: good, Bad: bd, Shed: shed}
+	}
+	return byObj, bad
+}
+
+// short returns why the fleet's sums of objective i, read at, are refused
+// at now, or "" when they are not: fewer events than this replica alone
+// means the backend misses replicas, series or time. The replica's events
+// up to Lag before the read must be there, give or take the backend's
+// extrapolation; so must those of a restored snapshot, but for its last
+// Lag, which a previous process may have recorded after its last scrape.
+func (f *fleet) short(e *Engine, i int, sums budget.Sums, at, now time.Time) string {
+	r := e.recs[i]
+	period := periodWindow(r.spec, at)
+	local := r.ledger.Sum(now, period).Total()
+	unseen := r.ledger.Sum(now, f.p.Lag+now.Sub(at)).Total()
+	if _, restored := e.snap.view(i, r.spec, now); !restored.IsZero() {
+		since := now.Sub(restored)
+		unseen += r.ledger.Sum(now, since+f.p.Lag).Total() - r.ledger.Sum(now, since).Total()
+	}
+	settled := float64(local - min(unseen, local))
+	if got := sums[period].Total(); float64(got) < settled*0.99 {
+		return fmt.Sprintf("wrong answer from the fleet: %d events over %s, fewer than this replica's own %d",
+			got, budget.FormatWindow(period), uint64(settled))
+	}
+	return ""
 }
 
 // fleetCount rounds a count from a source, refusing one that no count can

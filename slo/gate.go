@@ -72,6 +72,14 @@ func (p GatePolicy) validate(name string, e *Engine) error {
 	return nil
 }
 
+// withDefaults returns p with its zero fields set to their defaults.
+func (p GatePolicy) withDefaults() GatePolicy {
+	if p.Hysteresis == 0 {
+		p.Hysteresis = 0.02
+	}
+	return p
+}
+
 func bad(v float64) bool { return v < 0 || math.IsNaN(v) || math.IsInf(v, 0) }
 
 // Gate is a feature flag that the error budget turns off and on: typical

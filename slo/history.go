@@ -99,19 +99,19 @@ func scaleOf(*Status) (float64, bool) { return 0, false }
 
 // observe takes a sample of every objective and of the load if one is due
 // at now, with st the status of this evaluation and admitted the cumulative
-// admissions by Criticality (the rejections are st.Shed.Rejected).
+// admissions by Criticality (the rejections are st.Shedding.Rejected).
 func (h *history) observe(now time.Time, st *Status, admitted [4]uint64) {
 	if !h.last.IsZero() && now.Sub(h.last) < h.every {
 		return
 	}
 	h.last = now
 	scale, known := scaleOf(st)
-	ls := loadSample{time: now.UnixNano(), level: float32(st.Shed.Level), scale: float32(scale), scaleKnown: known}
+	ls := loadSample{time: now.UnixNano(), level: float32(st.Shedding.Level), scale: float32(scale), scaleKnown: known}
 	for c := range admitted {
 		ls.admitted[c] = delta32(admitted[c], h.prevAdm[c])
-		ls.rejected[c] = delta32(st.Shed.Rejected[c], h.prevRej[c])
+		ls.rejected[c] = delta32(st.Shedding.Rejected[c], h.prevRej[c])
 	}
-	h.prevAdm, h.prevRej = admitted, st.Shed.Rejected
+	h.prevAdm, h.prevRej = admitted, st.Shedding.Rejected
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.load.push(ls)

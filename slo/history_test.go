@@ -257,7 +257,7 @@ func TestLoadHistory(t *testing.T) {
 		now = now.Add(10 * time.Second)
 		eng.Tick(now)
 		if (step+1)%6 == 0 {
-			cur.level = eng.Status().Shed.Level
+			cur.level = eng.Status().Shedding.Level
 			wants = append(wants, cur)
 			cur = want{}
 		}

@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"sync/atomic"
 	"time"
+
+	"github.com/sloguard/sloguard/internal/cacheline"
 )
 
 // The concurrency gate: the fast inner loop of overload protection. See
@@ -77,7 +79,7 @@ type gate struct {
 	bound   [bands]atomic.Int64
 	reserve [bands]atomic.Int64
 	quota   atomic.Int64
-	_       [64]byte
+	_       cacheline.Pad // apart from what fold writes
 
 	windowEnd atomic.Int64 // mono nanoseconds when the open window may close
 	folding   atomic.Bool

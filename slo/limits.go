@@ -19,7 +19,7 @@ const (
 	maxBreakerDur = 24 * time.Hour
 	maxMinClosed  = 365 * 24 * time.Hour
 
-	// maxRetryAfter caps every retry hint (Admit, BreakerOpenError): a
+	// maxRetryAfter caps every retry hint (Admit, BreakerError): a
 	// wait longer than a day is reported as a day, never as a short one.
 	maxRetryAfter = 24 * time.Hour
 )

@@ -1,15 +1,18 @@
 package slo
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
 )
 
 type config struct {
-	shed          *ShedPolicy
+	shed          *ShedPolicy // WithShedding; nil when shedding is off
+	shedPolicy    ShedPolicy  // *shed, or the defaults (control burn, minimum events)
 	breaker       BreakerPolicy
 	meterProvider metric.MeterProvider
 	logger        *slog.Logger
@@ -26,6 +29,37 @@ type config struct {
 	snapshots     *snapshotConfig // WithSnapshots; nil for none
 	fleet         *fleetConfig    // WithFleet; nil for none
 	errs          []error
+}
+
+// newConfig applies opts over the defaults: the one place where the
+// engine's defaults are set (the policies' own in their withDefaults).
+func newConfig(opts []Option) config {
+	c := config{
+		interval:     time.Second,
+		timeline:     256,
+		historyEvery: 2 * time.Minute,
+		historySize:  720,
+	}
+	for i, o := range opts {
+		if o == nil {
+			c.errs = append(c.errs, fmt.Errorf("%w: option %d is nil", ErrInvalidOption, i))
+			continue
+		}
+		o.apply(&c)
+	}
+	c.queueSize = cmp.Or(c.queueSize, queueSize)
+	c.breaker = c.breaker.withDefaults()
+	c.shedPolicy = ShedPolicy{}.withDefaults()
+	if c.shed != nil {
+		c.shedPolicy = *c.shed
+	}
+	if c.logger == nil {
+		c.logger = slog.Default()
+	}
+	if c.meterProvider == nil {
+		c.meterProvider = otel.GetMeterProvider()
+	}
+	return c
 }
 
 type gateConfig struct {
@@ -47,6 +81,12 @@ func (f optionFunc) apply(c *config) { f(c) }
 //
 // Objective names are the only attribute that tells series apart, so give
 // each MeterProvider one Engine, or engines with distinct objective names.
+//
+// Each objective has up to eight sloguard.burn_rate series with the
+// default rules (one per window) and five sloguard.state series. The
+// OpenTelemetry Go SDK keeps at most 2000 series per instrument by
+// default and folds the rest into one overflow series, so with more than
+// 250 objectives raise its limit (sdk/metric.WithCardinalityLimit).
 //
 // By default, the global MeterProvider (otel.GetMeterProvider).
 func WithMeterProvider(mp metric.MeterProvider) Option {

@@ -65,6 +65,14 @@ func (p ReleasePolicy) validate(e *Engine) error {
 }
 
 // release is the freeze's state machine; it belongs to the evaluator.
+// withDefaults returns p with its zero fields set to their defaults.
+func (p ReleasePolicy) withDefaults() ReleasePolicy {
+	if p.Hysteresis == 0 {
+		p.Hysteresis = 0.05
+	}
+	return p
+}
+
 type release struct {
 	p       ReleasePolicy
 	watch   []int

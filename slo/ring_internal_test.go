@@ -54,7 +54,7 @@ func TestRing(t *testing.T) {
 // besides the latest events of every kind, each once and in order, with
 // notes about snapshots only in the recent ring.
 func TestTimelineKinds(t *testing.T) {
-	kinds := []EventKind{StateChanged, SnapshotFailed, ShedChanged, SnapshotRecovered, ViewChanged,
+	kinds := []EventKind{StateChanged, SnapshotFailed, SheddingChanged, SnapshotRecovered, ViewChanged,
 		BreakerChanged, SnapshotFailed, SnapshotRecovered, SnapshotFailed, GateChanged, FreezeChanged,
 		SnapshotFailed, SnapshotRecovered, SnapshotFailed}
 	for _, recent := range []int{1, 2, 4, 20} {

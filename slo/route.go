@@ -48,7 +48,7 @@ func (e *Engine) Route(crit Criticality, objectives ...string) (*Route, error) {
 	if !slices.Contains(Criticalities, crit) {
 		errs = append(errs, fmt.Errorf("%w: criticality %v is not a level", ErrInvalidOption, crit))
 	}
-	recs, err := e.Recorders(objectives...)
+	recs, err := e.recorders(objectives...)
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		errs = append(errs, j.Unwrap()...) // one problem each
 	}
@@ -180,7 +180,7 @@ func HandlerOutcome(err error, o Outcome) (Outcome, time.Duration) {
 	if err == nil || !errors.Is(err, ErrBreakerOpen) {
 		return o, 0
 	}
-	if be, ok := errors.AsType[*BreakerOpenError](err); ok {
+	if be, ok := errors.AsType[*BreakerError](err); ok {
 		return Shed, be.RetryAfter
 	}
 	return Shed, 0

@@ -4,6 +4,8 @@ import (
 	"runtime"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/sloguard/sloguard/internal/cacheline"
 )
 
 // shards are the counters that every request adds to, striped so that
@@ -66,13 +68,14 @@ func newShards(recorders int) *shards {
 	for n < runtime.GOMAXPROCS(0) {
 		n *= 2
 	}
+	const line = cacheline.Size / 8 // words
 	words := offOutcomes + 4*recorders
 	// Whole cache lines, and one line more between shards, which the
 	// adjacent-line prefetcher of many processors fetches in pairs.
-	stride := (words+7)/8*8 + 8
-	buf := make([]uint64, stride*n+8)
+	stride := (words+line-1)/line*line + line
+	buf := make([]uint64, stride*n+line)
 	// The first word of the first shard on a line boundary.
-	skip := int((64 - uintptr(unsafe.Pointer(&buf[0]))%64) % 64 / 8)
+	skip := int((cacheline.Size - uintptr(unsafe.Pointer(&buf[0]))%cacheline.Size) % cacheline.Size / 8)
 	s := &shards{stride: stride, n: n, base: skip, words: buf}
 	s.all = make([]shard, n)
 	for i := range s.all {

@@ -9,7 +9,16 @@ import (
 
 // ShedPolicy configures overload protection: a concurrency gate, the fast
 // inner loop, and a burn-rate controller, the slow outer loop. Zero fields
-// mean their documented defaults; ShedPolicy{} is meant to be enough.
+// mean their documented defaults; ShedPolicy{} is meant to be enough. This
+// is the one place where shedding is explained; the packages that admit
+// requests (middleware, grpcslo) and the README link here.
+//
+// Both loops are one per service, not one per objective, because overload
+// is a property of the capacity the routes share: in a flash sale it is the
+// browse traffic that burns checkout's latency budget, and shedding browse
+// is what saves checkout. Requests reach them through a Route (Route.Admit,
+// Ticket.Done), with a few atomic operations on counters of the request's
+// own processor and no lock or allocation.
 //
 // # The gate
 //

@@ -41,7 +41,7 @@ func sampleSnapshot(t testing.TB) []byte {
 	f.events = []Event{
 		{Time: base, Kind: StateChanged, Objective: "b", From: budget.StateOK, To: budget.StatePage, Remaining: 0.5,
 			Burns: []WindowBurn{{Window: 5 * time.Minute, Burn: 20}, {Window: time.Hour, Burn: 15}}},
-		{Time: base.Add(time.Second), Kind: ShedChanged, FromLevel: 0.5, Level: 1.5},
+		{Time: base.Add(time.Second), Kind: SheddingChanged, FromLevel: 0.5, Level: 1.5},
 		{Time: base.Add(2 * time.Second), Kind: BreakerChanged, Dependency: "payments", BreakerFrom: BreakerClosed, BreakerTo: BreakerOpen},
 		{Time: base.Add(3 * time.Second), Kind: GateChanged, Gate: "recommendations", Enabled: true, Reason: "budget back"},
 		{Time: base.Add(4 * time.Second), Kind: FreezeChanged, Frozen: true, Reason: "exhausted", Objective: "b", Remaining: math.Inf(-1)},

@@ -29,8 +29,8 @@ type Status struct {
 	// loop's time follows elapsed time, not clock steps; see the package
 	// documentation, Time.
 	ClockOffset time.Duration
-	// Shed is the state of load shedding.
-	Shed ShedStatus
+	// Shedding is the state of load shedding.
+	Shedding SheddingStatus
 	// Breakers are the circuit breakers of the outbound dependencies, by
 	// name.
 	Breakers []BreakerStatus
@@ -88,9 +88,9 @@ type EventKind uint8
 const (
 	// StateChanged means an objective's state changed, e.g. ok → page.
 	StateChanged EventKind = iota + 1
-	// ShedChanged means the shed level entered another band: shedding
+	// SheddingChanged means the shed level entered another band: shedding
 	// started, reached another criticality, or stopped.
-	ShedChanged
+	SheddingChanged
 	// BreakerChanged means a dependency's circuit breaker changed state.
 	BreakerChanged
 	// GateChanged means a gate opened or closed.
@@ -117,11 +117,11 @@ const (
 )
 
 var eventKindNames = [...]string{
-	StateChanged:   "state_changed",
-	ShedChanged:    "shed_changed",
-	BreakerChanged: "breaker_changed",
-	GateChanged:    "gate_changed",
-	FreezeChanged:  "freeze_changed",
+	StateChanged:    "state_changed",
+	SheddingChanged: "shed_changed",
+	BreakerChanged:  "breaker_changed",
+	GateChanged:     "gate_changed",
+	FreezeChanged:   "freeze_changed",
 
 	SnapshotRestored:  "snapshot_restored",
 	SnapshotRefused:   "snapshot_refused",
@@ -153,7 +153,7 @@ type Event struct {
 	Remaining float64
 	Burns     []WindowBurn
 
-	// ShedChanged: the shed level before and after (see ShedPolicy).
+	// SheddingChanged: the shed level before and after (see ShedPolicy).
 	FromLevel, Level float64
 
 	// BreakerChanged: the dependency and its breaker's states.
@@ -186,7 +186,7 @@ type WindowBurn struct {
 // "checkout-availability: ok → page (remaining 97.1%, burn 5m=1000 1h=41.3)".
 func (e Event) String() string {
 	switch e.Kind {
-	case ShedChanged:
+	case SheddingChanged:
 		return fmt.Sprintf("shed level %.2f → %.2f", e.FromLevel, e.Level)
 	case BreakerChanged:
 		return fmt.Sprintf("breaker %s: %v → %v", e.Dependency, e.BreakerFrom, e.BreakerTo)
@@ -222,8 +222,8 @@ func (e Event) String() string {
 	return s + ")"
 }
 
-// ShedStatus is the state of load shedding at one evaluation.
-type ShedStatus struct {
+// SheddingStatus is the state of load shedding at one evaluation.
+type SheddingStatus struct {
 	Enabled bool
 	// Level is the shed level, 0 (nothing shed) to 3, or 4 when
 	// CRITICAL_PLUS may be shed.

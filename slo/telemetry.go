@@ -48,154 +48,205 @@ const (
 
 var allStates = []budget.State{budget.StateUnknown, budget.StateOK, budget.StateTicket, budget.StatePage, budget.StateExhausted}
 
-// seriesOpts are the precomputed attribute sets of one objective.
-type seriesOpts struct {
-	objective metric.ObserveOption
-	outcomes  [budget.Shed + 1]metric.ObserveOption
-	windows   map[int64]metric.ObserveOption // by window length
-	states    []metric.ObserveOption         // by State
+// instruments are the engine's observable instruments, all observed by one
+// callback.
+type instruments struct {
+	events, faults, shedRejected                    metric.Int64ObservableCounter
+	state, breakerState, gateEnabled, releaseFrozen metric.Int64ObservableGauge
+	remaining, burn, target, controlBurn, shedLevel metric.Float64ObservableGauge
 }
 
+// instrument is one row of the registration table: exactly one of its
+// destinations is set.
+type instrument struct {
+	name, unit, description string
+	intCounter              *metric.Int64ObservableCounter
+	intGauge                *metric.Int64ObservableGauge
+	floatGauge              *metric.Float64ObservableGauge
+}
+
+// table returns the registration table of ins.
+func (ins *instruments) table() []instrument {
+	return []instrument{
+		{name: MetricEvents, unit: "{event}", intCounter: &ins.events,
+			description: "SLI events recorded by sloguard, by objective and outcome (good, bad, shed, neutral)."},
+		{name: MetricRemaining, unit: "1", floatGauge: &ins.remaining,
+			description: "Share of the objective's error budget left over its period; below 0 when overspent. Absent while the state is unknown."},
+		{name: MetricBurnRate, unit: "1", floatGauge: &ins.burn,
+			description: "Error budget burn rate over a trailing window; 1 spends the whole budget in one period. Absent for windows with no events."},
+		{name: MetricState, unit: "{state}", intGauge: &ins.state,
+			description: "1 for the objective's current alerting state (unknown, ok, ticket, page, exhausted), 0 for the others."},
+		{name: MetricTarget, unit: "1", floatGauge: &ins.target,
+			description: "The objective's target, the share of events that must be good."},
+		{name: MetricFaults, unit: "{fault}", intCounter: &ins.faults,
+			description: "sloguard's own faults, such as panicking event handlers, events dropped for slow handlers and wall-clock steps; requests are never affected."},
+		{name: MetricControlBurn, unit: "1", floatGauge: &ins.controlBurn,
+			description: "Burn rate of admitted traffic only over the control window: the signal that drives load shedding and dependency breakers. Absent with too few events."},
+		{name: MetricShedLevel, unit: "1", floatGauge: &ins.shedLevel,
+			description: "Load shedding level: 0 sheds nothing, 1 all SHEDDABLE, 2 all SHEDDABLE_PLUS too, 3 all CRITICAL too. Absent when shedding is off."},
+		{name: MetricShedRejected, unit: "{request}", intCounter: &ins.shedRejected,
+			description: "Requests rejected by load shedding, by criticality."},
+		{name: MetricBreakerState, unit: "{state}", intGauge: &ins.breakerState,
+			description: "1 for the current state of a dependency's circuit breaker (closed, half-open, open), 0 for the others."},
+		{name: MetricGateEnabled, intGauge: &ins.gateEnabled,
+			description: "1 while a budget-gated feature flag is enabled, 0 while the budget keeps it off."},
+		{name: MetricReleaseFrozen, intGauge: &ins.releaseFrozen,
+			description: "1 while the error budget policy freezes releases, else 0."},
+	}
+}
+
+// register creates every instrument of the table with meter m and returns
+// them for the callback.
+func (ins *instruments) register(m metric.Meter) ([]metric.Observable, error) {
+	var (
+		all  []metric.Observable
+		errs []error
+	)
+	for _, in := range ins.table() {
+		var (
+			o   metric.Observable
+			err error
+		)
+		switch {
+		case in.intCounter != nil:
+			*in.intCounter, err = m.Int64ObservableCounter(in.name, metric.WithUnit(in.unit), metric.WithDescription(in.description))
+			o = *in.intCounter
+		case in.intGauge != nil:
+			*in.intGauge, err = m.Int64ObservableGauge(in.name, metric.WithUnit(in.unit), metric.WithDescription(in.description))
+			o = *in.intGauge
+		default:
+			*in.floatGauge, err = m.Float64ObservableGauge(in.name, metric.WithUnit(in.unit), metric.WithDescription(in.description))
+			o = *in.floatGauge
+		}
+		errs = append(errs, err)
+		all = append(all, o)
+	}
+	return all, errors.Join(errs...)
+}
+
+// attrs are the options of one precomputed attribute set, built once so
+// that an observation allocates nothing of its own: passed as opts..., the
+// slice is not copied.
+type attrs []metric.ObserveOption
+
+func attrSet(kvs ...attribute.KeyValue) attrs {
+	return attrs{metric.WithAttributeSet(attribute.NewSet(kvs...))}
+}
+
+// objectiveAttrs are the precomputed attribute sets of one objective.
+type objectiveAttrs struct {
+	objective attrs
+	outcomes  [budget.Shed + 1]attrs
+	windows   []attrs // by index in the spec's windows, as in its Report
+	states    []attrs // by State
+}
+
+func newObjectiveAttrs(r *Recorder) objectiveAttrs {
+	name := attribute.String(AttrObjective, r.obj.Name)
+	a := objectiveAttrs{objective: attrSet(name)}
+	for _, oc := range []budget.Outcome{budget.Neutral, budget.Good, budget.Bad, budget.Shed} {
+		a.outcomes[oc] = attrSet(name, attribute.String(AttrOutcome, oc.String()))
+	}
+	for _, w := range r.spec.Windows() {
+		a.windows = append(a.windows, attrSet(name, attribute.String(AttrWindow, budget.FormatWindow(w))))
+	}
+	for _, s := range allStates {
+		a.states = append(a.states, attrSet(name, attribute.String(AttrState, s.String())))
+	}
+	return a
+}
+
+// telemetry is the engine's registration with its MeterProvider and what
+// its callback observes with.
 type telemetry struct {
-	reg metric.Registration
+	reg        metric.Registration
+	ins        instruments
+	objectives []objectiveAttrs
+	crit       [4]attrs   // by Criticality
+	gates      []attrs    // by gate
+	breakers   [][3]attrs // by breaker, then BreakerState
 }
 
 func newTelemetry(e *Engine, mp metric.MeterProvider) (*telemetry, error) {
+	t := &telemetry{objectives: make([]objectiveAttrs, len(e.recs))}
 	m := mp.Meter(ScopeName)
-	events, err1 := m.Int64ObservableCounter(MetricEvents,
-		metric.WithUnit("{event}"),
-		metric.WithDescription("SLI events recorded by sloguard, by objective and outcome (good, bad, shed, neutral)."))
-	remaining, err2 := m.Float64ObservableGauge(MetricRemaining,
-		metric.WithUnit("1"),
-		metric.WithDescription("Share of the objective's error budget left over its period; below 0 when overspent. Absent while the state is unknown."))
-	burn, err3 := m.Float64ObservableGauge(MetricBurnRate,
-		metric.WithUnit("1"),
-		metric.WithDescription("Error budget burn rate over a trailing window; 1 spends the whole budget in one period. Absent for windows with no events."))
-	state, err4 := m.Int64ObservableGauge(MetricState,
-		metric.WithUnit("{state}"),
-		metric.WithDescription("1 for the objective's current alerting state (unknown, ok, ticket, page, exhausted), 0 for the others."))
-	target, err5 := m.Float64ObservableGauge(MetricTarget,
-		metric.WithUnit("1"),
-		metric.WithDescription("The objective's target, the share of events that must be good."))
-	faults, err6 := m.Int64ObservableCounter(MetricFaults,
-		metric.WithUnit("{fault}"),
-		metric.WithDescription("sloguard's own faults, such as panicking event handlers, events dropped for slow handlers and wall-clock steps; requests are never affected."))
-	controlBurn, err7 := m.Float64ObservableGauge(MetricControlBurn,
-		metric.WithUnit("1"),
-		metric.WithDescription("Burn rate of admitted traffic only over the control window: the signal that drives load shedding and dependency breakers. Absent with too few events."))
-	shedLevel, err8 := m.Float64ObservableGauge(MetricShedLevel,
-		metric.WithUnit("1"),
-		metric.WithDescription("Load shedding level: 0 sheds nothing, 1 all SHEDDABLE, 2 all SHEDDABLE_PLUS too, 3 all CRITICAL too. Absent when shedding is off."))
-	shedRejected, err9 := m.Int64ObservableCounter(MetricShedRejected,
-		metric.WithUnit("{request}"),
-		metric.WithDescription("Requests rejected by load shedding, by criticality."))
-	breakerState, err10 := m.Int64ObservableGauge(MetricBreakerState,
-		metric.WithUnit("{state}"),
-		metric.WithDescription("1 for the current state of a dependency's circuit breaker (closed, half-open, open), 0 for the others."))
-	gateEnabled, err11 := m.Int64ObservableGauge(MetricGateEnabled,
-
-		metric.WithDescription("1 while a budget-gated feature flag is enabled, 0 while the budget keeps it off."))
-	releaseFrozen, err12 := m.Int64ObservableGauge(MetricReleaseFrozen,
-
-		metric.WithDescription("1 while the error budget policy freezes releases, else 0."))
-	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8, err9, err10, err11, err12); err != nil {
-		return nil, err
-	}
-	critOpts := make([]metric.ObserveOption, len(Criticalities))
-	for _, c := range Criticalities {
-		critOpts[c] = metric.WithAttributeSet(attribute.NewSet(attribute.String(AttrCriticality, c.String())))
-	}
-	gateOpts := make([]metric.ObserveOption, len(e.gates))
-	for i, g := range e.gates {
-		gateOpts[i] = metric.WithAttributeSet(attribute.NewSet(attribute.String(AttrGate, g.name)))
-	}
-	breakerOpts := make([][]metric.ObserveOption, len(e.breakers))
-	for i, b := range e.breakers {
-		for _, bs := range []BreakerState{BreakerClosed, BreakerHalfOpen, BreakerOpen} {
-			breakerOpts[i] = append(breakerOpts[i], metric.WithAttributeSet(attribute.NewSet(
-				attribute.String(AttrDependency, b.name), attribute.String(AttrState, bs.String()))))
-		}
-	}
-
-	opts := make([]seriesOpts, len(e.recs))
-	for i, r := range e.recs {
-		name := attribute.String(AttrObjective, r.obj.Name)
-		o := seriesOpts{
-			objective: metric.WithAttributeSet(attribute.NewSet(name)),
-			windows:   map[int64]metric.ObserveOption{},
-			states:    make([]metric.ObserveOption, len(allStates)),
-		}
-		for _, oc := range []budget.Outcome{budget.Neutral, budget.Good, budget.Bad, budget.Shed} {
-			o.outcomes[oc] = metric.WithAttributeSet(attribute.NewSet(name, attribute.String(AttrOutcome, oc.String())))
-		}
-		for _, w := range r.spec.Windows() {
-			o.windows[int64(w)] = metric.WithAttributeSet(attribute.NewSet(name, attribute.String(AttrWindow, budget.FormatWindow(w))))
-		}
-		for _, s := range allStates {
-			o.states[s] = metric.WithAttributeSet(attribute.NewSet(name, attribute.String(AttrState, s.String())))
-		}
-		opts[i] = o
-	}
-
-	reg, err := m.RegisterCallback(func(_ context.Context, obs metric.Observer) error {
-		st := e.Status()
-		for i, r := range e.recs {
-			o := &opts[i]
-			c, neutral := r.totals()
-			obs.ObserveInt64(events, clampInt64(c.Good), o.outcomes[budget.Good])
-			obs.ObserveInt64(events, clampInt64(c.Bad), o.outcomes[budget.Bad])
-			obs.ObserveInt64(events, clampInt64(c.Shed), o.outcomes[budget.Shed])
-			obs.ObserveInt64(events, clampInt64(neutral), o.outcomes[budget.Neutral])
-			obs.ObserveFloat64(target, r.obj.Target, o.objective)
-
-			rep := &st.Objectives[i].Report
-			for _, s := range allStates {
-				v := int64(0)
-				if s == rep.State {
-					v = 1
-				}
-				obs.ObserveInt64(state, v, o.states[s])
-			}
-			if rep.State != budget.StateUnknown {
-				obs.ObserveFloat64(remaining, rep.Remaining, o.objective)
-			}
-			for _, w := range rep.Windows {
-				if w.Counts.Total() > 0 {
-					obs.ObserveFloat64(burn, w.Burn, o.windows[int64(w.Window)])
-				}
-			}
-		}
-		for i, os := range st.Objectives {
-			if os.ControlKnown {
-				obs.ObserveFloat64(controlBurn, os.ControlBurn, opts[i].objective)
-			}
-		}
-		if st.Shed.Enabled {
-			obs.ObserveFloat64(shedLevel, st.Shed.Level)
-			for _, c := range Criticalities {
-				obs.ObserveInt64(shedRejected, clampInt64(e.shards.sum(offRejected+c.bandIndex())), critOpts[c])
-			}
-		}
-		for i, bs := range st.Breakers {
-			for j, o := range breakerOpts[i] {
-				v := int64(0)
-				if BreakerState(j) == bs.State {
-					v = 1
-				}
-				obs.ObserveInt64(breakerState, v, o)
-			}
-		}
-		for i, g := range st.Gates {
-			obs.ObserveInt64(gateEnabled, boolInt(g.Enabled), gateOpts[i])
-		}
-		obs.ObserveInt64(releaseFrozen, boolInt(st.Release.Frozen))
-		obs.ObserveInt64(faults, clampInt64(e.faults.Load()))
-		return nil
-	}, events, remaining, burn, state, target, faults, controlBurn, shedLevel, shedRejected, breakerState, gateEnabled, releaseFrozen)
+	all, err := t.ins.register(m)
 	if err != nil {
 		return nil, err
 	}
-	return &telemetry{reg: reg}, nil
+	for _, c := range Criticalities {
+		t.crit[c] = attrSet(attribute.String(AttrCriticality, c.String()))
+	}
+	for _, g := range e.gates {
+		t.gates = append(t.gates, attrSet(attribute.String(AttrGate, g.name)))
+	}
+	for _, b := range e.breakers {
+		var bs [3]attrs
+		for _, s := range []BreakerState{BreakerClosed, BreakerHalfOpen, BreakerOpen} {
+			bs[s] = attrSet(attribute.String(AttrDependency, b.name), attribute.String(AttrState, s.String()))
+		}
+		t.breakers = append(t.breakers, bs)
+	}
+	for i, r := range e.recs {
+		t.objectives[i] = newObjectiveAttrs(r)
+	}
+	t.reg, err = m.RegisterCallback(func(_ context.Context, obs metric.Observer) error {
+		t.observe(e, obs)
+		return nil
+	}, all...)
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// observe observes every series from the recorders' counts and the latest
+// Status.
+func (t *telemetry) observe(e *Engine, obs metric.Observer) {
+	ins := &t.ins
+	st := e.Status()
+	for i, r := range e.recs {
+		a := &t.objectives[i]
+		c, neutral := r.totals()
+		obs.ObserveInt64(ins.events, clampInt64(c.Good), a.outcomes[budget.Good]...)
+		obs.ObserveInt64(ins.events, clampInt64(c.Bad), a.outcomes[budget.Bad]...)
+		obs.ObserveInt64(ins.events, clampInt64(c.Shed), a.outcomes[budget.Shed]...)
+		obs.ObserveInt64(ins.events, clampInt64(neutral), a.outcomes[budget.Neutral]...)
+		obs.ObserveFloat64(ins.target, r.obj.Target, a.objective...)
+
+		os := &st.Objectives[i]
+		rep := &os.Report
+		for _, s := range allStates {
+			obs.ObserveInt64(ins.state, boolInt(s == rep.State), a.states[s]...)
+		}
+		if rep.State != budget.StateUnknown {
+			obs.ObserveFloat64(ins.remaining, rep.Remaining, a.objective...)
+		}
+		for j, w := range rep.Windows {
+			if w.Counts.Total() > 0 && j < len(a.windows) {
+				obs.ObserveFloat64(ins.burn, w.Burn, a.windows[j]...)
+			}
+		}
+		if os.ControlKnown {
+			obs.ObserveFloat64(ins.controlBurn, os.ControlBurn, a.objective...)
+		}
+	}
+	if st.Shedding.Enabled {
+		obs.ObserveFloat64(ins.shedLevel, st.Shedding.Level)
+		for _, c := range Criticalities {
+			obs.ObserveInt64(ins.shedRejected, clampInt64(e.shards.sum(offRejected+c.bandIndex())), t.crit[c]...)
+		}
+	}
+	for i, bs := range st.Breakers {
+		for s, a := range t.breakers[i] {
+			obs.ObserveInt64(ins.breakerState, boolInt(BreakerState(s) == bs.State), a...)
+		}
+	}
+	for i, g := range st.Gates {
+		obs.ObserveInt64(ins.gateEnabled, boolInt(g.Enabled), t.gates[i]...)
+	}
+	obs.ObserveInt64(ins.releaseFrozen, boolInt(st.Release.Frozen))
+	obs.ObserveInt64(ins.faults, clampInt64(e.faults.Load()))
 }
 
 func (t *telemetry) close() error { return t.reg.Unregister() }

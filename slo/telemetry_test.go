@@ -417,8 +417,8 @@ func TestTelemetryShedding(t *testing.T) {
 		t.Helper()
 		c := collect(t, reader)
 		st := eng.Status()
-		if st.Shed.Level != level {
-			t.Fatalf("%s: Status().Shed.Level = %v, want %v", when, st.Shed.Level, level)
+		if st.Shedding.Level != level {
+			t.Fatalf("%s: Status().Shed.Level = %v, want %v", when, st.Shedding.Level, level)
 		}
 		checkPoints(t, when+": "+slo.MetricShedLevel, gauge[float64](t, c, slo.MetricShedLevel, "1"), points[float64]{"": level})
 		checkPoints(t, when+": "+slo.MetricShedRejected, sum(t, c, slo.MetricShedRejected, "{request}"), shedPoints(rejected))

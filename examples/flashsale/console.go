@@ -133,7 +133,7 @@ func (c *console) event(ev slo.Event) {
 	}
 	at := ev.Time.Sub(c.sc.start).Seconds()
 	switch ev.Kind {
-	case slo.ShedChanged:
+	case slo.SheddingChanged:
 		c.write("%6.1fs  ▶ shed level %.2f → %.2f: %s\n", at, ev.FromLevel, ev.Level, shedding(ev.Level))
 	case slo.BreakerChanged:
 		c.write("%6.1fs  ▶ breaker %s: %v → %v\n", at, ev.Dependency, ev.BreakerFrom, ev.BreakerTo)
@@ -200,7 +200,7 @@ func (c *console) follow(ctx context.Context, sc *scenario, ld *load, eng *slo.E
 		case <-timer.C:
 		}
 		st := eng.Status()
-		smp := sample{level: st.Shed.Level}
+		smp := sample{level: st.Shedding.Level}
 		if len(st.Breakers) > 0 {
 			smp.breaker = st.Breakers[0].State
 		}

@@ -474,7 +474,7 @@ func TestJSONShape(t *testing.T) {
 		{browse, 2500 * time.Millisecond, 0, shed}}
 	start := time.Unix(1000, 0)
 	evs := []slo.Event{
-		{Time: start.Add(2500 * time.Millisecond), Kind: slo.ShedChanged, Level: 0.5},
+		{Time: start.Add(2500 * time.Millisecond), Kind: slo.SheddingChanged, Level: 0.5},
 		{Time: start.Add(4200 * time.Millisecond), Kind: slo.BreakerChanged, BreakerFrom: slo.BreakerClosed, BreakerTo: slo.BreakerOpen},
 	}
 	cmp := compare(cfg, [2]*runResult{synthetic(cfg, without, nil, reqs[:2]), synthetic(cfg, with, evs, reqs)})

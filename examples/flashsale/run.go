@@ -102,7 +102,7 @@ func runOnce(ctx context.Context, cfg config, m mode, out *console) (*runResult,
 		rng:     newRandom(cfg.Seed, 1),
 	}
 	if m == with {
-		sh.failPay = middleware.Error // 503 and Retry-After while the breaker is open
+		sh.failPay = middleware.WriteError // 503 and Retry-After while the breaker is open
 	}
 	// Both runs record through the same middleware, so their budgets are
 	// measured alike; without WithShedding the engine admits everything.

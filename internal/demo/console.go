@@ -116,13 +116,13 @@ func (c *Console) PrintCompression(cfg Config) {
 func (c *Console) PrintObjectives(cfg Config, objs []slo.Objective, workbook []budget.Rule) {
 	c.Printf("Objectives, each over both routes\n")
 	for _, o := range objs {
-		c.Printf("  %-13s %-6s of %s\n", o.Name, Percent(o.Target), o.Description)
+		c.Printf("  %-13s %-6s of %s\n", o.Name, percent(o.Target), o.Description)
 	}
 	c.Printf("\nAlert rules: the SRE Workbook's, windows shrunk %.0f×; threshold = budget fraction × period / long window\n", cfg.Compression())
 	c.Printf("  %-8s %-6s %-6s %-7s %-10s %s\n", "severity", "long", "short", "budget", "threshold", "for a 30-day period")
 	for i, r := range objs[0].Rules {
 		c.Printf("  %-8s %-6s %-6s %-7s %-10s %s & %s\n", r.Severity, Label(r.Long), Label(r.ShortWindow()),
-			Percent(r.BudgetFraction), fmt.Sprintf("%.3g×", r.Threshold(cfg.Period)),
+			percent(r.BudgetFraction), fmt.Sprintf("%.3g×", r.Threshold(cfg.Period)),
 			budget.FormatWindow(workbook[i].Long), budget.FormatWindow(workbook[i].ShortWindow()))
 	}
 }
@@ -143,7 +143,7 @@ func (c *Console) PrintSummary(elapsed time.Duration, interrupted bool, format s
 // before and after, and its states since start (see States).
 func (c *Console) PrintObjective(before, after slo.ObjectiveStatus, events []slo.Event, start time.Time, note string) {
 	obj := after.Objective
-	c.Printf("\n%s (%s of %s)\n", obj.Name, Percent(obj.Target), obj.Description)
+	c.Printf("\n%s (%s of %s)\n", obj.Name, percent(obj.Target), obj.Description)
 	demo := after.Totals.Sub(before.Totals)
 	if note != "" {
 		note = " " + note
@@ -151,5 +151,5 @@ func (c *Console) PrintObjective(before, after slo.ObjectiveStatus, events []slo
 	c.Printf("  events    %d in the demo: %d good, %d bad%s\n", demo.Total(), demo.Good, demo.Bad, note)
 	c.Printf("  budget    %.1f%% left of the %s budget, %.1f%% at the start\n",
 		after.Report.Remaining*100, Label(obj.Period), before.Report.Remaining*100)
-	c.Printf("  states    %s\n", States(StateChanges(events, obj.Name), start, after.Report.State))
+	c.Printf("  states    %s\n", States(stateChanges(events, obj.Name), start, after.Report.State))
 }

@@ -28,6 +28,6 @@
 // A Console serializes the lines written by the main goroutine and by event
 // handlers. Console.Follow calls back at the end of every second of the
 // timeline and at each phase change; the formatting helpers (Label, Human,
-// Percent, BurnRate, Burns, States, Relative) keep the columns of both
-// examples alike.
+// BurnRate, Burns, States, Relative) keep the columns of both examples
+// alike.
 package demo

@@ -28,8 +28,8 @@ func Human(d time.Duration) string {
 	return s
 }
 
-// Percent formats a share as a percentage to two decimals at most: "99.9%".
-func Percent(v float64) string {
+// percent formats a share as a percentage to two decimals at most: "99.9%".
+func percent(v float64) string {
 	return strconv.FormatFloat(math.Round(v*1e4)/100, 'f', -1, 64) + "%"
 }
 
@@ -73,9 +73,9 @@ func Relative(t, ref time.Time, what string) string {
 	return fmt.Sprintf("%v before %s", Round(ref.Sub(t)), what)
 }
 
-// StateChanges returns the StateChanged events of the named objective, in
+// stateChanges returns the StateChanged events of the named objective, in
 // order.
-func StateChanges(events []slo.Event, objective string) []slo.Event {
+func stateChanges(events []slo.Event, objective string) []slo.Event {
 	var out []slo.Event
 	for _, ev := range events {
 		if ev.Kind == slo.StateChanged && ev.Objective == objective {

@@ -56,8 +56,8 @@ func TestPercent(t *testing.T) {
 		{1, "100%"},
 		{0, "0%"},
 	} {
-		if got := Percent(tt.v); got != tt.want {
-			t.Errorf("Percent(%v) = %q, want %q", tt.v, got, tt.want)
+		if got := percent(tt.v); got != tt.want {
+			t.Errorf("percent(%v) = %q, want %q", tt.v, got, tt.want)
 		}
 	}
 }
@@ -133,12 +133,12 @@ func TestStateChanges(t *testing.T) {
 		{Kind: slo.StateChanged, Objective: "b", To: budget.StatePage},
 		{Kind: slo.StateChanged, Objective: "a", To: budget.StatePage},
 	}
-	got := StateChanges(events, "a")
+	got := stateChanges(events, "a")
 	if len(got) != 2 || got[0].To != budget.StateOK || got[1].To != budget.StatePage {
-		t.Errorf("StateChanges(events, \"a\") = %v, want the ok and page changes of a", got)
+		t.Errorf("stateChanges(events, \"a\") = %v, want the ok and page changes of a", got)
 	}
-	if got := StateChanges(events, "c"); got != nil {
-		t.Errorf("StateChanges(events, \"c\") = %v, want nil", got)
+	if got := stateChanges(events, "c"); got != nil {
+		t.Errorf("stateChanges(events, \"c\") = %v, want nil", got)
 	}
 }
 

@@ -308,11 +308,11 @@ func newStack(eng *slo.Engine) (_ *stack, err error) {
 		switch {
 		case errors.Is(err, slo.ErrBreakerOpen):
 			s.httpDep.add(slo.Shed)
-			middleware.Error(w, err) // 503
+			middleware.WriteError(w, err) // 503
 			return
 		case err != nil:
 			s.depUnexpected.Add(1)
-			middleware.Error(w, err)
+			middleware.WriteError(w, err)
 			return
 		}
 		_, _ = io.Copy(io.Discard, resp.Body)
@@ -323,10 +323,10 @@ func newStack(eng *slo.Engine) (_ *stack, err error) {
 			_, _ = io.WriteString(w, "ok")
 		case http.StatusInternalServerError:
 			s.httpDep.add(slo.Bad)
-			middleware.Error(w, errors.New("dependency failed")) // 500
+			middleware.WriteError(w, errors.New("dependency failed")) // 500
 		default:
 			s.depUnexpected.Add(1)
-			middleware.Error(w, errors.New("dependency answered strangely"))
+			middleware.WriteError(w, errors.New("dependency answered strangely"))
 		}
 	})
 	mw, err := middleware.NewServer(eng,

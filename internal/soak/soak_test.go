@@ -109,7 +109,7 @@ func (f *flips) handle(ev slo.Event) {
 		case slo.BreakerClosed:
 			f.closed[ev.Dependency]++
 		}
-	case slo.ShedChanged:
+	case slo.SheddingChanged:
 		f.maxLevel = max(f.maxLevel, ev.Level)
 		switch {
 		case ev.FromLevel == 0 && ev.Level > 0:
@@ -343,7 +343,7 @@ func TestSoak(t *testing.T) {
 	seen := httpC.shedSeen.Load() + grpcC.shedSeen.Load()
 	t.Logf("shed by admission: %d (clients saw %d); engine faults %d", rejected, seen, st.Faults)
 	if rejected != seen {
-		t.Errorf("Status.Shed.Rejected sums to %d, clients saw %d 429 / RESOURCE_EXHAUSTED", rejected, seen)
+		t.Errorf("Status.Shedding.Rejected sums to %d, clients saw %d 429 / RESOURCE_EXHAUSTED", rejected, seen)
 	}
 	if err, _ := collectErr.Load().(error); err != nil {
 		t.Errorf("ManualReader.Collect() error = %v", err)

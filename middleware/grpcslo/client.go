@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/sloguard/sloguard/internal/options"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -34,13 +35,7 @@ type Client struct {
 // and reports every problem at once.
 func NewClient(eng *slo.Engine, dependency string, opts ...ClientOption) (*Client, error) {
 	cfg := clientConfig{classify: DefaultClientCodeClassifier}
-	for i, o := range opts {
-		if o == nil {
-			cfg.errs = append(cfg.errs, fmt.Errorf("%w: client option %d is nil", ErrInvalidOption, i))
-			continue
-		}
-		o.applyClient(&cfg)
-	}
+	options.Apply(opts, &cfg.errs, ErrInvalidOption, "client option", func(o ClientOption) { o.applyClient(&cfg) })
 	errs := cfg.errs
 	if eng == nil {
 		return nil, errors.Join(append(errs, fmt.Errorf("%w: nil engine", ErrInvalidOption))...)
@@ -57,7 +52,7 @@ func NewClient(eng *slo.Engine, dependency string, opts ...ClientOption) (*Clien
 
 // UnaryInterceptor returns the unary client interceptor. A call the breaker
 // rejects is not sent: it fails at once with UNAVAILABLE and an error that
-// matches slo.ErrBreakerOpen (errors.As gives the *slo.BreakerOpenError
+// matches slo.ErrBreakerOpen (errors.As gives the *slo.BreakerError
 // with its RetryAfter). Other calls carry the context's criticality, and
 // their status code, classified, and latency are recorded when they
 // return. An invoker or classifier that panics is recorded as Bad, in the
@@ -224,10 +219,10 @@ func outgoing(ctx context.Context) context.Context {
 
 // breakerError is the error of a call that its dependency's breaker
 // rejected: status UNAVAILABLE to gRPC (status.Code, status.FromError),
-// and the *slo.BreakerOpenError to errors.Is and errors.As.
+// and the *slo.BreakerError to errors.Is and errors.As.
 type breakerError struct {
 	method string
-	err    error // a *slo.BreakerOpenError
+	err    error // a *slo.BreakerError
 }
 
 func (e *breakerError) Error() string {
@@ -239,5 +234,5 @@ func (e *breakerError) GRPCStatus() *status.Status {
 	return status.New(codes.Unavailable, e.Error())
 }
 
-// Unwrap returns the *slo.BreakerOpenError.
+// Unwrap returns the *slo.BreakerError.
 func (e *breakerError) Unwrap() error { return e.err }

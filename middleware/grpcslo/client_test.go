@@ -58,9 +58,9 @@ func TestClientBreaker(t *testing.T) {
 		if status.Code(err) != codes.Unavailable || !errors.Is(err, slo.ErrBreakerOpen) {
 			t.Errorf("call with the breaker open: error = %v, want UNAVAILABLE matching slo.ErrBreakerOpen", err)
 		}
-		var boe *slo.BreakerOpenError
+		var boe *slo.BreakerError
 		if !errors.As(err, &boe) || boe.Dependency != "payments" || boe.RetryAfter <= 0 {
-			t.Errorf("errors.As(%v, *slo.BreakerOpenError) = %+v, want dependency payments and a RetryAfter", err, boe)
+			t.Errorf("errors.As(%v, *slo.BreakerError) = %+v, want dependency payments and a RetryAfter", err, boe)
 		}
 	}
 	if n := sh.called.Load(); n != 5 {

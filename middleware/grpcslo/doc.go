@@ -1,7 +1,7 @@
 // Package grpcslo connects gRPC servers and clients to a slo.Engine: it
-// records every call as SLI events of the objectives of its method, sheds
-// low-priority calls while the service burns its error budget too fast,
-// and guards outbound calls with the dependency's circuit breaker.
+// records every call as SLI events of the objectives of its method, admits
+// or sheds calls by their criticality (slo.ShedPolicy explains how), and
+// guards outbound calls with the dependency's circuit breaker.
 //
 // It is its own package so that a service using only net/http (package
 // middleware) never imports gRPC.
@@ -100,14 +100,11 @@
 // Any caller can put "sloguard-criticality: CRITICAL_PLUS" in its
 // metadata. The Server honours the key only when the function given to
 // WithTrustedCriticality returns true for the call, for example for peers
-// with an internal mTLS identity (peer.FromContext); by default never. A
-// level that is not trusted, or not valid, is treated as if the key were
-// absent; of several values the least critical counts. An honoured level,
-// and a method's own WithMethodCriticality, are put into the handler's
-// context with slo.WithCriticality, so that the Client passes them on
-// downstream, and the Client sends the context's criticality only. These
-// rules are the same as for HTTP, and documented once, in package
-// middleware ("Criticality and trust").
+// with an internal mTLS identity (peer.FromContext); by default never. The
+// other rules (several values, what reaches the handler's context, what the
+// Client sends on) are the same as for HTTP, with the metadata key for the
+// header and WithMethodCriticality for the route's, and are explained once,
+// in package middleware ("Criticality and trust").
 //
 // # Client
 //
@@ -122,7 +119,7 @@
 //
 // Each call first asks the dependency's breaker (slo.Breaker.Allow). A
 // rejected call is not sent and fails at once with UNAVAILABLE; its error
-// matches slo.ErrBreakerOpen, and errors.As gives the *slo.BreakerOpenError
+// matches slo.ErrBreakerOpen, and errors.As gives the *slo.BreakerError
 // with its RetryAfter. A call that goes ahead carries the context's
 // criticality in the metadata key CriticalityKey, replacing any value the
 // outgoing metadata already holds (nothing when the context has none), and

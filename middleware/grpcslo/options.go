@@ -28,7 +28,8 @@ const CriticalityKey = "sloguard-criticality"
 // against the budget, but left out of the control signals that drive
 // shedding and breakers). Latency objectives then count a Good call as Bad
 // when it was slower than their threshold. A Classifier is called on the
-// request path and must be fast and safe for concurrent use.
+// request path and must be fast and safe for concurrent use. A nil
+// Classifier is refused by the options that take one.
 type Classifier func(code codes.Code) slo.Outcome
 
 // DefaultCodeClassifier classifies a call as the OpenTelemetry semantic
@@ -88,7 +89,8 @@ type config struct {
 	errs     []error
 }
 
-// Option configures a Server.
+// Option configures a Server. Options come only from this package's With
+// functions; a nil Option is refused by NewServer.
 type Option interface {
 	apply(*config)
 }
@@ -209,7 +211,8 @@ type clientConfig struct {
 	errs     []error
 }
 
-// ClientOption configures a Client.
+// ClientOption configures a Client. ClientOptions come only from this
+// package's With functions; a nil one is refused by NewClient.
 type ClientOption interface {
 	applyClient(*clientConfig)
 }

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/tap"
 
 	"github.com/sloguard/sloguard/internal/claim"
+	"github.com/sloguard/sloguard/internal/options"
 	"github.com/sloguard/sloguard/internal/wiring"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -64,13 +65,7 @@ func NewServer(eng *slo.Engine, opts ...Option) (*Server, error) {
 		crit:     map[string]slo.Criticality{},
 		classify: DefaultCodeClassifier,
 	}
-	for i, o := range opts {
-		if o == nil {
-			cfg.errs = append(cfg.errs, fmt.Errorf("%w: option %d is nil", ErrInvalidOption, i))
-			continue
-		}
-		o.apply(&cfg)
-	}
+	options.Apply(opts, &cfg.errs, ErrInvalidOption, "option", func(o Option) { o.apply(&cfg) })
 	errs := cfg.errs
 	if eng == nil {
 		return nil, errors.Join(append(errs, fmt.Errorf("%w: nil engine", ErrInvalidOption))...)

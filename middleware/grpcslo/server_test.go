@@ -365,7 +365,7 @@ func TestShedding(t *testing.T) {
 				checkTotals(t, eng, map[string]tally{tt.objective: wantShed})
 				// One admission decision per call, whoever made it.
 				var rejected uint64
-				for _, n := range eng.Status().Shed.Rejected {
+				for _, n := range eng.Status().Shedding.Rejected {
 					rejected += n
 				}
 				if want := wantShed.Shed; rejected != want {
@@ -437,7 +437,7 @@ func TestBreakerErrors(t *testing.T) {
 	}{
 		{
 			name: "breaker open",
-			err:  fmt.Errorf("charging card at payments.internal:8443: %w", &slo.BreakerOpenError{Dependency: "payments", RetryAfter: 7 * time.Second}),
+			err:  fmt.Errorf("charging card at payments.internal:8443: %w", &slo.BreakerError{Dependency: "payments", RetryAfter: 7 * time.Second}),
 			// Shed: it spends the budget but does not drive load shedding.
 			wantCode: codes.Unavailable, wantMsg: "dependency unavailable", wantPushback: "7000", want: slo.Shed,
 		},

@@ -10,6 +10,7 @@ import (
 
 	of "github.com/open-feature/go-sdk/openfeature"
 
+	"github.com/sloguard/sloguard/internal/options"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -72,13 +73,7 @@ type gateFlags struct {
 // The Provider's name is "sloguard(" + inner's name + ")", read once here.
 func NewProvider(inner of.FeatureProvider, eng *slo.Engine, opts ...Option) (*Provider, error) {
 	cfg := config{poll: time.Second}
-	for i, o := range opts {
-		if o == nil {
-			cfg.errs = append(cfg.errs, fmt.Errorf("%w: option %d is nil", ErrInvalidOption, i))
-			continue
-		}
-		o.apply(&cfg)
-	}
+	options.Apply(opts, &cfg.errs, ErrInvalidOption, "option", func(o Option) { o.apply(&cfg) })
 	errs := cfg.errs
 	if inner == nil {
 		errs = append(errs, fmt.Errorf("%w: nil inner provider", ErrInvalidOption))
@@ -93,9 +88,23 @@ func NewProvider(inner of.FeatureProvider, eng *slo.Engine, opts ...Option) (*Pr
 		poll:   cfg.poll,
 		events: make(chan of.Event, 16),
 	}
+	errs = append(errs, p.addFlags(cfg.flags, eng)...)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	for _, g := range p.gates {
+		slices.Sort(g.keys)
+	}
+	p.name = "sloguard(" + inner.Metadata().Name + ")"
+	return p, nil
+}
+
+// addFlags checks the gated flags and wires each to its gate; eng may be
+// nil (reported by NewProvider).
+func (p *Provider) addFlags(flags []flagConfig, eng *slo.Engine) (errs []error) {
 	byGate := map[*slo.Gate]*gateFlags{}
 	seen := map[string]bool{}
-	for _, f := range cfg.flags {
+	for _, f := range flags {
 		var problems []error
 		if f.key == "" {
 			problems = append(problems, errors.New("flag key is empty"))
@@ -118,7 +127,7 @@ func NewProvider(inner of.FeatureProvider, eng *slo.Engine, opts ...Option) (*Pr
 			continue
 		}
 		if gate == nil {
-			continue // nil engine, reported above
+			continue // nil engine, reported by NewProvider
 		}
 		p.flags[f.key] = &gatedFlag{gate: gate, safe: safe}
 		g := byGate[gate]
@@ -129,14 +138,7 @@ func NewProvider(inner of.FeatureProvider, eng *slo.Engine, opts ...Option) (*Pr
 		}
 		g.keys = append(g.keys, f.key)
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	for _, g := range p.gates {
-		slices.Sort(g.keys)
-	}
-	p.name = "sloguard(" + inner.Metadata().Name + ")"
-	return p, nil
+	return errs
 }
 
 // Metadata returns the provider's name, "sloguard(" + the wrapped

@@ -856,26 +856,12 @@ func (dec *decoder) alertPolicies(spec mapping, s *SLO) {
 	}
 	s.Objective.Rules = []budget.Rule{} // explicit: an empty list means no alerts
 	for _, p := range policies {
-		var r policyResult
-		switch ref := p.str("alertPolicyRef", false); {
-		case ref != "":
-			p.known("alertPolicyRef")
-			d, ok := dec.byKind["AlertPolicy"][ref]
-			if !ok {
-				p.errorf("alertPolicyRef", ErrInvalid, "no AlertPolicy named %q", ref)
-				continue
-			}
-			r = dec.policies[d]
-		default:
-			p.known("kind", "metadata", "spec")
-			if k := p.str("kind", false); k != "" && k != "AlertPolicy" {
-				p.errorf("kind", ErrInvalid, "%q, want AlertPolicy", k)
-			}
-			pspec, ok := p.mapping("spec", true)
-			if !ok {
-				continue
-			}
-			r.rules, r.after = dec.policy(pspec)
+		r, ok := inlineOrRef(dec, p, "alertPolicyRef", "AlertPolicy", dec.policies, func(spec mapping) policyResult {
+			rules, after := dec.policy(spec)
+			return policyResult{rules, after}
+		})
+		if !ok {
+			continue
 		}
 		s.Objective.Rules = append(s.Objective.Rules, r.rules...)
 		s.AlertAfter = append(s.AlertAfter, r.after...)
@@ -885,28 +871,42 @@ func (dec *decoder) alertPolicies(spec mapping, s *SLO) {
 	}
 }
 
+// inlineOrRef reads an item that either refers by refKey to a document of
+// kind, whose result done holds (every named document is read once, up
+// front), or holds such a document inline (kind, metadata, spec), which
+// read reads: an SLO's alert policies and a policy's conditions. It
+// returns false, with the problem recorded, when there is nothing to read.
+func inlineOrRef[R any](dec *decoder, item mapping, refKey, kind string, done map[*doc]R, read func(spec mapping) R) (R, bool) {
+	var zero R
+	if ref := item.str(refKey, false); ref != "" {
+		item.known(refKey)
+		d, ok := dec.byKind[kind][ref]
+		if !ok {
+			item.errorf(refKey, ErrInvalid, "no %s named %q", kind, ref)
+			return zero, false
+		}
+		return done[d], true
+	}
+	item.known("kind", "metadata", "spec")
+	if k := item.str("kind", false); k != "" && k != kind {
+		item.errorf("kind", ErrInvalid, "%q, want %s", k, kind)
+	}
+	spec, ok := item.mapping("spec", true)
+	if !ok {
+		return zero, false
+	}
+	return read(spec), true
+}
+
 // policy reads an AlertPolicy spec into rules and their alertAfter.
 func (dec *decoder) policy(pspec mapping) (rules []budget.Rule, after []time.Duration) {
 	pspec.known("description", "alertWhenNoData", "alertWhenResolved", "alertWhenBreaching", "conditions", "notificationTargets")
 	for _, c := range pspec.list("conditions", true) {
-		var r conditionResult
-		switch ref := c.str("conditionRef", false); {
-		case ref != "":
-			c.known("conditionRef")
-			d, ok := dec.byKind["AlertCondition"][ref]
-			if !ok {
-				c.errorf("conditionRef", ErrInvalid, "no AlertCondition named %q", ref)
-				continue
-			}
-			r = dec.conditions[d]
-		default:
-			c.known("kind", "metadata", "spec")
-			cspec, ok := c.mapping("spec", true)
-			if !ok {
-				continue
-			}
-			r.r, r.after, r.ok = dec.condition(cspec)
-		}
+		r, _ := inlineOrRef(dec, c, "conditionRef", "AlertCondition", dec.conditions, func(spec mapping) conditionResult {
+			var r conditionResult
+			r.r, r.after, r.ok = dec.condition(spec)
+			return r
+		})
 		if r.ok {
 			rules = append(rules, r.r)
 			after = append(after, r.after)

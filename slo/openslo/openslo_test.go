@@ -141,6 +141,14 @@ spec:
   budgetingMethod: Occurrences
   objectives: [{target: 0.9}]
 `, "x.yaml:12: document 1 (SLO a): spec.timeWindow[0].calendar.startTime: openslo: not supported: 2024-01-03 00:00:00: sloguard's weeks start at 00:00 on a Monday"},
+		{"inline policy of another kind", inlineAlert("kind: Policy", "kind: AlertCondition"),
+			"x.yaml:13: document 1 (SLO a): spec.alertPolicies[0].kind: openslo: invalid document: \"Policy\", want AlertPolicy"},
+		{"inline condition of another kind", inlineAlert("kind: AlertPolicy", "kind: Condition"),
+			"x.yaml:16: document 1 (SLO a): spec.alertPolicies[0].spec.conditions[0].kind: openslo: invalid document: \"Condition\", want AlertCondition"},
+		{"policy ref to nothing", inlineAlert("alertPolicyRef: nowhere", "kind: AlertCondition"),
+			"x.yaml:13: document 1 (SLO a): spec.alertPolicies[0].alertPolicyRef: openslo: invalid document: no AlertPolicy named \"nowhere\""},
+		{"condition ref to nothing", inlineAlert("kind: AlertPolicy", "conditionRef: nowhere"),
+			"x.yaml:16: document 1 (SLO a): spec.alertPolicies[0].spec.conditions[0].conditionRef: openslo: invalid document: no AlertCondition named \"nowhere\""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := openslo.Decode(openslo.File{Name: "x.yaml", Data: []byte(c.yaml)})
@@ -149,6 +157,32 @@ spec:
 			}
 		})
 	}
+}
+
+// inlineAlert returns an SLO whose alert policy's first line is policy and
+// whose condition's first line is condition: a kind (inline) or a
+// reference.
+func inlineAlert(policy, condition string) string {
+	return `apiVersion: openslo/v1
+kind: SLO
+metadata: {name: a}
+spec:
+  service: s
+  indicator:
+    spec:
+      thresholdMetric: {metricSource: {type: sloguard, spec: {routes: [GET /]}}}
+  budgetingMethod: Occurrences
+  timeWindow: [{duration: 30d, isRolling: true}]
+  objectives: [{op: lte, value: 0.1, target: 0.9}]
+  alertPolicies:
+    - ` + policy + `
+      spec:
+        conditions:
+          - ` + condition + `
+            spec:
+              severity: page
+              condition: {kind: burnrate, op: gte, threshold: 14.4, lookbackWindow: 1h}
+`
 }
 
 func TestEncodeDecode(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/sloguard/sloguard/budget"
+	"github.com/sloguard/sloguard/internal/options"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -23,8 +24,8 @@ import (
 // takes in Prometheus through the OpenTelemetry Prometheus exporter.
 const DefaultMetric = "sloguard_events_total"
 
-// ErrInvalid is wrapped by every error about an invalid option.
-var ErrInvalid = errors.New("promfleet: invalid option")
+// ErrInvalidOption is wrapped by every error about an invalid option.
+var ErrInvalidOption = errors.New("promfleet: invalid option")
 
 // Source reads fleet-wide counts from a Prometheus-compatible query API.
 // It is safe for concurrent use.
@@ -64,7 +65,7 @@ var selectorRE = regexp.MustCompile(`^\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(=|!=|=~|!~)\s
 func WithService(name string) Option {
 	return optionFunc(func(c *config) {
 		if name == "" {
-			c.errs = append(c.errs, fmt.Errorf("%w: empty service name", ErrInvalid))
+			c.errs = append(c.errs, fmt.Errorf("%w: empty service name", ErrInvalidOption))
 			return
 		}
 		c.service = name
@@ -80,7 +81,7 @@ func WithService(name string) Option {
 func WithServiceLabel(label string) Option {
 	return optionFunc(func(c *config) {
 		if !model.LegacyValidation.IsValidLabelName(label) {
-			c.errs = append(c.errs, fmt.Errorf("%w: service label %q is not a Prometheus label name", ErrInvalid, label))
+			c.errs = append(c.errs, fmt.Errorf("%w: service label %q is not a Prometheus label name", ErrInvalidOption, label))
 			return
 		}
 		c.serviceLabel = label
@@ -96,12 +97,12 @@ func WithServiceLabel(label string) Option {
 func WithSelector(matchers string) Option {
 	return optionFunc(func(c *config) {
 		if !selectorRE.MatchString(matchers) {
-			c.errs = append(c.errs, fmt.Errorf("%w: selector %q is not a list of label matchers such as job=\"checkout\"", ErrInvalid, matchers))
+			c.errs = append(c.errs, fmt.Errorf("%w: selector %q is not a list of label matchers such as job=\"checkout\"", ErrInvalidOption, matchers))
 			return
 		}
 		for _, l := range []string{slo.AttrObjective, slo.AttrOutcome, "instance"} {
 			if regexp.MustCompile(`(^|,)\s*` + l + `\s*[=!]`).MatchString(matchers) {
-				c.errs = append(c.errs, fmt.Errorf("%w: selector %q names the %s label, which the source sets or sums", ErrInvalid, matchers, l))
+				c.errs = append(c.errs, fmt.Errorf("%w: selector %q names the %s label, which the source sets or sums", ErrInvalidOption, matchers, l))
 			}
 		}
 		c.selector = strings.TrimSuffix(strings.TrimSpace(matchers), ",")
@@ -115,7 +116,7 @@ func WithSelector(matchers string) Option {
 func WithMetric(name string) Option {
 	return optionFunc(func(c *config) {
 		if !model.LegacyValidation.IsValidMetricName(name) {
-			c.errs = append(c.errs, fmt.Errorf("%w: metric name %q", ErrInvalid, name))
+			c.errs = append(c.errs, fmt.Errorf("%w: metric name %q", ErrInvalidOption, name))
 			return
 		}
 		c.metric = name
@@ -129,7 +130,7 @@ func WithMetric(name string) Option {
 func WithRoundTripper(rt http.RoundTripper) Option {
 	return optionFunc(func(c *config) {
 		if rt == nil {
-			c.errs = append(c.errs, fmt.Errorf("%w: nil RoundTripper", ErrInvalid))
+			c.errs = append(c.errs, fmt.Errorf("%w: nil RoundTripper", ErrInvalidOption))
 			return
 		}
 		c.rt = rt
@@ -144,7 +145,7 @@ func WithRoundTripper(rt http.RoundTripper) Option {
 func WithHeader(key, value string) Option {
 	return optionFunc(func(c *config) {
 		if key == "" {
-			c.errs = append(c.errs, fmt.Errorf("%w: empty header name", ErrInvalid))
+			c.errs = append(c.errs, fmt.Errorf("%w: empty header name", ErrInvalidOption))
 			return
 		}
 		if c.headers == nil {
@@ -158,15 +159,9 @@ func WithHeader(key, value string) Option {
 // base URL before /api/v1 (for Mimir, including its /prometheus prefix).
 func New(address string, opts ...Option) (*Source, error) {
 	cfg := config{metric: DefaultMetric, serviceLabel: "job"}
-	for i, o := range opts {
-		if o == nil {
-			cfg.errs = append(cfg.errs, fmt.Errorf("%w: option %d is nil", ErrInvalid, i))
-			continue
-		}
-		o.apply(&cfg)
-	}
+	options.Apply(opts, &cfg.errs, ErrInvalidOption, "option", func(o Option) { o.apply(&cfg) })
 	if address == "" {
-		cfg.errs = append(cfg.errs, fmt.Errorf("%w: empty address", ErrInvalid))
+		cfg.errs = append(cfg.errs, fmt.Errorf("%w: empty address", ErrInvalidOption))
 	}
 	if len(cfg.errs) > 0 {
 		return nil, errors.Join(cfg.errs...)
@@ -185,7 +180,7 @@ func New(address string, opts ...Option) (*Source, error) {
 	}
 	c, err := api.NewClient(api.Config{Address: address, RoundTripper: rt})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidOption, err)
 	}
 	return &Source{api: v1.NewAPI(c), metric: cfg.metric, selector: selector}, nil
 }

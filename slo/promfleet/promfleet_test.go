@@ -181,8 +181,8 @@ func TestNewInvalid(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := promfleet.New(tt.addr, tt.opts...)
-			if !errors.Is(err, promfleet.ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("New = %v, want ErrInvalid mentioning %q", err, tt.want)
+			if !errors.Is(err, promfleet.ErrInvalidOption) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("New = %v, want ErrInvalidOption mentioning %q", err, tt.want)
 			}
 		})
 	}

@@ -44,7 +44,7 @@ func newDocument(st *slo.Status, events []slo.Event) statusjson.Document {
 	doc := statusjson.Document{
 		Time:       st.Time,
 		Objectives: make([]statusjson.Objective, len(st.Objectives)),
-		Shed:       shedOf(st.Shed),
+		Shed:       shedOf(st.Shedding),
 		Breakers:   make([]statusjson.Breaker, len(st.Breakers)),
 		Gates:      make([]statusjson.Gate, len(st.Gates)),
 		Release:    releaseOf(st.Release),
@@ -174,7 +174,7 @@ func loadOf(hist []slo.LoadSample) []statusjson.LoadSample {
 	return out
 }
 
-func shedOf(s slo.ShedStatus) statusjson.Shed {
+func shedOf(s slo.SheddingStatus) statusjson.Shed {
 	out := statusjson.Shed{
 		Enabled:  s.Enabled,
 		Level:    num(s.Level),
@@ -211,7 +211,7 @@ func eventOf(ev slo.Event) statusjson.Event {
 	switch ev.Kind {
 	case slo.StateChanged:
 		out.From, out.To = ev.From.String(), ev.To.String()
-	case slo.ShedChanged:
+	case slo.SheddingChanged:
 		out.Level = ptr(num(ev.Level))
 	case slo.BreakerChanged:
 		out.Dependency = ev.Dependency

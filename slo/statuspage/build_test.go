@@ -128,7 +128,7 @@ func TestBuild(t *testing.T) {
 
 	wantShed := statusjson.Shed{
 		Enabled:  true,
-		Level:    st.Shed.Level,
+		Level:    st.Shedding.Level,
 		Reject:   map[string]float64{"SHEDDABLE": 1, "SHEDDABLE_PLUS": 0, "CRITICAL": 0, "CRITICAL_PLUS": 0},
 		Rejected: map[string]uint64{"SHEDDABLE": 0, "SHEDDABLE_PLUS": 0, "CRITICAL": 0, "CRITICAL_PLUS": 0},
 	}
@@ -274,7 +274,7 @@ func TestEventOf(t *testing.T) {
 				Burns: []statusjson.Window{{Window: "5m", Burn: 20}}},
 		},
 		{
-			slo.Event{Time: at, Kind: slo.ShedChanged, FromLevel: 0, Level: 1.25},
+			slo.Event{Time: at, Kind: slo.SheddingChanged, FromLevel: 0, Level: 1.25},
 			statusjson.Event{Time: at, Kind: "shed_changed", Level: ptr(1.25)},
 		},
 		{

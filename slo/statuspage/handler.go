@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sloguard/sloguard/internal/options"
 	"github.com/sloguard/sloguard/slo"
 	"github.com/sloguard/sloguard/slo/statuspage/statusjson"
 )
@@ -32,19 +33,13 @@ type Handler struct {
 var _ http.Handler = (*Handler)(nil)
 
 // New returns a Handler for eng. It reports a nil engine and every invalid
-// option at once, each wrapping ErrInvalidConfig.
+// option at once, each wrapping ErrInvalidOption.
 func New(eng *slo.Engine, opts ...Option) (*Handler, error) {
 	cfg := config{title: "sloguard"} // eventLimit 0: see WithEventLimit
-	for i, o := range opts {
-		if o == nil {
-			cfg.errs = append(cfg.errs, fmt.Errorf("%w: option %d is nil", ErrInvalidConfig, i))
-			continue
-		}
-		o.apply(&cfg)
-	}
+	options.Apply(opts, &cfg.errs, ErrInvalidOption, "option", func(o Option) { o.apply(&cfg) })
 	errs := cfg.errs
 	if eng == nil {
-		errs = append([]error{fmt.Errorf("%w: nil engine", ErrInvalidConfig)}, errs...)
+		errs = append([]error{fmt.Errorf("%w: nil engine", ErrInvalidOption)}, errs...)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)

@@ -22,8 +22,8 @@ func TestNew(t *testing.T) {
 		t.Errorf("New(eng, options) = %v", err)
 	}
 	_, err := New(nil, WithTitle(""), WithEventLimit(0), WithLogger(nil), nil)
-	if !errors.Is(err, ErrInvalidConfig) {
-		t.Fatalf("New(nil, bad options) = %v, want ErrInvalidConfig", err)
+	if !errors.Is(err, ErrInvalidOption) {
+		t.Fatalf("New(nil, bad options) = %v, want ErrInvalidOption", err)
 	}
 	for _, want := range []string{"nil engine", "empty title", "event limit 0", "nil logger", "option 3 is nil"} {
 		if !strings.Contains(err.Error(), want) {

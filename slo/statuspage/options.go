@@ -6,9 +6,9 @@ import (
 	"log/slog"
 )
 
-// ErrInvalidConfig is wrapped by every error New returns: a nil engine or
+// ErrInvalidOption is wrapped by every error New returns: a nil engine or
 // an invalid Option.
-var ErrInvalidConfig = errors.New("statuspage: invalid configuration")
+var ErrInvalidOption = errors.New("statuspage: invalid option")
 
 type config struct {
 	title      string
@@ -33,7 +33,7 @@ func (f optionFunc) apply(c *config) { f(c) }
 func WithTitle(title string) Option {
 	return optionFunc(func(c *config) {
 		if title == "" {
-			c.errs = append(c.errs, fmt.Errorf("%w: empty title", ErrInvalidConfig))
+			c.errs = append(c.errs, fmt.Errorf("%w: empty title", ErrInvalidOption))
 			return
 		}
 		c.title = title
@@ -49,7 +49,7 @@ func WithTitle(title string) Option {
 func WithEventLimit(n int) Option {
 	return optionFunc(func(c *config) {
 		if n <= 0 {
-			c.errs = append(c.errs, fmt.Errorf("%w: event limit %d is not positive", ErrInvalidConfig, n))
+			c.errs = append(c.errs, fmt.Errorf("%w: event limit %d is not positive", ErrInvalidOption, n))
 			return
 		}
 		c.eventLimit = n
@@ -63,7 +63,7 @@ func WithEventLimit(n int) Option {
 func WithLogger(l *slog.Logger) Option {
 	return optionFunc(func(c *config) {
 		if l == nil {
-			c.errs = append(c.errs, fmt.Errorf("%w: nil logger", ErrInvalidConfig))
+			c.errs = append(c.errs, fmt.Errorf("%w: nil logger", ErrInvalidOption))
 			return
 		}
 		c.logger = l

@@ -1,0 +1,292 @@
+package slo
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/sloguard/sloguard/budget"
+)
+
+// One evaluation is a sequence of steps, one per subsystem, in the order
+// in which each needs the others' results: budgets first (every other step
+// reads the objectives' reports and control signals), then shedding,
+// breakers, the release freeze, gates, history. Each step owns its
+// subsystem's state, returns its part of the Status and appends the
+// events it raises. All run on the evaluator, under tickMu.
+
+// evaluate runs one evaluation at now, publishes its Status and returns
+// its events.
+func (e *Engine) evaluate(now time.Time) []Event {
+	e.tickMu.Lock()
+	defer e.tickMu.Unlock()
+	prev := e.status.Load()
+	if now.Before(prev.Time) {
+		now = prev.Time // as the ledgers do: time never runs backwards
+	}
+	st := &Status{Time: now}
+	events := e.bq.drain() // breaker changes since the previous evaluation
+	events = append(events, e.snap.begin(e, now)...)
+
+	var ctl control
+	st.Objectives, ctl, events = e.stepBudgets(now, prev, events)
+	st.Shedding, events = e.stepShedding(now, ctl, events)
+	st.Breakers, events = e.stepBreakers(now, ctl, events)
+	st.Release, events = e.release.step(e, now, st.Objectives, prev.Release.Frozen, events)
+	st.Gates, events = e.stepGates(now, st, events)
+	// One more step goes here: it reads st and appends to events.
+	e.history.observe(now, st, ctl.admitted)
+	e.snap.end(e, now)
+
+	st.Faults = e.faults.Load()
+	st.DroppedEvents = e.dropped.Load()
+	st.ClockOffset = time.Duration(e.clockOffset.Load())
+	e.status.Store(st)
+	return events
+}
+
+// control is what the budget step hands to shedding and breakers: the
+// control signals of admitted traffic only, so that shedding can not feed
+// on itself.
+type control struct {
+	sig      signal
+	admitted [4]uint64 // by Criticality, cumulative, read for the meter
+	rejected [4]uint64 // by Criticality, cumulative, read for the meter
+	burning  []bool    // by breaker index: its dependency burns fast
+}
+
+// stepBudgets folds what was recorded into the ledgers, judges every
+// objective (on the fleet's view where there is one) and reads the control
+// signals: a dependency's over the ledger's control window, shedding's over
+// the latest evaluations, exactly.
+func (e *Engine) stepBudgets(now time.Time, prev *Status, events []Event) ([]ObjectiveStatus, control, []Event) {
+	ctl := control{sig: signal{calm: true}, burning: e.burning}
+	clear(ctl.burning)
+	// Admissions and rejections by Criticality, from the gate's counts
+	// by band.
+	w := e.shards.window()
+	for _, c := range Criticalities {
+		b := c.bandIndex()
+		ctl.admitted[c], ctl.rejected[c] = w.arrived[b]-w.rejected[b], w.rejected[b]
+	}
+	e.meter.begin(now, ctl.admitted, ctl.rejected)
+	for _, r := range e.recs {
+		r.fold()
+		r.ledger.Advance(now)
+	}
+	if e.fleet != nil {
+		e.faults.Add(uint64(e.fleet.judge(e, now)))
+	}
+	// The reports' windows and rules, cut from one array each.
+	ws := make([]budget.Window, e.windows)
+	rs := make([]budget.RuleStatus, e.rules)
+	objs := make([]ObjectiveStatus, len(e.recs))
+	for i, r := range e.recs {
+		os := &objs[i]
+		os.Local.Windows, ws = cut(ws, r.windows)
+		os.Local.Rules, rs = cut(rs, r.rules)
+		if changed := e.judge(i, now, os); changed != nil {
+			events = append(events, *changed)
+		}
+		e.controlSignal(r, i, now, os, &ctl)
+		if from := prev.Objectives[i].Report.State; from != os.Report.State {
+			ev := objectiveEvent(now, StateChanged, *os)
+			ev.From, ev.To = from, os.Report.State
+			events = append(events, ev)
+		}
+	}
+	return objs, ctl, events
+}
+
+// cut returns the first n elements of a, with no room to grow into the
+// rest, and the rest.
+func cut[T any](a []T, n int) (head, rest []T) {
+	n = min(n, len(a))
+	return a[:0:n], a[n:]
+}
+
+// judge evaluates objective i at now into os: os.Local on its ledger (see
+// budget.EvaluateInto, which reuses os.Local's arrays) and os.Report on
+// the fleet's counts for the fleet's view, else the same. changed is not
+// nil when the view changed.
+func (e *Engine) judge(i int, now time.Time, os *ObjectiveStatus) (changed *Event) {
+	r := e.recs[i]
+	budget.EvaluateInto(&os.Local, r.ledger, r.spec, now)
+	os.Report = os.Local
+	src, view, viewTime, changed := e.view(i, now)
+	if view == ViewFleet {
+		// As of the read: the fleet's windows end then.
+		os.Report = budget.Evaluate(src, r.spec, viewTime)
+	}
+	os.Objective, os.View, os.ViewTime = r.obj, view, viewTime
+	os.Totals, os.Neutral = r.ledger.Totals()
+	return changed
+}
+
+// controlSignal sets the control burn of objective i (recorder r) and adds
+// it to ctl.
+func (e *Engine) controlSignal(r *Recorder, i int, now time.Time, os *ObjectiveStatus, ctl *control) {
+	if r.dep >= 0 {
+		c := r.ledger.Sum(now, e.depWindow)
+		os.ControlBurn = budget.Burn(c.Bad, c.Admitted(), r.spec.Target)
+		os.ControlKnown = c.Admitted() >= e.depMin
+		ctl.burning[r.dep] = ctl.burning[r.dep] || os.ControlKnown && os.ControlBurn >= r.controlBurn
+		return
+	}
+	c := e.meter.add(i, os.Totals.Good, os.Totals.Bad)
+	os.ControlBurn = budget.Burn(c.bad, c.good+c.bad, r.spec.Target)
+	os.ControlKnown = c.good+c.bad >= e.shedMin
+	if os.ControlKnown && os.ControlBurn >= r.controlBurn {
+		ctl.sig.hot = true
+	}
+	if os.ControlKnown && os.ControlBurn >= e.releaseBurn() {
+		ctl.sig.calm = false
+	}
+}
+
+// stepShedding steps the burn-rate controller and publishes its decision
+// to admission.
+func (e *Engine) stepShedding(now time.Time, ctl control, events []Event) (SheddingStatus, []Event) {
+	st := SheddingStatus{Enabled: e.shed != nil, Rejected: ctl.rejected}
+	if e.shed == nil {
+		return st, events
+	}
+	sig := ctl.sig
+	_, sig.demand, _ = e.meter.rates()
+	// Shedding helps only an overloaded service: while the gate sees the
+	// service far from its limit, or a dependency's breaker is not closed,
+	// a burn comes from elsewhere (a dependency that fails, a bug) and the
+	// level holds.
+	if idle := e.gate.idle(); sig.hot && (idle || e.dependencyDown()) {
+		sig.hot = false
+	}
+	from := e.shed.level
+	e.shed.step(now, sig)
+	level := e.shed.level
+	d := e.decision.Load()
+	if !d.evaluated || d.level != level {
+		d = &decision{level: level, evaluated: true}
+		for _, c := range Criticalities {
+			d.reject[c] = rejectProbability(level, c)
+			d.retry[c] = e.shed.p.retryAfter(level, c)
+		}
+		e.decision.Store(d)
+	}
+	e.gate.setTighten(e.shed.tighten)
+	st.Level, st.Reject = level, d.reject
+	st.Limit, st.InFlight = e.gate.state()
+	if math.Ceil(from) != math.Ceil(level) {
+		events = append(events, Event{Time: now, Kind: SheddingChanged, FromLevel: from, Level: level})
+	}
+	return st, events
+}
+
+// stepBreakers tells each breaker whether its dependency burns fast, which
+// trips it (see Breaker), and reports their states.
+func (e *Engine) stepBreakers(now time.Time, ctl control, events []Event) ([]BreakerStatus, []Event) {
+	st := make([]BreakerStatus, len(e.breakers))
+	for i, b := range e.breakers {
+		burning := ctl.burning[i]
+		b.burning.Store(burning)
+		bs := BreakerStatus{Dependency: b.name, State: b.State(), Burning: burning}
+		if bs.State == BreakerOpen {
+			bs.RetryAfter = b.retryAfter(now)
+		}
+		st[i] = bs
+	}
+	// State() may have moved a breaker from open to half-open just now.
+	return st, append(events, e.bq.drain()...)
+}
+
+// stepGates moves every gate to the objectives' state and the release
+// freeze.
+func (e *Engine) stepGates(now time.Time, st *Status, events []Event) ([]GateStatus, []Event) {
+	gs := make([]GateStatus, len(e.gates))
+	for i, g := range e.gates {
+		var ev *Event
+		gs[i], ev = g.step(now, st.Objectives, st.Release.Frozen)
+		if ev != nil {
+			events = append(events, *ev)
+		}
+	}
+	return gs, events
+}
+
+// step moves the gate to the objectives' state at now and returns its
+// status, and the event when it turned on or off.
+func (g *Gate) step(now time.Time, objs []ObjectiveStatus, frozen bool) (GateStatus, *Event) {
+	open, reason, culprit := g.judge(objs, frozen)
+	wasOpen := g.open.Load()
+	switch {
+	case !open:
+		g.lastReason = reason
+		if culprit >= 0 {
+			g.culprit = culprit
+		}
+		if wasOpen {
+			g.closedAt = now
+		}
+	case !wasOpen && now.Sub(g.closedAt) < g.policy.MinClosed:
+		open = false
+		reason = fmt.Sprintf("%s; held closed for at least %v", g.lastReason, g.policy.MinClosed)
+	}
+	st := GateStatus{Name: g.name, Enabled: open, Reason: reason}
+	if wasOpen == open {
+		return st, nil
+	}
+	g.open.Store(open)
+	ev := Event{Time: now, Kind: GateChanged}
+	if g.culprit >= 0 {
+		ev = objectiveEvent(now, GateChanged, objs[g.culprit])
+	}
+	ev.Gate, ev.Enabled, ev.Reason = g.name, open, reason
+	return st, &ev
+}
+
+// step moves the release freeze to the objectives' state at now and
+// returns it, with an event when it froze or went on again.
+func (r *release) step(e *Engine, now time.Time, objs []ObjectiveStatus, wasFrozen bool, events []Event) (ReleaseStatus, []Event) {
+	st := r.judge(e, objs, now)
+	if st.Frozen != wasFrozen {
+		// The numbers of the objective that froze releases, also when
+		// they go on again: what the postmortem needs.
+		ev := objectiveEvent(now, FreezeChanged, objs[r.culprit])
+		ev.Frozen, ev.Reason = st.Frozen, st.Reason
+		events = append(events, ev)
+	}
+	return st, events
+}
+
+// dependencyDown reports whether some dependency's breaker is not closed.
+func (e *Engine) dependencyDown() bool {
+	for _, b := range e.breakers {
+		if b.State() != BreakerClosed {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Engine) releaseBurn() float64 {
+	if e.shed != nil {
+		return e.shed.p.ReleaseBurn
+	}
+	return 1
+}
+
+// objectiveEvent returns an event of the given kind with the objective's
+// name, remaining budget and burn rates at now.
+func objectiveEvent(now time.Time, kind EventKind, os ObjectiveStatus) Event {
+	rep := os.Report
+	ev := Event{
+		Time:      now,
+		Kind:      kind,
+		Objective: os.Objective.Name,
+		Remaining: rep.Remaining,
+		Burns:     make([]WindowBurn, len(rep.Windows)),
+	}
+	for j, w := range rep.Windows {
+		ev.Burns[j] = WindowBurn{Window: w.Window, Burn: w.Burn}
+	}
+	return ev
+}
