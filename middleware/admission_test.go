@@ -90,8 +90,8 @@ func TestServerAdmission(t *testing.T) {
 		checkoutAvail: {Good: 1},
 		serviceAvail:  {Good: 2, Shed: 1}, // GET /vip, GET /nowhere; POST /import
 	})
-	if got := eng.Status().Shedding.Rejected[slo.Sheddable]; got != 3 {
-		t.Errorf("Status().Shed.Rejected[SHEDDABLE] = %d, want 3", got)
+	if got := eng.Status().Shedding.Rejected[slo.Sheddable.Index()]; got != 3 {
+		t.Errorf("Status().Shedding.Rejected[SHEDDABLE] = %d, want 3", got)
 	}
 }
 
@@ -199,7 +199,7 @@ func TestServerCriticalityTrust(t *testing.T) {
 	trust := middleware.WithTrustedCriticality(func(r *http.Request) bool {
 		return r.Header.Get(trustedHeader) == "yes"
 	})
-	none := slo.Criticality(255) // no criticality in the handler's context
+	none := slo.Criticality(127) // no criticality in the handler's context
 	tests := []struct {
 		name    string
 		noTrust bool // the server has no WithTrustedCriticality

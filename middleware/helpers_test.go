@@ -159,7 +159,7 @@ func newShedEngine(tb testing.TB, level float64) *slo.Engine {
 		eng.Tick(t0.Add(time.Duration(i) * time.Second))
 	}
 	if got := eng.Status().Shedding.Level; got != level {
-		tb.Fatalf("Status().Shed.Level = %v, want %v", got, level)
+		tb.Fatalf("Status().Shedding.Level = %v, want %v", got, level)
 	}
 	return eng
 }

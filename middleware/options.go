@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"slices"
 
 	"github.com/sloguard/sloguard/slo"
 )
@@ -156,7 +155,7 @@ func WithRouteCriticality(pattern string, c slo.Criticality) Option {
 		switch {
 		case pattern == "":
 			cfg.errs = append(cfg.errs, fmt.Errorf("%w: WithRouteCriticality with an empty pattern", ErrInvalidOption))
-		case !slices.Contains(slo.Criticalities, c):
+		case !c.Valid():
 			cfg.errs = append(cfg.errs, fmt.Errorf("%w: route %q has an unknown criticality %v", ErrInvalidOption, pattern, c))
 		default:
 			if _, dup := cfg.critical[pattern]; dup {

@@ -25,7 +25,7 @@ func shedding(tb testing.TB, hot int, opts ...slo.Option) *slo.Engine {
 		eng.Tick(now)
 	}
 	if got, want := eng.Status().Shedding.Level, 0.5*float64(hot); got != want {
-		tb.Fatalf("Status().Shed.Level after %d hot seconds = %v, want %v", hot, got, want)
+		tb.Fatalf("Status().Shedding.Level after %d hot seconds = %v, want %v", hot, got, want)
 	}
 	return eng
 }
@@ -137,7 +137,7 @@ func TestGateFromTheFirstRequest(t *testing.T) {
 		t.Fatalf("4th request: Admit = _, %v, %v, want 1s, false", retry, ok)
 	}
 	eng.Tick(t0)
-	if st := eng.Status(); st.Shedding.InFlight != 3 || st.Shedding.Limit != 3 || st.Shedding.Rejected[slo.Sheddable] != 1 {
+	if st := eng.Status(); st.Shedding.InFlight != 3 || st.Shedding.Limit != 3 || st.Shedding.Rejected[slo.Sheddable.Index()] != 1 {
 		t.Errorf("Status().Shed = %+v, want 3 in flight, limit 3, 1 SHEDDABLE rejected", st.Shedding)
 	}
 	if got := objectiveStatus(t, eng.Status(), "a").Totals.Shed; got != 1 {
@@ -224,7 +224,7 @@ func TestAdmitAllocs(t *testing.T) {
 	for _, hot := range []int{0, 1, 6} { // levels 0, 0.5 and 3
 		eng := shedding(t, hot)
 		rt := route(t, eng, slo.Critical, "a")
-		for _, c := range slo.Criticalities {
+		for _, c := range levels {
 			if n := testing.AllocsPerRun(1000, func() {
 				if tk, _, ok := rt.Admit(c); ok {
 					tk.Done(slo.Good)
@@ -251,11 +251,11 @@ func TestAdmitConcurrent(t *testing.T) {
 	for g := range goroutines {
 		wg.Go(func() {
 			var mine [4]uint64
-			c := slo.Criticalities[g%len(slo.Criticalities)]
+			c := levels[g%len(levels)]
 			for range perGoroutine {
 				tk, _, ok := rt.Admit(c)
 				if !ok {
-					mine[c]++
+					mine[c.Index()]++
 					continue
 				}
 				tk.Done(slo.Bad)
@@ -275,7 +275,7 @@ func TestAdmitConcurrent(t *testing.T) {
 	eng.Tick(now.Add(time.Second))
 	st := eng.Status()
 	if st.Shedding.Rejected != rejected {
-		t.Errorf("Status().Shed.Rejected = %v, want %v", st.Shedding.Rejected, rejected)
+		t.Errorf("Status().Shedding.Rejected = %v, want %v", st.Shedding.Rejected, rejected)
 	}
 	if got := objectiveStatus(t, st, "a").Totals.Shed; got != rejected[0]+rejected[1]+rejected[2]+rejected[3] {
 		t.Errorf("Totals.Shed = %d, want %v", got, rejected)

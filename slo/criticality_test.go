@@ -19,11 +19,12 @@ func TestCriticalityString(t *testing.T) {
 		{slo.SheddablePlus, "SHEDDABLE_PLUS"},
 		{slo.Sheddable, "SHEDDABLE"},
 		{slo.Criticality(4), "CRITICALITY(4)"},
-		{slo.Criticality(255), "CRITICALITY(255)"},
+		{slo.Criticality(-3), "CRITICALITY(-3)"},
+		{slo.Criticality(-128), "CRITICALITY(-128)"},
 	}
 	for _, tt := range tests {
 		if got := tt.in.String(); got != tt.want {
-			t.Errorf("Criticality(%d).String() = %q, want %q", uint8(tt.in), got, tt.want)
+			t.Errorf("Criticality(%d).String() = %q, want %q", int8(tt.in), got, tt.want)
 		}
 	}
 }
@@ -35,10 +36,29 @@ func TestCriticalityZero(t *testing.T) {
 	}
 }
 
-func TestCriticalities(t *testing.T) {
-	want := []slo.Criticality{slo.Sheddable, slo.SheddablePlus, slo.Critical, slo.CriticalPlus}
-	if !slices.Equal(slo.Criticalities, want) {
-		t.Errorf("Criticalities = %v, want %v (first shed first)", slo.Criticalities, want)
+// levels are the criticalities in shed order.
+var levels = []slo.Criticality{slo.Sheddable, slo.SheddablePlus, slo.Critical, slo.CriticalPlus}
+
+// TestCriticalityOrder checks that the order means importance: the loop
+// the docs show visits the levels in shed order, Index numbers them from
+// 0, and Valid holds for them alone.
+func TestCriticalityOrder(t *testing.T) {
+	var got []slo.Criticality
+	for c := slo.Sheddable; c <= slo.CriticalPlus; c++ {
+		got = append(got, c)
+	}
+	if !slices.Equal(got, levels) {
+		t.Errorf("Sheddable to CriticalPlus = %v, want %v (first shed first)", got, levels)
+	}
+	for i, c := range levels {
+		if c.Index() != i || !c.Valid() {
+			t.Errorf("%v.Index(), Valid() = %d, %v, want %d, true", c, c.Index(), c.Valid(), i)
+		}
+	}
+	for _, c := range []slo.Criticality{slo.Sheddable - 1, slo.CriticalPlus + 1, -128, 127} {
+		if c.Valid() {
+			t.Errorf("Criticality(%d).Valid() = true, want false", int8(c))
+		}
 	}
 }
 
@@ -85,7 +105,7 @@ func TestParseCriticality(t *testing.T) {
 // TestParseCriticalityRoundTrip checks that every level parses back from
 // its name.
 func TestParseCriticalityRoundTrip(t *testing.T) {
-	for _, c := range slo.Criticalities {
+	for _, c := range levels {
 		if got, err := slo.ParseCriticality(c.String()); err != nil || got != c {
 			t.Errorf("ParseCriticality(%q) = %v, %v, want %v, nil", c.String(), got, err, c)
 		}
@@ -104,7 +124,7 @@ func FuzzParseCriticality(f *testing.F) {
 			}
 			return
 		}
-		if !slices.Contains(slo.Criticalities, c) || len(s) != len(c.String()) {
+		if !slices.Contains(levels, c) || len(s) != len(c.String()) {
 			t.Errorf("ParseCriticality(%q) = %v, nil, want a level whose name is as long as the input", s, c)
 		}
 	})
@@ -115,7 +135,7 @@ func TestWithCriticality(t *testing.T) {
 	if c, ok := slo.CriticalityFrom(ctx); ok || c != slo.Critical {
 		t.Errorf("CriticalityFrom(Background) = %v, %v, want CRITICAL, false", c, ok)
 	}
-	for _, want := range slo.Criticalities {
+	for _, want := range levels {
 		got, ok := slo.CriticalityFrom(slo.WithCriticality(ctx, want))
 		if !ok || got != want {
 			t.Errorf("CriticalityFrom(WithCriticality(ctx, %v)) = %v, %v, want %v, true", want, got, ok, want)

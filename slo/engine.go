@@ -89,8 +89,8 @@ type Engine struct {
 type decision struct {
 	level     float64
 	evaluated bool             // false until the first evaluation with shedding
-	reject    [4]float64       // by Criticality
-	retry     [4]time.Duration // by Criticality
+	reject    [4]float64       // by Criticality.Index
+	retry     [4]time.Duration // by Criticality.Index
 }
 
 // Recorder records the events of one objective. It is resolved once, for

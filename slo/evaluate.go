@@ -50,8 +50,8 @@ func (e *Engine) evaluate(now time.Time) []Event {
 // on itself.
 type control struct {
 	sig      signal
-	admitted [4]uint64 // by Criticality, cumulative, read for the meter
-	rejected [4]uint64 // by Criticality, cumulative, read for the meter
+	admitted [4]uint64 // by Criticality.Index, cumulative, read for the meter and the history
+	rejected [4]uint64 // by Criticality.Index, cumulative, read for the meter
 	burning  []bool    // by breaker index: its dependency burns fast
 }
 
@@ -62,12 +62,11 @@ type control struct {
 func (e *Engine) stepBudgets(now time.Time, prev *Status, events []Event) ([]ObjectiveStatus, control, []Event) {
 	ctl := control{sig: signal{calm: true}, burning: e.burning}
 	clear(ctl.burning)
-	// Admissions and rejections by Criticality, from the gate's counts
-	// by band.
+	// Admissions and rejections by Criticality.Index, from the gate's
+	// counts by band.
 	w := e.shards.window()
-	for _, c := range Criticalities {
-		b := c.bandIndex()
-		ctl.admitted[c], ctl.rejected[c] = w.arrived[b]-w.rejected[b], w.rejected[b]
+	for b := range bands {
+		ctl.admitted[b], ctl.rejected[b] = w.arrived[b]-w.rejected[b], w.rejected[b]
 	}
 	e.meter.begin(now, ctl.admitted, ctl.rejected)
 	for _, r := range e.recs {
@@ -166,9 +165,9 @@ func (e *Engine) stepShedding(now time.Time, ctl control, events []Event) (Shedd
 	d := e.decision.Load()
 	if !d.evaluated || d.level != level {
 		d = &decision{level: level, evaluated: true}
-		for _, c := range Criticalities {
-			d.reject[c] = rejectProbability(level, c)
-			d.retry[c] = e.shed.p.retryAfter(level, c)
+		for c := Sheddable; c <= CriticalPlus; c++ {
+			d.reject[c.Index()] = rejectProbability(level, c)
+			d.retry[c.Index()] = e.shed.p.retryAfter(level, c)
 		}
 		e.decision.Store(d)
 	}

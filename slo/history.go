@@ -34,8 +34,8 @@ type Sample struct {
 type LoadSample struct {
 	Time time.Time
 	// Admitted and Rejected count the requests that admission admitted and
-	// rejected (shed) since the previous sample, by Criticality (for the
-	// first sample after the engine started, since it started).
+	// rejected (shed) since the previous sample, by Criticality.Index (for
+	// the first sample after the engine started, since it started).
 	Admitted, Rejected [4]uint64
 	// Level is the shed level at Time (see ShedPolicy); 0 when shedding
 	// is off.
@@ -99,7 +99,8 @@ func scaleOf(*Status) (float64, bool) { return 0, false }
 
 // observe takes a sample of every objective and of the load if one is due
 // at now, with st the status of this evaluation and admitted the cumulative
-// admissions by Criticality (the rejections are st.Shedding.Rejected).
+// admissions by Criticality.Index (the rejections are
+// st.Shedding.Rejected).
 func (h *history) observe(now time.Time, st *Status, admitted [4]uint64) {
 	if !h.last.IsZero() && now.Sub(h.last) < h.every {
 		return

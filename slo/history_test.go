@@ -247,10 +247,10 @@ func TestLoadHistory(t *testing.T) {
 			for range 50 * (i + 1) {
 				tk, _, ok := rt.Admit(c)
 				if !ok {
-					cur.rejected[c]++
+					cur.rejected[c.Index()]++
 					continue
 				}
-				cur.admitted[c]++
+				cur.admitted[c.Index()]++
 				tk.Done(slo.Good)
 			}
 		}
@@ -273,7 +273,7 @@ func TestLoadHistory(t *testing.T) {
 		if s.Admitted != w.admitted || s.Rejected != w.rejected || s.Level != float64(float32(w.level)) || s.ScaleKnown {
 			t.Errorf("LoadHistory()[%d] = %+v, want admitted %v, rejected %v, level %v, no scale", k, s, w.admitted, w.rejected, w.level)
 		}
-		rejectedAny = rejectedAny || s.Rejected[slo.Sheddable] > 0
+		rejectedAny = rejectedAny || s.Rejected[slo.Sheddable.Index()] > 0
 	}
 	if !rejectedAny {
 		t.Fatalf("no SHEDDABLE request rejected: the test does not shed")

@@ -67,7 +67,7 @@ const (
 	servedSmoothing = 100 * time.Millisecond
 )
 
-// bands is the number of criticality bands, indexed by Criticality.band().
+// bands is the number of criticality bands, indexed by Criticality.Index().
 const bands = 4
 
 // gate is the concurrency gate of one Engine. enter, exit and state are
@@ -438,7 +438,7 @@ func (e *estimator) bounds() {
 		}
 		bound += need[b]
 		e.bound[b] = bound
-		if b == CriticalPlus.bandIndex() && !e.crPlus {
+		if b == CriticalPlus.Index() && !e.crPlus {
 			e.bound[b] = math.Inf(1)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"time"
 
 	"github.com/sloguard/sloguard/internal/mono"
@@ -45,7 +44,7 @@ type Route struct {
 // Dependency, whose events belong to that dependency's Breaker.
 func (e *Engine) Route(crit Criticality, objectives ...string) (*Route, error) {
 	var errs []error
-	if !slices.Contains(Criticalities, crit) {
+	if !crit.Valid() {
 		errs = append(errs, fmt.Errorf("%w: criticality %v is not a level", ErrInvalidOption, crit))
 	}
 	recs, err := e.recorders(objectives...)
@@ -92,17 +91,17 @@ func (r *Route) Admit(c Criticality) (Ticket, time.Duration, bool) {
 		t.start = mono.Now()
 		return t, 0, true
 	}
-	if int(c) >= len(Criticalities) {
+	if !c.Valid() {
 		c = Critical
 	}
-	b := c.bandIndex()
+	b := c.Index()
 	x := e.shards.get()
 	d := e.decision.Load()
-	if p := d.reject[c]; p > 0 && (p >= 1 || rand.Float64() < p) {
+	if p := d.reject[b]; p > 0 && (p >= 1 || rand.Float64() < p) {
 		x.add(offArrived+b, 1)
 		x.add(offRejected+b, 1)
 		r.shed(x)
-		return Ticket{}, d.retry[c], false
+		return Ticket{}, d.retry[b], false
 	}
 	now := mono.Now()
 	if !e.gate.enter(x, b, int64(now)) {

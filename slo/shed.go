@@ -223,8 +223,8 @@ func (c *controller) step(now time.Time, s signal) {
 		limit := c.p.maxLevel()
 		// Skip the bands without demand: shedding them frees nothing.
 		next := c.level + levelStep
-		for _, cr := range Criticalities {
-			if b := cr.band(); next > b && next < b+1 && s.demand[cr] == 0 && s.any() && b+1 <= limit {
+		for cr := Sheddable; cr <= CriticalPlus; cr++ {
+			if b := cr.band(); next > b && next < b+1 && s.demand[cr.Index()] == 0 && s.any() && b+1 <= limit {
 				next = b + 1
 			}
 		}
@@ -243,9 +243,8 @@ func (c *controller) step(now time.Time, s signal) {
 		secs := seconds(from, now)
 		c.level = max(c.level-levelStep*secs, 0)
 		// Bands without demand are given back at once.
-		for i := len(Criticalities) - 1; i >= 0; i-- {
-			cr := Criticalities[i]
-			if b := cr.band(); c.level > b && c.level <= b+1 && s.demand[cr] == 0 && s.any() {
+		for cr := CriticalPlus; cr >= Sheddable; cr-- {
+			if b := cr.band(); c.level > b && c.level <= b+1 && s.demand[cr.Index()] == 0 && s.any() {
 				c.level = b
 			}
 		}

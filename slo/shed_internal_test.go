@@ -25,7 +25,7 @@ var (
 // SHEDDABLE, SHEDDABLE_PLUS, CRITICAL and CRITICAL_PLUS, in that order.
 func demand(sheddable, sheddablePlus, critical, criticalPlus float64) [4]float64 {
 	var d [4]float64
-	d[Sheddable], d[SheddablePlus], d[Critical], d[CriticalPlus] = sheddable, sheddablePlus, critical, criticalPlus
+	d[Sheddable.Index()], d[SheddablePlus.Index()], d[Critical.Index()], d[CriticalPlus.Index()] = sheddable, sheddablePlus, critical, criticalPlus
 	return d
 }
 
@@ -124,8 +124,8 @@ func TestMeter(t *testing.T) {
 	// step adds n admissions and n rejections of SHEDDABLE, and n good and
 	// 2n bad events of objective 0, then evaluates at sec.
 	step := func(sec float64, n uint64) outcomes {
-		adm[Sheddable] += n
-		rej[Sheddable] += n
+		adm[Sheddable.Index()] += n
+		rej[Sheddable.Index()] += n
 		good += n
 		bad += 2 * n
 		m.begin(at(sec).time(), adm, rej)
@@ -138,7 +138,7 @@ func TestMeter(t *testing.T) {
 			t.Errorf("%s: window counts = %+v, want %+v", when, got, want)
 		}
 		a, d, n := m.rates()
-		if math.Abs(a-admitted) > 1e-9 || math.Abs(d[Sheddable]-sheddable) > 1e-9 || n != requests {
+		if math.Abs(a-admitted) > 1e-9 || math.Abs(d[Sheddable.Index()]-sheddable) > 1e-9 || n != requests {
 			t.Errorf("%s: rates() = %v, %v, %d, want %v admitted, %v SHEDDABLE, %d requests", when, a, d, n, admitted, sheddable, requests)
 		}
 	}
@@ -197,8 +197,8 @@ func FuzzMeter(f *testing.F) {
 				now = last
 			}
 			n := uint64(script[i+1])
-			adm[Sheddable] += n
-			rej[Critical] += uint64(script[i+2])
+			adm[Sheddable.Index()] += n
+			rej[Critical.Index()] += uint64(script[i+2])
 			good += n / 2
 			bad += uint64(script[i+2]) / 3
 			start := last
@@ -418,23 +418,23 @@ func TestEstimatorReserve(t *testing.T) {
 		e := newEstimator(0, 0, plus)
 		e.noLoad = 0.040
 		for range 100 {
-			w := win(Critical.bandIndex(), 10, 80*ms, 10, 0)
+			w := win(Critical.Index(), 10, 80*ms, 10, 0)
 			w.done[0], w.goodWord[0], w.arrived[0] = 10, 10*goodWord(int64(80*ms)), 50
 			e.step(100*ms, w, [bands]int64{})
 		}
 		e.noLoad = 0.040
 		e.bounds()
 		need := 8 + 4*math.Sqrt(8) + 2
-		if r := e.reserve[Critical.bandIndex()]; math.Abs(r-need) > 1e-2 {
+		if r := e.reserve[Critical.Index()]; math.Abs(r-need) > 1e-2 {
 			t.Errorf("CRITICAL reserves %v, want %v", r, need)
 		}
 		if r := e.reserve[0]; r != 0 {
 			t.Errorf("SHEDDABLE reserves %v, want 0", r)
 		}
-		if b := e.bound[Critical.bandIndex()]; math.Abs(b-(e.limit+e.reserve[Critical.bandIndex()])) > 1e-9 {
+		if b := e.bound[Critical.Index()]; math.Abs(b-(e.limit+e.reserve[Critical.Index()])) > 1e-9 {
 			t.Errorf("CRITICAL's bound = %v, want the limit %v plus its reservation %v", b, e.limit, need)
 		}
-		if b := e.bound[CriticalPlus.bandIndex()]; plus == math.IsInf(b, 1) {
+		if b := e.bound[CriticalPlus.Index()]; plus == math.IsInf(b, 1) {
 			t.Errorf("CriticalPlus %v: CRITICAL_PLUS's bound = %v", plus, b)
 		}
 	}
@@ -446,12 +446,12 @@ func TestGateAdmit(t *testing.T) {
 	sh := newShards(0)
 	g := newGate(sh, 0, 0, false)
 	x := sh.at(0)
-	s, c := Sheddable.bandIndex(), Critical.bandIndex()
+	s, c := Sheddable.Index(), Critical.Index()
 	g.bound[s].Store(3)
-	g.bound[SheddablePlus.bandIndex()].Store(3)
+	g.bound[SheddablePlus.Index()].Store(3)
 	g.bound[c].Store(5)
 	g.reserve[c].Store(4)
-	g.reserve[SheddablePlus.bandIndex()].Store(4)
+	g.reserve[SheddablePlus.Index()].Store(4)
 	g.share() // a quota of at most 1: at most the first admission skips adding up the shards
 	admit := func(b int, want bool) {
 		t.Helper()

@@ -105,7 +105,7 @@ func simulate(sh simShape) simResult {
 	finish := func(r *simReq, now int64, ok bool) {
 		r.done, r.ok, r.latency = true, ok, now-r.sent
 		x := s.get()
-		g.exit(x, r.crit.bandIndex(), r.latency, now, ok)
+		g.exit(x, r.crit.Index(), r.latency, now, ok)
 	}
 	heap.Push(&q, simEvent{at: start, kind: 0})
 	for q.Len() > 0 {
@@ -120,7 +120,7 @@ func simulate(sh simShape) simResult {
 			}
 			reqs = append(reqs, r)
 			x := s.get()
-			r.admitted = g.enter(x, r.crit.bandIndex(), now)
+			r.admitted = g.enter(x, r.crit.Index(), now)
 			if r.admitted {
 				if free > 0 {
 					serve(r, now)

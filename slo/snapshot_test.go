@@ -437,7 +437,7 @@ func TestSnapshotHistory(t *testing.T) {
 	hist, _ := a.History("a")
 	load := a.LoadHistory()
 	events := eventsOf(a, slo.SheddingChanged)
-	if len(hist) != 5 || len(load) != 5 || len(events) == 0 || load[4].Rejected[slo.Sheddable] == 0 {
+	if len(hist) != 5 || len(load) != 5 || len(events) == 0 || load[4].Rejected[slo.Sheddable.Index()] == 0 {
 		t.Fatalf("before the restart: %d samples, %d load samples (%+v), %d shed changes: want 5, 5 with SHEDDABLE shed, and some", len(hist), len(load), load, len(events))
 	}
 	before := a.Events()

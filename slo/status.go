@@ -229,10 +229,10 @@ type SheddingStatus struct {
 	// CRITICAL_PLUS may be shed.
 	Level float64
 	// Reject is the share of requests rejected by criticality, indexed by
-	// Criticality.
+	// Criticality.Index.
 	Reject [4]float64
 	// Rejected counts the requests rejected since the engine started, by
-	// Criticality, by the level or by the gate.
+	// Criticality.Index, by the level or by the gate.
 	Rejected [4]uint64
 	// Limit is the concurrency gate's limit at the evaluation: how many
 	// requests SHEDDABLE traffic may have in flight (see ShedPolicy).

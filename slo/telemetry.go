@@ -162,7 +162,7 @@ type telemetry struct {
 	reg        metric.Registration
 	ins        instruments
 	objectives []objectiveAttrs
-	crit       [4]attrs   // by Criticality
+	crit       [4]attrs   // by Criticality.Index
 	gates      []attrs    // by gate
 	breakers   [][3]attrs // by breaker, then BreakerState
 }
@@ -174,8 +174,8 @@ func newTelemetry(e *Engine, mp metric.MeterProvider) (*telemetry, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, c := range Criticalities {
-		t.crit[c] = attrSet(attribute.String(AttrCriticality, c.String()))
+	for c := Sheddable; c <= CriticalPlus; c++ {
+		t.crit[c.Index()] = attrSet(attribute.String(AttrCriticality, c.String()))
 	}
 	for _, g := range e.gates {
 		t.gates = append(t.gates, attrSet(attribute.String(AttrGate, g.name)))
@@ -233,8 +233,8 @@ func (t *telemetry) observe(e *Engine, obs metric.Observer) {
 	}
 	if st.Shedding.Enabled {
 		obs.ObserveFloat64(ins.shedLevel, st.Shedding.Level)
-		for _, c := range Criticalities {
-			obs.ObserveInt64(ins.shedRejected, clampInt64(e.shards.sum(offRejected+c.bandIndex())), t.crit[c]...)
+		for b := range bands {
+			obs.ObserveInt64(ins.shedRejected, clampInt64(e.shards.sum(offRejected+b)), t.crit[b]...)
 		}
 	}
 	for i, bs := range st.Breakers {

@@ -368,8 +368,8 @@ func checkShedOff(t *testing.T, c collected) {
 // shedPoints is the sloguard.shed.rejections points of the given counts.
 func shedPoints(rejected [4]uint64) points[int64] {
 	p := points[int64]{}
-	for _, c := range slo.Criticalities {
-		p["criticality="+c.String()] = int64(rejected[c])
+	for _, c := range levels {
+		p["criticality="+c.String()] = int64(rejected[c.Index()])
 	}
 	return p
 }
@@ -418,7 +418,7 @@ func TestTelemetryShedding(t *testing.T) {
 		c := collect(t, reader)
 		st := eng.Status()
 		if st.Shedding.Level != level {
-			t.Fatalf("%s: Status().Shed.Level = %v, want %v", when, st.Shedding.Level, level)
+			t.Fatalf("%s: Status().Shedding.Level = %v, want %v", when, st.Shedding.Level, level)
 		}
 		checkPoints(t, when+": "+slo.MetricShedLevel, gauge[float64](t, c, slo.MetricShedLevel, "1"), points[float64]{"": level})
 		checkPoints(t, when+": "+slo.MetricShedRejected, sum(t, c, slo.MetricShedRejected, "{request}"), shedPoints(rejected))
@@ -441,12 +441,12 @@ func TestTelemetryShedding(t *testing.T) {
 		record(t, eng, apiLatency, slo.Good, time.Millisecond, 100)
 		now = now.Add(time.Second)
 		eng.Tick(now)
-		for _, c := range slo.Criticalities {
+		for _, c := range levels {
 			for range 100 {
 				// Admitted requests stay in flight: the service is busy,
 				// and the controller sheds.
 				if _, _, ok := rt.Admit(c); !ok {
-					rejected[c]++
+					rejected[c.Index()]++
 				}
 			}
 		}
@@ -460,7 +460,7 @@ func TestTelemetryShedding(t *testing.T) {
 	}
 	// Levels 0.5 to 2.5: SHEDDABLE from half to all, SHEDDABLE_PLUS from
 	// the third second, CRITICAL in the fifth, CRITICAL_PLUS never.
-	if rejected[slo.Sheddable] < 400 || rejected[slo.SheddablePlus] < 200 || rejected[slo.Critical] == 0 || rejected[slo.CriticalPlus] != 0 {
+	if rejected[slo.Sheddable.Index()] < 400 || rejected[slo.SheddablePlus.Index()] < 200 || rejected[slo.Critical.Index()] == 0 || rejected[slo.CriticalPlus.Index()] != 0 {
 		t.Errorf("rejected = %v by criticality, want about 450 SHEDDABLE, 250 SHEDDABLE_PLUS, 50 CRITICAL, no CRITICAL_PLUS", rejected)
 	}
 

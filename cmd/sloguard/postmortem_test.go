@@ -60,7 +60,7 @@ func incidentEngine(t testing.TB, minutes int, overloads ...overload) (*slo.Engi
 	}
 	t.Cleanup(func() { eng.Close() })
 	routes := map[slo.Criticality]*slo.Route{}
-	for _, c := range slo.Criticalities {
+	for c := slo.Sheddable; c <= slo.CriticalPlus; c++ {
 		rt, err := eng.Route(c, pmCheckout)
 		if err != nil {
 			t.Fatal(err)
@@ -90,8 +90,8 @@ func incidentEngine(t testing.TB, minutes int, overloads ...overload) (*slo.Engi
 			}
 		}
 		open = open[:0]
-		for i, c := range slo.Criticalities {
-			n := 20 * (i + 1)
+		for c := slo.Sheddable; c <= slo.CriticalPlus; c++ {
+			n := 20 * (c.Index() + 1)
 			if overloaded {
 				n *= 4
 			}
@@ -235,8 +235,8 @@ func TestPostmortemLive(t *testing.T) {
 		}
 	}
 	var shedAny bool
-	for _, c := range slo.Criticalities {
-		a, r := admitted[c], rejected[c]
+	for c := slo.Sheddable; c <= slo.CriticalPlus; c++ {
+		a, r := admitted[c.Index()], rejected[c.Index()]
 		want := fmt.Sprintf("| %s | %d | %d | %d |", strings.ReplaceAll(c.String(), "_", `\_`), a+r, a, r)
 		if got := row(t, draft, strings.ReplaceAll(c.String(), "_", `\_`)); !strings.HasPrefix(got, want) {
 			t.Errorf("demand row of %v = %s, want %s…", c, got, want)

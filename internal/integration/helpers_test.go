@@ -394,9 +394,9 @@ func driveTraffic(ctx context.Context, t *testing.T, eng *slo.Engine) *slo.Statu
 	}
 	// The first evaluation moves no level: no time has passed. The gate
 	// has its initial limit, and nothing is in flight after the traffic.
-	if sh := st.Shed; !sh.Enabled || sh.Level != 0 || sh.Reject != [4]float64{} ||
+	if sh := st.Shedding; !sh.Enabled || sh.Level != 0 || sh.Reject != [4]float64{} ||
 		sh.Rejected != [4]uint64{} || sh.InFlight != 0 || sh.Limit <= 0 {
-		t.Errorf("Status().Shed = %+v, want enabled, level 0, nothing rejected or in flight, a limit > 0", sh)
+		t.Errorf("Status().Shedding = %+v, want enabled, level 0, nothing rejected or in flight, a limit > 0", sh)
 	}
 	// The spent availability budget freezes releases and turns the gate
 	// off.
@@ -430,7 +430,7 @@ func valuesOf(st *slo.Status) engineValues {
 		burn:        map[string]map[string]float64{},
 		state:       map[string]string{},
 		controlBurn: map[string]float64{},
-		shedLevel:   st.Shed.Level,
+		shedLevel:   st.Shedding.Level,
 		gates:       map[string]float64{},
 	}
 	for _, g := range st.Gates {

@@ -300,7 +300,7 @@ func checkOTLP(t *testing.T, req *collectorpb.ExportMetricsServiceRequest, ev en
 	// sloguard.shed.rejections: one per criticality, none rejected.
 	checkPoints(t, slo.MetricShedLevel, gauge(slo.MetricShedLevel, "1"), false, "", map[string]float64{"|": ev.shedLevel})
 	want = map[string]float64{}
-	for _, c := range slo.Criticalities {
+	for c := slo.Sheddable; c <= slo.CriticalPlus; c++ {
 		want["|"+c.String()] = 0
 	}
 	checkPoints(t, slo.MetricShedRejected, sum(slo.MetricShedRejected, "{request}"), true, slo.AttrCriticality, want)

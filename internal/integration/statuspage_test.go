@@ -189,7 +189,7 @@ func statusPageEngine(t *testing.T) *slo.Engine {
 	}
 	for range 240 {
 		if _, _, ok := rt.Admit(slo.Sheddable); ok { // the core records the rejection as Shed
-			t.Fatalf("Route.Admit(SHEDDABLE) admitted at shed level %v", eng.Status().Shed.Level)
+			t.Fatalf("Route.Admit(SHEDDABLE) admitted at shed level %v", eng.Status().Shedding.Level)
 		}
 	}
 	now = now.Add(time.Second)
@@ -202,8 +202,8 @@ func statusPageEngine(t *testing.T) *slo.Engine {
 	if ob, _ := st.Objective(pageCheckout); ob.Report.State != budget.StateExhausted {
 		t.Fatalf("%s is %v, want exhausted", pageCheckout, ob.Report.State)
 	}
-	if st.Shed.Level < 1 {
-		t.Fatalf("shed level %v, want at least 1", st.Shed.Level)
+	if st.Shedding.Level < 1 {
+		t.Fatalf("shed level %v, want at least 1", st.Shedding.Level)
 	}
 	return eng
 }

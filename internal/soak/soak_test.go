@@ -337,7 +337,7 @@ func TestSoak(t *testing.T) {
 		t.Errorf("grpc: %d results tallied of %d sent", grpcC.expect.sum(), c)
 	}
 	var rejected uint64
-	for _, n := range st.Shed.Rejected {
+	for _, n := range st.Shedding.Rejected {
 		rejected += n
 	}
 	seen := httpC.shedSeen.Load() + grpcC.shedSeen.Load()

@@ -116,7 +116,7 @@ func overload(tb testing.TB, eng *slo.Engine) {
 	eng.Tick(t0)
 	eng.Tick(t0.Add(time.Second))
 	if got := eng.Status().Shedding.Level; got != 1 {
-		tb.Fatalf("Status().Shed.Level = %v, want 1", got)
+		tb.Fatalf("Status().Shedding.Level = %v, want 1", got)
 	}
 }
 

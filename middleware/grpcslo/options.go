@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"google.golang.org/grpc/codes"
@@ -159,7 +158,7 @@ func WithMethodCriticality(fullMethod string, crit slo.Criticality) Option {
 		if _, dup := c.crit[fullMethod]; dup {
 			errs = append(errs, fmt.Errorf("%w: %s criticality is given twice", ErrInvalidOption, where))
 		}
-		if !slices.Contains(slo.Criticalities, crit) {
+		if !crit.Valid() {
 			errs = append(errs, fmt.Errorf("%w: %s criticality %v is not a level", ErrInvalidOption, where, crit))
 		}
 		if len(errs) > 0 {

@@ -369,7 +369,7 @@ func TestShedding(t *testing.T) {
 					rejected += n
 				}
 				if want := wantShed.Shed; rejected != want {
-					t.Errorf("Status().Shed.Rejected sum = %d, want %d", rejected, want)
+					t.Errorf("Status().Shedding.Rejected sum = %d, want %d", rejected, want)
 				}
 			})
 		}

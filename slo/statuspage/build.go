@@ -158,13 +158,13 @@ func loadOf(hist []slo.LoadSample) []statusjson.LoadSample {
 	for i, s := range hist {
 		ls := statusjson.LoadSample{
 			Time:     s.Time,
-			Admitted: make(map[string]uint64, len(slo.Criticalities)),
-			Rejected: make(map[string]uint64, len(slo.Criticalities)),
+			Admitted: make(map[string]uint64, len(s.Admitted)),
+			Rejected: make(map[string]uint64, len(s.Rejected)),
 			Level:    num(s.Level),
 		}
-		for _, c := range slo.Criticalities {
-			ls.Admitted[c.String()] = s.Admitted[c]
-			ls.Rejected[c.String()] = s.Rejected[c]
+		for c := slo.Sheddable; c <= slo.CriticalPlus; c++ {
+			ls.Admitted[c.String()] = s.Admitted[c.Index()]
+			ls.Rejected[c.String()] = s.Rejected[c.Index()]
 		}
 		if s.ScaleKnown {
 			ls.Scale = ptr(num(s.Scale))
@@ -178,12 +178,12 @@ func shedOf(s slo.SheddingStatus) statusjson.Shed {
 	out := statusjson.Shed{
 		Enabled:  s.Enabled,
 		Level:    num(s.Level),
-		Reject:   make(map[string]float64, len(slo.Criticalities)),
-		Rejected: make(map[string]uint64, len(slo.Criticalities)),
+		Reject:   make(map[string]float64, len(s.Reject)),
+		Rejected: make(map[string]uint64, len(s.Rejected)),
 	}
-	for _, c := range slo.Criticalities {
-		out.Reject[c.String()] = num(s.Reject[c])
-		out.Rejected[c.String()] = s.Rejected[c]
+	for c := slo.Sheddable; c <= slo.CriticalPlus; c++ {
+		out.Reject[c.String()] = num(s.Reject[c.Index()])
+		out.Rejected[c.String()] = s.Rejected[c.Index()]
 	}
 	return out
 }

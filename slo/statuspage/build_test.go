@@ -115,8 +115,8 @@ func TestBuild(t *testing.T) {
 	}
 	for j, s := range load {
 		want := statusjson.LoadSample{Time: s.Time, Level: s.Level, Admitted: map[string]uint64{}, Rejected: map[string]uint64{}}
-		for _, c := range slo.Criticalities {
-			want.Admitted[c.String()], want.Rejected[c.String()] = s.Admitted[c], s.Rejected[c]
+		for c := slo.Sheddable; c <= slo.CriticalPlus; c++ {
+			want.Admitted[c.String()], want.Rejected[c.String()] = s.Admitted[c.Index()], s.Rejected[c.Index()]
 		}
 		if !reflect.DeepEqual(doc.Load[j], want) {
 			t.Errorf("Build().Load[%d] = %+v, want %+v", j, doc.Load[j], want)

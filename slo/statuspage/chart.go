@@ -2,11 +2,12 @@ package statuspage
 
 import (
 	"fmt"
-	"github.com/sloguard/sloguard/slo/statuspage/statusjson"
 	"math"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sloguard/sloguard/slo/statuspage/statusjson"
 )
 
 // The chart's geometry, in SVG user units: two panels over one time axis,

@@ -3,7 +3,6 @@ package statuspage
 import (
 	"encoding/json"
 	"errors"
-	"github.com/sloguard/sloguard/slo/statuspage/statusjson"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sloguard/sloguard/slo/statuspage/statusjson"
 )
 
 func TestNew(t *testing.T) {

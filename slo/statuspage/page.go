@@ -269,7 +269,7 @@ func objectiveViewOf(i int, o statusjson.Objective) objectiveView {
 func shedViewOf(s statusjson.Shed) shedView {
 	v := shedView{Enabled: s.Enabled, Level: strconv.FormatFloat(math.Round(s.Level*100)/100, 'f', 2, 64)}
 	var shed []string
-	for _, c := range slo.Criticalities {
+	for c := slo.Sheddable; c <= slo.CriticalPlus; c++ {
 		name := c.String()
 		r := s.Reject[name]
 		v.Rows = append(v.Rows, shedRow{
