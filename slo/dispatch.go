@@ -1,8 +1,11 @@
 package slo
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -128,15 +131,7 @@ func (e *Engine) deliver(it item) {
 // to the dispatcher once the engine is started, or else to the logger and
 // handlers at once, from the caller of Tick.
 func (e *Engine) publish(events []Event) {
-	for _, ev := range events {
-		e.timelineMu.Lock()
-		e.timeline[e.next] = ev
-		e.next++
-		if e.next == len(e.timeline) {
-			e.next, e.full = 0, true
-		}
-		e.timelineMu.Unlock()
-	}
+	e.timeline.add(events...)
 	async := e.async.Load()
 	for _, ev := range events {
 		if async {
@@ -145,6 +140,118 @@ func (e *Engine) publish(events []Event) {
 			e.deliver(item{ev: ev})
 		}
 	}
+}
+
+// keptChanges is how many changes of what sloguard does the timeline keeps
+// besides the recent events: 4096, 176 bytes each and their burn rates. A
+// quarter of them are the first changes of an episode (changes with less
+// than episodeGap between them), the rest the latest.
+const keptChanges = 4096
+
+// episodeGap is the quiet time after which a change opens a new episode.
+const episodeGap = time.Hour
+
+// timeline keeps the events for Engine.Events: the latest events of every
+// kind (recent, WithTimelineSize) and, besides them, the changes of what
+// sloguard does (the kinds that isChange names): the first ones of the
+// current episode (head) and the latest ones (tail). So an incident keeps
+// its start however many changes it makes (a breaker that cycles for a
+// day), and notes about snapshots and views never push it out.
+//
+// A timeline is safe for concurrent use.
+type timeline struct {
+	mu         sync.Mutex
+	seq        uint64         // of the latest event added; guarded by mu
+	lastChange time.Time      // time of the latest change; guarded by mu
+	changes    bool           // whether a change was added; guarded by mu
+	recent     ring[seqEvent] // guarded by mu
+	head       ring[seqEvent] // filled until full, emptied by a new episode; guarded by mu
+	tail       ring[seqEvent] // guarded by mu
+}
+
+// seqEvent is an event with its place in the order events were added, so
+// that an event kept twice is returned once.
+type seqEvent struct {
+	seq uint64
+	ev  Event
+}
+
+// newTimeline returns a timeline of recent events and changes kept
+// changes.
+func newTimeline(recent, changes int) *timeline {
+	head := changes / 4
+	return &timeline{recent: newRing[seqEvent](recent), head: newRing[seqEvent](head), tail: newRing[seqEvent](changes - head)}
+}
+
+// isChange reports whether events of kind k change what sloguard does or
+// what it says of an objective: what a postmortem's timeline is made of.
+func isChange(k EventKind) bool {
+	switch k {
+	case StateChanged, SheddingChanged, BreakerChanged, GateChanged, FreezeChanged:
+		return true
+	}
+	return false
+}
+
+// add adds events, oldest first.
+func (t *timeline) add(events ...Event) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, ev := range events {
+		t.seq++
+		se := seqEvent{seq: t.seq, ev: ev}
+		t.recent.push(se)
+		if !isChange(ev.Kind) {
+			continue
+		}
+		if !t.changes || ev.Time.Sub(t.lastChange) >= episodeGap {
+			t.head.reset() // a new episode
+		}
+		t.lastChange, t.changes = ev.Time, true
+		if !t.head.full() {
+			t.head.push(se)
+		}
+		t.tail.push(se)
+	}
+}
+
+// kept returns the events held, oldest first, each once; changesOnly
+// leaves the recent ring out.
+func (t *timeline) kept(changesOnly bool) []seqEvent {
+	var all []seqEvent
+	if !changesOnly {
+		all = t.recent.appendTo(all)
+	}
+	all = t.tail.appendTo(t.head.appendTo(all))
+	slices.SortFunc(all, func(a, b seqEvent) int { return cmp.Compare(a.seq, b.seq) })
+	return slices.CompactFunc(all, func(a, b seqEvent) bool { return a.seq == b.seq })
+}
+
+// changed returns the changes kept, oldest first, sharing their Burns:
+// what snapshots keep of the timeline.
+func (t *timeline) changed() []Event {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	kept := t.kept(true)
+	out := make([]Event, len(kept))
+	for i, se := range kept {
+		out[i] = se.ev
+	}
+	return out
+}
+
+// events returns the events kept, oldest first, each once, with Burns
+// copied.
+func (t *timeline) events() []Event {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	kept := t.kept(false)
+	out := make([]Event, len(kept))
+	for i, se := range kept {
+		out[i] = se.ev
+		out[i].Burns = slices.Clone(se.ev.Burns)
+	}
+	return out
 }
 
 // stopDispatch lets the dispatcher deliver what is queued for at most

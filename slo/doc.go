@@ -50,6 +50,38 @@
 // stops the loop and returns within about a second, even if a handler
 // blocks.
 //
+// # History and timeline
+//
+// What a postmortem of an incident of up to a day needs stays in memory,
+// and in snapshots (WithSnapshots), so that the deploy that fixes an
+// incident does not erase it:
+//
+//   - Engine.History: per objective, one Sample per history interval (by
+//     default two minutes, 720 of them: a day): state, remaining budget and
+//     burn rate at that moment, and the good, bad and shed events since
+//     the previous sample. Kept compact: 24 bytes a sample (float32,
+//     counts saturating at 2³²−1 per interval), 16.9 KiB per objective
+//     with the defaults, beside its ledger's 27 KiB: about 52 KiB per
+//     objective in all, within 64 KiB (as much as six hours took before,
+//     at 48 bytes a sample). One sample a minute for a day (WithHistory)
+//     takes about 69 KiB.
+//   - Engine.LoadHistory: one LoadSample per history interval for the
+//     service: requests admitted and rejected (shed) since the previous
+//     sample by Criticality, the shed level, and the scale signal: 56
+//     bytes a sample, 39.4 KiB per engine with the defaults.
+//   - Engine.Events: the latest events of every kind (WithTimelineSize, by
+//     default 256) and, besides them, 4096 changes of an objective's state,
+//     the shed level, a breaker, a gate or the release freeze: the first
+//     1024 of the current episode (changes less than an hour apart) and the
+//     latest 3072. A breaker that cycles open and half-open every 10s for a
+//     whole day makes about 17,000 changes: the timeline keeps the first
+//     three hours of them and the latest eight, so the incident keeps its
+//     start, and notes about snapshots or views never push it out. At most
+//     about 1.3 MiB per engine (176 bytes an event, and the burn rates of
+//     state changes).
+//
+// Sizes are fixed at New; see WithHistory and WithTimelineSize.
+//
 // # Time
 //
 // The evaluation loop's windows follow elapsed time, not the wall clock:

@@ -1,6 +1,7 @@
 package slo
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -46,10 +47,7 @@ type Engine struct {
 
 	tickMu sync.Mutex // serialises Tick: ledgers belong to one evaluator
 
-	timelineMu sync.Mutex
-	timeline   []Event // ring, guarded by timelineMu
-	next       int     // index of the next slot, guarded by timelineMu
-	full       bool    // whether the ring wrapped, guarded by timelineMu
+	timeline *timeline // see dispatch.go
 
 	lifeMu  sync.Mutex
 	started bool          // guarded by lifeMu
@@ -124,7 +122,7 @@ func New(objectives []Objective, opts ...Option) (*Engine, error) {
 		logger:   cfg.logger,
 		handlers: cfg.handlers,
 		interval: cfg.interval,
-		timeline: make([]Event, cfg.timeline),
+		timeline: newTimeline(cfg.timeline, cmp.Or(cfg.changes, keptChanges)),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 
@@ -387,21 +385,12 @@ func (r *Recorder) fold() {
 // snapshot must not be modified.
 func (e *Engine) Status() *Status { return e.status.Load() }
 
-// Events returns the recent events, oldest first: at most the timeline size
-// (see WithTimelineSize).
-func (e *Engine) Events() []Event {
-	e.timelineMu.Lock()
-	defer e.timelineMu.Unlock()
-	var out []Event
-	if e.full {
-		out = append(out, e.timeline[e.next:]...)
-	}
-	out = append(out, e.timeline[:e.next]...)
-	for i := range out {
-		out[i].Burns = slices.Clone(out[i].Burns)
-	}
-	return out
-}
+// Events returns the events kept, oldest first: the latest of every kind
+// (at most the timeline size, see WithTimelineSize) and, besides them, the
+// first and the latest changes of an incident (see History and timeline in
+// the package documentation). Events restored from a snapshot (see
+// WithSnapshots) come first.
+func (e *Engine) Events() []Event { return e.timeline.events() }
 
 // Start starts the evaluation loop, which evaluates at once and then every
 // interval (see WithInterval) until Close, at the engine's time (see Time

@@ -458,35 +458,51 @@ func cycle(t *testing.T, eng *slo.Engine, now *time.Time) {
 	eng.Tick(*now)
 }
 
+// TestTimeline checks Events against a model: the latest size events of
+// every kind and, besides them, of the kept changes (every event here is
+// one: state changes and freezes, minutes apart: one episode) the first
+// quarter and the latest others.
 func TestTimeline(t *testing.T) {
 	for _, size := range []int{1, 2, 3, 4, 6, 7, 100} {
-		t.Run(fmt.Sprint(size), func(t *testing.T) {
-			var all []slo.Event
-			eng := newEngine(t, []slo.Objective{cycling}, slo.WithTimelineSize(size),
-				slo.WithEventHandler(func(ev slo.Event) { all = append(all, ev) }))
-			now := t0
-			for range 3 {
-				cycle(t, eng, &now)
-				got := eng.Events()
-				want := all[max(0, len(all)-size):]
-				if !equalEvents(got, want) {
-					t.Errorf("Events() after %d events with timeline size %d =\n%swant\n%s", len(all), size, eventLines(got), eventLines(want))
-				}
+		for _, kept := range []int{1, 5, 100} {
+			t.Run(fmt.Sprintf("%d,%d", size, kept), func(t *testing.T) {
+				testTimeline(t, size, kept)
+			})
+		}
+	}
+}
+
+func testTimeline(t *testing.T, size, kept int) {
+	var all []slo.Event
+	eng := newEngine(t, []slo.Objective{cycling}, slo.WithTimelineSize(size), slo.WithKeptChanges(kept),
+		slo.WithEventHandler(func(ev slo.Event) { all = append(all, ev) }))
+	now := t0
+	for range 3 {
+		cycle(t, eng, &now)
+		got := eng.Events()
+		head := kept / 4
+		var want []slo.Event
+		for i, ev := range all {
+			if i < head || i >= len(all)-(kept-head) || i >= len(all)-size {
+				want = append(want, ev)
 			}
-			// Each cycle: three state changes, releases frozen while
-			// exhausted and going on again once unknown.
-			if len(all) != 15 {
-				t.Fatalf("handler got %d events, want 15:\n%s", len(all), eventLines(all))
-			}
-			// The result is a copy.
-			if got := eng.Events(); len(got) > 0 {
-				orig := got[0].Objective
-				got[0].Objective = "changed"
-				if eng.Events()[0].Objective != orig {
-					t.Errorf("Events() shares its result with the timeline")
-				}
-			}
-		})
+		}
+		if !equalEvents(got, want) {
+			t.Errorf("Events() after %d events with timeline size %d, %d changes kept =\n%swant\n%s", len(all), size, kept, eventLines(got), eventLines(want))
+		}
+	}
+	// Each cycle: three state changes, releases frozen while
+	// exhausted and going on again once unknown.
+	if len(all) != 15 {
+		t.Fatalf("handler got %d events, want 15:\n%s", len(all), eventLines(all))
+	}
+	// The result is a copy.
+	if got := eng.Events(); len(got) > 0 {
+		orig := got[0].Objective
+		got[0].Objective = "changed"
+		if eng.Events()[0].Objective != orig {
+			t.Errorf("Events() shares its result with the timeline")
+		}
 	}
 }
 

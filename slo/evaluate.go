@@ -35,7 +35,7 @@ func (e *Engine) evaluate(now time.Time) []Event {
 	st.Release, events = e.release.step(e, now, st.Objectives, prev.Release.Frozen, events)
 	st.Gates, events = e.stepGates(now, st, events)
 	// One more step goes here: it reads st and appends to events.
-	e.history.observe(now, st.Objectives)
+	e.history.observe(now, st, ctl.admitted)
 	e.snap.end(e, now)
 
 	st.Faults = e.faults.Load()
@@ -50,6 +50,7 @@ func (e *Engine) evaluate(now time.Time) []Event {
 // on itself.
 type control struct {
 	sig      signal
+	admitted [4]uint64 // by Criticality.Index, cumulative, read for the meter and the history
 	rejected [4]uint64 // by Criticality.Index, cumulative, read for the meter
 	burning  []bool    // by breaker index: its dependency burns fast
 }
@@ -63,12 +64,11 @@ func (e *Engine) stepBudgets(now time.Time, prev *Status, events []Event) ([]Obj
 	clear(ctl.burning)
 	// Admissions and rejections by Criticality.Index, from the gate's
 	// counts by band.
-	var admitted [bands]uint64
 	w := e.shards.window()
 	for b := range bands {
-		admitted[b], ctl.rejected[b] = w.arrived[b]-w.rejected[b], w.rejected[b]
+		ctl.admitted[b], ctl.rejected[b] = w.arrived[b]-w.rejected[b], w.rejected[b]
 	}
-	e.meter.begin(now, admitted, ctl.rejected)
+	e.meter.begin(now, ctl.admitted, ctl.rejected)
 	for _, r := range e.recs {
 		r.fold()
 		r.ledger.Advance(now)

@@ -22,6 +22,12 @@ func WithEventQueueSize(n int) Option {
 	return optionFunc(func(cfg *config) { cfg.queueSize = n })
 }
 
+// WithKeptChanges sets how many changes the timeline keeps besides the
+// recent events.
+func WithKeptChanges(n int) Option {
+	return optionFunc(func(cfg *config) { cfg.changes = n })
+}
+
 // DispatcherDone reports whether the event dispatcher's goroutine returned.
 func DispatcherDone(e *Engine) bool {
 	select {

@@ -57,6 +57,7 @@ func TestHistory(t *testing.T) {
 			start := t0
 			eng.Tick(start.Add(-2 * time.Hour))
 			statuses := map[time.Time]*slo.Status{start.Add(-2 * time.Hour): eng.Status()}
+			times := []time.Time{start.Add(-2 * time.Hour)} // of the evaluations, in order
 			for i := range tt.steps + 1 {
 				record(t, eng, "api", budget.Good, 0, 100)
 				record(t, eng, "api", budget.Bad, 0, i)
@@ -64,6 +65,7 @@ func TestHistory(t *testing.T) {
 				now := start.Add(time.Duration(i) * tt.step)
 				eng.Tick(now)
 				statuses[now] = eng.Status()
+				times = append(times, now)
 			}
 			for _, o := range historyObjectives {
 				samples, err := eng.History(o.Name)
@@ -77,14 +79,28 @@ func TestHistory(t *testing.T) {
 				if !slices.Equal(got, tt.want) {
 					t.Errorf("History(%q) sample times = %v, want %v", o.Name, got, tt.want)
 				}
+				// The counts of the first sample kept are since the
+				// sample before it, by the sampling rule.
+				var prev budget.Counts
+				if len(samples) > 0 {
+					if at, ok := sampledBefore(times, samples[0].Time, tt.every); ok {
+						prev = objectiveStatus(t, statuses[at], o.Name).Totals
+					}
+				}
 				for _, s := range samples {
 					st, ok := statuses[s.Time]
 					if !ok {
 						t.Errorf("History(%q) sample at %v: no evaluation then", o.Name, s.Time)
 						continue
 					}
-					rep := objectiveStatus(t, st, o.Name).Report
-					want := slo.Sample{Time: s.Time, State: rep.State, Remaining: rep.Remaining, Burn: chartBurn(t, rep)}
+					os := objectiveStatus(t, st, o.Name)
+					rep := os.Report
+					// Kept at float32 precision; counts since the
+					// previous sample.
+					want := slo.Sample{Time: s.Time, State: rep.State,
+						Remaining: float64(float32(rep.Remaining)), Burn: float64(float32(chartBurn(t, rep))),
+						Good: os.Totals.Good - prev.Good, Bad: os.Totals.Bad - prev.Bad, Shed: os.Totals.Shed - prev.Shed}
+					prev = os.Totals
 					if s != want {
 						t.Errorf("History(%q) sample %+v, want %+v from Status at %v", o.Name, s, want, s.Time)
 					}
@@ -106,6 +122,23 @@ func TestHistory(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sampledBefore returns the evaluation time, among times (in order), of
+// the sample taken before the one at at: a sample is taken at the first
+// evaluation and then at the first one at least every after the previous.
+func sampledBefore(times []time.Time, at time.Time, every time.Duration) (time.Time, bool) {
+	var last time.Time
+	for _, tm := range times {
+		if !last.IsZero() && tm.Sub(last) < every {
+			continue
+		}
+		if tm.Equal(at) {
+			return last, !last.IsZero()
+		}
+		last = tm
+	}
+	return time.Time{}, false
 }
 
 // chartBurn is the burn rate a Sample carries for rep: over the long window
@@ -137,7 +170,7 @@ func chartBurn(t *testing.T, rep budget.Report) float64 {
 }
 
 func TestHistoryDefault(t *testing.T) {
-	// By default one sample a minute, 360 of them.
+	// By default one sample every two minutes, 720 of them: a day.
 	eng := newEngine(t, []slo.Objective{{Name: "api", Target: 0.999}})
 	if samples, err := eng.History("api"); err != nil || len(samples) != 0 {
 		t.Errorf("History(%q) before Tick = %v, %v, want none, nil", "api", samples, err)
@@ -150,15 +183,18 @@ func TestHistoryDefault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(samples) != 70 || !samples[0].Time.Equal(t0) || !samples[69].Time.Equal(t0.Add(69*time.Minute)) {
-		t.Errorf("History(%q) after 70 minutes = %d samples from %v to %v, want 70 from %v, one a minute",
+	if len(samples) != 35 || !samples[0].Time.Equal(t0) || !samples[34].Time.Equal(t0.Add(68*time.Minute)) {
+		t.Errorf("History(%q) after 70 minutes = %d samples from %v to %v, want 35 from %v, one every two minutes",
 			"api", len(samples), samples[0].Time, samples[len(samples)-1].Time, t0)
 	}
-	for i := range 300 * 6 {
-		eng.Tick(t0.Add(70*time.Minute + time.Duration(i)*10*time.Second))
+	for i := range 24 * 60 {
+		eng.Tick(t0.Add(70*time.Minute + time.Duration(i)*time.Minute))
 	}
-	if samples, _ := eng.History("api"); len(samples) != 360 {
-		t.Errorf("History(%q) after 6 hours = %d samples, want 360", "api", len(samples))
+	if samples, _ := eng.History("api"); len(samples) != 720 {
+		t.Errorf("History(%q) after a day = %d samples, want 720", "api", len(samples))
+	}
+	if load := eng.LoadHistory(); len(load) != 720 {
+		t.Errorf("LoadHistory() after a day = %d samples, want 720", len(load))
 	}
 }
 
@@ -188,5 +224,58 @@ func TestWithHistoryInvalid(t *testing.T) {
 			continue
 		}
 		checkMentions(t, err, []string{tt.want})
+	}
+}
+
+// TestLoadHistory checks that each load sample counts what Admit decided
+// by Criticality since the previous sample, and carries the shed level of
+// its evaluation.
+func TestLoadHistory(t *testing.T) {
+	eng := shedding(t, 3, slo.WithHistory(time.Minute, 3)) // level 1.5; the first sample at t0
+	rt := route(t, eng, slo.Critical, "a")
+	crits := []slo.Criticality{slo.CriticalPlus, slo.Critical, slo.SheddablePlus, slo.Sheddable}
+	type want struct {
+		admitted, rejected [4]uint64
+		level              float64
+	}
+	var wants []want
+	var cur want
+	now := t0.Add(3 * time.Second)
+	for step := range 4 * 6 { // four minutes, evaluated every 10s
+		record(t, eng, "a", slo.Bad, 0, 100) // still burning: the level holds
+		for i, c := range crits {
+			for range 50 * (i + 1) {
+				tk, _, ok := rt.Admit(c)
+				if !ok {
+					cur.rejected[c.Index()]++
+					continue
+				}
+				cur.admitted[c.Index()]++
+				tk.Done(slo.Good)
+			}
+		}
+		now = now.Add(10 * time.Second)
+		eng.Tick(now)
+		if (step+1)%6 == 0 {
+			cur.level = eng.Status().Shedding.Level
+			wants = append(wants, cur)
+			cur = want{}
+		}
+	}
+	got := eng.LoadHistory()
+	if len(got) != 3 {
+		t.Fatalf("LoadHistory() has %d samples, want 3 (the history size)", len(got))
+	}
+	wants = wants[len(wants)-3:]
+	var rejectedAny bool
+	for k, s := range got {
+		w := wants[k]
+		if s.Admitted != w.admitted || s.Rejected != w.rejected || s.Level != float64(float32(w.level)) || s.ScaleKnown {
+			t.Errorf("LoadHistory()[%d] = %+v, want admitted %v, rejected %v, level %v, no scale", k, s, w.admitted, w.rejected, w.level)
+		}
+		rejectedAny = rejectedAny || s.Rejected[slo.Sheddable.Index()] > 0
+	}
+	if !rejectedAny {
+		t.Fatalf("no SHEDDABLE request rejected: the test does not shed")
 	}
 }

@@ -25,6 +25,7 @@ type config struct {
 	historySize   int
 	clock         clock           // nil: the system's; tests inject their own
 	queueSize     int             // of the event dispatcher; 0: queueSize
+	changes       int             // changes the timeline keeps; 0: keptChanges
 	snapshots     *snapshotConfig // WithSnapshots; nil for none
 	fleet         *fleetConfig    // WithFleet; nil for none
 	errs          []error
@@ -36,8 +37,8 @@ func newConfig(opts []Option) config {
 	c := config{
 		interval:     time.Second,
 		timeline:     256,
-		historyEvery: time.Minute,
-		historySize:  360,
+		historyEvery: 2 * time.Minute,
+		historySize:  720,
 	}
 	for i, o := range opts {
 		if o == nil {
@@ -234,11 +235,15 @@ func WithReleasePolicy(p ReleasePolicy) Option {
 	return optionFunc(func(c *config) { c.release = p })
 }
 
-// WithHistory sets how often the engine samples each objective's remaining
-// budget and burn rate for Engine.History, and how many samples it keeps:
-// every at most a day, size at most 65536 (about 3 MiB per objective).
+// WithHistory sets how often the engine samples each objective and the
+// service's load for Engine.History and Engine.LoadHistory, and how many
+// samples it keeps: every at most a day, size at most 65536. Each sample
+// takes 24 bytes per objective and 56 bytes for the load (see History in
+// the package documentation).
 //
-// By default, every minute, 360 samples: six hours.
+// By default, every two minutes, 720 samples: a day, 16.9 KiB per
+// objective. One a minute for a day, WithHistory(time.Minute, 1440), takes
+// an objective's memory from about 52 KiB to 69 KiB.
 func WithHistory(every time.Duration, size int) Option {
 	return optionFunc(func(c *config) {
 		switch {

@@ -9,6 +9,7 @@ import (
 	"hash/crc32"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -53,7 +54,9 @@ type FileStore struct {
 }
 
 // maxSnapshotBytes bounds what FileStore.Load reads: far more than any set
-// of objectives needs (about 3 KiB to 30 KiB each).
+// of objectives needs (about 5 KiB to 30 KiB each for the ledger, and up to
+// 15 KiB for the default day of history; 22 KiB for the load and at most
+// about 1 MiB for the timeline's changes).
 const maxSnapshotBytes = 64 << 20
 
 // NewFileStore returns a FileStore that keeps the snapshot at path.
@@ -143,8 +146,11 @@ type snapshotConfig struct {
 // WithSnapshots makes the engine save its ledgers (the buckets of every
 // objective's period and windows) to store every interval and at Close,
 // and restore them at its first evaluation, so that a restart keeps the
-// error budget. A crash loses at most the events of one interval; a clean
-// Close loses none.
+// error budget. The history (Engine.History, Engine.LoadHistory) and the
+// changes in the timeline (Engine.Events) are saved and restored with
+// them, so that the deploy that fixes an incident keeps its record. A
+// crash loses at most the events of one interval; a clean Close loses
+// none.
 //
 // Restoring follows these rules, each reported as an Event and logged:
 //
@@ -159,6 +165,10 @@ type snapshotConfig struct {
 //     whose period or rules changed is refused alone
 //     and starts empty; one added since starts empty; one removed is
 //     dropped.
+//   - The history and the timeline's changes are restored whatever became
+//     of the ledgers, objectives matched by name: they say what happened.
+//     An objective the snapshot does not have has no samples for that
+//     time. A snapshot of format version 1 has neither.
 //   - The cumulative totals behind the sloguard.events counter are never
 //     restored: a monotonic counter that jumped at start would be counted
 //     twice by every rate() over it.
@@ -317,7 +327,7 @@ func (s *snapshots) begin(e *Engine, now time.Time) []Event {
 	evs := s.drain()
 	if !s.restored {
 		s.restored, s.taken = true, now
-		evs = append(evs, s.restore(e.recs, now)...)
+		evs = append(evs, s.restore(e, now)...)
 	}
 	return evs
 }
@@ -329,7 +339,7 @@ func (s *snapshots) end(e *Engine, now time.Time) {
 		return
 	}
 	s.taken = now
-	data := s.encode(e.recs, now)
+	data := s.encode(e, now)
 	select {
 	case <-s.queue: // the writer is behind: the newer snapshot wins
 	default:
@@ -338,8 +348,10 @@ func (s *snapshots) end(e *Engine, now time.Time) {
 }
 
 // restore loads the store's snapshot into the ledgers, which were never
-// advanced, and returns the events that say what happened.
-func (s *snapshots) restore(recs []*Recorder, now time.Time) []Event {
+// advanced, the history and the timeline, which are empty, and returns the
+// events that say what happened.
+func (s *snapshots) restore(e *Engine, now time.Time) []Event {
+	recs := e.recs
 	ctx, cancel := context.WithTimeout(context.Background(), snapshotTimeout)
 	defer cancel()
 	data, err := s.store.Load(ctx)
@@ -387,10 +399,17 @@ func (s *snapshots) restore(recs []*Recorder, now time.Time) []Event {
 			dropped = append(dropped, o.name)
 		}
 	}
-	if len(restored) > 0 || len(dropped) > 0 {
+	// The history and the timeline are what happened: restored whatever
+	// became of the ledgers.
+	samples := e.history.restore(f.history, recs)
+	e.timeline.add(f.events...)
+	if len(restored) > 0 || len(dropped) > 0 || samples > 0 || len(f.events) > 0 {
 		reason := fmt.Sprintf("written at %s (%v ago)", f.written.UTC().Format(time.RFC3339), now.Sub(f.written).Round(time.Second))
 		if len(restored) > 0 {
 			reason += "; restored " + strings.Join(restored, ", ")
+		}
+		if samples > 0 || len(f.events) > 0 {
+			reason += fmt.Sprintf("; history of %d samples and %d events", samples, len(f.events))
 		}
 		if len(fresh) > 0 {
 			reason += "; new, starting empty: " + strings.Join(fresh, ", ")
@@ -403,9 +422,11 @@ func (s *snapshots) restore(recs []*Recorder, now time.Time) []Event {
 	return evs
 }
 
-// encode takes a snapshot of every ledger that was advanced.
-func (s *snapshots) encode(recs []*Recorder, now time.Time) []byte {
-	f := snapshotFile{written: now}
+// encode takes a snapshot of every ledger that was advanced, of the
+// history and of the changes in the timeline.
+func (s *snapshots) encode(e *Engine, now time.Time) []byte {
+	recs := e.recs
+	f := snapshotFile{written: now, history: e.history.snapshot(recs), events: e.timeline.changed()}
 	for i, r := range recs {
 		ls, ok := r.ledger.Snapshot()
 		if !ok {
@@ -458,15 +479,16 @@ func (s *snapshots) close(e *Engine) error {
 		r.fold()
 		r.ledger.Advance(now)
 	}
-	data := s.encode(e.recs, now)
+	data := s.encode(e, now)
 	e.tickMu.Unlock()
 	return s.save(e, data) // Close returns it: the dispatcher has stopped
 }
 
-// The snapshot format, version 1, little-endian:
+// The snapshot format, version 2, little-endian (version 1 ends after the
+// objectives, with no history and no events; it is still read):
 //
 //	magic    8 bytes  "sloguard"
-//	version  uint16   1
+//	version  uint16   2
 //	length   uint32   of the payload
 //	payload:
 //	  written            varint, Unix nanoseconds
@@ -478,13 +500,35 @@ func (s *snapshots) close(e *Engine) error {
 //	      resolution     varint, nanoseconds
 //	      head           varint
 //	      buckets        uvarint count, then good, bad, shed as uvarints each
+//	  load samples       uvarint count n, then each:
+//	    time             varint, Unix nanoseconds
+//	    level, scale     float32 bits, uint32 each
+//	    scale known      byte, 0 or 1
+//	    admitted         4 uvarints, by Criticality
+//	    rejected         4 uvarints, by Criticality
+//	  objective samples  uvarint count, then each:
+//	    name             uvarint length, bytes
+//	    n samples        state byte, remaining and burn float32 bits,
+//	                     good, bad, shed uvarints
+//	  events             uvarint count, then each (the changes of the
+//	                     timeline; see Event for the fields):
+//	    time varint; kind byte; objective string; from, to bytes;
+//	    remaining float64 bits; burns uvarint count, then window varint
+//	    and burn float64 bits each; from level, level float64 bits;
+//	    dependency string; breaker from, to bytes; gate string; enabled,
+//	    frozen bytes (0 or 1); from view, to view bytes; reason string
+//	    (a string is a uvarint length, then bytes)
 //	crc32c   uint32   Castagnoli, of everything before it
 const (
 	snapshotMagic   = "sloguard"
-	snapshotVersion = 1
+	snapshotVersion = 2
 	headerLen       = len(snapshotMagic) + 2 + 4
 	maxTiers        = 64
 	maxNameLen      = 128
+	maxReasonLen    = 4096
+	maxBurns        = 64
+	// minEventLen is the fewest bytes an encoded event takes.
+	minEventLen = 39
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -492,6 +536,20 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 type snapshotFile struct {
 	written    time.Time
 	objectives []objectiveSnapshot
+	history    historySnapshot
+	events     []Event
+}
+
+// historySnapshot is the history as kept: n load samples, and for each
+// objective n samples of the same times.
+type historySnapshot struct {
+	load []loadSample
+	objs []objectiveHistory
+}
+
+type objectiveHistory struct {
+	name    string
+	samples []objSample
 }
 
 type objectiveSnapshot struct {
@@ -525,6 +583,11 @@ func (f snapshotFile) appendBinary(b []byte) []byte {
 			}
 		}
 	}
+	b = f.history.appendBinary(b)
+	b = binary.AppendUvarint(b, uint64(len(f.events)))
+	for _, ev := range f.events {
+		b = appendEvent(b, ev)
+	}
 	binary.LittleEndian.PutUint32(b[lenAt:], uint32(len(b)-start))
 	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
 }
@@ -538,7 +601,8 @@ func decodeSnapshot(data []byte) (snapshotFile, error) {
 	if len(data) < headerLen+4 || string(data[:len(snapshotMagic)]) != snapshotMagic {
 		return corrupt("not a sloguard snapshot")
 	}
-	switch v := binary.LittleEndian.Uint16(data[len(snapshotMagic):]); {
+	version := binary.LittleEndian.Uint16(data[len(snapshotMagic):])
+	switch v := version; {
 	case v > snapshotVersion:
 		return corrupt("format version %d is newer than this sloguard reads (%d)", v, snapshotVersion)
 	case v < 1:
@@ -588,13 +652,167 @@ func decodeSnapshot(data []byte) (snapshotFile, error) {
 		}
 		f.objectives = append(f.objectives, o)
 	}
+	if version >= 2 && r.err == nil {
+		if err := f.history.decode(&r); err != nil {
+			return corrupt("%v", err)
+		}
+		ne := r.count(minEventLen)
+		for range ne {
+			ev, err := decodeEvent(&r)
+			if err != nil {
+				return corrupt("%v", err)
+			}
+			if r.err != nil {
+				break
+			}
+			f.events = append(f.events, ev)
+		}
+	}
 	switch {
 	case r.err != nil:
 		return corrupt("%v", r.err)
 	case len(r.b) > 0:
-		return corrupt("%d bytes after the last objective", len(r.b))
+		return corrupt("%d bytes after the end", len(r.b))
 	}
 	return f, nil
+}
+
+func (h historySnapshot) appendBinary(b []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(h.load)))
+	for _, s := range h.load {
+		b = binary.AppendVarint(b, s.time)
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(finite32(s.level)))
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(finite32(s.scale)))
+		b = appendBool(b, s.scaleKnown)
+		for _, v := range s.admitted {
+			b = binary.AppendUvarint(b, uint64(v))
+		}
+		for _, v := range s.rejected {
+			b = binary.AppendUvarint(b, uint64(v))
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(len(h.objs)))
+	for _, o := range h.objs {
+		b = appendString(b, o.name)
+		for _, s := range o.samples {
+			b = append(b, byte(s.state))
+			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(finite32(s.remaining)))
+			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(finite32(s.burn)))
+			b = binary.AppendUvarint(b, uint64(s.good))
+			b = binary.AppendUvarint(b, uint64(s.bad))
+			b = binary.AppendUvarint(b, uint64(s.shed))
+		}
+	}
+	return b
+}
+
+// decode reads the history; an error says what is wrong beyond a
+// truncated payload, which r.err says.
+func (h *historySnapshot) decode(r *reader) error {
+	n := r.count(1 + 4 + 4 + 1 + 8)
+	if n > 0 {
+		h.load = make([]loadSample, n)
+	}
+	for k := range h.load {
+		s := loadSample{time: r.varint(), level: r.float32(), scale: r.float32(), scaleKnown: r.bool()}
+		for c := range s.admitted {
+			s.admitted[c] = r.uint32v()
+		}
+		for c := range s.rejected {
+			s.rejected[c] = r.uint32v()
+		}
+		h.load[k] = s
+	}
+	no := r.count(1 + n*12)
+	for range no {
+		o := objectiveHistory{name: r.string(maxNameLen), samples: make([]objSample, 0, min(n, len(r.b)/12))}
+		for range n {
+			o.samples = append(o.samples, objSample{state: State(r.byte()), remaining: r.float32(), burn: r.float32(),
+				good: r.uint32v(), bad: r.uint32v(), shed: r.uint32v()})
+		}
+		if r.err != nil {
+			return nil
+		}
+		if slices.ContainsFunc(h.objs, func(x objectiveHistory) bool { return x.name == o.name }) {
+			return fmt.Errorf("history of objective %q appears twice", o.name)
+		}
+		h.objs = append(h.objs, o)
+	}
+	return nil
+}
+
+func appendEvent(b []byte, ev Event) []byte {
+	b = binary.AppendVarint(b, ev.Time.UnixNano())
+	b = append(b, byte(ev.Kind))
+	b = appendString(b, ev.Objective)
+	b = append(b, byte(ev.From), byte(ev.To))
+	b = appendFloat64(b, ev.Remaining)
+	b = binary.AppendUvarint(b, uint64(len(ev.Burns)))
+	for _, w := range ev.Burns {
+		b = binary.AppendVarint(b, int64(w.Window))
+		b = appendFloat64(b, w.Burn)
+	}
+	b = appendFloat64(b, ev.FromLevel)
+	b = appendFloat64(b, ev.Level)
+	b = appendString(b, ev.Dependency)
+	b = append(b, byte(ev.BreakerFrom), byte(ev.BreakerTo))
+	b = appendString(b, ev.Gate)
+	b = appendBool(b, ev.Enabled)
+	b = appendBool(b, ev.Frozen)
+	b = append(b, byte(ev.FromView), byte(ev.ToView))
+	return appendString(b, ev.Reason)
+}
+
+func decodeEvent(r *reader) (Event, error) {
+	ev := Event{Time: time.Unix(0, r.varint()), Kind: EventKind(r.byte()), Objective: r.string(maxNameLen),
+		From: State(r.byte()), To: State(r.byte()), Remaining: r.float64()}
+	nb := r.count(1 + 8)
+	if nb > maxBurns {
+		return ev, fmt.Errorf("an event has %d burn rates", nb)
+	}
+	for range nb {
+		ev.Burns = append(ev.Burns, WindowBurn{Window: time.Duration(r.varint()), Burn: r.float64()})
+	}
+	ev.FromLevel, ev.Level = r.float64(), r.float64()
+	ev.Dependency = r.string(maxNameLen)
+	ev.BreakerFrom, ev.BreakerTo = BreakerState(r.byte()), BreakerState(r.byte())
+	ev.Gate = r.string(maxNameLen)
+	ev.Enabled, ev.Frozen = r.bool(), r.bool()
+	ev.FromView, ev.ToView = View(r.byte()), View(r.byte())
+	ev.Reason = r.string(maxReasonLen)
+	if r.err == nil && !isChange(ev.Kind) {
+		return ev, fmt.Errorf("an event of kind %v in the timeline", ev.Kind)
+	}
+	return ev, nil
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func appendBool(b []byte, v bool) []byte {
+	if v {
+		return append(b, 1)
+	}
+	return append(b, 0)
+}
+
+// appendFloat64 appends v's bits; NaN, which the engine never produces,
+// as 0, so that every snapshot decodes to what was encoded.
+func appendFloat64(b []byte, v float64) []byte {
+	if math.IsNaN(v) {
+		v = 0
+	}
+	return binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+}
+
+// finite32 is v, or 0 for NaN (see appendFloat64).
+func finite32(v float32) float32 {
+	if v != v {
+		return 0
+	}
+	return v
 }
 
 // reader decodes a payload; the first error sticks and later reads return
@@ -651,6 +869,76 @@ func (r *reader) bytes(n int) []byte {
 	v := r.b[:n]
 	r.b = r.b[n:]
 	return v
+}
+
+func (r *reader) byte() byte {
+	if len(r.b) < 1 {
+		r.fail(errTruncated)
+		return 0
+	}
+	v := r.b[0]
+	r.b = r.b[1:]
+	return v
+}
+
+var errNotBool = errors.New("a flag that is neither 0 nor 1")
+
+func (r *reader) bool() bool {
+	switch r.byte() {
+	case 0:
+		return false
+	case 1:
+		return true
+	}
+	r.fail(errNotBool)
+	return false
+}
+
+var errNaN = errors.New("a number that is not a number")
+
+func (r *reader) float32() float32 {
+	if len(r.b) < 4 {
+		r.fail(errTruncated)
+		return 0
+	}
+	v := math.Float32frombits(binary.LittleEndian.Uint32(r.b))
+	r.b = r.b[4:]
+	if v != v {
+		r.fail(errNaN)
+		return 0
+	}
+	return v
+}
+
+func (r *reader) float64() float64 {
+	v := math.Float64frombits(r.uint64())
+	if math.IsNaN(v) {
+		r.fail(errNaN)
+		return 0
+	}
+	return v
+}
+
+var errTooLarge = errors.New("a count or length out of range")
+
+// uint32v reads a uvarint that must fit in 32 bits.
+func (r *reader) uint32v() uint32 {
+	v := r.uvarint()
+	if v > math.MaxUint32 {
+		r.fail(errTooLarge)
+		return 0
+	}
+	return uint32(v)
+}
+
+// string reads a string of at most limit bytes.
+func (r *reader) string(limit int) string {
+	n := r.count(1)
+	if n > limit {
+		r.fail(errTooLarge)
+		return ""
+	}
+	return string(r.bytes(n))
 }
 
 // count reads a count of elements that take at least size bytes each, and

@@ -3,8 +3,10 @@ package slo_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -401,5 +403,75 @@ func TestSnapshotCalendarZone(t *testing.T) {
 	}
 	if got := objectiveStatus(t, other.Status(), "m"); got.Report.Period.Total() != 0 {
 		t.Errorf("another zone: period %+v, want empty", got.Report.Period)
+	}
+}
+
+// TestSnapshotHistory: the history, the load history and the changes in
+// the timeline survive a restart, before what the new process adds; a
+// version 1 snapshot (no history) is tested in the internal tests.
+func TestSnapshotHistory(t *testing.T) {
+	store := fileStore(t)
+	a, err := slo.New(twoObjectives, options(slo.WithSnapshots(store, time.Minute), slo.WithShedding(slo.ShedPolicy{}),
+		slo.WithHistory(time.Minute, 5))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := route(t, a, slo.Critical, "a")
+	now := snapBase
+	for i := range 8 { // eight minutes: burning from the second, shedding, requests from the fourth
+		for s := range 6 {
+			if i >= 3 {
+				for range 50 {
+					if tk, _, ok := rt.Admit(slo.Sheddable); ok {
+						tk.Done(slo.Good)
+					}
+				}
+			}
+			if i >= 1 {
+				record(t, a, "a", slo.Bad, 0, 100)
+			}
+			a.Tick(now.Add(time.Duration(s) * 10 * time.Second))
+		}
+		now = now.Add(time.Minute)
+	}
+	hist, _ := a.History("a")
+	load := a.LoadHistory()
+	events := eventsOf(a, slo.SheddingChanged)
+	if len(hist) != 5 || len(load) != 5 || len(events) == 0 || load[4].Rejected[slo.Sheddable.Index()] == 0 {
+		t.Fatalf("before the restart: %d samples, %d load samples (%+v), %d shed changes: want 5, 5 with SHEDDABLE shed, and some", len(hist), len(load), load, len(events))
+	}
+	before := a.Events()
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	b, err := slo.New(twoObjectives, options(slo.WithSnapshots(store, time.Minute), slo.WithHistory(time.Minute, 4))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	later := now.Add(30 * time.Minute)
+	b.Tick(later)
+	// Size 4 now: the latest 4 samples of a, then the new one would push
+	// out the oldest.
+	gotHist, _ := b.History("a")
+	if want := append(hist[2:], gotHist[len(gotHist)-1]); !slices.Equal(gotHist, want) || !gotHist[3].Time.Equal(later) {
+		t.Errorf("History(a) after the restart =\n%+v\nwant the latest of a's, then one at %v:\n%+v", gotHist, later, want)
+	}
+	if got := b.LoadHistory(); !slices.Equal(got[:3], load[2:]) || len(got) != 4 {
+		t.Errorf("LoadHistory() after the restart =\n%+v\nwant a's latest 3 first:\n%+v", got, load[2:])
+	}
+	var changes []slo.Event
+	for _, ev := range before {
+		if ev.Kind != slo.SnapshotRestored && ev.Kind != slo.ViewChanged {
+			changes = append(changes, ev)
+		}
+	}
+	after := b.Events()
+	if len(after) < len(changes) || !equalEvents(after[:len(changes)], changes) {
+		t.Errorf("Events() after the restart =\n%swant the changes of before first:\n%s", eventLines(after), eventLines(changes))
+	}
+	if evs := eventsOf(b, slo.SnapshotRestored); len(evs) != 1 || !strings.Contains(evs[0].Reason, fmt.Sprintf("history of 4 samples and %d events", len(changes))) {
+		t.Errorf("SnapshotRestored events = %v, want one saying what history it restored", evs)
 	}
 }

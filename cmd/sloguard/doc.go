@@ -1,9 +1,9 @@
 // Sloguard is the command-line companion of a service that embeds sloguard:
 // it reads the service's status handler (package
 // github.com/sloguard/sloguard/slo/statuspage) over HTTP and shows its error
-// budgets, gates a release pipeline on them, and prints the event timeline
-// for a postmortem. It also checks OpenSLO files and writes the Prometheus
-// rules of their objectives.
+// budgets, gates a release pipeline on them, prints the event timeline and
+// drafts the postmortem of an incident. It also checks OpenSLO files and
+// writes the Prometheus rules of their objectives.
 //
 // Usage:
 //
@@ -11,13 +11,14 @@
 //
 // The commands are:
 //
-//	status   show error budgets, burn rates, protections and recent events
-//	gate     exit 0 if releases may go on, 1 if the error budget froze them
-//	events   print the event timeline, for a postmortem
-//	validate check OpenSLO v1 files: exit 0 valid, 1 invalid, 2 unreadable
-//	rules    write Prometheus rules for the objectives of OpenSLO files
-//	version  print the version of sloguard
-//	help     show help for sloguard or one of its commands
+//	status     show error budgets, burn rates, protections and recent events
+//	gate       exit 0 if releases may go on, 1 if the error budget froze them
+//	events     print the event timeline, for a postmortem
+//	postmortem write a Markdown postmortem draft of an incident
+//	validate   check OpenSLO v1 files: exit 0 valid, 1 invalid, 2 unreadable
+//	rules      write Prometheus rules for the objectives of OpenSLO files
+//	version    print the version of sloguard
+//	help       show help for sloguard or one of its commands
 //
 // Every network command takes --url, the URL where the service mounts its
 // status handler, for example https://svc.internal/sloguard when the service
@@ -61,8 +62,9 @@
 // 0 on success; 1 when gate finds releases frozen, or validate or rules an
 // invalid OpenSLO file; 2 when sloguard could not do what it was asked: bad
 // arguments, the service unreachable or too slow, an HTTP status other than
-// the expected ones, a response that is not the status handler's JSON, or a
-// file that can not be read. The cause of a 2 is printed on standard error.
+// the expected ones, a response that is not the status handler's JSON, a
+// status document without the history a postmortem needs, or a file that
+// can not be read. The cause of a 2 is printed on standard error.
 //
 // # Status
 //
@@ -180,6 +182,47 @@
 // durations and days, as in 90m, 36h, 7d. --markdown prints a table ready to
 // paste into a postmortem document. With no events to print, events prints
 // a note on standard error and nothing on standard output.
+//
+// # Postmortem
+//
+//	sloguard postmortem --url URL [--since T]
+//
+// Postmortem writes a Markdown draft of the postmortem of an incident to
+// standard output, from the history the service keeps (see package slo,
+// "History and timeline": by default one sample every two minutes for a day, kept
+// across restarts by snapshots) and its timeline. The draft has:
+//
+//   - the incident's window, from the start of the first history interval
+//     that burned error budget faster than it accrues (bad and shed events
+//     over the interval's events above 1 − target, for any objective) or
+//     shed load, to the end of the last one: recovery; or "still burning"
+//     when the latest sample still burns. Burning intervals less than 10
+//     minutes apart belong to one incident, and a stretch of them is an
+//     incident only when sloguard alerted or acted in it (an objective in
+//     state ticket, page or exhausted, load shed, or a change in its
+//     timeline), so that a stray bad request in a quiet minute is not one;
+//   - the budget each objective spent in the window: its bad and shed
+//     events as a share of its period's budget (1 − target of the period's
+//     events so far), and as minutes of full outage (share × period × (1 −
+//     target), 43.2 minutes for the whole budget of a 99.9% objective over
+//     30 days), with its lowest remaining budget and worst state;
+//   - the demand that reached admission in the window by criticality, and
+//     how much of it was shed;
+//   - the timeline of what sloguard did, from the window's start to an
+//     hour after recovery: objective states, shed levels, breakers, gates,
+//     the release freeze, and the scale signal (when it first asked for
+//     more capacity, its highest, when it was back to 1);
+//   - headings, in italics, for what people write: summary, impact on
+//     users, what they did, root cause and action items.
+//
+// Without --since it writes the latest incident; with --since the first one
+// that began at or after T, given in RFC 3339 (2025-03-01T12:00:00Z) or as a
+// duration back from the status document's time (2h, 90m, 1d12h), and says
+// how many later ones there are. With no incident in range it prints a note
+// on standard error and exits 0. A status document with no history (the
+// service's sloguard predates the command, or has run for less than a
+// history interval) or no traffic in range is exit status 2, as are the
+// failures every network command shares.
 //
 // # Validate and rules
 //

@@ -24,8 +24,10 @@ postmortem document.
 --since keeps the events of that last stretch of time, counted back from
 the time of the status document (the service's clock, not this machine's);
 it takes Go durations and days: 90m, 36h, 7d, 1d12h. The service keeps a
-bounded number of events (its status handler serves the last 100 by
-default), so the oldest may be gone: save the timeline early in an incident.`,
+bounded number of events (by default the latest 256, and besides them the
+first 1024 and the latest 3072 changes of what sloguard does in an
+incident), so some may be gone on a service that changes a lot; 'sloguard
+postmortem' drafts the whole postmortem.`,
 	setup: func(c *command, fs *flag.FlagSet) runFunc {
 		var t target
 		t.define(fs)

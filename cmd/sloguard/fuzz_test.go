@@ -43,6 +43,13 @@ func FuzzDecodeDocument(f *testing.F) {
 			"local": {"state": "\u0000ok", "remaining": -1e308, "good": 18446744073709551615}}, {"name": "y", "view": "restored", "view_age_s": -1}]}`,
 		`{"objectives": [{"name": "a"}], "objectives": [{"name": "b"}]}`,
 		strings.Repeat("[", 10000),
+		`{"time": "2025-03-01T13:00:00Z", "objectives": [{"name": "x", "target": 0.999, "period_s": 1e300, "good": 5, "bad": 18446744073709551615,
+			"history": [{"time": "2025-03-01T12:00:00Z", "state": "page", "good": 1, "bad": 18446744073709551615, "shed": 18446744073709551615},
+			{"time": "2025-03-01T12:00:00Z", "state": "ok"}, {"time": "0001-01-01T00:00:00Z", "bad": 1}]},
+			{"name": "y", "target": 2, "history": [{"time": "2025-03-01T12:01:00Z", "good": 1, "remaining": -1e308}]}],
+			"load": [{"time": "2025-03-01T12:01:00Z", "admitted": {"CRITICAL": 18446744073709551615, "\u0000": 3}, "rejected": {"SHEDDABLE": 18446744073709551615}, "level": 1e308, "scale": 1e308},
+			{"time": "2025-03-01T12:02:00Z", "scale": -1}],
+			"events": [{"time": "2025-03-01T12:01:30Z", "kind": "shed_changed", "text": "|*_"}]}`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -82,6 +89,10 @@ func FuzzDecodeDocument(f *testing.F) {
 			evs := eventsSince(doc, since)
 			writeEvents(io.Discard, evs, false)
 			writeEvents(io.Discard, evs, true)
+			inc, err := findIncident(doc, startFlag{back: since})
+			if err == nil {
+				writePostmortem(io.Discard, doc, "http://svc/sloguard/status.json", inc)
+			}
 		}
 	})
 }

@@ -49,7 +49,7 @@ type command struct {
 type runFunc func(args []string, stdout, stderr io.Writer) int
 
 func commands() []*command {
-	return []*command{statusCommand, gateCommand, eventsCommand, validateCommand, rulesCommand, versionCommand, helpCommand}
+	return []*command{statusCommand, gateCommand, eventsCommand, postmortemCommand, validateCommand, rulesCommand, versionCommand, helpCommand}
 }
 
 func lookup(name string) *command {

@@ -199,6 +199,8 @@ func TestRunUsage(t *testing.T) {
 		{"gate without url", []string{"gate"}, exitError, "", "--url is required"},
 		{"status without url", []string{"status"}, exitError, "", "--url is required"},
 		{"events without url", []string{"events"}, exitError, "", "--url is required"},
+		{"postmortem without url", []string{"postmortem"}, exitError, "", "--url is required"},
+		{"help postmortem", []string{"help", "postmortem"}, exitOK, "-since T", ""},
 		{"bad flag", []string{"gate", "--url", "http://x", "--force"}, exitError, "", "flag provided but not defined: -force"},
 		{"extra argument", []string{"gate", "--url", "http://x", "now"}, exitError, "", `unexpected argument "now"`},
 		{"relative url", []string{"gate", "--url", "svc.internal/sloguard"}, exitError, "", "want an http:// or https:// URL"},

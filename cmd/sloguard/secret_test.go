@@ -87,7 +87,7 @@ func TestNoCredentialsPrinted(t *testing.T) {
 			secretToken + "@127.0.0.1/sloguard?key=" + secretQuery,
 		}, "want an http:// or https:// URL"},
 	}
-	commands := [][]string{{"status"}, {"status", "--json"}, {"gate"}, {"gate", "--objective", "x"}, {"events"}}
+	commands := [][]string{{"status"}, {"status", "--json"}, {"gate"}, {"gate", "--objective", "x"}, {"events"}, {"postmortem"}}
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
 			for _, u := range m.urls {
@@ -125,6 +125,8 @@ func TestNoCredentialsPrintedFromArguments(t *testing.T) {
 		{"status", "--url", "http://127.0.0.1/", "--events", tok},
 		{"events", "--since", u},
 		{"events", "--timeout=" + tok},
+		{"postmortem", "--since", u},
+		{"postmortem", "--url", "http://127.0.0.1/", "--since=" + tok},
 		{"gate", "--url", u, "--timeout", "0s"},
 		{"status", "--json=" + u},
 		{"version", u},

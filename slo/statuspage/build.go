@@ -9,8 +9,8 @@ import (
 	"github.com/sloguard/sloguard/slo/statuspage/statusjson"
 )
 
-// Build returns the engine's latest Status, its recent events and each
-// objective's history as a [statusjson.Document].
+// Build returns the engine's latest Status, its events, each objective's
+// history and the load history as a [statusjson.Document].
 //
 // Numbers the engine does not know are null: an objective's remaining
 // budget while its state is unknown, the time to exhaustion while the
@@ -28,6 +28,7 @@ func Build(eng *slo.Engine) statusjson.Document {
 	}
 	st := eng.Status()
 	doc := newDocument(st, eng.Events())
+	doc.Load = loadOf(eng.LoadHistory())
 	for i, o := range st.Objectives {
 		hist, err := eng.History(o.Objective.Name)
 		if err != nil {
@@ -49,6 +50,7 @@ func newDocument(st *slo.Status, events []slo.Event) statusjson.Document {
 		Release:    releaseOf(st.Release),
 		Events:     make([]statusjson.Event, len(events)),
 		Faults:     st.Faults,
+		Load:       []statusjson.LoadSample{},
 	}
 	for i, o := range st.Objectives {
 		doc.Objectives[i] = objectiveOf(o)
@@ -145,7 +147,29 @@ func viewOf(out *statusjson.Objective, o slo.ObjectiveStatus, now time.Time) {
 func samplesOf(hist []slo.Sample) []statusjson.Sample {
 	out := make([]statusjson.Sample, len(hist))
 	for i, s := range hist {
-		out[i] = statusjson.Sample{Time: s.Time, State: s.State.String(), Remaining: num(s.Remaining), Burn: num(s.Burn)}
+		out[i] = statusjson.Sample{Time: s.Time, State: s.State.String(), Remaining: num(s.Remaining), Burn: num(s.Burn),
+			Good: s.Good, Bad: s.Bad, Shed: s.Shed}
+	}
+	return out
+}
+
+func loadOf(hist []slo.LoadSample) []statusjson.LoadSample {
+	out := make([]statusjson.LoadSample, len(hist))
+	for i, s := range hist {
+		ls := statusjson.LoadSample{
+			Time:     s.Time,
+			Admitted: make(map[string]uint64, len(s.Admitted)),
+			Rejected: make(map[string]uint64, len(s.Rejected)),
+			Level:    num(s.Level),
+		}
+		for c := slo.Sheddable; c <= slo.CriticalPlus; c++ {
+			ls.Admitted[c.String()] = s.Admitted[c.Index()]
+			ls.Rejected[c.String()] = s.Rejected[c.Index()]
+		}
+		if s.ScaleKnown {
+			ls.Scale = ptr(num(s.Scale))
+		}
+		out[i] = ls
 	}
 	return out
 }

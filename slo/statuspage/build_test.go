@@ -101,10 +101,25 @@ func TestBuild(t *testing.T) {
 			t.Fatalf("%s: %d samples, engine %d, want 31", got.Name, len(got.History), len(hist))
 		}
 		for j, s := range hist {
-			ws := statusjson.Sample{Time: s.Time, State: s.State.String(), Remaining: s.Remaining, Burn: s.Burn}
+			ws := statusjson.Sample{Time: s.Time, State: s.State.String(), Remaining: s.Remaining, Burn: s.Burn,
+				Good: s.Good, Bad: s.Bad, Shed: s.Shed}
 			if got.History[j] != ws {
 				t.Errorf("%s: sample %d = %+v, want %+v", got.Name, j, got.History[j], ws)
 			}
+		}
+	}
+	// The load history, by criticality name.
+	load := eng.LoadHistory()
+	if len(doc.Load) != len(load) || len(load) != 31 {
+		t.Fatalf("Build().Load has %d samples, engine %d, want 31", len(doc.Load), len(load))
+	}
+	for j, s := range load {
+		want := statusjson.LoadSample{Time: s.Time, Level: s.Level, Admitted: map[string]uint64{}, Rejected: map[string]uint64{}}
+		for c := slo.Sheddable; c <= slo.CriticalPlus; c++ {
+			want.Admitted[c.String()], want.Rejected[c.String()] = s.Admitted[c.Index()], s.Rejected[c.Index()]
+		}
+		if !reflect.DeepEqual(doc.Load[j], want) {
+			t.Errorf("Build().Load[%d] = %+v, want %+v", j, doc.Load[j], want)
 		}
 	}
 	if r := doc.Objectives[0].Rules[1]; !r.Firing || r.Threshold != 6 {

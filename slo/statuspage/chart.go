@@ -233,3 +233,122 @@ func timeTicks(first, last time.Time, x func(time.Time) float64) []tick {
 	}
 	return ticks
 }
+
+// The load chart's geometry: two panels over one time axis, the demand
+// by criticality above and what was shed of it below, in requests per
+// history interval.
+const (
+	loadH          = 330
+	demandTop      = 48.0
+	demandBottom   = 160.0
+	shedTop        = 210.0
+	shedBottom     = 300.0
+	loadAxisLabelY = 318.0
+)
+
+// loadCriticalities are the criticalities the load chart draws, most
+// critical first, with the class of their line.
+var loadCriticalities = []struct{ name, class string }{
+	{"CRITICAL_PLUS", "c0"}, {"CRITICAL", "c1"}, {"SHEDDABLE_PLUS", "c2"}, {"SHEDDABLE", "c3"},
+}
+
+// loadChartView is the service's load history chart, laid out for the
+// template.
+type loadChartView struct {
+	Title, Desc string
+	Empty       bool
+	W, H        int
+
+	Left, Right                                  float64
+	DemandTop, DemandBottom, ShedTop, ShedBottom float64
+	DemandLegendY, ShedLegendY, AxisLabelY       float64
+	MidX, MidY                                   float64
+
+	DemandTicks, ShedTicks, XTicks []tick
+	Series                         []loadSeries
+}
+
+// loadSeries is one criticality's lines.
+type loadSeries struct {
+	Name, Class          string
+	LegendX, LegendEnd   float64 // of its legend line
+	LegendText           float64
+	DemandLine, ShedLine string
+}
+
+// newLoadChart lays out the load history: per criticality, the demand
+// (admitted and shed) and the shed requests of each sample.
+func newLoadChart(load []statusjson.LoadSample) loadChartView {
+	c := loadChartView{
+		Title: "Demand and shed requests by criticality", W: chartW, H: loadH,
+		Left: plotLeft, Right: plotRight,
+		DemandTop: demandTop, DemandBottom: demandBottom, ShedTop: shedTop, ShedBottom: shedBottom,
+		DemandLegendY: demandTop - 30, ShedLegendY: shedTop - 16, AxisLabelY: loadAxisLabelY,
+		MidX: (plotLeft + plotRight) / 2, MidY: (demandTop + demandBottom) / 2,
+	}
+	for i, lc := range loadCriticalities {
+		x := plotLeft + float64(i)*143
+		c.Series = append(c.Series, loadSeries{Name: lc.name, Class: lc.class, LegendX: x, LegendEnd: x + 24, LegendText: x + 30})
+	}
+	var maxDemand, maxShed uint64
+	var requests bool
+	for _, s := range load {
+		for _, lc := range loadCriticalities {
+			a, r := s.Admitted[lc.name], s.Rejected[lc.name]
+			maxDemand, maxShed = max(maxDemand, a+r), max(maxShed, r)
+			requests = requests || a+r > 0
+		}
+	}
+	demandTopV, shedTopV := niceCeil(max(float64(maxDemand), 1)), niceCeil(max(float64(maxShed), 1))
+	for _, f := range []float64{0, 0.5, 1} {
+		c.DemandTicks = append(c.DemandTicks, tick{Y: scaleY(f*demandTopV, demandTopV, demandTop, demandBottom), Label: axisCount(f * demandTopV)})
+		c.ShedTicks = append(c.ShedTicks, tick{Y: scaleY(f*shedTopV, shedTopV, shedTop, shedBottom), Label: axisCount(f * shedTopV)})
+	}
+	if len(load) == 0 || !requests {
+		c.Empty = true
+		c.Desc = "No requests through admission in the history yet."
+		return c
+	}
+	first, last := load[0].Time, load[len(load)-1].Time
+	span := last.Sub(first)
+	x := func(t time.Time) float64 {
+		if span <= 0 {
+			return plotRight
+		}
+		return round1(plotLeft + float64(t.Sub(first))/float64(span)*(plotRight-plotLeft))
+	}
+	var totals []string
+	for i, lc := range loadCriticalities {
+		var demand, shed []string
+		var sumD, sumS uint64
+		for _, s := range load {
+			a, r := s.Admitted[lc.name], s.Rejected[lc.name]
+			sumD, sumS = sumD+a+r, sumS+r
+			demand = append(demand, coord(x(s.Time), scaleY(float64(a+r), demandTopV, demandTop, demandBottom)))
+			shed = append(shed, coord(x(s.Time), scaleY(float64(r), shedTopV, shedTop, shedBottom)))
+		}
+		c.Series[i].DemandLine, c.Series[i].ShedLine = strings.Join(demand, " "), strings.Join(shed, " ")
+		totals = append(totals, fmt.Sprintf("%s %d requests, %d shed", lc.name, sumD, sumS))
+	}
+	c.XTicks = timeTicks(first, last, x)
+	c.Desc = fmt.Sprintf("%d samples from %s to %s UTC, requests per sample. In all: %s.",
+		len(load), first.UTC().Format("15:04"), last.UTC().Format("15:04"), strings.Join(totals, "; "))
+	return c
+}
+
+// scaleY places v of an axis topped at top between the pixels yTop and
+// yBottom.
+func scaleY(v, top, yTop, yBottom float64) float64 {
+	return round1(yBottom - clamp(v/top, 0, 1)*(yBottom-yTop))
+}
+
+// axisCount formats an axis label of requests: "2500", "12k", "1.5M".
+func axisCount(v float64) string {
+	switch {
+	case v >= 1e6:
+		return strconv.FormatFloat(v/1e6, 'f', -1, 64) + "M"
+	case v >= 1e4:
+		return strconv.FormatFloat(v/1e3, 'f', -1, 64) + "k"
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64)
+}

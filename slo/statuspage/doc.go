@@ -1,6 +1,7 @@
 // Package statuspage serves an Engine's state to people and pipelines: an
 // HTML page (budget bars, burn-rate tables, gates, release freeze, breakers,
-// shedding, the recent-events timeline and a chart of the last hours), the
+// shedding, the recent-events timeline, a chart of each objective's
+// history and one of the demand and shed requests by criticality), the
 // same data as JSON, and the release gate for CI/CD. The JSON documents are
 // the types of package [statusjson], which a client decodes without linking
 // the engine.

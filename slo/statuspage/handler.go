@@ -2,6 +2,7 @@ package statuspage
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,7 +35,7 @@ var _ http.Handler = (*Handler)(nil)
 // New returns a Handler for eng. It reports a nil engine and every invalid
 // option at once, each wrapping ErrInvalidOption.
 func New(eng *slo.Engine, opts ...Option) (*Handler, error) {
-	cfg := config{title: "sloguard", eventLimit: 100}
+	cfg := config{title: "sloguard"} // eventLimit 0: see WithEventLimit
 	options.Apply(opts, &cfg.errs, ErrInvalidOption, "option", func(o Option) { o.apply(&cfg) })
 	errs := cfg.errs
 	if eng == nil {
@@ -63,12 +64,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "", "/":
 		hdr.Add("Vary", "Accept")
 		if wantsJSON(r) {
-			h.writeJSON(w, r, http.StatusOK, h.document())
+			h.writeJSON(w, r, http.StatusOK, h.document(h.eventLimit))
 			return
 		}
 		h.writeHTML(w, r)
 	case "/status.json":
-		h.writeJSON(w, r, http.StatusOK, h.document())
+		h.writeJSON(w, r, http.StatusOK, h.document(h.eventLimit))
 	case "/release":
 		rel := releaseOf(h.eng.Status().Release)
 		code := http.StatusOK
@@ -81,11 +82,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// document returns the engine's Document with at most eventLimit events.
-func (h *Handler) document() statusjson.Document {
+// pageEvents is how many events the page shows without WithEventLimit.
+const pageEvents = 100
+
+// document returns the engine's Document with at most limit events; all
+// of them for limit 0.
+func (h *Handler) document(limit int) statusjson.Document {
 	doc := Build(h.eng)
-	if n := len(doc.Events); n > h.eventLimit {
-		doc.Events = doc.Events[n-h.eventLimit:]
+	if n := len(doc.Events); limit > 0 && n > limit {
+		doc.Events = doc.Events[n-limit:]
 	}
 	return doc
 }
@@ -102,7 +107,7 @@ func (h *Handler) writeJSON(w http.ResponseWriter, r *http.Request, code int, v 
 
 func (h *Handler) writeHTML(w http.ResponseWriter, r *http.Request) {
 	var buf bytes.Buffer
-	if err := pageTemplate.Execute(&buf, newPage(h.title, h.document())); err != nil {
+	if err := pageTemplate.Execute(&buf, newPage(h.title, h.document(cmp.Or(h.eventLimit, pageEvents)))); err != nil {
 		h.fail(w, "rendering the page", err)
 		return
 	}

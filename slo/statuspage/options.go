@@ -41,10 +41,11 @@ func WithTitle(title string) Option {
 }
 
 // WithEventLimit sets how many of the most recent events the page and its
-// JSON show; the engine keeps at most its timeline size (see
-// slo.WithTimelineSize) anyway.
+// JSON show.
 //
-// By default, 100.
+// By default, the JSON has every event the engine keeps (see
+// slo.Engine.Events: what a postmortem needs), and the page the latest
+// 100.
 func WithEventLimit(n int) Option {
 	return optionFunc(func(c *config) {
 		if n <= 0 {

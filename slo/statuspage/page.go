@@ -36,6 +36,7 @@ type page struct {
 	Gates      []gateView
 	Events     []eventView // newest first
 	Faults     uint64
+	Load       loadChartView
 }
 
 type releaseView struct {
@@ -136,6 +137,7 @@ func newPage(title string, doc statusjson.Document) page {
 		Release:   releaseViewOf(doc.Release, doc.Time),
 		Shed:      shedViewOf(doc.Shed),
 		Faults:    doc.Faults,
+		Load:      newLoadChart(doc.Load),
 	}
 	for i, o := range doc.Objectives {
 		p.Objectives = append(p.Objectives, objectiveViewOf(i, o))

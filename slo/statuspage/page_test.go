@@ -1,6 +1,7 @@
 package statuspage
 
 import (
+	"fmt"
 	"html"
 	"log/slog"
 	"math"
@@ -51,6 +52,7 @@ func TestPage(t *testing.T) {
 		"<svg", "</svg>", "<polyline", "<title id=\"chart-0-t\">Remaining error budget and burn rate of " + checkout + "</title>",
 		"page-6h", "▲ FIRING", "○ quiet", "14.4×",
 		"recommendations", "✖ DISABLED", html.EscapeString(checkout + " is in state exhausted"),
+		"Load by criticality", `<title id="load-t">Demand and shed requests by criticality</title>`,
 		"◆ SHEDDING", "<strong>1.00</strong>", "SHEDDABLE_PLUS", "100%",
 		"No outbound dependencies.",
 		`<a href="status.json">`, `<a href="release">`,
@@ -295,5 +297,79 @@ func TestFormat(t *testing.T) {
 		if tt.got != tt.want {
 			t.Errorf("got %q, want %q", tt.got, tt.want)
 		}
+	}
+}
+
+func TestLoadChart(t *testing.T) {
+	samples := func(n int, admitted, rejected func(i int) uint64) []statusjson.LoadSample {
+		var s []statusjson.LoadSample
+		for i := range n {
+			ls := statusjson.LoadSample{Time: start.Add(time.Duration(i) * time.Minute), Admitted: map[string]uint64{}, Rejected: map[string]uint64{}}
+			for k, lc := range loadCriticalities {
+				ls.Admitted[lc.name] = admitted(i) * uint64(k+1)
+				ls.Rejected[lc.name] = rejected(i) * uint64(k)
+			}
+			s = append(s, ls)
+		}
+		return s
+	}
+	tests := []struct {
+		name      string
+		load      []statusjson.LoadSample
+		points    int
+		demandTop string
+		shedTop   string
+		desc      string
+	}{
+		{"none", nil, 0, "1", "1", "No requests"},
+		{"no requests", samples(3, func(int) uint64 { return 0 }, func(int) uint64 { return 0 }), 0, "1", "1", "No requests"},
+		{"one", samples(1, func(int) uint64 { return 10 }, func(int) uint64 { return 1 }), 1, "50", "5", "CRITICAL_PLUS 10 requests, 0 shed; CRITICAL 21 requests, 1 shed"},
+		// SHEDDABLE at the end: 4000 admitted and 1800 shed, of 5800.
+		{"hour", samples(61, func(i int) uint64 { return 1000 }, func(i int) uint64 { return uint64(i * 10) }), 61, "10k", "2000",
+			"61 samples from 12:00 to 13:00 UTC"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newLoadChart(tt.load)
+			if c.Empty != (tt.points == 0) {
+				t.Errorf("Empty = %v, want %v", c.Empty, tt.points == 0)
+			}
+			if len(c.Series) != 4 {
+				t.Fatalf("%d series, want one per criticality", len(c.Series))
+			}
+			for _, s := range c.Series {
+				for what, line := range map[string]string{"demand": s.DemandLine, "shed": s.ShedLine} {
+					if got := len(strings.Fields(line)); got != tt.points {
+						t.Errorf("%s %s line has %d points, want %d", s.Name, what, got, tt.points)
+					}
+					for p := range strings.FieldsSeq(line) {
+						xs, ys, _ := strings.Cut(p, ",")
+						x, _ := strconv.ParseFloat(xs, 64)
+						y, _ := strconv.ParseFloat(ys, 64)
+						top, bottom := c.DemandTop, c.DemandBottom
+						if what == "shed" {
+							top, bottom = c.ShedTop, c.ShedBottom
+						}
+						if x < c.Left || x > c.Right || y < top || y > bottom {
+							t.Errorf("%s %s point %s is outside its panel", s.Name, what, p)
+						}
+					}
+				}
+			}
+			if got := c.DemandTicks[2].Label; got != tt.demandTop {
+				t.Errorf("demand axis tops at %s, want %s", got, tt.demandTop)
+			}
+			if got := c.ShedTicks[2].Label; got != tt.shedTop {
+				t.Errorf("shed axis tops at %s, want %s", got, tt.shedTop)
+			}
+			if !strings.Contains(c.Desc, tt.desc) {
+				t.Errorf("Desc = %q, want it to hold %q", c.Desc, tt.desc)
+			}
+		})
+	}
+	// The highest demand sits at the top of its panel, none at the bottom.
+	c := newLoadChart(samples(2, func(i int) uint64 { return uint64(i) * 1250 }, func(int) uint64 { return 0 }))
+	if want := fmt.Sprintf("%v,%v %v,%v", c.Left, c.DemandBottom, c.Right, c.DemandTop); c.Series[3].DemandLine != want {
+		t.Errorf("SHEDDABLE demand line = %q, want %q", c.Series[3].DemandLine, want)
 	}
 }

@@ -14,6 +14,10 @@ type Document struct {
 	Release    Release     `json:"release"`
 	Events     []Event     `json:"events"` // oldest first
 	Faults     uint64      `json:"faults"`
+	// Load is the service's load history, oldest first: one sample per
+	// history interval (by default a minute, for a day), taken with the
+	// objectives' History samples.
+	Load []LoadSample `json:"load"`
 }
 
 // Objective is one objective's definition and state.
@@ -92,6 +96,23 @@ type Sample struct {
 	State     string    `json:"state"`
 	Remaining float64   `json:"remaining"`
 	Burn      float64   `json:"burn"`
+	// Good, Bad and Shed count the objective's events since the previous
+	// sample (for the first after the service started, since it started).
+	Good uint64 `json:"good"`
+	Bad  uint64 `json:"bad"`
+	Shed uint64 `json:"shed"`
+}
+
+// LoadSample is one point of the service's load history: the requests
+// admission admitted and rejected (shed) since the previous sample, by
+// criticality name (the four names are always present), the shed level at
+// the sample, and the scale signal, null when unknown.
+type LoadSample struct {
+	Time     time.Time         `json:"time"`
+	Admitted map[string]uint64 `json:"admitted"`
+	Rejected map[string]uint64 `json:"rejected"`
+	Level    float64           `json:"level"`
+	Scale    *float64          `json:"scale"`
 }
 
 // Shed is the state of load shedding.
