@@ -50,12 +50,12 @@ type LoadSample struct {
 type objSample struct {
 	remaining, burn float32
 	good, bad, shed uint32
-	state           State // absent when the objective was not configured then
+	state           budget.State // absent when the objective was not configured then
 }
 
 // absent marks the samples of an objective that a restored snapshot did not
 // have.
-const absent State = math.MaxUint8
+const absent budget.State = math.MaxUint8
 
 // loadSample is a LoadSample as kept, with the time that every objective's
 // sample of the same index shares: 56 bytes.

@@ -242,7 +242,7 @@ func TestLoadHistory(t *testing.T) {
 	var cur want
 	now := t0.Add(3 * time.Second)
 	for step := range 4 * 6 { // four minutes, evaluated every 10s
-		record(t, eng, "a", slo.Bad, 0, 100) // still burning: the level holds
+		record(t, eng, "a", budget.Bad, 0, 100) // still burning: the level holds
 		for i, c := range crits {
 			for range 50 * (i + 1) {
 				tk, _, ok := rt.Admit(c)
@@ -251,7 +251,7 @@ func TestLoadHistory(t *testing.T) {
 					continue
 				}
 				cur.admitted[c.Index()]++
-				tk.Done(slo.Good)
+				tk.Done(budget.Good)
 			}
 		}
 		now = now.Add(10 * time.Second)

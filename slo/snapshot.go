@@ -727,7 +727,7 @@ func (h *historySnapshot) decode(r *reader) error {
 	for range no {
 		o := objectiveHistory{name: r.string(maxNameLen), samples: make([]objSample, 0, min(n, len(r.b)/12))}
 		for range n {
-			o.samples = append(o.samples, objSample{state: State(r.byte()), remaining: r.float32(), burn: r.float32(),
+			o.samples = append(o.samples, objSample{state: budget.State(r.byte()), remaining: r.float32(), burn: r.float32(),
 				good: r.uint32v(), bad: r.uint32v(), shed: r.uint32v()})
 		}
 		if r.err != nil {
@@ -765,7 +765,7 @@ func appendEvent(b []byte, ev Event) []byte {
 
 func decodeEvent(r *reader) (Event, error) {
 	ev := Event{Time: time.Unix(0, r.varint()), Kind: EventKind(r.byte()), Objective: r.string(maxNameLen),
-		From: State(r.byte()), To: State(r.byte()), Remaining: r.float64()}
+		From: budget.State(r.byte()), To: budget.State(r.byte()), Remaining: r.float64()}
 	nb := r.count(1 + 8)
 	if nb > maxBurns {
 		return ev, fmt.Errorf("an event has %d burn rates", nb)

@@ -423,12 +423,12 @@ func TestSnapshotHistory(t *testing.T) {
 			if i >= 3 {
 				for range 50 {
 					if tk, _, ok := rt.Admit(slo.Sheddable); ok {
-						tk.Done(slo.Good)
+						tk.Done(budget.Good)
 					}
 				}
 			}
 			if i >= 1 {
-				record(t, a, "a", slo.Bad, 0, 100)
+				record(t, a, "a", budget.Bad, 0, 100)
 			}
 			a.Tick(now.Add(time.Duration(s) * 10 * time.Second))
 		}

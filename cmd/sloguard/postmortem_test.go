@@ -16,6 +16,7 @@ import (
 
 	"go.opentelemetry.io/otel/metric/noop"
 
+	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/slo"
 	"github.com/sloguard/sloguard/slo/statuspage"
 	"github.com/sloguard/sloguard/slo/statuspage/statusjson"
@@ -71,6 +72,10 @@ func incidentEngine(t testing.TB, minutes int, overloads ...overload) (*slo.Engi
 	if err != nil {
 		t.Fatal(err)
 	}
+	payments, err := eng.Recorder(pmPayments)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var open []slo.Ticket // requests in flight, overloaded
 	now := pmStart
 	for step := range minutes * 6 {
@@ -84,9 +89,9 @@ func incidentEngine(t testing.TB, minutes int, overloads ...overload) (*slo.Engi
 		// overload a fifth of them fail.
 		for i, tk := range open {
 			if i%5 == 0 {
-				tk.Done(slo.Bad)
+				tk.Done(budget.Bad)
 			} else {
-				tk.Done(slo.Good)
+				tk.Done(budget.Good)
 			}
 		}
 		open = open[:0]
@@ -103,7 +108,7 @@ func incidentEngine(t testing.TB, minutes int, overloads ...overload) (*slo.Engi
 				if overloaded {
 					open = append(open, tk)
 				} else {
-					tk.Done(slo.Good)
+					tk.Done(budget.Good)
 				}
 			}
 		}
@@ -112,23 +117,21 @@ func incidentEngine(t testing.TB, minutes int, overloads ...overload) (*slo.Engi
 			if overloaded && i%3 == 0 {
 				lat = time.Second
 			}
-			search.Record(slo.Good, lat)
+			search.Record(budget.Good, lat)
 		}
 		for i := range 20 {
-			o := slo.Good
+			o := budget.Good
 			if overloaded && i%2 == 0 {
-				o = slo.Bad
+				o = budget.Bad
 			}
 			// Recorded, not called through the breaker: a Tick-driven
 			// engine's breaker keeps the wall clock's time.
-			if err := eng.Record(pmPayments, o, 0); err != nil {
-				t.Fatal(err)
-			}
+			payments.Record(o, 0)
 		}
 		eng.Tick(now)
 	}
 	for _, tk := range open {
-		tk.Done(slo.Good)
+		tk.Done(budget.Good)
 	}
 	return eng, now
 }
