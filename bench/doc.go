@@ -32,9 +32,11 @@
 //	sloguard-shed  the same with shedding on
 //
 // each as serial (one goroutine) and parallel (b.RunParallel, GOMAXPROCS
-// goroutines). The request and the httptest.ResponseRecorder are built
-// before the timed loop and reused; the harness is the same for all three,
-// so it cancels out of the differences below. After the loop, outside the
+// goroutines). The request and the httptest.ResponseRecorder (the call's
+// context) are built before the timed loop, one per goroutine, and reused;
+// the harness, which also checks every response's status (every call's
+// error), is the same for all subjects, so it cancels out of the
+// differences below. After the loop, outside the
 // timer, one Collect checks that the metrics pipeline saw every request
 // (otelhttp's http.server.request.duration count, sloguard.events
 // {outcome=good} of both objectives).

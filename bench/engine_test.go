@@ -87,19 +87,8 @@ var scales = []int{1, 10, 100, 1000}
 // overflow series.
 func newManyEngine(b *testing.B, objs []slo.Objective) (*slo.Engine, *sdkmetric.ManualReader) {
 	b.Helper()
-	reader := sdkmetric.NewManualReader()
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader), sdkmetric.WithCardinalityLimit(0))
-	b.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
-	eng, err := slo.New(objs, slo.WithMeterProvider(mp), slo.WithLogger(slog.New(slog.DiscardHandler)))
-	if err != nil {
-		b.Fatalf("slo.New: %v", err)
-	}
-	b.Cleanup(func() {
-		if err := eng.Close(); err != nil {
-			b.Errorf("Engine.Close: %v", err)
-		}
-	})
-	return eng, reader
+	mp, reader := newMeterProvider(b, sdkmetric.WithCardinalityLimit(0))
+	return engineOn(b, mp, objs), reader
 }
 
 // BenchmarkTick is one evaluation of n objectives (30-day period, default
@@ -152,6 +141,24 @@ func BenchmarkTick(b *testing.B) {
 	}
 }
 
+// timeCollect times b.N collections of reader, reports the cost per
+// objective of one as ns/objective, and returns the last collection.
+func timeCollect(b *testing.B, reader *sdkmetric.ManualReader, n int) metricdata.ResourceMetrics {
+	b.Helper()
+	var rm metricdata.ResourceMetrics
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if err := reader.Collect(ctx, &rm); err != nil {
+			b.Fatalf("ManualReader.Collect: %v", err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/objective")
+	return rm
+}
+
 // BenchmarkCollect is one ManualReader.Collect of an engine's instruments
 // with n objectives, every window holding events (so every burn-rate
 // series is exported). This is sloguard's whole OpenTelemetry cost: it is
@@ -161,17 +168,7 @@ func BenchmarkCollect(b *testing.B) {
 	for _, n := range scales {
 		b.Run(fmt.Sprintf("objectives=%d", n), func(b *testing.B) {
 			reader := collectEngine(b, n)
-			var rm metricdata.ResourceMetrics
-			ctx := context.Background()
-			b.ReportAllocs()
-			b.ResetTimer()
-			for range b.N {
-				if err := reader.Collect(ctx, &rm); err != nil {
-					b.Fatalf("ManualReader.Collect: %v", err)
-				}
-			}
-			b.StopTimer()
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/objective")
+			rm := timeCollect(b, reader, n)
 			got := eventsByObjective(b, rm.ScopeMetrics[0].Metrics)
 			if len(got) != n {
 				b.Fatalf("%s has %d objectives, want %d", slo.MetricEvents, len(got), n)
@@ -240,17 +237,7 @@ func BenchmarkCollectSDK(b *testing.B) {
 			}, g); err != nil {
 				b.Fatalf("RegisterCallback: %v", err)
 			}
-			var rm metricdata.ResourceMetrics
-			ctx := context.Background()
-			b.ReportAllocs()
-			b.ResetTimer()
-			for range b.N {
-				if err := reader.Collect(ctx, &rm); err != nil {
-					b.Fatalf("ManualReader.Collect: %v", err)
-				}
-			}
-			b.StopTimer()
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/objective")
+			rm := timeCollect(b, reader, n)
 			b.ReportMetric(float64(series)/float64(n), "series/objective")
 			if got := dataPoints(rm.ScopeMetrics[0].Metrics[0]); got != series {
 				b.Fatalf("collected %d series, want %d", got, series)

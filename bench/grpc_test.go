@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/trace/noop"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
@@ -33,13 +32,6 @@ type call func(ctx context.Context) error
 // handler is the method's handler: it only answers.
 func handler(_ context.Context, req any) (any, error) { return req, nil }
 
-// grpcSubject builds one subject, and a check, run after the timed loop,
-// that it recorded n calls.
-type grpcSubject struct {
-	name  string
-	build func(b *testing.B) (call, func(b *testing.B, n int))
-}
-
 // incoming is what gRPC puts in a call's context, roughly.
 func incoming() context.Context {
 	md := metadata.Pairs(":authority", "shop", "content-type", "application/grpc", "user-agent", "grpc-go/1.84.0")
@@ -47,10 +39,19 @@ func incoming() context.Context {
 	return peer.NewContext(ctx, &peer.Peer{Addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 50051}})
 }
 
+// calls returns the source of one call of c: each goroutine reuses its
+// own incoming context.
+func calls(c call) func() op {
+	return func() op {
+		ctx := incoming()
+		return func() error { return c(ctx) }
+	}
+}
+
 // sloguardGRPC is sloguard's server interceptor on the method, with its
 // availability and latency objectives, and shedding as given.
-func sloguardGRPC(opts ...slo.Option) func(b *testing.B) (call, func(*testing.B, int)) {
-	return func(b *testing.B) (call, func(*testing.B, int)) {
+func sloguardGRPC(opts ...slo.Option) func(b *testing.B) (func() op, func(*testing.B, int)) {
+	return func(b *testing.B) (func() op, func(*testing.B, int)) {
 		eng, reader := newEngine(b, itemsObjectives(), opts...)
 		if err := eng.Start(); err != nil {
 			b.Fatalf("Engine.Start: %v", err)
@@ -61,65 +62,39 @@ func sloguardGRPC(opts ...slo.Option) func(b *testing.B) (call, func(*testing.B,
 		}
 		i := s.UnaryInterceptor()
 		info := &grpc.UnaryServerInfo{FullMethod: method}
-		return func(ctx context.Context) error {
-				_, err := i(ctx, info, info, handler)
-				return err
-			}, func(b *testing.B, n int) {
-				b.Helper()
-				got := eventsByObjective(b, collect(b, reader))
-				for _, name := range []string{availObj, latObj} {
-					if total(got[name]) != int64(n) {
-						b.Fatalf("sloguard %s{objective=%q} = %v, want %d events in all", slo.MetricEvents, name, got[name], n)
-					}
-				}
-			}
+		return calls(func(ctx context.Context) error {
+			_, err := i(ctx, info, info, handler)
+			return err
+		}), countsEvents(reader)
 	}
 }
 
-var grpcSubjects = []grpcSubject{
-	{"bare", func(*testing.B) (call, func(*testing.B, int)) {
-		return func(ctx context.Context) error {
+var grpcSubjects = []subject{
+	{"bare", func(*testing.B) (func() op, func(*testing.B, int)) {
+		return calls(func(ctx context.Context) error {
 			_, err := handler(ctx, nil)
 			return err
-		}, func(*testing.B, int) {}
+		}), nothing
 	}},
-	{"otelgrpc", func(b *testing.B) (call, func(*testing.B, int)) {
+	{"otelgrpc", func(b *testing.B) (func() op, func(*testing.B, int)) {
 		mp, reader := newMeterProvider(b)
 		h := otelgrpc.NewServerHandler(otelgrpc.WithMeterProvider(mp), otelgrpc.WithTracerProvider(noop.NewTracerProvider()))
 		tag := &stats.RPCTagInfo{FullMethodName: method}
 		// The events gRPC reports to a stats handler for one unary call,
 		// built per call as gRPC builds them.
-		return func(ctx context.Context) error {
-				begin := time.Now()
-				ctx = h.TagRPC(ctx, tag)
-				h.HandleRPC(ctx, &stats.Begin{BeginTime: begin})
-				h.HandleRPC(ctx, &stats.InHeader{FullMethod: method})
-				h.HandleRPC(ctx, &stats.InPayload{Length: 16, RecvTime: begin})
-				_, err := handler(ctx, nil)
-				h.HandleRPC(ctx, &stats.OutHeader{})
-				h.HandleRPC(ctx, &stats.OutPayload{Length: 16, SentTime: time.Now()})
-				h.HandleRPC(ctx, &stats.OutTrailer{})
-				h.HandleRPC(ctx, &stats.End{BeginTime: begin, EndTime: time.Now(), Error: err})
-				return err
-			}, func(b *testing.B, n int) {
-				b.Helper()
-				var got uint64
-				for _, m := range collect(b, reader) {
-					if m.Name != otelRPCDurationMetric {
-						continue
-					}
-					hist, ok := m.Data.(metricdata.Histogram[float64])
-					if !ok {
-						b.Fatalf("%s is a %T, want metricdata.Histogram[float64]", m.Name, m.Data)
-					}
-					for _, dp := range hist.DataPoints {
-						got += dp.Count
-					}
-				}
-				if got != uint64(n) {
-					b.Fatalf("otelgrpc %s count = %d, want %d", otelRPCDurationMetric, got, n)
-				}
-			}
+		return calls(func(ctx context.Context) error {
+			begin := time.Now()
+			ctx = h.TagRPC(ctx, tag)
+			h.HandleRPC(ctx, &stats.Begin{BeginTime: begin})
+			h.HandleRPC(ctx, &stats.InHeader{FullMethod: method})
+			h.HandleRPC(ctx, &stats.InPayload{Length: 16, RecvTime: begin})
+			_, err := handler(ctx, nil)
+			h.HandleRPC(ctx, &stats.OutHeader{})
+			h.HandleRPC(ctx, &stats.OutPayload{Length: 16, SentTime: time.Now()})
+			h.HandleRPC(ctx, &stats.OutTrailer{})
+			h.HandleRPC(ctx, &stats.End{BeginTime: begin, EndTime: time.Now(), Error: err})
+			return err
+		}), countsHistogram(reader, "otelgrpc", otelRPCDurationMetric)
 	}},
 	{"sloguard", sloguardGRPC()},
 	{"sloguard-shed", sloguardGRPC(slo.WithShedding(slo.ShedPolicy{}))},
@@ -130,38 +105,4 @@ var grpcSubjects = []grpcSubject{
 // MeterProvider, no-op tracing; the events gRPC would report, in order),
 // and behind sloguard's server interceptor, without and with shedding (the
 // concurrency gate). See the package doc for how to read the results.
-func BenchmarkGRPC(b *testing.B) {
-	for _, s := range grpcSubjects {
-		b.Run(s.name, func(b *testing.B) {
-			b.Run("serial", func(b *testing.B) {
-				c, verify := s.build(b)
-				ctx := incoming()
-				b.ReportAllocs()
-				b.ResetTimer()
-				for range b.N {
-					if err := c(ctx); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.StopTimer()
-				verify(b, b.N)
-			})
-			b.Run("parallel", func(b *testing.B) {
-				c, verify := s.build(b)
-				b.ReportAllocs()
-				b.ResetTimer()
-				b.RunParallel(func(pb *testing.PB) {
-					ctx := incoming()
-					for pb.Next() {
-						if err := c(ctx); err != nil {
-							b.Error(err)
-							return
-						}
-					}
-				})
-				b.StopTimer()
-				verify(b, b.N)
-			})
-		})
-	}
-}
+func BenchmarkGRPC(b *testing.B) { runSubjects(b, grpcSubjects) }

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -47,12 +48,12 @@ func itemsObjectives() []slo.Objective {
 	}
 }
 
-// newMeterProvider returns an SDK MeterProvider read by a ManualReader, shut
-// down when the benchmark ends.
-func newMeterProvider(b *testing.B) (*sdkmetric.MeterProvider, *sdkmetric.ManualReader) {
+// newMeterProvider returns an SDK MeterProvider with opts, read by a
+// ManualReader, shut down when the benchmark ends.
+func newMeterProvider(b *testing.B, opts ...sdkmetric.Option) (*sdkmetric.MeterProvider, *sdkmetric.ManualReader) {
 	b.Helper()
 	reader := sdkmetric.NewManualReader()
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	mp := sdkmetric.NewMeterProvider(append(opts, sdkmetric.WithReader(reader))...)
 	b.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
 	return mp, reader
 }
@@ -62,6 +63,13 @@ func newMeterProvider(b *testing.B) (*sdkmetric.MeterProvider, *sdkmetric.Manual
 func newEngine(b *testing.B, objs []slo.Objective, opts ...slo.Option) (*slo.Engine, *sdkmetric.ManualReader) {
 	b.Helper()
 	mp, reader := newMeterProvider(b)
+	return engineOn(b, mp, objs, opts...), reader
+}
+
+// engineOn returns an engine for objs exporting to mp and logging nowhere;
+// it is closed when the benchmark ends, before mp shuts down.
+func engineOn(b *testing.B, mp *sdkmetric.MeterProvider, objs []slo.Objective, opts ...slo.Option) *slo.Engine {
+	b.Helper()
 	eng, err := slo.New(objs, append([]slo.Option{slo.WithMeterProvider(mp), slo.WithLogger(slog.New(slog.DiscardHandler))}, opts...)...)
 	if err != nil {
 		b.Fatalf("slo.New: %v", err)
@@ -72,45 +80,39 @@ func newEngine(b *testing.B, objs []slo.Objective, opts ...slo.Option) (*slo.Eng
 			b.Errorf("Engine.Close: %v", err)
 		}
 	})
-	return eng, reader
+	return eng
 }
 
-// subject builds one handler under test around the mux, and a check, run
-// after the timed loop, that it recorded n requests.
-type subject struct {
-	name  string
-	build func(b *testing.B, mux http.Handler) (h http.Handler, verify func(b *testing.B, n int))
+// serve returns the source of one request through h: each goroutine
+// reuses its own request and recorder. Only the first WriteHeader reaches
+// the recorder, later ones return at its wroteHeader check; the middleware
+// under test sees every call, so a fresh recorder per request would only add
+// the same allocation to every subject.
+func serve(h http.Handler) func() op {
+	return func() op {
+		r := httptest.NewRequest(http.MethodGet, path, nil)
+		w := httptest.NewRecorder()
+		return func() error {
+			h.ServeHTTP(w, r)
+			if w.Code != http.StatusOK {
+				return fmt.Errorf("status = %d, want %d", w.Code, http.StatusOK)
+			}
+			return nil
+		}
+	}
 }
 
-var subjects = []subject{
-	{"bare", func(b *testing.B, mux http.Handler) (http.Handler, func(*testing.B, int)) {
-		return mux, func(*testing.B, int) {}
+var httpSubjects = []subject{
+	{"bare", func(*testing.B) (func() op, func(*testing.B, int)) {
+		return serve(newMux()), nothing
 	}},
-	{"otelhttp", func(b *testing.B, mux http.Handler) (http.Handler, func(*testing.B, int)) {
+	{"otelhttp", func(b *testing.B) (func() op, func(*testing.B, int)) {
 		mp, reader := newMeterProvider(b)
-		h := otelhttp.NewHandler(mux, "items",
+		h := otelhttp.NewHandler(newMux(), "items",
 			otelhttp.WithMeterProvider(mp),
 			otelhttp.WithTracerProvider(noop.NewTracerProvider()),
 		)
-		return h, func(b *testing.B, n int) {
-			b.Helper()
-			var got uint64
-			for _, m := range collect(b, reader) {
-				if m.Name != otelDurationMetric {
-					continue
-				}
-				hist, ok := m.Data.(metricdata.Histogram[float64])
-				if !ok {
-					b.Fatalf("%s is a %T, want metricdata.Histogram[float64]", m.Name, m.Data)
-				}
-				for _, dp := range hist.DataPoints {
-					got += dp.Count
-				}
-			}
-			if got != uint64(n) {
-				b.Fatalf("otelhttp %s count = %d, want %d", otelDurationMetric, got, n)
-			}
-		}
+		return serve(h), countsHistogram(reader, "otelhttp", otelDurationMetric)
 	}},
 	{"sloguard", sloguardHTTP(false)},
 	{"sloguard-shed", sloguardHTTP(true)},
@@ -120,8 +122,8 @@ var subjects = []subject{
 // its availability and latency objectives. With shed, shedding is on (the
 // concurrency gate) and the route's handler is wrapped with Server.Handle,
 // the wiring that routes a request once; without, the mux is wrapped.
-func sloguardHTTP(shed bool) func(b *testing.B, mux http.Handler) (http.Handler, func(*testing.B, int)) {
-	return func(b *testing.B, mux http.Handler) (http.Handler, func(*testing.B, int)) {
+func sloguardHTTP(shed bool) func(b *testing.B) (func() op, func(*testing.B, int)) {
+	return func(b *testing.B) (func() op, func(*testing.B, int)) {
 		var opts []slo.Option
 		if shed {
 			opts = append(opts, slo.WithShedding(slo.ShedPolicy{}))
@@ -134,24 +136,13 @@ func sloguardHTTP(shed bool) func(b *testing.B, mux http.Handler) (http.Handler,
 		if err != nil {
 			b.Fatalf("middleware.NewServer: %v", err)
 		}
-		h := mw.Wrap(mux)
+		h := mw.Wrap(newMux())
 		if shed {
 			m := http.NewServeMux()
 			m.Handle(route, mw.Handle(route, http.HandlerFunc(ok)))
 			h = m
 		}
-		return h, func(b *testing.B, n int) {
-			b.Helper()
-			// Every request is an event of both objectives. A request
-			// slower than 300ms (a stall on a loaded machine) counts as bad
-			// for the latency objective, so outcomes are summed.
-			got := eventsByObjective(b, collect(b, reader))
-			for _, name := range []string{availObj, latObj} {
-				if total(got[name]) != int64(n) {
-					b.Fatalf("sloguard %s{objective=%q} = %v, want %d events in all", slo.MetricEvents, name, got[name], n)
-				}
-			}
-		}
+		return serve(h), countsEvents(reader)
 	}
 }
 
@@ -160,47 +151,7 @@ func sloguardHTTP(shed bool) func(b *testing.B, mux http.Handler) (http.Handler,
 // MeterProvider, no-op tracing), and behind sloguard's server middleware
 // (two objectives on the route, engine running). See the package doc for how
 // to read the results.
-func BenchmarkHTTP(b *testing.B) {
-	for _, s := range subjects {
-		b.Run(s.name, func(b *testing.B) {
-			b.Run("serial", func(b *testing.B) {
-				h, verify := s.build(b, newMux())
-				r := httptest.NewRequest(http.MethodGet, path, nil)
-				// One recorder for all iterations: only the first
-				// WriteHeader reaches it, later ones return at its
-				// wroteHeader check. Nothing reads it between requests, and
-				// the middleware under test sees every WriteHeader call, so
-				// resetting it would only add the same allocation to all
-				// three subjects.
-				w := httptest.NewRecorder()
-				b.ReportAllocs()
-				b.ResetTimer()
-				for range b.N {
-					h.ServeHTTP(w, r)
-				}
-				b.StopTimer()
-				if w.Code != http.StatusOK {
-					b.Fatalf("status = %d, want %d", w.Code, http.StatusOK)
-				}
-				verify(b, b.N)
-			})
-			b.Run("parallel", func(b *testing.B) {
-				h, verify := s.build(b, newMux())
-				b.ReportAllocs()
-				b.ResetTimer()
-				b.RunParallel(func(pb *testing.PB) {
-					r := httptest.NewRequest(http.MethodGet, path, nil)
-					w := httptest.NewRecorder()
-					for pb.Next() {
-						h.ServeHTTP(w, r)
-					}
-				})
-				b.StopTimer()
-				verify(b, b.N)
-			})
-		})
-	}
-}
+func BenchmarkHTTP(b *testing.B) { runSubjects(b, httpSubjects) }
 
 // collect runs one collection of reader and returns all its metrics.
 func collect(tb testing.TB, reader *sdkmetric.ManualReader) []metricdata.Metrics {

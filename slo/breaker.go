@@ -81,6 +81,8 @@ func (p BreakerPolicy) validate() error {
 }
 
 // BreakerState is the state of a dependency's circuit breaker.
+//
+// The zero BreakerState is BreakerClosed.
 type BreakerState uint8
 
 const (
@@ -119,6 +121,9 @@ var ErrBreakerOpen = errors.New("slo: circuit breaker open")
 
 // BreakerError is the error of a call rejected by an open (or saturated
 // half-open) breaker. It matches ErrBreakerOpen with errors.Is.
+//
+// The zero BreakerError names no dependency and no delay; its Error and Is
+// work all the same.
 type BreakerError struct {
 	Dependency string
 	// RetryAfter is how long until the breaker lets a probe through; from
@@ -143,6 +148,8 @@ var (
 // dependency's objectives.
 //
 // A Breaker is safe for concurrent use.
+//
+// The zero Breaker is not usable: a Breaker comes from Engine.Breaker.
 type Breaker struct {
 	name    string
 	route   *Route // the dependency's Route, with this breaker

@@ -29,6 +29,8 @@ import (
 //
 // An Engine is safe for concurrent use. Recording works from New on; until
 // the first evaluation every objective is StateUnknown.
+//
+// The zero Engine is not usable: use New.
 type Engine struct {
 	recs     []*Recorder
 	byName   map[string]*Recorder
@@ -98,6 +100,8 @@ type decision struct {
 //
 // A Recorder is safe for concurrent use; Record is one atomic add to a
 // counter of the recording processor.
+//
+// The zero Recorder is not usable: a Recorder comes from Engine.Recorder.
 type Recorder struct {
 	e         *Engine
 	index     int // of its outcome counters in the engine's shards

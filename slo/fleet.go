@@ -17,6 +17,8 @@ import (
 // View says where an objective's budget figures come from: its remaining
 // budget, burn rates, rule states, and the gates and release freeze judged
 // on them.
+//
+// The zero View is ViewLocal.
 type View uint8
 
 const (
@@ -48,6 +50,8 @@ func (v View) String() string {
 //
 // The engine calls Read from its own goroutine, one call at a time, with a
 // deadline (FleetPolicy.Timeout), never on the request path.
+//
+// The zero (nil) FleetSource is none: WithFleet rejects it.
 type FleetSource interface {
 	// Read returns the fleet-wide counts of every objective of q over each
 	// of its windows, ending at q.Time. A window with no events may be
@@ -56,6 +60,8 @@ type FleetSource interface {
 }
 
 // FleetSourceFunc adapts a function to a FleetSource.
+//
+// The zero (nil) FleetSourceFunc is no source: WithFleet rejects it.
 type FleetSourceFunc func(ctx context.Context, q FleetQuery) ([]FleetCounts, error)
 
 // Read returns f(ctx, q).
@@ -64,6 +70,9 @@ func (f FleetSourceFunc) Read(ctx context.Context, q FleetQuery) ([]FleetCounts,
 }
 
 // FleetQuery asks a FleetSource for counts.
+//
+// The zero FleetQuery asks for nothing; the engine's queries always have a
+// Time and every objective.
 type FleetQuery struct {
 	// Time is the end of every window, by the wall clock (the backend's).
 	Time time.Time
@@ -72,6 +81,8 @@ type FleetQuery struct {
 }
 
 // FleetObjective is one objective of a FleetQuery.
+//
+// The zero FleetObjective names no objective and no window.
 type FleetObjective struct {
 	Name string
 	// Windows are the objective's period and the windows of its rules,
@@ -83,6 +94,8 @@ type FleetObjective struct {
 // window. They are floats because backends such as Prometheus extrapolate
 // counters (increase()) to the window's edges; the engine rounds them, and
 // refuses a read with one that is NaN, infinite or negative.
+//
+// The zero FleetCounts counts no events.
 type FleetCounts struct {
 	Objective string        // the objective's name
 	Window    time.Duration // one of the FleetObjective's Windows
@@ -180,7 +193,7 @@ func WithFleet(src FleetSource, p FleetPolicy) Option {
 	return optionFunc(func(c *config) {
 		p = p.withDefaults()
 		err := p.validate()
-		if src == nil {
+		if f, isFunc := src.(FleetSourceFunc); src == nil || isFunc && f == nil {
 			err = errors.Join(fmt.Errorf("%w: nil fleet source", ErrInvalidOption), err)
 		}
 		if err != nil {

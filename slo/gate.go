@@ -93,6 +93,9 @@ func bad(v float64) bool { return v < 0 || math.IsNaN(v) || math.IsInf(v, 0) }
 //
 // The engine re-evaluates it at every evaluation; its changes are Events.
 // A Gate is safe for concurrent use.
+//
+// The zero Gate has no name and is never enabled; gates come from
+// Engine.Gate.
 type Gate struct {
 	name   string
 	policy GatePolicy
@@ -143,6 +146,8 @@ func (g *Gate) judge(objs []ObjectiveStatus, frozen bool) (open bool, reason str
 }
 
 // GateStatus is the state of one gate at one evaluation.
+//
+// The zero GateStatus is a closed gate with no name and no reason.
 type GateStatus struct {
 	Name    string
 	Enabled bool

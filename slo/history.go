@@ -15,6 +15,9 @@ import (
 
 // Sample is one point of an objective's history, as charted by the status
 // page. Remaining and Burn are kept at float32 precision.
+//
+// The zero Sample is an objective in budget.StateUnknown with no events, at
+// the zero Time.
 type Sample struct {
 	Time      time.Time
 	State     budget.State
@@ -31,6 +34,9 @@ type Sample struct {
 
 // LoadSample is one point of the service's load history: the demand that
 // reached admission, by Criticality, and what became of it.
+//
+// The zero LoadSample counts no requests, at level 0 with the scale unknown,
+// at the zero Time.
 type LoadSample struct {
 	Time time.Time
 	// Admitted and Rejected count the requests that admission admitted and

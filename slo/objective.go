@@ -18,6 +18,9 @@ const DefaultPeriod = 30 * 24 * time.Hour
 //
 // An Objective is a plain value; Validate reports every problem with it, and
 // New validates every Objective it is given.
+//
+// The zero Objective is not valid: Validate reports its missing name and
+// target.
 type Objective struct {
 	// Name identifies the objective in metrics, status and events. It must
 	// be 1 to 128 characters of letters, digits, '_', '-' and '.', and unique

@@ -68,6 +68,8 @@ type gateConfig struct {
 }
 
 // Option configures an Engine.
+//
+// The zero (nil) Option is an error of New, wrapping ErrInvalidOption.
 type Option interface {
 	apply(*config)
 }

@@ -31,6 +31,8 @@ type ReleasePolicy struct {
 }
 
 // ReleaseStatus is the verdict of the release gate at one evaluation.
+//
+// The zero ReleaseStatus is releases not frozen.
 type ReleaseStatus struct {
 	Frozen bool
 	// Reason says why releases are frozen, naming the objective and its

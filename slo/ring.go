@@ -2,8 +2,8 @@ package slo
 
 // ring keeps the latest values pushed, at most its capacity: once full, a
 // push overwrites the oldest. It is the one bounded buffer of the engine:
-// the history's samples (history.go) and the event timeline (dispatch.go)
-// are rings.
+// the history's samples (history.go), the event timeline (dispatch.go) and
+// the control signal's memory (shed.go's meter) are rings.
 //
 // The zero value holds nothing and drops every push; newRing gives it a
 // capacity. A ring is not safe for concurrent use: its owner guards it.

@@ -29,6 +29,8 @@ import (
 //
 // A Route is safe for concurrent use. Admit and Done take no lock and
 // allocate nothing.
+//
+// The zero Route is not usable: a Route comes from Engine.Route.
 type Route struct {
 	e       *Engine
 	recs    []*Recorder
@@ -205,6 +207,8 @@ func (e *Engine) Shedding() bool { return e.gate != nil }
 // Reply is how a dependency answered a call, in the terms HTTP and gRPC
 // share; CallOutcome turns it into the call's Outcome. The client
 // middleware translates status codes and errors into a Reply.
+//
+// The zero Reply is Served.
 type Reply uint8
 
 const (

@@ -285,18 +285,20 @@ func (p ShedPolicy) retryAfter(level float64, c Criticality) time.Duration {
 // evaluations added, for every objective and for admission, read from
 // cumulative counters so that nothing is added to the request path. It
 // belongs to the evaluation goroutine.
+//
+// Its rings (ring.go) advance together: begin pushes one value to slots,
+// then add pushes one to each objective's row, so that the k-th newest
+// value of a row and of slots are the same evaluation.
 type meter struct {
 	window  int           // in evaluations, at most signalEvaluations
 	length  time.Duration // of the window: at most this long
-	n       int           // evaluations so far
 	last    time.Time     // of the previous evaluation
 	prev    []outcomes
 	prevAdm [4]uint64 // cumulative admissions at the previous evaluation
 	prevRej [4]uint64 // cumulative rejections at the previous evaluation
-	slots   [signalEvaluations]admissions
-	// counts holds what each evaluation added, by objective: objective i
-	// at evaluation k in counts[i*signalEvaluations+k%signalEvaluations].
-	counts []outcomes
+	slots   ring[admissions]
+	rows    []ring[outcomes] // what each evaluation added, by objective
+	count   int              // evaluations in the window, set by begin
 }
 
 // outcomes counts the admitted events of one objective.
@@ -310,22 +312,30 @@ type admissions struct {
 }
 
 func newMeter(objectives, window int, length time.Duration) *meter {
-	return &meter{
+	m := &meter{
 		window: window,
 		length: length,
 		prev:   make([]outcomes, objectives),
-		counts: make([]outcomes, objectives*signalEvaluations),
+		slots:  newRing[admissions](signalEvaluations),
+		rows:   make([]ring[outcomes], objectives),
 	}
+	// The rows' buffers, cut from one array.
+	all := make([]outcomes, objectives*signalEvaluations)
+	for i := range m.rows {
+		m.rows[i].buf = all[i*signalEvaluations : (i+1)*signalEvaluations : (i+1)*signalEvaluations]
+	}
+	return m
 }
 
 // begin starts the evaluation at now, given the cumulative admissions and
-// rejections by Criticality. Then add is called for every objective.
+// rejections by Criticality. Then add is called once for every objective
+// whose window counts are wanted.
 func (m *meter) begin(now time.Time, admitted, rejected [4]uint64) {
 	if now.Before(m.last) {
 		now = m.last // as the engine does: time never runs backwards
 	}
 	s := admissions{start: m.last, end: now}
-	if m.n == 0 {
+	if m.slots.len() == 0 {
 		s.start = now // what came before the first evaluation has no span
 	}
 	for c := range admitted {
@@ -333,19 +343,23 @@ func (m *meter) begin(now time.Time, admitted, rejected [4]uint64) {
 		s.rejected[c] = rejected[c] - m.prevRej[c]
 	}
 	m.prevAdm, m.prevRej = admitted, rejected
-	m.slots[m.n%signalEvaluations] = s
-	m.n++
+	m.slots.push(s)
 	m.last = now
+	m.count = m.evaluations()
 }
 
-// first returns the number of the oldest evaluation in the window: the
-// latest window evaluations but those that ended more than Window before
-// the latest, and at least the latest.
-func (m *meter) first() int {
-	k := m.n - 1
-	end := m.slots[k%signalEvaluations].end
-	for k > max(m.n-m.window, 0) && end.Sub(m.slots[(k-1)%signalEvaluations].end) < m.length {
-		k--
+// evaluations returns how many of the newest evaluations the window holds: the
+// latest window evaluations but those that ended Window or more before the
+// latest, and at least the latest.
+func (m *meter) evaluations() int {
+	n := m.slots.len()
+	if n == 0 {
+		return 0
+	}
+	end := m.slots.at(n - 1).end
+	k := 1
+	for k < min(m.window, n) && end.Sub(m.slots.at(n-1-k).end) < m.length {
+		k++
 	}
 	return k
 }
@@ -353,12 +367,13 @@ func (m *meter) first() int {
 // add records objective i's cumulative admitted good and bad events at the
 // current evaluation and returns its counts over the window.
 func (m *meter) add(i int, good, bad uint64) outcomes {
-	row := m.counts[i*signalEvaluations : (i+1)*signalEvaluations]
-	row[(m.n-1)%signalEvaluations] = outcomes{good: good - m.prev[i].good, bad: bad - m.prev[i].bad}
+	row := &m.rows[i]
+	row.push(outcomes{good: good - m.prev[i].good, bad: bad - m.prev[i].bad})
 	m.prev[i] = outcomes{good: good, bad: bad}
 	var sum outcomes
-	for k := m.first(); k < m.n; k++ {
-		o := row[k%signalEvaluations]
+	n := row.len()
+	for k := n - min(m.count, n); k < n; k++ {
+		o := row.at(k)
 		sum.good += o.good
 		sum.bad += o.bad
 	}
@@ -367,10 +382,11 @@ func (m *meter) add(i int, good, bad uint64) outcomes {
 
 // span returns the time the window covers, in seconds.
 func (m *meter) span() float64 {
-	if m.n == 0 {
+	n := m.slots.len()
+	if n == 0 {
 		return 0
 	}
-	return m.slots[(m.n-1)%signalEvaluations].end.Sub(m.slots[m.first()%signalEvaluations].start).Seconds()
+	return m.slots.at(n - 1).end.Sub(m.slots.at(n - m.count).start).Seconds()
 }
 
 // rates returns the admitted rate and the demand by Criticality over the
@@ -378,8 +394,9 @@ func (m *meter) span() float64 {
 // requests reached Admit.
 func (m *meter) rates() (admitted float64, demand [4]float64, requests uint64) {
 	var adm uint64
-	for k := m.first(); k < m.n; k++ {
-		s := m.slots[k%signalEvaluations]
+	n := m.slots.len()
+	for k := n - m.count; k < n; k++ {
+		s := m.slots.at(k)
 		for c := range demand {
 			adm += s.admitted[c]
 			requests += s.admitted[c] + s.rejected[c]

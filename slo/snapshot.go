@@ -31,6 +31,8 @@ var ErrSnapshot = errors.New("slo: snapshot refused")
 //
 // The engine calls a store from one goroutine at a time, always with a
 // deadline, and never on the request path.
+//
+// The zero (nil) SnapshotStore is none: WithSnapshots rejects it.
 type SnapshotStore interface {
 	// Load returns the latest saved snapshot, or an error wrapping
 	// fs.ErrNotExist when there is none yet.
@@ -49,6 +51,9 @@ type SnapshotStore interface {
 //
 // A FileStore is safe for concurrent use by one Engine; two Engines must not
 // share a file.
+//
+// The zero FileStore has no path: its Load and Save return an error wrapping
+// ErrInvalidOption, as NewFileStore("") does.
 type FileStore struct {
 	path string
 }
@@ -59,10 +64,13 @@ type FileStore struct {
 // about 1 MiB for the timeline's changes).
 const maxSnapshotBytes = 64 << 20
 
+// errNoPath is the error of the zero FileStore, whose path is empty.
+var errNoPath = fmt.Errorf("%w: snapshot file path is empty", ErrInvalidOption)
+
 // NewFileStore returns a FileStore that keeps the snapshot at path.
 func NewFileStore(path string) (*FileStore, error) {
 	if path == "" {
-		return nil, fmt.Errorf("%w: snapshot file path is empty", ErrInvalidOption)
+		return nil, errNoPath
 	}
 	return &FileStore{path: filepath.Clean(path)}, nil
 }
@@ -74,6 +82,9 @@ func (f *FileStore) Path() string { return f.path }
 func (f *FileStore) Load(ctx context.Context) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if f.path == "" {
+		return nil, errNoPath
 	}
 	fh, err := os.Open(f.path)
 	if err != nil {
@@ -94,6 +105,9 @@ func (f *FileStore) Load(ctx context.Context) ([]byte, error) {
 func (f *FileStore) Save(ctx context.Context, data []byte) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if f.path == "" {
+		return errNoPath
 	}
 	dir, base := filepath.Split(f.path)
 	if dir == "" {

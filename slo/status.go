@@ -10,6 +10,9 @@ import (
 // Status is a snapshot of every objective of an Engine, published by each
 // evaluation. It is immutable: the Engine never changes a Status after
 // publishing it, so it may be shared and read without locks.
+//
+// The zero Status has no objectives; an Engine never publishes it
+// (Engine.Status lists every objective from New on).
 type Status struct {
 	// Time is when the snapshot was evaluated; zero before the first
 	// evaluation.
@@ -53,6 +56,8 @@ func (s *Status) Objective(name string) (ObjectiveStatus, bool) {
 }
 
 // ObjectiveStatus is the state of one objective at one evaluation.
+//
+// The zero ObjectiveStatus is an unnamed objective in budget.StateUnknown.
 type ObjectiveStatus struct {
 	Objective Objective     // the definition, with defaults applied
 	Report    budget.Report // budget, burn rates, rules and state
@@ -83,6 +88,9 @@ type ObjectiveStatus struct {
 }
 
 // EventKind says what an Event is about.
+//
+// The zero EventKind is no kind: no Event has it, and String returns
+// "event_kind(0)".
 type EventKind uint8
 
 const (
@@ -142,6 +150,8 @@ func (k EventKind) String() string {
 // the handlers set with WithEventHandler, to the logger, and into the
 // bounded timeline returned by Engine.Events. Which fields are set depends
 // on Kind.
+//
+// The zero Event has the zero EventKind: the engine never sends one.
 type Event struct {
 	Time time.Time
 	Kind EventKind
@@ -177,6 +187,8 @@ type Event struct {
 }
 
 // WindowBurn is the burn rate of one window.
+//
+// The zero WindowBurn is no burn over no window.
 type WindowBurn struct {
 	Window time.Duration
 	Burn   float64
@@ -223,6 +235,9 @@ func (e Event) String() string {
 }
 
 // SheddingStatus is the state of load shedding at one evaluation.
+//
+// The zero SheddingStatus is shedding off, with nothing rejected and nothing
+// in flight.
 type SheddingStatus struct {
 	Enabled bool
 	// Level is the shed level, 0 (nothing shed) to 3, or 4 when
@@ -242,6 +257,8 @@ type SheddingStatus struct {
 }
 
 // BreakerStatus is the state of one dependency's circuit breaker.
+//
+// The zero BreakerStatus is a closed breaker of no dependency, not burning.
 type BreakerStatus struct {
 	Dependency string
 	State      BreakerState

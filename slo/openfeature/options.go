@@ -23,6 +23,9 @@ type flagConfig struct {
 }
 
 // Option configures a Provider.
+//
+// The zero (nil) Option is an error of NewProvider, wrapping
+// ErrInvalidOption.
 type Option interface {
 	apply(*config)
 }

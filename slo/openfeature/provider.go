@@ -41,6 +41,8 @@ var (
 // get their safe value, with reason DISABLED. See the package documentation.
 //
 // A Provider is safe for concurrent use.
+//
+// The zero Provider is not usable: use NewProvider.
 type Provider struct {
 	inner  of.FeatureProvider
 	eng    *slo.Engine

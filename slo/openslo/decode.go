@@ -35,6 +35,8 @@ var (
 )
 
 // SLO is one objective read from (or written to) OpenSLO.
+//
+// The zero SLO holds the zero slo.Objective, which is not valid.
 type SLO struct {
 	// Objective is the sloguard objective; its Rules are nil (the
 	// default rules) when the SLO has no alert policies.
@@ -55,6 +57,8 @@ type SLO struct {
 }
 
 // Position locates a document, or a field in it.
+//
+// The zero Position locates nothing: no file, document or line.
 type Position struct {
 	File string // the name given to Decode
 	Doc  int    // index of the document in the file, from 1
@@ -64,6 +68,9 @@ type Position struct {
 }
 
 // Error is one problem with one field of one document.
+//
+// The zero Error locates nothing and wraps nothing; its Error method still
+// works.
 type Error struct {
 	Position
 	Path string // field path in the document, e.g. spec.objectives[0].target
@@ -83,7 +90,9 @@ func (e *Error) Error() string {
 	if e.Path != "" {
 		b.WriteString(": " + e.Path)
 	}
-	b.WriteString(": " + e.Err.Error())
+	if e.Err != nil {
+		b.WriteString(": " + e.Err.Error())
+	}
 	return b.String()
 }
 
@@ -91,6 +100,8 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // File is one named YAML stream of OpenSLO documents.
+//
+// The zero File is an unnamed empty stream: Decode finds no documents in it.
 type File struct {
 	Name string // used in errors, e.g. the path
 	Data []byte

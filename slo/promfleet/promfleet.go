@@ -29,6 +29,8 @@ var ErrInvalidOption = errors.New("promfleet: invalid option")
 
 // Source reads fleet-wide counts from a Prometheus-compatible query API.
 // It is safe for concurrent use.
+//
+// The zero Source is not usable: use New.
 type Source struct {
 	api      v1.API
 	metric   string
@@ -48,6 +50,8 @@ type config struct {
 }
 
 // Option configures a Source.
+//
+// The zero (nil) Option is an error of New, wrapping ErrInvalidOption.
 type Option interface{ apply(*config) }
 
 type optionFunc func(*config)

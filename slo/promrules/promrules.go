@@ -40,6 +40,9 @@ const (
 const dashboardWindow = 5 * time.Minute
 
 // SLO is one objective as the rules see it.
+//
+// The zero SLO holds the zero slo.Objective, which is not valid, and no
+// Service.
 type SLO struct {
 	// Objective is the objective as given to slo.New; its defaults apply
 	// as there.
@@ -68,11 +71,16 @@ type Config struct {
 }
 
 // File is a Prometheus rule file. Marshal writes it as YAML.
+//
+// The zero File has no groups; Marshal writes it as "groups: []".
 type File struct {
 	Groups []Group `yaml:"groups"`
 }
 
 // Group is one rule group.
+//
+// The zero Group is an unnamed group with no rules, which Prometheus
+// refuses.
 type Group struct {
 	Name     string `yaml:"name"`               // sloguard-slo-<sloth_id>
 	Interval string `yaml:"interval,omitempty"` // Config.Interval, if set
@@ -81,6 +89,9 @@ type Group struct {
 
 // Rule is one recording (Record set) or alerting (Alert set) rule, as in
 // Prometheus' rule files.
+//
+// The zero Rule is neither a recording nor an alerting rule, which
+// Prometheus refuses.
 type Rule struct {
 	Record      string            `yaml:"record,omitempty"`      // the recorded series' name
 	Alert       string            `yaml:"alert,omitempty"`       // the alert's name

@@ -23,6 +23,8 @@ import (
 // anything, and nothing from a request is echoed back.
 //
 // A Handler is safe for concurrent use.
+//
+// The zero Handler is not usable: use New.
 type Handler struct {
 	eng        *slo.Engine
 	title      string

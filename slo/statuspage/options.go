@@ -18,6 +18,8 @@ type config struct {
 }
 
 // Option configures a Handler.
+//
+// The zero (nil) Option is an error of New, wrapping ErrInvalidOption.
 type Option interface {
 	apply(*config)
 }

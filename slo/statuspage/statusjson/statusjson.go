@@ -5,6 +5,9 @@ import "time"
 // Document is the JSON the status endpoint serves (GET with
 // Accept: application/json, or ?format=json). Field names are stable:
 // pipelines and the sloguard command read them.
+//
+// The zero Document has no objectives, shedding off and releases not
+// allowed; the endpoint never serves it.
 type Document struct {
 	Time       time.Time   `json:"time"`
 	Objectives []Objective `json:"objectives"`
@@ -21,6 +24,8 @@ type Document struct {
 }
 
 // Objective is one objective's definition and state.
+//
+// The zero Objective is unnamed, with an empty State and null figures.
 type Objective struct {
 	Name        string  `json:"name"`
 	Description string  `json:"description,omitempty"`
@@ -60,6 +65,8 @@ type Objective struct {
 }
 
 // Local is one replica's own budget, beside the fleet's.
+//
+// The zero Local has an empty State and a null Remaining.
 type Local struct {
 	State     string   `json:"state"`
 	Remaining *float64 `json:"remaining"` // null while the state is unknown
@@ -69,6 +76,8 @@ type Local struct {
 }
 
 // Window is the burn rate over one trailing window.
+//
+// The zero Window names no window and counts nothing.
 type Window struct {
 	Window       string  `json:"window"` // "5m", "1h", ...
 	Good         uint64  `json:"good"`
@@ -79,6 +88,8 @@ type Window struct {
 }
 
 // Rule is one alert rule's evaluation.
+//
+// The zero Rule is an unnamed rule, not firing.
 type Rule struct {
 	Name      string  `json:"name"` // "page-1h"
 	Severity  string  `json:"severity"`
@@ -91,6 +102,8 @@ type Rule struct {
 }
 
 // Sample is one point of an objective's history.
+//
+// The zero Sample has an empty State and counts nothing.
 type Sample struct {
 	Time      time.Time `json:"time"`
 	State     string    `json:"state"`
@@ -107,6 +120,9 @@ type Sample struct {
 // admission admitted and rejected (shed) since the previous sample, by
 // criticality name (the four names are always present), the shed level at
 // the sample, and the scale signal, null when unknown.
+//
+// The zero LoadSample has no maps (null in JSON, where a served sample has
+// the four names) and an unknown scale.
 type LoadSample struct {
 	Time     time.Time         `json:"time"`
 	Admitted map[string]uint64 `json:"admitted"`
@@ -116,6 +132,8 @@ type LoadSample struct {
 }
 
 // Shed is the state of load shedding.
+//
+// The zero Shed is shedding off, with no maps (null in JSON).
 type Shed struct {
 	Enabled  bool               `json:"enabled"`
 	Level    float64            `json:"level"`
@@ -124,6 +142,8 @@ type Shed struct {
 }
 
 // Breaker is a dependency's circuit breaker.
+//
+// The zero Breaker names no dependency and has an empty State.
 type Breaker struct {
 	Dependency  string  `json:"dependency"`
 	State       string  `json:"state"` // closed, half-open, open
@@ -132,6 +152,8 @@ type Breaker struct {
 }
 
 // Gate is a budget-gated feature flag.
+//
+// The zero Gate is a closed gate with no name.
 type Gate struct {
 	Name    string `json:"name"`
 	Enabled bool   `json:"enabled"`
@@ -139,6 +161,9 @@ type Gate struct {
 }
 
 // Release is the verdict of the release gate.
+//
+// The zero Release is releases not allowed, though not frozen; a served one
+// is never both false.
 type Release struct {
 	Allowed bool      `json:"allowed"`
 	Frozen  bool      `json:"frozen"`
@@ -151,6 +176,8 @@ type Release struct {
 }
 
 // Event is one entry of the timeline.
+//
+// The zero Event has an empty Kind, which no served event has.
 type Event struct {
 	Time time.Time `json:"time"`
 	// state_changed, shed_changed, breaker_changed, gate_changed,
