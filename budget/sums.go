@@ -3,7 +3,7 @@ package budget
 import "time"
 
 // Summer sums the events of a trailing window: a Ledger does, and so do
-// counts read from elsewhere, as Sums.
+// counts read from elsewhere, as Sums. Evaluate needs a non-nil Summer.
 type Summer interface {
 	// Sum returns the counts of the trailing window w at time now.
 	Sum(now time.Time, w time.Duration) Counts
