@@ -70,6 +70,7 @@ type Engine struct {
 	shed     *controller // nil when shedding is off
 	meter    *meter      // the control signal's memory, also without shedding
 	shedMin  uint64
+	scale    scaler // the scale signal's memory (tickMu); see ScaleStatus
 
 	breakers  []*Breaker
 	byDep     map[string]*Breaker
@@ -601,6 +602,9 @@ func (e *Engine) evaluate(now time.Time) []Event {
 	}
 	// State() may have moved a breaker from open to half-open just now.
 	events = append(events, e.bq.drain()...)
+	if e.gate != nil {
+		st.Scale = e.scale.step(now, scaleInput{w: w, gated: e.shards.sum(offGated), trouble: troubled(st.Breakers)})
+	}
 
 	wasFrozen := prev.Release.Frozen
 	st.Release = e.release.judge(e, st.Objectives, now)

@@ -31,6 +31,9 @@ type Status struct {
 	ClockOffset time.Duration
 	// Shed is the state of load shedding.
 	Shed ShedStatus
+	// Scale is the scale signal: how many times its current capacity the
+	// service needs (see ScaleStatus).
+	Scale ScaleStatus
 	// Breakers are the circuit breakers of the outbound dependencies, by
 	// name.
 	Breakers []BreakerStatus

@@ -32,6 +32,9 @@ const (
 
 	MetricGateEnabled   = "sloguard.gate.enabled"   // gauge, 1: gate
 	MetricReleaseFrozen = "sloguard.release.frozen" // gauge, 1: none
+
+	MetricScaleNeed   = "sloguard.scale.need"   // gauge, 1: none; see ScaleStatus
+	MetricScaleDemand = "sloguard.scale.demand" // gauge, {request}/s: criticality
 )
 
 // Attribute keys of sloguard's metrics. Every value comes from the
@@ -57,7 +60,7 @@ type seriesOpts struct {
 }
 
 type telemetry struct {
-	reg metric.Registration
+	reg, scale metric.Registration
 }
 
 func newTelemetry(e *Engine, mp metric.MeterProvider) (*telemetry, error) {
@@ -195,10 +198,14 @@ func newTelemetry(e *Engine, mp metric.MeterProvider) (*telemetry, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &telemetry{reg: reg}, nil
+	scale, err := registerScale(e, m)
+	if err != nil {
+		return nil, errors.Join(err, reg.Unregister())
+	}
+	return &telemetry{reg: reg, scale: scale}, nil
 }
 
-func (t *telemetry) close() error { return t.reg.Unregister() }
+func (t *telemetry) close() error { return errors.Join(t.reg.Unregister(), t.scale.Unregister()) }
 
 func clampInt64(v uint64) int64 {
 	if v > 1<<63-1 {
