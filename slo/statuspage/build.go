@@ -44,6 +44,7 @@ func newDocument(st *slo.Status, events []slo.Event) statusjson.Document {
 		Time:       st.Time,
 		Objectives: make([]statusjson.Objective, len(st.Objectives)),
 		Shed:       shedOf(st.Shed),
+		Scale:      scaleOf(st.Scale),
 		Breakers:   make([]statusjson.Breaker, len(st.Breakers)),
 		Gates:      make([]statusjson.Gate, len(st.Gates)),
 		Release:    releaseOf(st.Release),
@@ -160,6 +161,25 @@ func shedOf(s slo.ShedStatus) statusjson.Shed {
 	for _, c := range slo.Criticalities {
 		out.Reject[c.String()] = num(s.Reject[c])
 		out.Rejected[c.String()] = s.Rejected[c]
+	}
+	return out
+}
+
+func scaleOf(s slo.ScaleStatus) statusjson.Scale {
+	if !s.Known {
+		return statusjson.Scale{}
+	}
+	out := statusjson.Scale{
+		Known:       true,
+		Need:        ptr(num(s.Need)),
+		CapacityRPS: ptr(num(s.Capacity)),
+		Saturated:   s.Saturated,
+		DemandRPS:   make(map[string]float64, len(slo.Criticalities)),
+		ServedRPS:   make(map[string]float64, len(slo.Criticalities)),
+	}
+	for _, c := range slo.Criticalities {
+		out.DemandRPS[c.String()] = num(s.Demand[c])
+		out.ServedRPS[c.String()] = num(s.Served[c])
 	}
 	return out
 }
