@@ -15,8 +15,8 @@ import (
 const ScopeName = "github.com/sloguard/sloguard"
 
 // Metric names, as exported through OpenTelemetry. With the Prometheus
-// exporter, dots become underscores, counters gain "_total" and unit "1"
-// gauges "_ratio".
+// exporter, dots become underscores, counters gain "_total", unit "1"
+// gauges "_ratio" and unit "{request}/s" gauges "_per_second".
 const (
 	MetricEvents    = "sloguard.events"           // counter, {event}: objective, outcome
 	MetricRemaining = "sloguard.budget.remaining" // gauge, 1: objective
