@@ -603,7 +603,8 @@ func (e *Engine) evaluate(now time.Time) []Event {
 	// State() may have moved a breaker from open to half-open just now.
 	events = append(events, e.bq.drain()...)
 	if e.gate != nil {
-		st.Scale = e.scale.step(now, scaleInput{w: w, gated: e.shards.sum(offGated), trouble: troubled(st.Breakers)})
+		st.Scale = e.scale.step(now, scaleInput{w: w, gated: e.shards.sum(offGated),
+			trouble: troubled(st.Breakers), tightened: e.shed.tighten < 1})
 	}
 
 	wasFrozen := prev.Release.Frozen

@@ -24,19 +24,24 @@ import (
 // requests per second, what the service serves of its current mix:
 //
 //   - While the concurrency gate turns away 5% of the demand or more
-//     (saturatedShare, on the smoothed rates: more than the bursts of
-//     Poisson arrivals near capacity make it reject), the service is
-//     saturated: the gate keeps
-//     it busy, so what it serves is its capacity.
+//     (saturatedShare, both at the evaluation and on the smoothed rates:
+//     more than the bursts of Poisson arrivals near capacity make it
+//     reject), on its own limit, the service is saturated: the gate keeps
+//     it busy, so what it serves is its capacity: a rise at once, a fall
+//     over 10 seconds (capacityFall: the evaluation that ends a spike is
+//     only partly saturated). Need follows within seconds, down as well as
+//     up.
 //   - While requests are shed otherwise (by the burn-rate controller,
-//     whose level outlasts an overload by a few seconds while the gate
-//     may have room, or a few by the gate), what is served says little of
-//     capacity: the capacity learnt holds, or rises to what is served.
+//     whose level and tightening of the gate's limit outlast an overload
+//     by seconds while the service has room, or a few by the gate), what
+//     is served says little of capacity: the capacity learnt holds, or
+//     rises to what is served.
 //   - Otherwise everything that arrives is served, so the capacity is at
 //     least the rate served: the highest rate served, forgotten over
 //     minutes (capacityMemory, 5 minutes: deploys and dependencies change
-//     it), and Need is at most 1: a service that serves what arrives never
-//     asks for more replicas.
+//     it), and Need is at most 1 from the first evaluation that turned
+//     nothing away: a service that serves what arrives never asks for more
+//     replicas.
 //
 // A rate, not a concurrency (rate served × no-load latency), because the
 // counts the evaluator reads are exact and in the units of demand; a
@@ -53,17 +58,19 @@ import (
 //
 // The rates are smoothed over 2 seconds (scaleRateSmoothing): the Poisson
 // noise of a second's count of 100 requests is 10%, of the smoothed rate
-// about 5%. Need then rises with a time constant of 1 second (scaleRise)
-// and falls with one of 15 seconds (scaleFall): it reads 80% of a spike
-// within 3 to 4 evaluations at the default 1s interval, while the noise of
-// a service at its edge (90% of capacity, a few requests shed in bursts)
-// stays within 10% of 1, an HPA's default tolerance; and a fall from 6 to
-// 1 takes about 45 seconds to read 1.25, so that the gaps of a bursty
-// load do not let an autoscaler scale back in between. The autoscaler's
-// own stabilisation (an HPA's 5 minutes for scale-down by default) comes
-// on top and is the place for a longer memory. Measured in scale_test.go
-// on a model of a pool of 4 to 16 connections at 30% to 90% load and
-// spikes of 2 to 20 times.
+// about 5%. Need rises with a time constant of 1 second (scaleRise), and
+// so falls while saturated (the capacity is measured then); it reads 80%
+// of a spike within 3 to 4 evaluations at the default 1s interval. From
+// the first evaluation that turns nothing away it is at most 1. Below 1,
+// and while requests are shed but the service is not saturated, it falls
+// with a time constant of 15 seconds (scaleFall), so that the gaps of a
+// bursty load do not let an autoscaler scale back in between. At the edge
+// of capacity (90% of a small pool, a few requests shed in bursts) it
+// stays within 10% of 1, an HPA's default tolerance. The autoscaler's own
+// stabilisation (an HPA's 5 minutes for scale-down by default) comes on
+// top and is the place for a longer memory. Measured in scale_test.go on
+// a model of a pool of 4 to 16 connections at 30% to 90% load and spikes
+// of 2 to 20 times.
 //
 // # Fleet
 //
@@ -97,6 +104,7 @@ const (
 	scaleRise          = time.Second
 	scaleFall          = 15 * time.Second
 	capacityMemory     = 5 * time.Minute
+	capacityFall       = 10 * time.Second
 	// saturatedShare of the demand turned away by the gate (both rates
 	// smoothed) marks the service saturated.
 	saturatedShare = 0.05
@@ -118,12 +126,14 @@ type scaler struct {
 }
 
 // scaleInput is what the evaluator gives the scaler: the shards'
-// cumulative counts, the gate's cumulative rejections, and whether a
-// dependency is in trouble (a breaker not closed or burning).
+// cumulative counts, the gate's cumulative rejections, whether a
+// dependency is in trouble (a breaker not closed or burning), and whether
+// the controller tightens the gate.
 type scaleInput struct {
-	w       window
-	gated   uint64
-	trouble bool
+	w         window
+	gated     uint64
+	trouble   bool
+	tightened bool // the controller holds the gate's limit below its own
 }
 
 // step moves the scaler to now and returns the signal.
@@ -166,7 +176,15 @@ func (s *scaler) step(now time.Time, in scaleInput) ScaleStatus {
 	// bursts at the edge of capacity do not. Fewer rejections, or the
 	// controller's level alone, say only that something was shed.
 	s.gated = smooth(s.gated, float64(gated)/secs)
-	saturated := s.gated > 0 && s.gated >= saturatedShare*demand
+	// Both the evaluation's own share and the smoothed one: the smoothed
+	// rates lag for seconds after a spike, and one evaluation's share of
+	// a few requests is noise.
+	var arrived uint64
+	for b := range bands {
+		arrived += d.arrived[b]
+	}
+	saturated := s.gated > 0 && s.gated >= saturatedShare*demand &&
+		float64(gated) >= saturatedShare*float64(arrived) && !in.tightened
 	shedding := rejected > 0
 	raw := s.need
 	switch {
@@ -176,9 +194,16 @@ func (s *scaler) step(now time.Time, in scaleInput) ScaleStatus {
 			raw = min(demand/s.capacity, s.need)
 		}
 	case saturated:
-		s.capacity = served
-		if served > 0 {
-			raw = demand / served
+		// A rise at once; a fall over capacityFall, since an evaluation
+		// only partly saturated (at the end of a spike) serves less than
+		// the capacity.
+		if served >= s.capacity {
+			s.capacity = served
+		} else {
+			s.capacity = ewma(s.capacity, served, dt, capacityFall)
+		}
+		if s.capacity > 0 {
+			raw = demand / s.capacity
 		}
 	case shedding:
 		if s.capacity = max(s.capacity, served); s.capacity > 0 {
@@ -197,10 +222,15 @@ func (s *scaler) step(now time.Time, in scaleInput) ScaleStatus {
 	switch {
 	case s.need == 0 && raw > 0: // the first reading
 		s.need = raw
-	case raw >= s.need:
+	case raw >= s.need || saturated:
+		// Saturated, the capacity is measured at every evaluation: a fall
+		// is as sure as a rise.
 		s.need = ewma(s.need, raw, dt, scaleRise)
 	default:
 		s.need = ewma(s.need, raw, dt, scaleFall)
+	}
+	if rejected == 0 && !in.trouble {
+		s.need = min(s.need, 1) // nothing turned away: the demand fits
 	}
 	return s.status(saturated)
 }
