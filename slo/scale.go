@@ -74,11 +74,13 @@ import (
 //
 // # Fleet
 //
-// Each replica reports its own Need. When every replica carries an equal
-// share of the demand, the sum of Need over replicas is the number of
-// replicas the fleet needs, and the average is that number over the
-// current one. The README shows the queries, an HPA and a KEDA
-// ScaledObject.
+// Each replica reports its own Need. When the replicas share the demand
+// equally, the sum of Need over them is the number of replicas the demand
+// needs, and the average is that number over the current number. Give an
+// autoscaler the sum with a per-replica (AverageValue) target of 1, which
+// divides by the replicas itself, or the average with a Value target of
+// 1: both scale to ceil(sum). The README shows the Prometheus query, an
+// HPA and a KEDA ScaledObject (examples/autoscaling).
 type ScaleStatus struct {
 	// Known says that Need, Capacity and the rates mean something: shedding
 	// is on and some request completed. Before, the signal is absent
@@ -87,8 +89,8 @@ type ScaleStatus struct {
 	// Need is demand over capacity, smoothed (see above); 0 with no
 	// demand.
 	Need float64
-	// Capacity is what the service serves when saturated, in requests per
-	// second (see above).
+	// Capacity is the capacity learnt, in requests per second (see
+	// above).
 	Capacity float64
 	// Saturated says the service was saturated at this evaluation.
 	Saturated bool
@@ -105,8 +107,8 @@ const (
 	scaleFall          = 15 * time.Second
 	capacityMemory     = 5 * time.Minute
 	capacityFall       = 10 * time.Second
-	// saturatedShare of the demand turned away by the gate (both rates
-	// smoothed) marks the service saturated.
+	// saturatedShare of the demand turned away by the gate, at the
+	// evaluation and smoothed, marks the service saturated.
 	saturatedShare = 0.05
 )
 
