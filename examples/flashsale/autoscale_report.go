@@ -221,7 +221,7 @@ func (c *console) autoscaleTable(cfg config, cmp autoscaleComparison) {
 	line("CRITICAL success, spike", pct(a.CriticalSpike), pct(b.CriticalSpike))
 	line("CRITICAL success, whole run", pct(a.CriticalRun), pct(b.CriticalRun))
 	line("shedding from the load exceeding capacity", secText(a.ShedStartS), secText(b.ShedStartS))
-	line("shedding lasted, from the spike's start (until ≤ 1% shed)", secText(a.ShedForS), secText(b.ShedForS))
+	line("shedding lasted (until a second ≤ 1% shed)", secText(a.ShedForS), secText(b.ShedForS))
 	line("seconds with more than 1% shed", strconv.Itoa(a.ShedSeconds), strconv.Itoa(b.ShedSeconds))
 	line("highest scale signal", strconv.FormatFloat(a.NeedPeak, 'f', 2, 64), strconv.FormatFloat(b.NeedPeak, 'f', 2, 64))
 	line("scale-up asked for, from the spike's start", "—", secText(b.ScaleAskedS))

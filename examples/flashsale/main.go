@@ -19,6 +19,14 @@
 // The program prints a live view of each run, a comparison table with the
 // targets, and writes the timeline as CSV and as an SVG chart. See
 // README.md.
+//
+// With -autoscale it closes the loop instead: both runs with sloguard, a
+// minute-long spike and no outage, the second run with a simulated
+// autoscaler that reads sloguard's scale signal from the shop's Prometheus
+// endpoint and adds capacity after a provisioning delay (about four
+// minutes in all):
+//
+//	go run ./examples/flashsale -autoscale
 package main
 
 import (
