@@ -157,6 +157,8 @@
 //	sloguard.breaker.state      gauge    {state}    dependency, state (1 for the current state, else 0)
 //	sloguard.gate.enabled       gauge    —          gate (1 while enabled, else 0; absent without gates)
 //	sloguard.release.frozen     gauge    —          — (1 while releases are frozen, else 0)
+//	sloguard.scale.need         gauge    1          — (absent until known; see ScaleStatus)
+//	sloguard.scale.demand       gauge    {request}/s  criticality (absent until known)
 //
 // Attribute values come only from the configuration, so the number of
 // series is bounded by the objectives and their windows.

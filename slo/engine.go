@@ -66,6 +66,7 @@ type Engine struct {
 	shed     *controller // nil when shedding is off
 	meter    *meter      // the control signal's memory, also without shedding
 	shedMin  uint64
+	scale    scaler // the scale signal's memory (tickMu); see ScaleStatus
 
 	windows, rules int // of all objectives' reports: see stepBudgets
 

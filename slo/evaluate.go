@@ -11,7 +11,7 @@ import (
 // One evaluation is a sequence of steps, one per subsystem, in the order
 // in which each needs the others' results: budgets first (every other step
 // reads the objectives' reports and control signals), then shedding,
-// breakers, the release freeze, gates, history. Each step owns its
+// breakers, the release freeze, gates, the scale signal, history. Each step owns its
 // subsystem's state, returns its part of the Status and appends the
 // events it raises. All run on the evaluator, under tickMu.
 
@@ -34,7 +34,7 @@ func (e *Engine) evaluate(now time.Time) []Event {
 	st.Breakers, events = e.stepBreakers(now, ctl, events)
 	st.Release, events = e.release.step(e, now, st.Objectives, prev.Release.Frozen, events)
 	st.Gates, events = e.stepGates(now, st, events)
-	// One more step goes here: it reads st and appends to events.
+	st.Scale = e.stepScale(now, ctl, st.Breakers)
 	e.history.observe(now, st, ctl.admitted)
 	e.snap.end(e, now)
 
@@ -53,6 +53,7 @@ type control struct {
 	admitted [4]uint64 // by Criticality.Index, cumulative, read for the meter and the history
 	rejected [4]uint64 // by Criticality.Index, cumulative, read for the meter
 	burning  []bool    // by breaker index: its dependency burns fast
+	window   window    // the gate's cumulative counts, read at the start
 }
 
 // stepBudgets folds what was recorded into the ledgers, judges every
@@ -65,6 +66,7 @@ func (e *Engine) stepBudgets(now time.Time, prev *Status, events []Event) ([]Obj
 	// Admissions and rejections by Criticality.Index, from the gate's
 	// counts by band.
 	w := e.shards.window()
+	ctl.window = w
 	for b := range bands {
 		ctl.admitted[b], ctl.rejected[b] = w.arrived[b]-w.rejected[b], w.rejected[b]
 	}
@@ -288,4 +290,14 @@ func objectiveEvent(now time.Time, kind EventKind, os ObjectiveStatus) Event {
 		ev.Burns[j] = WindowBurn{Window: w.Window, Burn: w.Burn}
 	}
 	return ev
+}
+
+// stepScale moves the scale signal on from the gate's counts; there is
+// none without shedding, whose Admit counts the demand (see ScaleStatus).
+func (e *Engine) stepScale(now time.Time, ctl control, breakers []BreakerStatus) ScaleStatus {
+	if e.gate == nil {
+		return ScaleStatus{}
+	}
+	return e.scale.step(now, scaleInput{w: ctl.window, gated: e.shards.sum(offGated),
+		trouble: troubled(breakers), tightened: e.shed.tighten < 1})
 }

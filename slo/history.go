@@ -98,10 +98,8 @@ func newHistory(every time.Duration, size, objectives int) *history {
 	return h
 }
 
-// scaleOf returns the scale signal of st, and whether it is known. The
-// scale signal (issue 12, Status.Scale) is wired here when it lands; until
-// then it is never known.
-func scaleOf(*Status) (float64, bool) { return 0, false }
+// scaleOf returns the scale signal of st, and whether it is known.
+func scaleOf(st *Status) (float64, bool) { return st.Scale.Need, st.Scale.Known }
 
 // observe takes a sample of every objective and of the load if one is due
 // at now, with st the status of this evaluation and admitted the cumulative

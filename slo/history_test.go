@@ -237,6 +237,7 @@ func TestLoadHistory(t *testing.T) {
 	type want struct {
 		admitted, rejected [4]uint64
 		level              float64
+		scale              slo.ScaleStatus
 	}
 	var wants []want
 	var cur want
@@ -257,7 +258,7 @@ func TestLoadHistory(t *testing.T) {
 		now = now.Add(10 * time.Second)
 		eng.Tick(now)
 		if (step+1)%6 == 0 {
-			cur.level = eng.Status().Shedding.Level
+			cur.level, cur.scale = eng.Status().Shedding.Level, eng.Status().Scale
 			wants = append(wants, cur)
 			cur = want{}
 		}
@@ -267,15 +268,20 @@ func TestLoadHistory(t *testing.T) {
 		t.Fatalf("LoadHistory() has %d samples, want 3 (the history size)", len(got))
 	}
 	wants = wants[len(wants)-3:]
-	var rejectedAny bool
+	var rejectedAny, scaleAny bool
 	for k, s := range got {
 		w := wants[k]
-		if s.Admitted != w.admitted || s.Rejected != w.rejected || s.Level != float64(float32(w.level)) || s.ScaleKnown {
-			t.Errorf("LoadHistory()[%d] = %+v, want admitted %v, rejected %v, level %v, no scale", k, s, w.admitted, w.rejected, w.level)
+		if s.Admitted != w.admitted || s.Rejected != w.rejected || s.Level != float64(float32(w.level)) ||
+			s.ScaleKnown != w.scale.Known || s.Scale != float64(float32(w.scale.Need)) {
+			t.Errorf("LoadHistory()[%d] = %+v, want admitted %v, rejected %v, level %v, scale %+v", k, s, w.admitted, w.rejected, w.level, w.scale)
 		}
 		rejectedAny = rejectedAny || s.Rejected[slo.Sheddable.Index()] > 0
+		scaleAny = scaleAny || s.ScaleKnown
 	}
 	if !rejectedAny {
 		t.Fatalf("no SHEDDABLE request rejected: the test does not shed")
+	}
+	if !scaleAny {
+		t.Errorf("LoadHistory() = %+v, want the scale signal known in some sample of a shedding service", got)
 	}
 }

@@ -34,6 +34,9 @@ type Status struct {
 	ClockOffset time.Duration
 	// Shedding is the state of load shedding.
 	Shedding SheddingStatus
+	// Scale is the scale signal: how many times its current capacity the
+	// service needs (see ScaleStatus).
+	Scale ScaleStatus
 	// Breakers are the circuit breakers of the outbound dependencies, by
 	// name.
 	Breakers []BreakerStatus

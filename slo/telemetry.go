@@ -15,8 +15,8 @@ import (
 const ScopeName = "github.com/sloguard/sloguard"
 
 // Metric names, as exported through OpenTelemetry. With the Prometheus
-// exporter, dots become underscores, counters gain "_total" and unit "1"
-// gauges "_ratio".
+// exporter, dots become underscores, counters gain "_total", unit "1"
+// gauges "_ratio" and unit "{request}/s" gauges "_per_second".
 const (
 	MetricEvents    = "sloguard.events"           // counter, {event}: objective, outcome
 	MetricRemaining = "sloguard.budget.remaining" // gauge, 1: objective
@@ -32,6 +32,9 @@ const (
 
 	MetricGateEnabled   = "sloguard.gate.enabled"   // gauge, 1: gate
 	MetricReleaseFrozen = "sloguard.release.frozen" // gauge, 1: none
+
+	MetricScaleNeed   = "sloguard.scale.need"   // gauge, 1: none; see ScaleStatus
+	MetricScaleDemand = "sloguard.scale.demand" // gauge, {request}/s: criticality
 )
 
 // Attribute keys of sloguard's metrics. Every value comes from the
@@ -54,6 +57,7 @@ type instruments struct {
 	events, faults, shedRejected                    metric.Int64ObservableCounter
 	state, breakerState, gateEnabled, releaseFrozen metric.Int64ObservableGauge
 	remaining, burn, target, controlBurn, shedLevel metric.Float64ObservableGauge
+	scaleNeed, scaleDemand                          metric.Float64ObservableGauge
 }
 
 // instrument is one row of the registration table: exactly one of its
@@ -92,6 +96,10 @@ func (ins *instruments) table() []instrument {
 			description: "1 while a budget-gated feature flag is enabled, 0 while the budget keeps it off."},
 		{name: MetricReleaseFrozen, intGauge: &ins.releaseFrozen,
 			description: "1 while the error budget policy freezes releases, else 0."},
+		{name: MetricScaleNeed, unit: "1", floatGauge: &ins.scaleNeed,
+			description: "How many times its current capacity the service needs to serve its whole demand, shed demand included: 1 is enough, below 1 leaves room. Summed over replicas: the replicas needed. Absent until known."},
+		{name: MetricScaleDemand, unit: "{request}/s", floatGauge: &ins.scaleDemand,
+			description: "Requests per second that reached admission, admitted or shed, smoothed, by criticality: the demand behind sloguard.scale.need. Absent until known."},
 	}
 }
 
@@ -247,6 +255,12 @@ func (t *telemetry) observe(e *Engine, obs metric.Observer) {
 	}
 	obs.ObserveInt64(ins.releaseFrozen, boolInt(st.Release.Frozen))
 	obs.ObserveInt64(ins.faults, clampInt64(e.faults.Load()))
+	if sc := &st.Scale; sc.Known {
+		obs.ObserveFloat64(ins.scaleNeed, sc.Need)
+		for b := range bands {
+			obs.ObserveFloat64(ins.scaleDemand, sc.Demand[b], t.crit[b]...)
+		}
+	}
 }
 
 func (t *telemetry) close() error { return t.reg.Unregister() }

@@ -78,8 +78,8 @@
 // replica since it started; restored: with a snapshot restored at start;
 // fleet: every replica, read from the fleet source, with this replica's own
 // budget in brackets), with its age; the burn rate of each objective over each alert window
-// with the rules that fire; shedding, circuit breakers and gates when the
-// service has them; and the last --events events (10 by default). For
+// with the rules that fire; shedding, the scale signal, circuit breakers
+// and gates when the service has them; and the last --events events (10 by default). For
 // example:
 //
 //	$ sloguard status --url http://127.0.0.1:8080/sloguard

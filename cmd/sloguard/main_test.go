@@ -151,6 +151,8 @@ func sampleDoc() statusjson.Document {
 			Reject:   map[string]float64{"SHEDDABLE": 1, "SHEDDABLE_PLUS": 0.25, "CRITICAL": 0, "CRITICAL_PLUS": 0},
 			Rejected: map[string]uint64{"SHEDDABLE": 1200, "SHEDDABLE_PLUS": 40, "CRITICAL": 0, "CRITICAL_PLUS": 0},
 		},
+		Scale: statusjson.Scale{Known: true, Need: ptr(2.4), CapacityRPS: ptr(200.0), Saturated: true,
+			DemandRPS: map[string]float64{"SHEDDABLE": 400, "SHEDDABLE_PLUS": 0, "CRITICAL": 80, "CRITICAL_PLUS": 0}},
 		Breakers: []statusjson.Breaker{{Dependency: "payments", State: "open", Burning: true, RetryAfterS: 8}},
 		Gates:    []statusjson.Gate{{Name: "recommender", Enabled: false, Reason: "releases are frozen"}},
 		Release: statusjson.Release{

@@ -102,6 +102,7 @@ func writeStatus(w io.Writer, doc *statusjson.Document, source string, v statusV
 	writeObjectives(w, doc.Objectives, p)
 	writeBurns(w, doc.Objectives)
 	writeShed(w, doc.Shed)
+	writeScale(w, doc.Scale)
 	writeBreakers(w, doc.Breakers, p)
 	writeGates(w, doc.Gates, p)
 
@@ -260,6 +261,22 @@ func boolCmp(a, b bool) int {
 
 // criticalityOrder is the order in which sloguard sheds.
 var criticalityOrder = []string{"SHEDDABLE", "SHEDDABLE_PLUS", "CRITICAL", "CRITICAL_PLUS"}
+
+// writeScale prints the scale signal, if known.
+func writeScale(w io.Writer, s statusjson.Scale) {
+	if !s.Known || s.Need == nil || s.CapacityRPS == nil {
+		return
+	}
+	var demand float64
+	for _, d := range s.DemandRPS {
+		demand += d
+	}
+	sat := ""
+	if s.Saturated {
+		sat = ", saturated"
+	}
+	fmt.Fprintf(w, "\nSCALE: needs %.2f× its capacity (demand %.0f/s, capacity %.0f/s%s)\n", *s.Need, demand, *s.CapacityRPS, sat)
+}
 
 func writeShed(w io.Writer, s statusjson.Shed) {
 	if !s.Enabled {

@@ -34,6 +34,7 @@ func TestStatus(t *testing.T) {
 		"SHEDDING: level 1.25",
 		"SHEDDABLE       100%",
 		"SHEDDABLE_PLUS  25%",
+		"SCALE: needs 2.40× its capacity (demand 480/s, capacity 200/s, saturated)",
 		"payments  open   yes      8s",
 		"recommender  no       releases are frozen",
 		// the last ten of twelve events, oldest first

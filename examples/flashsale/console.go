@@ -97,13 +97,19 @@ func (c *console) header(cfg config) {
 }
 
 // begin starts following run m.
-func (c *console) begin(m mode, sc *scenario, shop, payments string) {
+func (c *console) begin(m mode, sc *scenario, shop, payments string, scaled bool) {
 	c.mu.Lock()
 	c.sc = sc
+	autoscale := c.cfg.Autoscale
 	c.mu.Unlock()
-	if m == without {
+	switch {
+	case autoscale && !scaled:
+		c.live("── Run 1: sloguard alone (shedding, payments breaker), one replica ── shop %s, payments %s\n", shop, payments)
+	case autoscale:
+		c.live("\n── Run 2: sloguard and the autoscaler ── shop %s (/metrics read by the autoscaler), payments %s\n", shop, payments)
+	case m == without:
 		c.live("── Run 1: without sloguard (the engine only records) ── shop %s, payments %s\n", shop, payments)
-	} else {
+	default:
 		c.live("\n── Run 2: with sloguard (shedding, payments breaker) ── shop %s, payments %s\n", shop, payments)
 	}
 	var b strings.Builder
@@ -176,7 +182,7 @@ func shedding(level float64) string {
 // follow samples the engine at the end of every second of the timeline,
 // prints a line for it and a banner at each phase change, until the
 // timeline ends. It reports whether ctx ended it early.
-func (c *console) follow(ctx context.Context, sc *scenario, ld *load, eng *slo.Engine) (samples []sample, interrupted bool) {
+func (c *console) follow(ctx context.Context, sc *scenario, ld *load, eng *slo.Engine, as *autoscaler) (samples []sample, interrupted bool) {
 	c.mu.Lock()
 	cfg := c.cfg
 	c.mu.Unlock()
@@ -201,7 +207,13 @@ func (c *console) follow(ctx context.Context, sc *scenario, ld *load, eng *slo.E
 		case <-timer.C:
 		}
 		st := eng.Status()
-		smp := sample{level: st.Shedding.Level}
+		smp := sample{level: st.Shedding.Level, need: math.NaN(), ready: 1, target: 1}
+		if st.Scale.Known {
+			smp.need = st.Scale.Need
+		}
+		if as != nil {
+			_, smp.ready, smp.target = as.state()
+		}
 		if len(st.Breakers) > 0 {
 			smp.breaker = st.Breakers[0].State
 		}
@@ -217,7 +229,7 @@ func (c *console) follow(ctx context.Context, sc *scenario, ld *load, eng *slo.E
 		if !c.quiet {
 			r := second(reqs, s)
 			r.offered = int(ld.issued[s-1].Load())
-			c.row(s, sc.phaseAt(time.Duration(s)*time.Second-time.Millisecond), r, smp)
+			c.row(s, sc.phaseAt(time.Duration(s)*time.Second-time.Millisecond), r, smp, cfg.Autoscale)
 		}
 		for p := spike; p < numPhases; p++ {
 			if sc.begins(p) == time.Duration(s)*time.Second {
@@ -241,12 +253,22 @@ func banner(cfg config, p phase) string {
 }
 
 // row prints the live line of second s.
-func (c *console) row(s int, p phase, r timelineRow, smp sample) {
+func (c *console) row(s int, p phase, r timelineRow, smp sample, autoscale bool) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%5ds  %-8s %5d %5d %5d %5d %5d %6s %5.2f %-9s", s, p, r.offered, r.ok, r.shed, r.failed, r.good,
 		msText(r.p99), smp.level, smp.breaker)
 	for i, st := range smp.alerts {
 		fmt.Fprintf(&b, "  %-6s %7s", st, pct2(1-smp.consumed[i]))
+	}
+	if autoscale {
+		need := "—"
+		if !math.IsNaN(smp.need) {
+			need = strconv.FormatFloat(smp.need, 'f', 2, 64)
+		}
+		fmt.Fprintf(&b, "  need %5s  replicas %d", need, smp.ready)
+		if smp.target != smp.ready {
+			fmt.Fprintf(&b, "→%d", smp.target)
+		}
 	}
 	c.printf("%s\n", b.String())
 }

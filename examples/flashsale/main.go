@@ -19,6 +19,14 @@
 // The program prints a live view of each run, a comparison table with the
 // targets, and writes the timeline as CSV and as an SVG chart. See
 // README.md.
+//
+// With -autoscale it closes the loop instead: both runs with sloguard, a
+// minute-long spike and no outage, the second run with a simulated
+// autoscaler that reads sloguard's scale signal from the shop's Prometheus
+// endpoint and adds capacity after a provisioning delay (about four
+// minutes in all):
+//
+//	go run ./examples/flashsale -autoscale
 package main
 
 import (
@@ -100,6 +108,10 @@ func main() {
 	flag.BoolVar(&cfg.Quiet, "quiet", cfg.Quiet, "print no live view, only the comparison")
 	flag.StringVar(&cfg.CSV, "csv", cfg.CSV, "where to write the timeline as CSV; empty for nowhere")
 	flag.StringVar(&cfg.SVG, "svg", cfg.SVG, "where to write the timeline as an SVG chart; empty for nowhere")
+	flag.BoolVar(&cfg.Autoscale, "autoscale", cfg.Autoscale, "run the spike twice with sloguard, without and with a simulated autoscaler that reads the scale signal from the shop's /metrics (sets -spike 60s -outage 0 -recovery 60s unless given)")
+	flag.DurationVar(&cfg.Provision, "provision", cfg.Provision, "with -autoscale: how long a new replica takes to serve, like a new pod's start")
+	flag.IntVar(&cfg.MaxReplicas, "max-replicas", cfg.MaxReplicas, "with -autoscale: the most replicas, each of -conns connections (1 to 16)")
+	flag.DurationVar(&cfg.ScaleDownWindow, "scale-down-window", cfg.ScaleDownWindow, "with -autoscale: the autoscaler scales down to the highest recommendation of this window")
 	matrix := flag.Bool("matrix", false, "run issue 8's matrix of shapes (each without and with sloguard; the spike cells with -outage, the no-spike cell without; -seed and the phases apply) and print one table")
 	flag.Parse()
 	if flag.NArg() > 0 {
@@ -108,11 +120,20 @@ func main() {
 		os.Exit(2)
 	}
 
+	if cfg.Autoscale {
+		set := map[string]bool{}
+		flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		cfg = autoscaleDefaults(cfg, set)
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	var err error
-	if *matrix {
+	switch {
+	case *matrix:
 		err = runMatrix(ctx, cfg, os.Stdout, os.Stderr)
-	} else {
+	case cfg.Autoscale:
+		err = runAutoscale(ctx, cfg, os.Stdout)
+	default:
 		err = run(ctx, cfg, os.Stdout)
 	}
 	stop()
@@ -139,6 +160,12 @@ type config struct {
 	Quiet bool   // print no live view
 	CSV   string // path of the CSV timeline; "" for none
 	SVG   string // path of the SVG chart; "" for none
+
+	// -autoscale: both runs with sloguard, the second with the autoscaler.
+	Autoscale       bool
+	Provision       time.Duration // a new replica's start
+	MaxReplicas     int           // of Conns connections each
+	ScaleDownWindow time.Duration // the autoscaler's scale-down stabilisation
 }
 
 func defaultConfig() config {
@@ -151,8 +178,12 @@ func defaultConfig() config {
 		SpikeFactor: 10,
 		Conns:       8,
 		Seed:        1,
-		CSV:         filepath.Join(os.TempDir(), "flashsale-timeline.csv"),
-		SVG:         filepath.Join(os.TempDir(), "flashsale.svg"),
+
+		Provision:       15 * time.Second,
+		MaxReplicas:     8,
+		ScaleDownWindow: 15 * time.Second,
+		CSV:             filepath.Join(os.TempDir(), "flashsale-timeline.csv"),
+		SVG:             filepath.Join(os.TempDir(), "flashsale.svg"),
 	}
 }
 
@@ -177,6 +208,11 @@ func (c config) validate() error {
 	check(c.SpikeFactor >= 1 && c.SpikeFactor <= 20, "spike factor %v is not between 1 and 20", c.SpikeFactor)
 	check(c.Conns >= 1 && c.Conns <= 64, "conns %d is not between 1 and 64", c.Conns)
 	check(c.Ramp >= 0 && c.Ramp <= c.Spike, "ramp %v is not between 0 and the spike's %v", c.Ramp, c.Spike)
+	if c.Autoscale {
+		check(c.Provision >= 0 && c.Provision <= maxPhase, "provision %v is not between 0 and %v", c.Provision, maxPhase)
+		check(c.MaxReplicas >= 1 && c.MaxReplicas <= 16, "max replicas %d is not between 1 and 16", c.MaxReplicas)
+		check(c.ScaleDownWindow >= 0 && c.ScaleDownWindow <= maxPhase, "scale-down window %v is not between 0 and %v", c.ScaleDownWindow, maxPhase)
+	}
 	return errors.Join(errs...)
 }
 

@@ -293,7 +293,7 @@ func targets(r runReport) []target {
 	}
 }
 
-func writeJSON(w io.Writer, c comparison) error {
+func writeJSON(w io.Writer, c any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(c)

@@ -10,7 +10,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/metric/noop"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 
 	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/middleware"
@@ -28,6 +33,11 @@ type runResult struct {
 	final       *slo.Status              // after every request was evaluated
 	holds       [numPhases]time.Duration // mean connection hold time by phase
 	interrupted bool
+	// With -autoscale: whether the autoscaler ran, its replica changes
+	// and its failed reads.
+	autoscaled bool
+	replicas   []replicaEvent
+	readErrs   int
 }
 
 // sample is the engine's state at the end of one second of the timeline.
@@ -36,6 +46,10 @@ type sample struct {
 	breaker  slo.BreakerState
 	alerts   []budget.State // by objective, as in objectives(); see alertState
 	consumed []float64      // budget consumed so far, by objective; see consumed
+	// The scale signal (NaN while absent) and, with the autoscaler, the
+	// replicas serving and asked for.
+	need          float64
+	ready, target int
 }
 
 // events collects the engine's events; it is the engine's event handler.
@@ -62,13 +76,33 @@ func (e *events) all() []slo.Event {
 // service and the shop on loopback, the engine and the load, follows them,
 // and shuts everything down.
 func runOnce(ctx context.Context, cfg config, m mode, out *console) (*runResult, error) {
+	return runOnceScaled(ctx, cfg, m, out, false)
+}
+
+// runOnceScaled is runOnce, with the autoscaler if scaled. With
+// cfg.Autoscale the engine exports through the OpenTelemetry Prometheus
+// exporter, served by the shop at GET /metrics, which the autoscaler
+// reads.
+func runOnceScaled(ctx context.Context, cfg config, m mode, out *console, scaled bool) (*runResult, error) {
 	evs := &events{tee: out.event}
+	var mp metric.MeterProvider = noop.NewMeterProvider()
+	var metrics http.Handler
+	if cfg.Autoscale {
+		reg := prometheus.NewRegistry()
+		exp, err := otelprom.New(otelprom.WithRegisterer(reg))
+		if err != nil {
+			return nil, fmt.Errorf("creating the Prometheus exporter: %w", err)
+		}
+		sdk := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp))
+		defer func() { _ = sdk.Shutdown(context.WithoutCancel(ctx)) }()
+		mp, metrics = sdk, promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	}
 	opts := []slo.Option{
 		slo.WithEventHandler(evs.add),
 		// out.event prints what matters; the engine's log would repeat it.
 		slo.WithLogger(slog.New(slog.DiscardHandler)),
 		// A real service passes its OpenTelemetry SDK MeterProvider here.
-		slo.WithMeterProvider(noop.NewMeterProvider()),
+		slo.WithMeterProvider(mp),
 	}
 	if m == with {
 		opts = append(opts, slo.WithShedding(shedPolicy()), slo.WithBreakers(breakerPolicy()))
@@ -95,8 +129,12 @@ func runOnce(ctx context.Context, cfg config, m mode, out *console) (*runResult,
 	if err != nil {
 		return nil, err
 	}
+	most := cfg.Conns
+	if scaled {
+		most *= cfg.MaxReplicas
+	}
 	sh := &shop{
-		db:      newPool(cfg.Conns, sc),
+		db:      newElasticPool(cfg.Conns, most, sc),
 		payURL:  payURL + "/charges",
 		pay:     &http.Client{Transport: tr, Timeout: paymentsTimeout},
 		failPay: payFailed,
@@ -116,7 +154,11 @@ func runOnce(ctx context.Context, cfg config, m mode, out *console) (*runResult,
 	if err != nil {
 		return nil, fmt.Errorf("creating the middleware: %w", err)
 	}
-	shopURL, err := srvs.serve(sh.routes(mw))
+	mux := sh.routes(mw)
+	if metrics != nil {
+		mux.Handle("GET /metrics", metrics) // what Prometheus would scrape
+	}
+	shopURL, err := srvs.serve(mux)
 	if err != nil {
 		return nil, err
 	}
@@ -124,12 +166,21 @@ func runOnce(ctx context.Context, cfg config, m mode, out *console) (*runResult,
 		return nil, fmt.Errorf("starting the engine: %w", err)
 	}
 
-	res := &runResult{mode: m, sc: sc, conns: cfg.Conns}
-	out.begin(m, sc, shopURL, payURL)
+	res := &runResult{mode: m, sc: sc, conns: cfg.Conns, autoscaled: scaled}
+	var as *autoscaler
+	if scaled {
+		as = newAutoscaler(shopURL+"/metrics", sh.db, sc, cfg)
+		as.start(ctx)
+	}
+	out.begin(m, sc, shopURL, payURL, scaled)
 	ld := newLoad(sc, shopURL, cfg.Seed)
 	ld.start(ctx)
-	res.samples, res.interrupted = out.follow(ctx, sc, ld, eng)
+	res.samples, res.interrupted = out.follow(ctx, sc, ld, eng, as)
 	ld.wait()
+	if as != nil {
+		as.stop()
+		res.replicas, res.readErrs = as.history()
+	}
 
 	// Clean shutdown: servers, client connections, a last evaluation that
 	// sees every request, then the engine.

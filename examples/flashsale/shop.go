@@ -149,19 +149,56 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // database connection.
 var errPoolTimeout = errors.New("flashsale: no database connection within the queue timeout")
 
-// pool is the shop's database: a fixed number of connections, handed out
-// first come, first served, for at most queueTimeout of waiting. It is
+// pool is the shop's database: a number of connections, handed out first
+// come, first served, for at most queueTimeout of waiting. With -autoscale
+// the autoscaler changes the number (resize); otherwise it is fixed. It is
 // safe for concurrent use.
 type pool struct {
+	// slots holds a token per connection in use and per connection held
+	// back (reserved): the connections are cap(slots) − reserved.
 	slots chan struct{}
 	sc    *scenario
 	// Connection hold times by the phase in which they started, to
 	// measure the capacity actually simulated.
 	held, holds [numPhases]atomic.Int64
+
+	mu       sync.Mutex
+	reserved int // guarded by mu
 }
 
-func newPool(conns int, sc *scenario) *pool {
-	return &pool{slots: make(chan struct{}, conns), sc: sc}
+func newPool(conns int, sc *scenario) *pool { return newElasticPool(conns, conns, sc) }
+
+// newElasticPool returns a pool of conns connections that resize may grow
+// to most.
+func newElasticPool(conns, most int, sc *scenario) *pool {
+	p := &pool{slots: make(chan struct{}, most), sc: sc, reserved: most - conns}
+	for range p.reserved {
+		p.slots <- struct{}{}
+	}
+	return p
+}
+
+// resize moves the pool toward n connections (from 1 to its most): it adds
+// connections at once, and removes them as they come free, so that a
+// connection in use is never taken away; call it again until it returns n.
+// It returns the connections now.
+func (p *pool) resize(n int) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n = min(max(n, 1), cap(p.slots))
+	for cap(p.slots)-p.reserved < n {
+		<-p.slots // a reserved token: never blocks while reserved > 0
+		p.reserved--
+	}
+	for cap(p.slots)-p.reserved > n {
+		select {
+		case p.slots <- struct{}{}:
+			p.reserved++
+		default:
+			return cap(p.slots) - p.reserved // every connection is busy: later
+		}
+	}
+	return n
 }
 
 // acquire waits for a connection and returns the function that gives it

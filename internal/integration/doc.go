@@ -7,7 +7,8 @@
 // with promtool test rules) and with a real Prometheus whose page alert
 // must agree with the engine's (about 50 seconds of real time); and
 // Prometheus as the fleet source of three replicas (TestFleetView, about
-// 10 seconds).
+// 10 seconds); and the queries of the autoscaling manifests
+// (examples/autoscaling) on the scale signal (TestScaleSignalInPrometheus).
 //
 // The tests run only with the integration build tag and need the programs
 // that .ci/run installs or builds and names in the environment:

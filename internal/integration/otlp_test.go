@@ -189,7 +189,7 @@ func checkOTLP(t *testing.T, req *collectorpb.ExportMetricsServiceRequest, ev en
 	known := []string{
 		slo.MetricEvents, slo.MetricRemaining, slo.MetricBurnRate, slo.MetricState, slo.MetricTarget, slo.MetricFaults,
 		slo.MetricControlBurn, slo.MetricShedLevel, slo.MetricShedRejected, slo.MetricBreakerState,
-		slo.MetricGateEnabled, slo.MetricReleaseFrozen,
+		slo.MetricGateEnabled, slo.MetricReleaseFrozen, slo.MetricScaleNeed, slo.MetricScaleDemand,
 	}
 	for name := range byName {
 		if !slices.Contains(known, name) {

@@ -42,7 +42,9 @@ var wantPromMetrics = map[string]string{
 // Metrics that this test's engine does not export but others do, with
 // their types: checked when present, never unexpected.
 var optionalPromMetrics = map[string]string{
-	"sloguard_breaker_state": "gauge", // with an objective that has a Dependency
+	"sloguard_breaker_state":           "gauge", // with an objective that has a Dependency
+	"sloguard_scale_need_ratio":        "gauge", // once the scale signal is known
+	"sloguard_scale_demand_per_second": "gauge", // once the scale signal is known
 }
 
 const prometheusConfig = `global:

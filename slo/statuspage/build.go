@@ -45,6 +45,7 @@ func newDocument(st *slo.Status, events []slo.Event) statusjson.Document {
 		Time:       st.Time,
 		Objectives: make([]statusjson.Objective, len(st.Objectives)),
 		Shed:       shedOf(st.Shedding),
+		Scale:      scaleOf(st.Scale),
 		Breakers:   make([]statusjson.Breaker, len(st.Breakers)),
 		Gates:      make([]statusjson.Gate, len(st.Gates)),
 		Release:    releaseOf(st.Release),
@@ -184,6 +185,25 @@ func shedOf(s slo.SheddingStatus) statusjson.Shed {
 	for c := slo.Sheddable; c <= slo.CriticalPlus; c++ {
 		out.Reject[c.String()] = num(s.Reject[c.Index()])
 		out.Rejected[c.String()] = s.Rejected[c.Index()]
+	}
+	return out
+}
+
+func scaleOf(s slo.ScaleStatus) statusjson.Scale {
+	if !s.Known {
+		return statusjson.Scale{}
+	}
+	out := statusjson.Scale{
+		Known:       true,
+		Need:        ptr(num(s.Need)),
+		CapacityRPS: ptr(num(s.Capacity)),
+		Saturated:   s.Saturated,
+		DemandRPS:   make(map[string]float64, len(s.Demand)),
+		ServedRPS:   make(map[string]float64, len(s.Served)),
+	}
+	for c := slo.Sheddable; c <= slo.CriticalPlus; c++ {
+		out.DemandRPS[c.String()] = num(s.Demand[c.Index()])
+		out.ServedRPS[c.String()] = num(s.Served[c.Index()])
 	}
 	return out
 }

@@ -92,6 +92,7 @@ type shedView struct {
 	Level   string
 	Summary string
 	Rows    []shedRow
+	Scale   string // the scale signal in one sentence
 }
 
 type shedRow struct {
@@ -99,6 +100,7 @@ type shedRow struct {
 	Reject      string
 	Width       string
 	Rejected    string
+	Demand      string // requests per second, "—" while unknown
 }
 
 type breakerView struct {
@@ -135,7 +137,7 @@ func newPage(title string, doc statusjson.Document) page {
 		Time:      doc.Time.UTC().Format(timeLayout),
 		TimeISO:   doc.Time.UTC().Format(isoLayout),
 		Release:   releaseViewOf(doc.Release, doc.Time),
-		Shed:      shedViewOf(doc.Shed),
+		Shed:      shedViewOf(doc.Shed, doc.Scale),
 		Faults:    doc.Faults,
 		Load:      newLoadChart(doc.Load),
 	}
@@ -266,8 +268,9 @@ func objectiveViewOf(i int, o statusjson.Objective) objectiveView {
 	return v
 }
 
-func shedViewOf(s statusjson.Shed) shedView {
-	v := shedView{Enabled: s.Enabled, Level: strconv.FormatFloat(math.Round(s.Level*100)/100, 'f', 2, 64)}
+func shedViewOf(s statusjson.Shed, sc statusjson.Scale) shedView {
+	v := shedView{Enabled: s.Enabled, Level: strconv.FormatFloat(math.Round(s.Level*100)/100, 'f', 2, 64),
+		Scale: scaleSentence(sc)}
 	var shed []string
 	for c := slo.Sheddable; c <= slo.CriticalPlus; c++ {
 		name := c.String()
@@ -277,6 +280,7 @@ func shedViewOf(s statusjson.Shed) shedView {
 			Reject:      strconv.FormatFloat(math.Round(r*1000)/10, 'f', -1, 64) + "%",
 			Width:       strconv.FormatFloat(math.Round(clamp(r, 0, 1)*1000)/10, 'f', -1, 64),
 			Rejected:    count(s.Rejected[name]),
+			Demand:      rate(sc.DemandRPS, name),
 		})
 		if r > 0 {
 			shed = append(shed, name)
@@ -291,6 +295,33 @@ func shedViewOf(s statusjson.Shed) shedView {
 		v.Summary = "Shedding " + strings.Join(shed, ", ") + " traffic."
 	}
 	return v
+}
+
+// scaleSentence says the scale signal in one sentence.
+func scaleSentence(sc statusjson.Scale) string {
+	if !sc.Known || sc.Need == nil || sc.CapacityRPS == nil {
+		return "Scale signal: not known yet (it needs shedding on and completed requests)."
+	}
+	var demand float64
+	for _, d := range sc.DemandRPS {
+		demand += d
+	}
+	need := strconv.FormatFloat(math.Round(*sc.Need*100)/100, 'f', 2, 64)
+	s := fmt.Sprintf("Scale signal: needs %s× its capacity (demand %s/s, capacity %s/s", need,
+		strconv.FormatFloat(math.Round(demand), 'f', 0, 64), strconv.FormatFloat(math.Round(*sc.CapacityRPS), 'f', 0, 64))
+	if sc.Saturated {
+		s += ", saturated"
+	}
+	return s + ")."
+}
+
+// rate formats the rate of name in m, per second, or "—" if absent.
+func rate(m map[string]float64, name string) string {
+	v, ok := m[name]
+	if !ok {
+		return "—"
+	}
+	return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64)
 }
 
 var eventKinds = map[string]string{

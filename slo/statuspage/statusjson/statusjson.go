@@ -12,6 +12,7 @@ type Document struct {
 	Time       time.Time   `json:"time"`
 	Objectives []Objective `json:"objectives"`
 	Shed       Shed        `json:"shed"`
+	Scale      Scale       `json:"scale"`
 	Breakers   []Breaker   `json:"breakers"`
 	Gates      []Gate      `json:"gates"`
 	Release    Release     `json:"release"`
@@ -139,6 +140,25 @@ type Shed struct {
 	Level    float64            `json:"level"`
 	Reject   map[string]float64 `json:"reject"`   // by criticality name
 	Rejected map[string]uint64  `json:"rejected"` // by criticality name
+}
+
+// Scale is the scale signal: how many times its current capacity the
+// service needs to serve its whole demand (slo.ScaleStatus documents it).
+type Scale struct {
+	// Known is false until shedding is on and some request completed;
+	// then the numbers below are null or absent.
+	Known bool `json:"known"`
+	// Need is demand over capacity: 1 is enough, 2.5 asks for two and a
+	// half times the replicas, below 1 leaves room.
+	Need *float64 `json:"need"`
+	// CapacityRPS is what the service serves when saturated, in requests
+	// per second.
+	CapacityRPS *float64 `json:"capacity_rps"`
+	Saturated   bool     `json:"saturated"`
+	// DemandRPS (admitted or shed) and ServedRPS, per second, by
+	// criticality name.
+	DemandRPS map[string]float64 `json:"demand_rps,omitempty"`
+	ServedRPS map[string]float64 `json:"served_rps,omitempty"`
 }
 
 // Breaker is a dependency's circuit breaker.

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+)
+
+func TestNeedOf(t *testing.T) {
+	tests := []struct {
+		name, exposition string
+		want             float64 // NaN: absent
+	}{
+		{"absent", "# TYPE sloguard_faults_total counter\nsloguard_faults_total 0\n", math.NaN()},
+		{"one", "# TYPE sloguard_scale_need_ratio gauge\nsloguard_scale_need_ratio{otel_scope_name=\"x\"} 2.5\n", 2.5},
+		{"summed", "# TYPE sloguard_scale_need_ratio gauge\nsloguard_scale_need_ratio{pod=\"a\"} 2.5\nsloguard_scale_need_ratio{pod=\"b\"} 0.5\n", 3},
+	}
+	for _, tt := range tests {
+		got, err := needOf([]byte(tt.exposition))
+		if err != nil || !(got == tt.want || math.IsNaN(got) && math.IsNaN(tt.want)) {
+			t.Errorf("%s: needOf = %v, %v, want %v, nil", tt.name, got, err, tt.want)
+		}
+	}
+	if _, err := needOf([]byte("not { an exposition")); err == nil {
+		t.Errorf("needOf(garbage) = nil error, want one")
+	}
+}
+
+func TestPoolResize(t *testing.T) {
+	p := newElasticPool(2, 6, nil)
+	if got := p.resize(5); got != 5 {
+		t.Fatalf("resize(5) = %d, want 5", got)
+	}
+	// Five connections: five acquire at once, the sixth does not.
+	for i := range 5 {
+		select {
+		case p.slots <- struct{}{}:
+		default:
+			t.Fatalf("connection %d of 5 not free", i+1)
+		}
+	}
+	select {
+	case p.slots <- struct{}{}:
+		t.Fatal("a sixth connection was free")
+	default:
+	}
+	// Shrinking to 2 with all 5 busy waits for them to come free.
+	if got := p.resize(2); got != 5 {
+		t.Errorf("resize(2) with 5 busy = %d, want 5 for now", got)
+	}
+	for range 3 {
+		<-p.slots // three requests end
+	}
+	if got := p.resize(2); got != 2 {
+		t.Errorf("resize(2) after 3 ended = %d, want 2", got)
+	}
+	if got := p.resize(100); got != 6 {
+		t.Errorf("resize(100) = %d, want the most, 6", got)
+	}
+}
+
+// TestAutoscalerStep checks the HPA-like decisions with time as an
+// argument: nothing on an absent signal or within the tolerance, up after
+// the provisioning delay, down after the stabilisation window, within the
+// bounds.
+func TestAutoscalerStep(t *testing.T) {
+	cfg := defaultConfig()
+	cfg.Conns, cfg.MaxReplicas, cfg.Provision, cfg.ScaleDownWindow = 2, 8, 3*time.Second, 4*time.Second
+	a := newAutoscaler("", newElasticPool(2, 16, nil), nil, cfg)
+	s := time.Second
+	steps := []struct {
+		at            time.Duration
+		need          float64
+		ready, target int
+	}{
+		{1 * s, math.NaN(), 1, 1}, // absent: nothing
+		{2 * s, 1.08, 1, 1},       // within 10%
+		{3 * s, 2.4, 1, 3},        // ceil(1 × 2.4), ready in 3s
+		{4 * s, 2.5, 1, 3},        // still 3
+		{6 * s, 2.5, 3, 3},        // arrived; the signal has not seen them yet
+		{8 * s, 2.5, 3, 3},        // settling
+		{9 * s, 1.3, 3, 4},        // settled: ceil(3 × 1.3)
+		{10 * s, 9, 3, 8},         // the most
+		{13 * s, 1, 8, 8},         // arrived
+		{14 * s, 0.2, 8, 8},       // the window remembers 8
+		{17 * s, 0.2, 8, 8},       // 8 at 13s is within 4s
+		{18 * s, 0.2, 2, 2},       // the window's highest: ceil(8 × 0.2)
+		{19 * s, 9, 2, 8},         // up at once: no replica arrived to settle
+	}
+	for _, st := range steps {
+		a.step(st.at, st.need, nil)
+		need, ready, target := a.state()
+		if ready != st.ready || target != st.target || !(need == st.need || math.IsNaN(need) && math.IsNaN(st.need)) {
+			t.Errorf("at %v with need %v: ready %d, target %d, need %v; want %d, %d", st.at, st.need, ready, target, need, st.ready, st.target)
+		}
+		if got := cap(a.db.slots) - a.db.reserved; got != ready*cfg.Conns {
+			t.Errorf("at %v: the pool has %d connections, want %d", st.at, got, ready*cfg.Conns)
+		}
+	}
+}
+
+// TestAutoscale runs -autoscale scaled down, at two shapes, against its
+// real loopback servers: the autoscaler reads the signal from the shop's
+// /metrics over HTTP. With the autoscaler the spike's demand is served
+// better and shedding ends sooner; capacity follows the signal after the
+// provisioning delay and scales back after the spike. The machine may be
+// busy, so only clear differences are asserted, not the demo's numbers.
+func TestAutoscale(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs two pairs of 32-second scenarios on loopback servers")
+	}
+	shapes := []struct {
+		conns  int
+		factor float64
+		seed   uint64
+	}{{4, 5, 1}, {2, 8, 2}}
+	for _, sh := range shapes {
+		cfg := defaultConfig()
+		cfg = autoscaleDefaults(cfg, nil)
+		cfg.Steady, cfg.Spike, cfg.Recovery = 2*time.Second, 10*time.Second, 20*time.Second
+		cfg.Conns, cfg.SpikeFactor, cfg.Seed = sh.conns, sh.factor, sh.seed
+		cfg.RPS = 0.6 * cfg.capacity()
+		cfg.Provision, cfg.ScaleDownWindow, cfg.MaxReplicas = 2*time.Second, 2*time.Second, 8
+		cfg.JSON = true
+		dir := t.TempDir()
+		cfg.CSV, cfg.SVG = filepath.Join(dir, "timeline.csv"), filepath.Join(dir, "chart.svg")
+
+		goroutines := runtime.NumGoroutine()
+		ctx, cancel := context.WithTimeout(t.Context(), 120*time.Second)
+		var out bytes.Buffer
+		err := runAutoscale(ctx, cfg, &out)
+		cancel()
+		if err != nil {
+			t.Fatalf("conns %d ×%v: runAutoscale() = %v; output:\n%s", sh.conns, sh.factor, err, out.String())
+		}
+		var cmp autoscaleComparison
+		if err := json.Unmarshal(out.Bytes(), &cmp); err != nil {
+			t.Fatalf("decoding %s: %v", out.String(), err)
+		}
+		a, b := cmp.Sloguard, cmp.Autoscaled
+		t.Logf("conns %d ×%v seed %d:\n%s", sh.conns, sh.factor, sh.seed, out.String())
+		name := func() string { return fmt.Sprintf("conns %d ×%v seed %d", sh.conns, sh.factor, sh.seed) }
+		if a.ShedStartS == nil || b.ShedStartS == nil {
+			t.Errorf("%s: shedding started at %v and %v, want both runs to shed", name(), secText(a.ShedStartS), secText(b.ShedStartS))
+		}
+		if a.ScaleAskedS != nil || a.PeakReplicas != 1 {
+			t.Errorf("%s: the run without the autoscaler scaled (%v, %d replicas)", name(), secText(a.ScaleAskedS), a.PeakReplicas)
+		}
+		want := int(math.Ceil(0.6 * sh.factor * 0.8))
+		if b.ScaleAskedS == nil || b.TimeToScaleS == nil || b.PeakReplicas < want {
+			t.Errorf("%s: scale asked at %v, first replica at %v, %d replicas at most; want a scale-up to at least %d",
+				name(), secText(b.ScaleAskedS), secText(b.TimeToScaleS), b.PeakReplicas, want)
+		} else if *b.TimeToScaleS < cfg.Provision.Seconds() || *b.TimeToScaleS < *b.ScaleAskedS {
+			t.Errorf("%s: a replica served %vs after the spike began, asked at %vs; want no sooner than the %v delay after the ask",
+				name(), *b.TimeToScaleS, *b.ScaleAskedS, cfg.Provision)
+		}
+		if b.SpikeDemandServed < a.SpikeDemandServed+0.2 {
+			t.Errorf("%s: %.1f%% of the spike's demand served with the autoscaler, %.1f%% without; want 20 points more",
+				name(), 100*b.SpikeDemandServed, 100*a.SpikeDemandServed)
+		}
+		if a.ShedForS == nil || b.ShedForS == nil || *b.ShedForS >= *a.ShedForS {
+			t.Errorf("%s: shedding lasted %v with the autoscaler, %v without; want shorter", name(), secText(b.ShedForS), secText(a.ShedForS))
+		}
+		if b.CriticalRun < 0.98 {
+			t.Errorf("%s: CRITICAL success %.2f%% over the run with the autoscaler, want at least 98%%", name(), 100*b.CriticalRun)
+		}
+		if b.EndReplicas >= b.PeakReplicas {
+			t.Errorf("%s: %d replicas at the end, %d at most; want scaled back", name(), b.EndReplicas, b.PeakReplicas)
+		}
+		rows := readCSV(t, cfg.CSV)
+		if want := 1 + 2*int((cfg.Steady+cfg.Spike+cfg.Recovery)/time.Second); len(rows) != want {
+			t.Errorf("%s: CSV has %d rows, want %d", name(), len(rows), want)
+		}
+		checkSVG(t, cfg.SVG)
+		deadline := time.Now().Add(5 * time.Second)
+		for runtime.NumGoroutine() > goroutines && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if n := runtime.NumGoroutine(); n > goroutines {
+			buf := make([]byte, 1<<16)
+			t.Errorf("%d goroutines after the run, want at most %d:\n%s", n, goroutines, buf[:runtime.Stack(buf, true)])
+		}
+	}
+}
