@@ -109,8 +109,10 @@ func TestStatusPageInChromium(t *testing.T) {
 			t.Errorf("the DOM Chromium rendered lacks %q", w)
 		}
 	}
-	if n := strings.Count(dom, "<svg"); n != len(st.Objectives) {
-		t.Errorf("the DOM has %d svg charts, want one per objective (%d)", n, len(st.Objectives))
+	// One chart per objective, and the load by criticality of a service
+	// that sheds.
+	if n := strings.Count(dom, "<svg"); n != len(st.Objectives)+1 || !strings.Contains(dom, `class="chart load"`) {
+		t.Errorf("the DOM has %d svg charts, want one per objective (%d) and the load chart", n, len(st.Objectives))
 	}
 	if t.Failed() {
 		t.Logf("DOM:\n%.20000s", dom)
