@@ -15,6 +15,7 @@ import (
 
 	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/slo"
+	"github.com/sloguard/sloguard/slo/metrics"
 )
 
 // epoch is the fixed start of simulated time for benchmarks that drive Tick.
@@ -55,7 +56,7 @@ func BenchmarkRecord(b *testing.B) {
 		loop(r)
 		b.StopTimer()
 		if got := eventsByObjective(b, collect(b, reader))[latObj]; got["good"] != int64(b.N) || total(got) != int64(b.N) {
-			b.Fatalf("%s{objective=%q} = %v, want %d good", slo.MetricEvents, latObj, got, b.N)
+			b.Fatalf("%s{objective=%q} = %v, want %d good", metrics.Events, latObj, got, b.N)
 		}
 	}
 	b.Run("serial", func(b *testing.B) {
@@ -171,11 +172,11 @@ func BenchmarkCollect(b *testing.B) {
 			rm := timeCollect(b, reader, n)
 			got := eventsByObjective(b, rm.ScopeMetrics[0].Metrics)
 			if len(got) != n {
-				b.Fatalf("%s has %d objectives, want %d", slo.MetricEvents, len(got), n)
+				b.Fatalf("%s has %d objectives, want %d", metrics.Events, len(got), n)
 			}
 			for name, byOutcome := range got {
 				if total(byOutcome) != 1000 {
-					b.Fatalf("%s{objective=%q} = %v, want 1000 events in all", slo.MetricEvents, name, byOutcome)
+					b.Fatalf("%s{objective=%q} = %v, want 1000 events in all", metrics.Events, name, byOutcome)
 				}
 			}
 		})

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sloguard/sloguard/middleware"
 	"github.com/sloguard/sloguard/slo"
+	"github.com/sloguard/sloguard/slo/metrics"
 )
 
 const (
@@ -172,7 +173,7 @@ func eventsByObjective(tb testing.TB, ms []metricdata.Metrics) map[string]map[st
 	tb.Helper()
 	events := map[string]map[string]int64{}
 	for _, m := range ms {
-		if m.Name != slo.MetricEvents {
+		if m.Name != metrics.Events {
 			continue
 		}
 		sum, ok := m.Data.(metricdata.Sum[int64])
@@ -180,8 +181,8 @@ func eventsByObjective(tb testing.TB, ms []metricdata.Metrics) map[string]map[st
 			tb.Fatalf("%s is a %T, want metricdata.Sum[int64]", m.Name, m.Data)
 		}
 		for _, dp := range sum.DataPoints {
-			obj, _ := dp.Attributes.Value(slo.AttrObjective)
-			oc, _ := dp.Attributes.Value(slo.AttrOutcome)
+			obj, _ := dp.Attributes.Value(metrics.AttrObjective)
+			oc, _ := dp.Attributes.Value(metrics.AttrOutcome)
 			if events[obj.AsString()] == nil {
 				events[obj.AsString()] = map[string]int64{}
 			}

@@ -3,10 +3,9 @@ package bench
 import (
 	"testing"
 
+	"github.com/sloguard/sloguard/slo/metrics"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
-
-	"github.com/sloguard/sloguard/slo"
 )
 
 // op is one request or call through a subject; an error fails the
@@ -101,7 +100,7 @@ func countsEvents(reader *sdkmetric.ManualReader) func(b *testing.B, n int) {
 		got := eventsByObjective(b, collect(b, reader))
 		for _, name := range []string{availObj, latObj} {
 			if total(got[name]) != int64(n) {
-				b.Fatalf("sloguard %s{objective=%q} = %v, want %d events in all", slo.MetricEvents, name, got[name], n)
+				b.Fatalf("sloguard %s{objective=%q} = %v, want %d events in all", metrics.Events, name, got[name], n)
 			}
 		}
 	}

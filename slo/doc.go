@@ -140,26 +140,7 @@
 // # OpenTelemetry
 //
 // The engine registers observable instruments with the MeterProvider of
-// WithMeterProvider (by default the global one) under the meter name
-// ScopeName. They are read from the ledgers and the latest Status when the
-// SDK collects, so recording never calls OpenTelemetry:
-//
-//	name                        kind     unit       attributes
-//	sloguard.events             counter  {event}    objective, outcome (good, bad, shed, neutral)
-//	sloguard.budget.remaining   gauge    1          objective (absent while unknown)
-//	sloguard.burn_rate          gauge    1          objective, window (absent with no events)
-//	sloguard.state              gauge    {state}    objective, state (1 for the current state, else 0)
-//	sloguard.objective.target   gauge    1          objective
-//	sloguard.faults             counter  {fault}    —
-//	sloguard.control.burn_rate  gauge    1          objective (absent with too few admitted events)
-//	sloguard.shed.level         gauge    1          — (absent when shedding is off)
-//	sloguard.shed.rejections    counter  {request}  criticality (absent when shedding is off)
-//	sloguard.breaker.state      gauge    {state}    dependency, state (1 for the current state, else 0)
-//	sloguard.gate.enabled       gauge    —          gate (1 while enabled, else 0; absent without gates)
-//	sloguard.release.frozen     gauge    —          — (1 while releases are frozen, else 0)
-//	sloguard.scale.need         gauge    1          — (absent until known; see ScaleStatus)
-//	sloguard.scale.demand       gauge    {request}/s  criticality (absent until known)
-//
-// Attribute values come only from the configuration, so the number of
-// series is bounded by the objectives and their windows.
+// WithMeterProvider (by default the global one), read from the ledgers and
+// the latest Status when the SDK collects, so that recording never calls
+// OpenTelemetry. Package slo/metrics names them and documents each one.
 package slo

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/slo"
+	"github.com/sloguard/sloguard/slo/metrics"
 )
 
 // faultyExporter is an OpenTelemetry exporter that fails every export or,
@@ -114,11 +115,11 @@ func TestExporterFaults(t *testing.T) {
 					t.Errorf("Totals, Neutral, Period = %+v, %d, %+v, want %+v, %d, %+v",
 						o.Totals, o.Neutral, o.Report.Period, want, per, want)
 				}
-				events := sum(t, collect(t, healthy), slo.MetricEvents, "{event}")
+				events := sum(t, collect(t, healthy), metrics.Events, "{event}")
 				for _, oc := range outcomes {
 					key := "objective=a,outcome=" + oc.String()
 					if events[key] != per {
-						t.Errorf("healthy reader: %s{%s} = %d, want %d", slo.MetricEvents, key, events[key], per)
+						t.Errorf("healthy reader: %s{%s} = %d, want %d", metrics.Events, key, events[key], per)
 					}
 				}
 				closing := time.Now()

@@ -6,6 +6,7 @@ import (
 
 	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/slo"
+	"github.com/sloguard/sloguard/slo/metrics"
 )
 
 // TestScaleGauge checks the scale signal's instruments: absent until the
@@ -20,7 +21,7 @@ func TestScaleGauge(t *testing.T) {
 	e.Tick(now)
 	e.Tick(now.Add(time.Second))
 	c := collect(t, reader)
-	for _, name := range []string{slo.MetricScaleNeed, slo.MetricScaleDemand} {
+	for _, name := range []string{metrics.ScaleNeed, metrics.ScaleDemand} {
 		if _, ok := c[name]; ok {
 			t.Errorf("metric %q collected before any traffic, want absent", name)
 		}
@@ -40,21 +41,21 @@ func TestScaleGauge(t *testing.T) {
 		t.Fatalf("Status().Scale = %+v, want known, need 1, CRITICAL demand 10/s", sc)
 	}
 	c = collect(t, reader)
-	need := gauge[float64](t, c, slo.MetricScaleNeed, "1")
+	need := gauge[float64](t, c, metrics.ScaleNeed, "1")
 	if len(need) != 1 || need[""] != sc.Need {
-		t.Errorf("%s = %v, want one point %v without attributes", slo.MetricScaleNeed, need, sc.Need)
+		t.Errorf("%s = %v, want one point %v without attributes", metrics.ScaleNeed, need, sc.Need)
 	}
-	demand := gauge[float64](t, c, slo.MetricScaleDemand, "{request}/s")
+	demand := gauge[float64](t, c, metrics.ScaleDemand, "{request}/s")
 	want := points[float64]{}
 	for _, cr := range levels {
 		want["criticality="+cr.String()] = sc.Demand[cr.Index()]
 	}
 	if len(demand) != len(want) {
-		t.Errorf("%s = %v, want %v", slo.MetricScaleDemand, demand, want)
+		t.Errorf("%s = %v, want %v", metrics.ScaleDemand, demand, want)
 	}
 	for k, v := range want {
 		if demand[k] != v {
-			t.Errorf("%s{%s} = %v, want %v", slo.MetricScaleDemand, k, demand[k], v)
+			t.Errorf("%s{%s} = %v, want %v", metrics.ScaleDemand, k, demand[k], v)
 		}
 	}
 }

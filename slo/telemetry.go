@@ -8,45 +8,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/sloguard/sloguard/budget"
-)
-
-// ScopeName is the OpenTelemetry instrumentation scope (meter name) of
-// sloguard's metrics: the module path.
-const ScopeName = "github.com/sloguard/sloguard"
-
-// Metric names, as exported through OpenTelemetry. With the Prometheus
-// exporter, dots become underscores, counters gain "_total", unit "1"
-// gauges "_ratio" and unit "{request}/s" gauges "_per_second".
-const (
-	MetricEvents    = "sloguard.events"           // counter, {event}: objective, outcome
-	MetricRemaining = "sloguard.budget.remaining" // gauge, 1: objective
-	MetricBurnRate  = "sloguard.burn_rate"        // gauge, 1: objective, window
-	MetricState     = "sloguard.state"            // gauge, {state}: objective, state
-	MetricTarget    = "sloguard.objective.target" // gauge, 1: objective
-	MetricFaults    = "sloguard.faults"           // counter, {fault}: none
-
-	MetricControlBurn  = "sloguard.control.burn_rate" // gauge, 1: objective
-	MetricShedLevel    = "sloguard.shed.level"        // gauge, 1: none
-	MetricShedRejected = "sloguard.shed.rejections"   // counter, {request}: criticality
-	MetricBreakerState = "sloguard.breaker.state"     // gauge, {state}: dependency, state
-
-	MetricGateEnabled   = "sloguard.gate.enabled"   // gauge, 1: gate
-	MetricReleaseFrozen = "sloguard.release.frozen" // gauge, 1: none
-
-	MetricScaleNeed   = "sloguard.scale.need"   // gauge, 1: none; see ScaleStatus
-	MetricScaleDemand = "sloguard.scale.demand" // gauge, {request}/s: criticality
-)
-
-// Attribute keys of sloguard's metrics. Every value comes from the
-// configuration, never from a request, so their number is bounded.
-const (
-	AttrObjective   = "objective"
-	AttrOutcome     = "outcome"
-	AttrWindow      = "window"
-	AttrState       = "state"
-	AttrCriticality = "criticality"
-	AttrDependency  = "dependency"
-	AttrGate        = "gate"
+	"github.com/sloguard/sloguard/slo/metrics"
 )
 
 var allStates = []budget.State{budget.StateUnknown, budget.StateOK, budget.StateTicket, budget.StatePage, budget.StateExhausted}
@@ -72,33 +34,33 @@ type instrument struct {
 // table returns the registration table of ins.
 func (ins *instruments) table() []instrument {
 	return []instrument{
-		{name: MetricEvents, unit: "{event}", intCounter: &ins.events,
+		{name: metrics.Events, unit: "{event}", intCounter: &ins.events,
 			description: "SLI events recorded by sloguard, by objective and outcome (good, bad, shed, neutral)."},
-		{name: MetricRemaining, unit: "1", floatGauge: &ins.remaining,
+		{name: metrics.Remaining, unit: "1", floatGauge: &ins.remaining,
 			description: "Share of the objective's error budget left over its period; below 0 when overspent. Absent while the state is unknown."},
-		{name: MetricBurnRate, unit: "1", floatGauge: &ins.burn,
+		{name: metrics.BurnRate, unit: "1", floatGauge: &ins.burn,
 			description: "Error budget burn rate over a trailing window; 1 spends the whole budget in one period. Absent for windows with no events."},
-		{name: MetricState, unit: "{state}", intGauge: &ins.state,
+		{name: metrics.State, unit: "{state}", intGauge: &ins.state,
 			description: "1 for the objective's current alerting state (unknown, ok, ticket, page, exhausted), 0 for the others."},
-		{name: MetricTarget, unit: "1", floatGauge: &ins.target,
+		{name: metrics.Target, unit: "1", floatGauge: &ins.target,
 			description: "The objective's target, the share of events that must be good."},
-		{name: MetricFaults, unit: "{fault}", intCounter: &ins.faults,
+		{name: metrics.Faults, unit: "{fault}", intCounter: &ins.faults,
 			description: "sloguard's own faults, such as panicking event handlers, events dropped for slow handlers and wall-clock steps; requests are never affected."},
-		{name: MetricControlBurn, unit: "1", floatGauge: &ins.controlBurn,
+		{name: metrics.ControlBurn, unit: "1", floatGauge: &ins.controlBurn,
 			description: "Burn rate of admitted traffic only over the control window: the signal that drives load shedding and dependency breakers. Absent with too few events."},
-		{name: MetricShedLevel, unit: "1", floatGauge: &ins.shedLevel,
+		{name: metrics.ShedLevel, unit: "1", floatGauge: &ins.shedLevel,
 			description: "Load shedding level: 0 sheds nothing, 1 all SHEDDABLE, 2 all SHEDDABLE_PLUS too, 3 all CRITICAL too. Absent when shedding is off."},
-		{name: MetricShedRejected, unit: "{request}", intCounter: &ins.shedRejected,
+		{name: metrics.ShedRejected, unit: "{request}", intCounter: &ins.shedRejected,
 			description: "Requests rejected by load shedding, by criticality."},
-		{name: MetricBreakerState, unit: "{state}", intGauge: &ins.breakerState,
+		{name: metrics.BreakerState, unit: "{state}", intGauge: &ins.breakerState,
 			description: "1 for the current state of a dependency's circuit breaker (closed, half-open, open), 0 for the others."},
-		{name: MetricGateEnabled, intGauge: &ins.gateEnabled,
+		{name: metrics.GateEnabled, intGauge: &ins.gateEnabled,
 			description: "1 while a budget-gated feature flag is enabled, 0 while the budget keeps it off."},
-		{name: MetricReleaseFrozen, intGauge: &ins.releaseFrozen,
+		{name: metrics.ReleaseFrozen, intGauge: &ins.releaseFrozen,
 			description: "1 while the error budget policy freezes releases, else 0."},
-		{name: MetricScaleNeed, unit: "1", floatGauge: &ins.scaleNeed,
+		{name: metrics.ScaleNeed, unit: "1", floatGauge: &ins.scaleNeed,
 			description: "How many times its current capacity the service needs to serve its whole demand, shed demand included: 1 is enough, below 1 leaves room. Summed over replicas: the replicas needed. Absent until known."},
-		{name: MetricScaleDemand, unit: "{request}/s", floatGauge: &ins.scaleDemand,
+		{name: metrics.ScaleDemand, unit: "{request}/s", floatGauge: &ins.scaleDemand,
 			description: "Requests per second that reached admission, admitted or shed, smoothed, by criticality: the demand behind sloguard.scale.need. Absent until known."},
 	}
 }
@@ -150,16 +112,16 @@ type objectiveAttrs struct {
 }
 
 func newObjectiveAttrs(r *Recorder) objectiveAttrs {
-	name := attribute.String(AttrObjective, r.obj.Name)
+	name := attribute.String(metrics.AttrObjective, r.obj.Name)
 	a := objectiveAttrs{objective: attrSet(name)}
 	for _, oc := range []budget.Outcome{budget.Neutral, budget.Good, budget.Bad, budget.Shed} {
-		a.outcomes[oc] = attrSet(name, attribute.String(AttrOutcome, oc.String()))
+		a.outcomes[oc] = attrSet(name, attribute.String(metrics.AttrOutcome, oc.String()))
 	}
 	for _, w := range r.spec.Windows() {
-		a.windows = append(a.windows, attrSet(name, attribute.String(AttrWindow, budget.FormatWindow(w))))
+		a.windows = append(a.windows, attrSet(name, attribute.String(metrics.AttrWindow, budget.FormatWindow(w))))
 	}
 	for _, s := range allStates {
-		a.states = append(a.states, attrSet(name, attribute.String(AttrState, s.String())))
+		a.states = append(a.states, attrSet(name, attribute.String(metrics.AttrState, s.String())))
 	}
 	return a
 }
@@ -177,21 +139,21 @@ type telemetry struct {
 
 func newTelemetry(e *Engine, mp metric.MeterProvider) (*telemetry, error) {
 	t := &telemetry{objectives: make([]objectiveAttrs, len(e.recs))}
-	m := mp.Meter(ScopeName)
+	m := mp.Meter(metrics.Scope)
 	all, err := t.ins.register(m)
 	if err != nil {
 		return nil, err
 	}
 	for c := Sheddable; c <= CriticalPlus; c++ {
-		t.crit[c.Index()] = attrSet(attribute.String(AttrCriticality, c.String()))
+		t.crit[c.Index()] = attrSet(attribute.String(metrics.AttrCriticality, c.String()))
 	}
 	for _, g := range e.gates {
-		t.gates = append(t.gates, attrSet(attribute.String(AttrGate, g.name)))
+		t.gates = append(t.gates, attrSet(attribute.String(metrics.AttrGate, g.name)))
 	}
 	for _, b := range e.breakers {
 		var bs [3]attrs
 		for _, s := range []BreakerState{BreakerClosed, BreakerHalfOpen, BreakerOpen} {
-			bs[s] = attrSet(attribute.String(AttrDependency, b.name), attribute.String(AttrState, s.String()))
+			bs[s] = attrSet(attribute.String(metrics.AttrDependency, b.name), attribute.String(metrics.AttrState, s.String()))
 		}
 		t.breakers = append(t.breakers, bs)
 	}

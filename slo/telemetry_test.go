@@ -16,6 +16,7 @@ import (
 
 	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/slo"
+	"github.com/sloguard/sloguard/slo/metrics"
 )
 
 // newMetered returns an engine that exports through an SDK MeterProvider
@@ -31,7 +32,7 @@ func newMetered(t testing.TB, objectives []slo.Objective, opts ...slo.Option) (*
 // collected is one collection of sloguard's metrics, by metric name.
 type collected map[string]metricdata.Metrics
 
-// collect collects once and returns the metrics of scope slo.ScopeName. It
+// collect collects once and returns the metrics of scope metrics.Scope. It
 // fails the test if another scope reports anything.
 func collect(t testing.TB, reader *sdkmetric.ManualReader) collected {
 	t.Helper()
@@ -41,8 +42,8 @@ func collect(t testing.TB, reader *sdkmetric.ManualReader) collected {
 	}
 	got := collected{}
 	for _, sm := range rm.ScopeMetrics {
-		if sm.Scope.Name != slo.ScopeName {
-			t.Errorf("Collect: scope %q, want only %q", sm.Scope.Name, slo.ScopeName)
+		if sm.Scope.Name != metrics.Scope {
+			t.Errorf("Collect: scope %q, want only %q", sm.Scope.Name, metrics.Scope)
 			continue
 		}
 		for _, m := range sm.Metrics {
@@ -157,23 +158,23 @@ func TestTelemetry(t *testing.T) {
 
 	t.Run("before Tick", func(t *testing.T) {
 		c := collect(t, reader)
-		checkPoints(t, slo.MetricEvents, sum(t, c, slo.MetricEvents, "{event}"), wantEvents) // read from the ledger: current
-		checkPoints(t, slo.MetricFaults, sum(t, c, slo.MetricFaults, "{fault}"), points[int64]{"": 0})
-		checkPoints(t, slo.MetricTarget, gauge[float64](t, c, slo.MetricTarget, "1"), wantTarget)
-		checkPoints(t, slo.MetricState, gauge[int64](t, c, slo.MetricState, "{state}"),
+		checkPoints(t, metrics.Events, sum(t, c, metrics.Events, "{event}"), wantEvents) // read from the ledger: current
+		checkPoints(t, metrics.Faults, sum(t, c, metrics.Faults, "{fault}"), points[int64]{"": 0})
+		checkPoints(t, metrics.Target, gauge[float64](t, c, metrics.Target, "1"), wantTarget)
+		checkPoints(t, metrics.State, gauge[int64](t, c, metrics.State, "{state}"),
 			stateGauge(map[string]budget.State{"avail": budget.StateUnknown, "fast": budget.StateUnknown}))
-		if p := gauge[float64](t, c, slo.MetricRemaining, "1"); len(p) != 0 {
-			t.Errorf("%s while unknown = %v, want absent", slo.MetricRemaining, p)
+		if p := gauge[float64](t, c, metrics.Remaining, "1"); len(p) != 0 {
+			t.Errorf("%s while unknown = %v, want absent", metrics.Remaining, p)
 		}
-		if p := gauge[float64](t, c, slo.MetricBurnRate, "1"); len(p) != 0 {
-			t.Errorf("%s before any evaluation = %v, want absent", slo.MetricBurnRate, p)
+		if p := gauge[float64](t, c, metrics.BurnRate, "1"); len(p) != 0 {
+			t.Errorf("%s before any evaluation = %v, want absent", metrics.BurnRate, p)
 		}
-		if p := gauge[float64](t, c, slo.MetricControlBurn, "1"); len(p) != 0 {
-			t.Errorf("%s before any evaluation = %v, want absent", slo.MetricControlBurn, p)
+		if p := gauge[float64](t, c, metrics.ControlBurn, "1"); len(p) != 0 {
+			t.Errorf("%s before any evaluation = %v, want absent", metrics.ControlBurn, p)
 		}
-		checkPoints(t, slo.MetricReleaseFrozen, gauge[int64](t, c, slo.MetricReleaseFrozen, ""), points[int64]{"": 0})
-		if p := gauge[int64](t, c, slo.MetricGateEnabled, ""); len(p) != 0 {
-			t.Errorf("%s without gates = %v, want absent", slo.MetricGateEnabled, p)
+		checkPoints(t, metrics.ReleaseFrozen, gauge[int64](t, c, metrics.ReleaseFrozen, ""), points[int64]{"": 0})
+		if p := gauge[int64](t, c, metrics.GateEnabled, ""); len(p) != 0 {
+			t.Errorf("%s without gates = %v, want absent", metrics.GateEnabled, p)
 		}
 		checkShedOff(t, c)
 		checkNames(t, c)
@@ -183,18 +184,18 @@ func TestTelemetry(t *testing.T) {
 	st := eng.Status()
 	t.Run("after Tick", func(t *testing.T) {
 		c := collect(t, reader)
-		checkPoints(t, slo.MetricEvents, sum(t, c, slo.MetricEvents, "{event}"), wantEvents)
-		checkPoints(t, slo.MetricTarget, gauge[float64](t, c, slo.MetricTarget, "1"), wantTarget)
+		checkPoints(t, metrics.Events, sum(t, c, metrics.Events, "{event}"), wantEvents)
+		checkPoints(t, metrics.Target, gauge[float64](t, c, metrics.Target, "1"), wantTarget)
 
 		avail, fast := objectiveStatus(t, st, "avail").Report, objectiveStatus(t, st, "fast").Report
 		// avail: 11 of 10000 bad (shed counts as bad) overspend the budget
 		// of 10 by 10%. fast: 5 of 100 bad spend 5 budgets.
-		checkPoints(t, slo.MetricState, gauge[int64](t, c, slo.MetricState, "{state}"),
+		checkPoints(t, metrics.State, gauge[int64](t, c, metrics.State, "{state}"),
 			stateGauge(map[string]budget.State{"avail": avail.State, "fast": fast.State}))
 		if avail.State != budget.StateExhausted || fast.State != budget.StateExhausted {
 			t.Errorf("states = %v, %v, want exhausted, exhausted", avail.State, fast.State)
 		}
-		checkPoints(t, slo.MetricRemaining, gauge[float64](t, c, slo.MetricRemaining, "1"),
+		checkPoints(t, metrics.Remaining, gauge[float64](t, c, metrics.Remaining, "1"),
 			points[float64]{"objective=avail": avail.Remaining, "objective=fast": fast.Remaining})
 		if want := -0.1; !near(avail.Remaining, want) {
 			t.Errorf("avail remaining = %v, want %v", avail.Remaining, want)
@@ -209,14 +210,14 @@ func TestTelemetry(t *testing.T) {
 		if len(wantBurn) != 7+2 {
 			t.Errorf("windows in Status = %v, want 7 for avail (default rules) and 2 for fast", wantBurn)
 		}
-		checkPoints(t, slo.MetricBurnRate, gauge[float64](t, c, slo.MetricBurnRate, "1"), wantBurn)
+		checkPoints(t, metrics.BurnRate, gauge[float64](t, c, metrics.BurnRate, "1"), wantBurn)
 		// The control signal: admitted events only, so avail's shed events
 		// are left out: 8 of 9997 against 0.1%.
 		wantControl := points[float64]{
 			"objective=avail": objectiveStatus(t, st, "avail").ControlBurn,
 			"objective=fast":  objectiveStatus(t, st, "fast").ControlBurn,
 		}
-		checkPoints(t, slo.MetricControlBurn, gauge[float64](t, c, slo.MetricControlBurn, "1"), wantControl)
+		checkPoints(t, metrics.ControlBurn, gauge[float64](t, c, metrics.ControlBurn, "1"), wantControl)
 		if got, want := wantControl["objective=avail"], 8.0/9997/0.001; !near(got, want) {
 			t.Errorf("avail ControlBurn = %v, want %v", got, want)
 		}
@@ -224,7 +225,7 @@ func TestTelemetry(t *testing.T) {
 			t.Errorf("fast ControlBurn = %v, want %v", got, want)
 		}
 		// Both budgets are spent: releases are frozen.
-		checkPoints(t, slo.MetricReleaseFrozen, gauge[int64](t, c, slo.MetricReleaseFrozen, ""), points[int64]{"": 1})
+		checkPoints(t, metrics.ReleaseFrozen, gauge[int64](t, c, metrics.ReleaseFrozen, ""), points[int64]{"": 1})
 		checkShedOff(t, c)
 		for k, v := range map[string]float64{
 			"objective=avail,window=5m": 1.1,
@@ -252,10 +253,10 @@ func TestTelemetry(t *testing.T) {
 				}
 			}
 		}
-		checkPoints(t, slo.MetricBurnRate, gauge[float64](t, c, slo.MetricBurnRate, "1"), wantBurn)
+		checkPoints(t, metrics.BurnRate, gauge[float64](t, c, metrics.BurnRate, "1"), wantBurn)
 		// The control window, 5s, is empty too.
-		if p := gauge[float64](t, c, slo.MetricControlBurn, "1"); len(p) != 0 {
-			t.Errorf("%s with no events in the control window = %v, want absent", slo.MetricControlBurn, p)
+		if p := gauge[float64](t, c, metrics.ControlBurn, "1"); len(p) != 0 {
+			t.Errorf("%s with no events in the control window = %v, want absent", metrics.ControlBurn, p)
 		}
 	})
 
@@ -269,11 +270,11 @@ func TestTelemetry(t *testing.T) {
 			t.Fatalf("Events() after a cycle = %d events, want 5", n)
 		}
 		c := collect(t, reader)
-		checkPoints(t, slo.MetricFaults, sum(t, c, slo.MetricFaults, "{fault}"), points[int64]{"": 5})
-		checkPoints(t, slo.MetricState, gauge[int64](t, c, slo.MetricState, "{state}"),
+		checkPoints(t, metrics.Faults, sum(t, c, metrics.Faults, "{fault}"), points[int64]{"": 5})
+		checkPoints(t, metrics.State, gauge[int64](t, c, metrics.State, "{state}"),
 			stateGauge(map[string]budget.State{cycling.Name: budget.StateUnknown}))
-		if p := gauge[float64](t, c, slo.MetricRemaining, "1"); len(p) != 0 {
-			t.Errorf("%s while unknown again = %v, want absent", slo.MetricRemaining, p)
+		if p := gauge[float64](t, c, metrics.Remaining, "1"); len(p) != 0 {
+			t.Errorf("%s while unknown again = %v, want absent", metrics.Remaining, p)
 		}
 	})
 
@@ -296,20 +297,20 @@ func TestTelemetry(t *testing.T) {
 func checkNames(t *testing.T, c collected) {
 	t.Helper()
 	want := map[string][]attribute.Key{
-		slo.MetricEvents:    {slo.AttrObjective, slo.AttrOutcome},
-		slo.MetricRemaining: {slo.AttrObjective},
-		slo.MetricBurnRate:  {slo.AttrObjective, slo.AttrWindow},
-		slo.MetricState:     {slo.AttrObjective, slo.AttrState},
-		slo.MetricTarget:    {slo.AttrObjective},
-		slo.MetricFaults:    nil,
+		metrics.Events:    {metrics.AttrObjective, metrics.AttrOutcome},
+		metrics.Remaining: {metrics.AttrObjective},
+		metrics.BurnRate:  {metrics.AttrObjective, metrics.AttrWindow},
+		metrics.State:     {metrics.AttrObjective, metrics.AttrState},
+		metrics.Target:    {metrics.AttrObjective},
+		metrics.Faults:    nil,
 
-		slo.MetricControlBurn:  {slo.AttrObjective},
-		slo.MetricShedLevel:    nil,
-		slo.MetricShedRejected: {slo.AttrCriticality},
-		slo.MetricBreakerState: {slo.AttrDependency, slo.AttrState},
+		metrics.ControlBurn:  {metrics.AttrObjective},
+		metrics.ShedLevel:    nil,
+		metrics.ShedRejected: {metrics.AttrCriticality},
+		metrics.BreakerState: {metrics.AttrDependency, metrics.AttrState},
 
-		slo.MetricGateEnabled:   {slo.AttrGate},
-		slo.MetricReleaseFrozen: nil,
+		metrics.GateEnabled:   {metrics.AttrGate},
+		metrics.ReleaseFrozen: nil,
 	}
 	for name, m := range c {
 		keys, ok := want[name]
@@ -358,7 +359,7 @@ func near(a, b float64) bool { return math.Abs(a-b) <= 1e-12*math.Abs(b) }
 // exports no shed or breaker metric.
 func checkShedOff(t *testing.T, c collected) {
 	t.Helper()
-	for _, name := range []string{slo.MetricShedLevel, slo.MetricShedRejected, slo.MetricBreakerState} {
+	for _, name := range []string{metrics.ShedLevel, metrics.ShedRejected, metrics.BreakerState} {
 		if m, ok := c[name]; ok && dataPoints(m) > 0 {
 			t.Errorf("%s without shedding or dependencies has %d points, want none", name, dataPoints(m))
 		}
@@ -420,11 +421,11 @@ func TestTelemetryShedding(t *testing.T) {
 		if st.Shedding.Level != level {
 			t.Fatalf("%s: Status().Shedding.Level = %v, want %v", when, st.Shedding.Level, level)
 		}
-		checkPoints(t, when+": "+slo.MetricShedLevel, gauge[float64](t, c, slo.MetricShedLevel, "1"), points[float64]{"": level})
-		checkPoints(t, when+": "+slo.MetricShedRejected, sum(t, c, slo.MetricShedRejected, "{request}"), shedPoints(rejected))
-		checkPoints(t, when+": "+slo.MetricBreakerState, gauge[int64](t, c, slo.MetricBreakerState, "{state}"),
+		checkPoints(t, when+": "+metrics.ShedLevel, gauge[float64](t, c, metrics.ShedLevel, "1"), points[float64]{"": level})
+		checkPoints(t, when+": "+metrics.ShedRejected, sum(t, c, metrics.ShedRejected, "{request}"), shedPoints(rejected))
+		checkPoints(t, when+": "+metrics.BreakerState, gauge[int64](t, c, metrics.BreakerState, "{state}"),
 			breakerPoints(map[string]slo.BreakerState{payments: breaker}))
-		checkPoints(t, when+": "+slo.MetricControlBurn, gauge[float64](t, c, slo.MetricControlBurn, "1"), controlPoints(st))
+		checkPoints(t, when+": "+metrics.ControlBurn, gauge[float64](t, c, metrics.ControlBurn, "1"), controlPoints(st))
 		checkNames(t, c)
 	}
 	check("before Tick", 0, [4]uint64{}, slo.BreakerClosed)
@@ -502,22 +503,22 @@ func TestTelemetryGates(t *testing.T) {
 			eng.Tick(now)
 		}
 		col := collect(t, reader)
-		checkPoints(t, s.name+": "+slo.MetricGateEnabled, gauge[int64](t, col, slo.MetricGateEnabled, ""),
+		checkPoints(t, s.name+": "+metrics.GateEnabled, gauge[int64](t, col, metrics.GateEnabled, ""),
 			points[int64]{"gate=half": s.half, "gate=spent": s.spent, "gate=frozen": s.frz})
-		checkPoints(t, s.name+": "+slo.MetricReleaseFrozen, gauge[int64](t, col, slo.MetricReleaseFrozen, ""), points[int64]{"": s.frozen})
+		checkPoints(t, s.name+": "+metrics.ReleaseFrozen, gauge[int64](t, col, metrics.ReleaseFrozen, ""), points[int64]{"": s.frozen})
 		checkNames(t, col)
 	}
 }
 
 func TestTelemetryNames(t *testing.T) {
-	for _, name := range []string{slo.MetricEvents, slo.MetricRemaining, slo.MetricBurnRate, slo.MetricState, slo.MetricTarget, slo.MetricFaults,
-		slo.MetricControlBurn, slo.MetricShedLevel, slo.MetricShedRejected, slo.MetricBreakerState,
-		slo.MetricGateEnabled, slo.MetricReleaseFrozen} {
+	for _, name := range []string{metrics.Events, metrics.Remaining, metrics.BurnRate, metrics.State, metrics.Target, metrics.Faults,
+		metrics.ControlBurn, metrics.ShedLevel, metrics.ShedRejected, metrics.BreakerState,
+		metrics.GateEnabled, metrics.ReleaseFrozen} {
 		if !strings.HasPrefix(name, "sloguard.") {
 			t.Errorf("metric name %q, want it under sloguard.", name)
 		}
 	}
-	if slo.ScopeName != "github.com/sloguard/sloguard" {
-		t.Errorf("ScopeName = %q, want the module path", slo.ScopeName)
+	if metrics.Scope != "github.com/sloguard/sloguard" {
+		t.Errorf("ScopeName = %q, want the module path", metrics.Scope)
 	}
 }

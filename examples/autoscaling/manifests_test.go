@@ -23,6 +23,7 @@ import (
 
 	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/slo"
+	"github.com/sloguard/sloguard/slo/metrics"
 )
 
 // The manifests' types: the fields the manifests use, decoded strictly, so
@@ -257,8 +258,8 @@ func TestManifests(t *testing.T) {
 	if !st.Known || len(after.need) != 1 || after.need[0] != st.Need {
 		t.Fatalf("%s = %v after traffic, want the one value %v of Status().Scale %+v", needSeries, after.need, st.Need, st)
 	}
-	if want := strings.ReplaceAll(slo.MetricScaleNeed, ".", "_") + "_ratio"; want != needSeries {
-		t.Fatalf("slo.MetricScaleNeed %q exports as %q, but the manifests use %q", slo.MetricScaleNeed, want, needSeries)
+	if want := strings.ReplaceAll(metrics.ScaleNeed, ".", "_") + "_ratio"; want != needSeries {
+		t.Fatalf("metrics.ScaleNeed %q exports as %q, but the manifests use %q", metrics.ScaleNeed, want, needSeries)
 	}
 
 	var h hpa

@@ -24,6 +24,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/sloguard/sloguard/slo"
+	"github.com/sloguard/sloguard/slo/metrics"
 )
 
 // export is one OTLP/HTTP request that reached the sink, or why it could not
@@ -171,7 +172,7 @@ func checkOTLP(t *testing.T, req *collectorpb.ExportMetricsServiceRequest, ev en
 		}
 		for _, sm := range rm.GetScopeMetrics() {
 			scopes = append(scopes, sm.GetScope().GetName())
-			if sm.GetScope().GetName() != slo.ScopeName {
+			if sm.GetScope().GetName() != metrics.Scope {
 				continue
 			}
 			for _, m := range sm.GetMetrics() {
@@ -183,13 +184,13 @@ func checkOTLP(t *testing.T, req *collectorpb.ExportMetricsServiceRequest, ev en
 		}
 	}
 	if len(byName) == 0 {
-		t.Fatalf("no metrics of scope %q arrived; scopes: %q", slo.ScopeName, scopes)
+		t.Fatalf("no metrics of scope %q arrived; scopes: %q", metrics.Scope, scopes)
 	}
-	t.Logf("arrived through the collector: scope %q, metrics %v", slo.ScopeName, slices.Sorted(maps.Keys(byName)))
+	t.Logf("arrived through the collector: scope %q, metrics %v", metrics.Scope, slices.Sorted(maps.Keys(byName)))
 	known := []string{
-		slo.MetricEvents, slo.MetricRemaining, slo.MetricBurnRate, slo.MetricState, slo.MetricTarget, slo.MetricFaults,
-		slo.MetricControlBurn, slo.MetricShedLevel, slo.MetricShedRejected, slo.MetricBreakerState,
-		slo.MetricGateEnabled, slo.MetricReleaseFrozen, slo.MetricScaleNeed, slo.MetricScaleDemand,
+		metrics.Events, metrics.Remaining, metrics.BurnRate, metrics.State, metrics.Target, metrics.Faults,
+		metrics.ControlBurn, metrics.ShedLevel, metrics.ShedRejected, metrics.BreakerState,
+		metrics.GateEnabled, metrics.ReleaseFrozen, metrics.ScaleNeed, metrics.ScaleDemand,
 	}
 	for name := range byName {
 		if !slices.Contains(known, name) {
@@ -241,7 +242,7 @@ func checkOTLP(t *testing.T, req *collectorpb.ExportMetricsServiceRequest, ev en
 			want[name+"|"+outcome] = float64(n)
 		}
 	}
-	checkPoints(t, slo.MetricEvents, sum(slo.MetricEvents, "{event}"), true, slo.AttrOutcome, want)
+	checkPoints(t, metrics.Events, sum(metrics.Events, "{event}"), true, metrics.AttrOutcome, want)
 
 	// sloguard.budget.remaining: the engine's value, and the definition's.
 	want = map[string]float64{}
@@ -251,7 +252,7 @@ func checkOTLP(t *testing.T, req *collectorpb.ExportMetricsServiceRequest, ev en
 			t.Errorf("engine remaining for %s = %v, want %v", name, ev.remaining[name], c.remaining(targets[name]))
 		}
 	}
-	checkPoints(t, slo.MetricRemaining, gauge(slo.MetricRemaining, "1"), false, "", want)
+	checkPoints(t, metrics.Remaining, gauge(metrics.Remaining, "1"), false, "", want)
 
 	// sloguard.burn_rate: one point per window of the default rules.
 	want = map[string]float64{}
@@ -264,7 +265,7 @@ func checkOTLP(t *testing.T, req *collectorpb.ExportMetricsServiceRequest, ev en
 			want[name+"|"+w] = b
 		}
 	}
-	checkPoints(t, slo.MetricBurnRate, gauge(slo.MetricBurnRate, "1"), false, slo.AttrWindow, want)
+	checkPoints(t, metrics.BurnRate, gauge(metrics.BurnRate, "1"), false, metrics.AttrWindow, want)
 
 	// sloguard.state: 1 for the current state, 0 for the others.
 	want = map[string]float64{}
@@ -277,14 +278,14 @@ func checkOTLP(t *testing.T, req *collectorpb.ExportMetricsServiceRequest, ev en
 			want[name+"|"+s] = v
 		}
 	}
-	checkPoints(t, slo.MetricState, gauge(slo.MetricState, "{state}"), true, slo.AttrState, want)
+	checkPoints(t, metrics.State, gauge(metrics.State, "{state}"), true, metrics.AttrState, want)
 
 	// sloguard.objective.target.
 	want = map[string]float64{}
 	for name, target := range targets {
 		want[name+"|"] = target
 	}
-	checkPoints(t, slo.MetricTarget, gauge(slo.MetricTarget, "1"), false, "", want)
+	checkPoints(t, metrics.Target, gauge(metrics.Target, "1"), false, "", want)
 
 	// sloguard.control.burn_rate: every objective, admitted events only.
 	want = map[string]float64{}
@@ -294,18 +295,18 @@ func checkOTLP(t *testing.T, req *collectorpb.ExportMetricsServiceRequest, ev en
 			t.Errorf("engine control burn for %s = %v, want %v", name, ev.controlBurn[name], c.controlBurn(targets[name]))
 		}
 	}
-	checkPoints(t, slo.MetricControlBurn, gauge(slo.MetricControlBurn, "1"), false, "", want)
+	checkPoints(t, metrics.ControlBurn, gauge(metrics.ControlBurn, "1"), false, "", want)
 
 	// sloguard.shed.level: one point without attributes; and
 	// sloguard.shed.rejections: one per criticality, none rejected.
-	checkPoints(t, slo.MetricShedLevel, gauge(slo.MetricShedLevel, "1"), false, "", map[string]float64{"|": ev.shedLevel})
+	checkPoints(t, metrics.ShedLevel, gauge(metrics.ShedLevel, "1"), false, "", map[string]float64{"|": ev.shedLevel})
 	want = map[string]float64{}
 	for c := slo.Sheddable; c <= slo.CriticalPlus; c++ {
 		want["|"+c.String()] = 0
 	}
-	checkPoints(t, slo.MetricShedRejected, sum(slo.MetricShedRejected, "{request}"), true, slo.AttrCriticality, want)
-	if m := byName[slo.MetricBreakerState]; m != nil {
-		t.Errorf("metric %s arrived without dependencies: %v", slo.MetricBreakerState, m)
+	checkPoints(t, metrics.ShedRejected, sum(metrics.ShedRejected, "{request}"), true, metrics.AttrCriticality, want)
+	if m := byName[metrics.BreakerState]; m != nil {
+		t.Errorf("metric %s arrived without dependencies: %v", metrics.BreakerState, m)
 	}
 
 	// sloguard.gate.enabled: one point per gate; and
@@ -314,13 +315,13 @@ func checkOTLP(t *testing.T, req *collectorpb.ExportMetricsServiceRequest, ev en
 	for name, v := range ev.gates {
 		want["|"+name] = v
 	}
-	checkPoints(t, slo.MetricGateEnabled, gauge(slo.MetricGateEnabled, ""), true, slo.AttrGate, want)
-	checkPoints(t, slo.MetricReleaseFrozen, gauge(slo.MetricReleaseFrozen, ""), true, "", map[string]float64{"|": ev.frozen})
+	checkPoints(t, metrics.GateEnabled, gauge(metrics.GateEnabled, ""), true, metrics.AttrGate, want)
+	checkPoints(t, metrics.ReleaseFrozen, gauge(metrics.ReleaseFrozen, ""), true, "", map[string]float64{"|": ev.frozen})
 
 	// sloguard.faults: none, and no attributes at all.
-	faults := sum(slo.MetricFaults, "{fault}")
+	faults := sum(metrics.Faults, "{fault}")
 	if len(faults) != 1 || len(faults[0].GetAttributes()) != 0 || faults[0].GetAsInt() != 0 {
-		t.Errorf("metric %s points = %v, want one point 0 without attributes", slo.MetricFaults, faults)
+		t.Errorf("metric %s points = %v, want one point 0 without attributes", metrics.Faults, faults)
 	}
 }
 
@@ -333,8 +334,8 @@ func checkPoints(t *testing.T, metric string, points []*metricspb.NumberDataPoin
 	for _, p := range points {
 		attrs := stringAttrs(t, p.GetAttributes())
 		for k := range attrs {
-			if k != slo.AttrObjective && k != key {
-				t.Errorf("metric %s: point %v has attribute %q; want only %q and %q", metric, attrs, k, slo.AttrObjective, key)
+			if k != metrics.AttrObjective && k != key {
+				t.Errorf("metric %s: point %v has attribute %q; want only %q and %q", metric, attrs, k, metrics.AttrObjective, key)
 			}
 		}
 		var v float64
@@ -353,7 +354,7 @@ func checkPoints(t *testing.T, metric string, points []*metricspb.NumberDataPoin
 			t.Errorf("metric %s: point %v has no value", metric, attrs)
 			continue
 		}
-		k := attrs[slo.AttrObjective] + "|"
+		k := attrs[metrics.AttrObjective] + "|"
 		if key != "" {
 			k += attrs[key]
 		}

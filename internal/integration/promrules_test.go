@@ -18,6 +18,7 @@ import (
 
 	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/slo"
+	"github.com/sloguard/sloguard/slo/metrics"
 	"github.com/sloguard/sloguard/slo/openslo"
 	"github.com/sloguard/sloguard/slo/promrules"
 )
@@ -179,7 +180,7 @@ func replayPromtool(ctx context.Context, t *testing.T, promtool string, o slo.Ob
 	if !o.Calendar.IsZero() {
 		check["expr"] = fmt.Sprintf(`count(slo:time_period:days{sloth_slo=%q} == 31)`, o.Name)
 	}
-	sel := fmt.Sprintf(`sloguard_events_total{job=%q,objective=%q,otel_scope_name=%q,instance="10.0.0.1:8080",outcome=`, replayService, o.Name, slo.ScopeName)
+	sel := fmt.Sprintf(`sloguard_events_total{job=%q,objective=%q,otel_scope_name=%q,instance="10.0.0.1:8080",outcome=`, replayService, o.Name, metrics.Scope)
 	test := map[string]any{
 		"rule_files":          []string{rulesPath},
 		"evaluation_interval": "1m",

@@ -21,6 +21,7 @@ import (
 
 	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/slo"
+	"github.com/sloguard/sloguard/slo/metrics"
 )
 
 var (
@@ -485,7 +486,7 @@ func eventsExported(t *testing.T, r *sdkmetric.ManualReader) map[[2]string]int64
 	out := map[[2]string]int64{}
 	for _, sm := range rm.ScopeMetrics {
 		for _, m := range sm.Metrics {
-			if m.Name != slo.MetricEvents {
+			if m.Name != metrics.Events {
 				continue
 			}
 			sum, ok := m.Data.(metricdata.Sum[int64])
@@ -493,8 +494,8 @@ func eventsExported(t *testing.T, r *sdkmetric.ManualReader) map[[2]string]int64
 				t.Fatalf("%s is %T, want metricdata.Sum[int64]", m.Name, m.Data)
 			}
 			for _, dp := range sum.DataPoints {
-				obj, _ := dp.Attributes.Value(slo.AttrObjective)
-				outcome, _ := dp.Attributes.Value(slo.AttrOutcome)
+				obj, _ := dp.Attributes.Value(metrics.AttrObjective)
+				outcome, _ := dp.Attributes.Value(metrics.AttrOutcome)
 				out[[2]string{obj.AsString(), outcome.AsString()}] = dp.Value
 			}
 		}

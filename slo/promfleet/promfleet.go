@@ -18,9 +18,10 @@ import (
 	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/internal/options"
 	"github.com/sloguard/sloguard/slo"
+	"github.com/sloguard/sloguard/slo/metrics"
 )
 
-// DefaultMetric is the name sloguard's event counter (slo.MetricEvents)
+// DefaultMetric is the name sloguard's event counter (metrics.Events)
 // takes in Prometheus through the OpenTelemetry Prometheus exporter.
 const DefaultMetric = "sloguard_events_total"
 
@@ -104,7 +105,7 @@ func WithSelector(matchers string) Option {
 			c.errs = append(c.errs, fmt.Errorf("%w: selector %q is not a list of label matchers such as job=\"checkout\"", ErrInvalidOption, matchers))
 			return
 		}
-		for _, l := range []string{slo.AttrObjective, slo.AttrOutcome, "instance"} {
+		for _, l := range []string{metrics.AttrObjective, metrics.AttrOutcome, "instance"} {
 			if regexp.MustCompile(`(^|,)\s*` + l + `\s*[=!]`).MatchString(matchers) {
 				c.errs = append(c.errs, fmt.Errorf("%w: selector %q names the %s label, which the source sets or sums", ErrInvalidOption, matchers, l))
 			}
@@ -211,14 +212,14 @@ func (s *Source) Query(objectives []string, w time.Duration) string {
 		names[i] = regexp.QuoteMeta(n)
 	}
 	matchers := []string{
-		slo.AttrObjective + "=~" + strconv.Quote(strings.Join(names, "|")),
-		slo.AttrOutcome + `=~"good|bad|shed"`,
+		metrics.AttrObjective + "=~" + strconv.Quote(strings.Join(names, "|")),
+		metrics.AttrOutcome + `=~"good|bad|shed"`,
 	}
 	if s.selector != "" {
 		matchers = append(matchers, s.selector)
 	}
 	return fmt.Sprintf("sum by (%s, %s) (increase(%s{%s}[%s]))",
-		slo.AttrObjective, slo.AttrOutcome, s.metric, strings.Join(matchers, ", "), promRange(w))
+		metrics.AttrObjective, metrics.AttrOutcome, s.metric, strings.Join(matchers, ", "), promRange(w))
 }
 
 // promRange formats w as a PromQL range, rounded up to the millisecond,
@@ -261,12 +262,12 @@ func (s *Source) Read(ctx context.Context, q slo.FleetQuery) ([]slo.FleetCounts,
 			counts[n] = &slo.FleetCounts{Objective: n, Window: w}
 		}
 		for _, smp := range vec {
-			c := counts[string(smp.Metric[slo.AttrObjective])]
+			c := counts[string(smp.Metric[metrics.AttrObjective])]
 			if c == nil {
 				continue
 			}
 			v := float64(smp.Value)
-			switch string(smp.Metric[slo.AttrOutcome]) {
+			switch string(smp.Metric[metrics.AttrOutcome]) {
 			case "good":
 				c.Good = v
 			case "bad":

@@ -21,7 +21,7 @@ var ErrInvalid = errors.New("promrules: invalid input")
 
 // The Prometheus names of the series the rules read and write.
 const (
-	// MetricEvents is slo.MetricEvents as the OpenTelemetry Prometheus
+	// MetricEvents is metrics.Events as the OpenTelemetry Prometheus
 	// exporter names it.
 	MetricEvents = "sloguard_events_total"
 
