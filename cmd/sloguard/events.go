@@ -35,13 +35,10 @@ postmortem' drafts the whole postmortem.`,
 		fs.Var(&since, "since", "only the events of the last `DURATION`, e.g. 90m, 36h or 7d (default all)")
 		markdown := fs.Bool("markdown", false, "print a Markdown table")
 		return func(args []string, stdout, stderr io.Writer) int {
-			if code, ok := noArgs(stderr, c, args); !ok {
+			cl, code, ok := t.open(c, args, stderr)
+			if !ok {
 				return code
 			}
-			if err := t.check(); err != nil {
-				return usageError(stderr, c, "%v", err)
-			}
-			cl := t.client()
 			defer cl.close()
 			doc, _, err := fetchDocument(context.Background(), cl, t.base)
 			if err != nil {

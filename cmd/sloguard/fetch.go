@@ -81,6 +81,19 @@ func (t *target) check() error {
 	return nil
 }
 
+// open checks a command's arguments and the target, as every command that
+// asks the service does first, and returns the client; with ok false, the
+// command exits with code, the usage error written to stderr.
+func (t *target) open(c *command, args []string, stderr io.Writer) (cl *client, code int, ok bool) {
+	if code, ok := noArgs(stderr, c, args); !ok {
+		return nil, code, false
+	}
+	if err := t.check(); err != nil {
+		return nil, usageError(stderr, c, "%v", err), false
+	}
+	return t.client(), exitOK, true
+}
+
 // client returns the HTTP client for the target; check must have passed.
 func (t *target) client() *client {
 	return newClient(t.timeout, t.token, secrets(t.base, t.token))

@@ -38,18 +38,12 @@ service does not have is exit status 2.`,
 		t.define(fs)
 		objective := fs.String("objective", "", "decide on the objective `NAME` alone instead of the service's release policy")
 		return func(args []string, stdout, stderr io.Writer) int {
-			if code, ok := noArgs(stderr, c, args); !ok {
+			cl, code, ok := t.open(c, args, stderr)
+			if !ok {
 				return code
 			}
-			if err := t.check(); err != nil {
-				return usageError(stderr, c, "%v", err)
-			}
-			cl := t.client()
 			defer cl.close()
-			var (
-				code int
-				err  error
-			)
+			var err error
 			if *objective != "" {
 				code, err = gateObjective(context.Background(), cl, t.base, *objective, stdout)
 			} else {

@@ -44,13 +44,10 @@ history interval) or with no traffic in range is an error (exit status 2).`,
 		var since startFlag
 		fs.Var(&since, "since", "the first incident from `T` on: an RFC 3339 time, or a duration back from the status document's time such as 2h or 1d12h (default the latest incident)")
 		return func(args []string, stdout, stderr io.Writer) int {
-			if code, ok := noArgs(stderr, c, args); !ok {
+			cl, code, ok := t.open(c, args, stderr)
+			if !ok {
 				return code
 			}
-			if err := t.check(); err != nil {
-				return usageError(stderr, c, "%v", err)
-			}
-			cl := t.client()
 			defer cl.close()
 			doc, resp, err := fetchDocument(context.Background(), cl, t.base)
 			if err != nil {
