@@ -54,6 +54,11 @@ const (
 	ScaleDemand   = "sloguard.scale.demand"
 )
 
+// PrometheusEvents is Events as the OpenTelemetry Prometheus exporter names
+// it: the series that the rules of package slo/promrules and the fleet
+// source of package slo/promfleet read.
+const PrometheusEvents = "sloguard_events_total"
+
 // The metrics' attribute keys.
 const (
 	AttrObjective   = "objective"

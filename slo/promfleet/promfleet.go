@@ -21,10 +21,6 @@ import (
 	"github.com/sloguard/sloguard/slo/metrics"
 )
 
-// DefaultMetric is the name sloguard's event counter (metrics.Events)
-// takes in Prometheus through the OpenTelemetry Prometheus exporter.
-const DefaultMetric = "sloguard_events_total"
-
 // ErrInvalidOption is wrapped by every error about an invalid option.
 var ErrInvalidOption = errors.New("promfleet: invalid option")
 
@@ -117,7 +113,7 @@ func WithSelector(matchers string) Option {
 // WithMetric sets the name of the event counter in the backend, for
 // exporters or remote-write pipelines that name it otherwise.
 //
-// By default, DefaultMetric.
+// By default, metrics.PrometheusEvents.
 func WithMetric(name string) Option {
 	return optionFunc(func(c *config) {
 		if !model.LegacyValidation.IsValidMetricName(name) {
@@ -163,7 +159,7 @@ func WithHeader(key, value string) Option {
 // New returns a Source that queries the Prometheus HTTP API at address, the
 // base URL before /api/v1 (for Mimir, including its /prometheus prefix).
 func New(address string, opts ...Option) (*Source, error) {
-	cfg := config{metric: DefaultMetric, serviceLabel: "job"}
+	cfg := config{metric: metrics.PrometheusEvents, serviceLabel: "job"}
 	options.Apply(opts, &cfg.errs, ErrInvalidOption, "option", func(o Option) { o.apply(&cfg) })
 	if address == "" {
 		cfg.errs = append(cfg.errs, fmt.Errorf("%w: empty address", ErrInvalidOption))

@@ -13,26 +13,24 @@ import (
 
 	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/slo"
+	"github.com/sloguard/sloguard/slo/metrics"
 )
 
 // ErrInvalid is wrapped by every error that reports an invalid SLO or
 // Config.
 var ErrInvalid = errors.New("promrules: invalid input")
 
-// The Prometheus names of the series the rules read and write.
+// The names of the series the rules write (see the package
+// documentation); they read metrics.PrometheusEvents.
 const (
-	// MetricEvents is metrics.Events as the OpenTelemetry Prometheus
-	// exporter names it.
-	MetricEvents = "sloguard_events_total"
-
-	RecordErrorRatio      = "slo:sli_error:ratio_rate" // followed by the window, e.g. 5m
-	RecordObjective       = "slo:objective:ratio"
-	RecordErrorBudget     = "slo:error_budget:ratio"
-	RecordPeriodDays      = "slo:time_period:days"
-	RecordCurrentBurn     = "slo:current_burn_rate:ratio"
-	RecordPeriodBurn      = "slo:period_burn_rate:ratio"
-	RecordPeriodRemaining = "slo:period_error_budget_remaining:ratio"
-	RecordInfo            = "sloth_slo_info"
+	recordErrorRatio      = "slo:sli_error:ratio_rate" // followed by the window, e.g. 5m
+	recordObjective       = "slo:objective:ratio"
+	recordErrorBudget     = "slo:error_budget:ratio"
+	recordPeriodDays      = "slo:time_period:days"
+	recordCurrentBurn     = "slo:current_burn_rate:ratio"
+	recordPeriodBurn      = "slo:period_burn_rate:ratio"
+	recordPeriodRemaining = "slo:period_error_budget_remaining:ratio"
+	recordInfo            = "sloth_slo_info"
 )
 
 // dashboardWindow is the window that Sloth's dashboards chart the SLI over;
@@ -240,7 +238,7 @@ func (g *gen) match() string {
 // events returns the selector of the objective's events of the given
 // outcomes (a regular expression).
 func (g *gen) events(outcomes string) string {
-	return fmt.Sprintf(`%s{%s,outcome=~"%s"}`, MetricEvents, g.selector, outcomes)
+	return fmt.Sprintf(`%s{%s,outcome=~"%s"}`, metrics.PrometheusEvents, g.selector, outcomes)
 }
 
 const (
@@ -265,7 +263,7 @@ func (g *gen) sli() []Rule {
 	for i, w := range ws {
 		name := budget.FormatWindow(w)
 		rules[i] = Rule{
-			Record: RecordErrorRatio + name,
+			Record: recordErrorRatio + name,
 			Expr:   g.ratio(name),
 			Labels: g.with("sloth_window", name),
 		}
@@ -345,13 +343,13 @@ func (g *gen) meta() []Rule {
 		days = "days_in_month()"
 	}
 	grp := Group{Rules: []Rule{
-		{Record: RecordObjective, Expr: fmt.Sprintf("vector(%s)", num(target)), Labels: g.with()},
-		{Record: RecordErrorBudget, Expr: fmt.Sprintf("vector(1-%s)", num(target)), Labels: g.with()},
-		{Record: RecordPeriodDays, Expr: days, Labels: g.with()},
+		{Record: recordObjective, Expr: fmt.Sprintf("vector(%s)", num(target)), Labels: g.with()},
+		{Record: recordErrorBudget, Expr: fmt.Sprintf("vector(1-%s)", num(target)), Labels: g.with()},
+		{Record: recordPeriodDays, Expr: days, Labels: g.with()},
 		{
-			Record: RecordCurrentBurn,
-			Expr: fmt.Sprintf("%s%s%s\n/ %s\n%s%s\n", RecordErrorRatio, budget.FormatWindow(g.currentWindow()), m,
-				on, RecordErrorBudget, m),
+			Record: recordCurrentBurn,
+			Expr: fmt.Sprintf("%s%s%s\n/ %s\n%s%s\n", recordErrorRatio, budget.FormatWindow(g.currentWindow()), m,
+				on, recordErrorBudget, m),
 			Labels: g.with(),
 		},
 	}}
@@ -361,15 +359,15 @@ func (g *gen) meta() []Rule {
 	if !g.calendar() {
 		grp.Rules = append(grp.Rules,
 			Rule{
-				Record: RecordPeriodBurn,
-				Expr: fmt.Sprintf("%s%s%s\n/ %s\n%s%s\n", RecordErrorRatio, g.periodWindow(), m,
-					on, RecordErrorBudget, m),
+				Record: recordPeriodBurn,
+				Expr: fmt.Sprintf("%s%s%s\n/ %s\n%s%s\n", recordErrorRatio, g.periodWindow(), m,
+					on, recordErrorBudget, m),
 				Labels: g.with(),
 			},
-			Rule{Record: RecordPeriodRemaining, Expr: fmt.Sprintf("1 - %s%s", RecordPeriodBurn, m), Labels: g.with()})
+			Rule{Record: recordPeriodRemaining, Expr: fmt.Sprintf("1 - %s%s", recordPeriodBurn, m), Labels: g.with()})
 	}
 	grp.Rules = append(grp.Rules, Rule{
-		Record: RecordInfo,
+		Record: recordInfo,
 		Expr:   "vector(1)",
 		Labels: g.with("sloth_objective", num(target*100), "sloth_mode", "sloguard", "sloth_spec", "sloguard/v1",
 			"sloguard_kind", g.s.Objective.Kind(), "sloguard_period", g.periodLabel()),
@@ -450,7 +448,7 @@ func (g *gen) pair(r budget.Rule) string {
 	var conds []string
 	for _, w := range []time.Duration{r.ShortWindow(), r.Long} {
 		name := budget.FormatWindow(w)
-		c := fmt.Sprintf("max(%s%s%s >= %s) without (sloth_window)", RecordErrorRatio, name, m, threshold)
+		c := fmt.Sprintf("max(%s%s%s >= %s) without (sloth_window)", recordErrorRatio, name, m, threshold)
 		if n := g.s.Objective.MinEvents; n > 1 {
 			c += fmt.Sprintf("\n  and on() (sum(increase(%s[%s])) >= %d)", g.events(totalOutcomes), name, n)
 		}
