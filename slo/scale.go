@@ -147,11 +147,36 @@ func (s *scaler) step(now time.Time, in scaleInput) ScaleStatus {
 	if first {
 		return ScaleStatus{} // what came before has no span
 	}
-	secs := dt.Seconds()
-	var rejected uint64
+	var arrived, rejected uint64
 	for b := range bands {
+		arrived += d.arrived[b]
 		rejected += d.rejected[b]
 	}
+	demand, served := s.rates(d, gated, dt)
+	// Saturated: the gate turned away a share of the demand that Poisson
+	// bursts at the edge of capacity do not. Fewer rejections, or the
+	// controller's level alone, say only that something was shed. Both
+	// the evaluation's own share and the smoothed one: the smoothed rates
+	// lag for seconds after a spike, and one evaluation's share of a few
+	// requests is noise.
+	saturated := !in.trouble && s.gated > 0 && s.gated >= saturatedShare*demand &&
+		float64(gated) >= saturatedShare*float64(arrived) && !in.tightened
+	raw := s.learn(demand, served, dt, saturated, rejected > 0, in.trouble)
+	if s.capacity <= 0 {
+		return ScaleStatus{}
+	}
+	s.smoothNeed(raw, dt, saturated)
+	if rejected == 0 && !in.trouble {
+		s.need = min(s.need, 1) // nothing turned away: the demand fits
+	}
+	return s.status(saturated)
+}
+
+// rates folds one evaluation's counts d (and the gate's rejections) over
+// dt into the smoothed rates, and returns the total demand and served
+// rates.
+func (s *scaler) rates(d window, gated uint64, dt time.Duration) (demand, served float64) {
+	secs := dt.Seconds()
 	// Until the signal is known, the latest span sets the averages: there
 	// is nothing to smooth yet.
 	initial := s.capacity <= 0
@@ -161,32 +186,24 @@ func (s *scaler) step(now time.Time, in scaleInput) ScaleStatus {
 		}
 		return ewma(avg, v, dt, scaleRateSmoothing)
 	}
-	var demand, served float64
 	for b := range bands {
 		s.demand[b] = smooth(s.demand[b], float64(d.arrived[b])/secs)
 		s.served[b] = smooth(s.served[b], float64(d.done[b])/secs)
 		demand += s.demand[b]
 		served += s.served[b]
 	}
-
-	// Saturated: the gate turned away a share of the demand that Poisson
-	// bursts at the edge of capacity do not. Fewer rejections, or the
-	// controller's level alone, say only that something was shed.
 	s.gated = smooth(s.gated, float64(gated)/secs)
-	// Both the evaluation's own share and the smoothed one: the smoothed
-	// rates lag for seconds after a spike, and one evaluation's share of
-	// a few requests is noise.
-	var arrived uint64
-	for b := range bands {
-		arrived += d.arrived[b]
-	}
-	saturated := s.gated > 0 && s.gated >= saturatedShare*demand &&
-		float64(gated) >= saturatedShare*float64(arrived) && !in.tightened
-	shedding := rejected > 0
+	return demand, served
+}
+
+// learn updates the capacity from the rates and returns the need they
+// call for before smoothing: measured while saturated, held while only
+// shedding (or a dependency is in trouble, when need may not rise), and
+// otherwise remembered and slowly forgotten, with need at most 1.
+func (s *scaler) learn(demand, served float64, dt time.Duration, saturated, shedding, trouble bool) float64 {
 	raw := s.need
 	switch {
-	case in.trouble:
-		saturated = false
+	case trouble:
 		if s.capacity > 0 {
 			raw = min(demand/s.capacity, s.need)
 		}
@@ -208,28 +225,26 @@ func (s *scaler) step(now time.Time, in scaleInput) ScaleStatus {
 		}
 	default:
 		if s.capacity > 0 || served > 0 {
-			forgot := served + (s.capacity-served)*math.Exp(-secs/capacityMemory.Seconds())
+			forgot := served + (s.capacity-served)*math.Exp(-dt.Seconds()/capacityMemory.Seconds())
 			s.capacity = max(served, forgot)
 			raw = min(demand/s.capacity, 1)
 		}
 	}
-	if s.capacity <= 0 {
-		return ScaleStatus{}
-	}
+	return raw
+}
+
+// smoothNeed moves need toward raw: fast up, slowly down, and as fast down
+// while saturated, when the capacity is measured at every evaluation and a
+// fall is as sure as a rise.
+func (s *scaler) smoothNeed(raw float64, dt time.Duration, saturated bool) {
 	switch {
 	case s.need == 0 && raw > 0: // the first reading
 		s.need = raw
 	case raw >= s.need || saturated:
-		// Saturated, the capacity is measured at every evaluation: a fall
-		// is as sure as a rise.
 		s.need = ewma(s.need, raw, dt, scaleRise)
 	default:
 		s.need = ewma(s.need, raw, dt, scaleFall)
 	}
-	if rejected == 0 && !in.trouble {
-		s.need = min(s.need, 1) // nothing turned away: the demand fits
-	}
-	return s.status(saturated)
 }
 
 // status returns the signal as it stands.
