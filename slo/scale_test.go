@@ -94,12 +94,11 @@ func simulateScale(t *testing.T, sh scaleShape) ([]ScaleStatus, []BreakerState) 
 		return sh.phases[len(sh.phases)-1]
 	}
 	type req struct {
-		crit      Criticality
-		sent      int64
-		done      bool
-		outcome   budget.Outcome
-		callDone  func(budget.Outcome, time.Duration)
-		shedByDep bool
+		crit     Criticality
+		sent     int64
+		done     bool
+		outcome  budget.Outcome
+		callDone func(budget.Outcome, time.Duration)
 	}
 	var q simQueue
 	reqs := map[*simReq]*req{}

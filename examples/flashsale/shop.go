@@ -166,8 +166,6 @@ type pool struct {
 	reserved int // guarded by mu
 }
 
-func newPool(conns int, sc *scenario) *pool { return newElasticPool(conns, conns, sc) }
-
 // newElasticPool returns a pool of conns connections that resize may grow
 // to most.
 func newElasticPool(conns, most int, sc *scenario) *pool {
