@@ -440,6 +440,32 @@ func TestEstimatorReserve(t *testing.T) {
 	}
 }
 
+// TestEstimatorReserveFromStart checks that the reservations are whole
+// from the first window on: a service that starts with CRITICAL traffic of
+// 100 requests a second reserves what that traffic needs after 100ms, as
+// it does after 10s, and not the tenth that an average started at 0 would
+// hold.
+func TestEstimatorReserveFromStart(t *testing.T) {
+	ms := time.Millisecond
+	w := win(Critical.Index(), 10, 80*ms, 10, 0)
+	e := newEstimator(0, 0, false)
+	e.step(100*ms, w, [bands]int64{})
+	first := e.arrivals(Critical.Index())
+	for range 100 {
+		e.step(100*ms, w, [bands]int64{})
+	}
+	settled := e.arrivals(Critical.Index())
+	if math.Abs(first-100) > 1e-6 || math.Abs(settled-100) > 1e-6 {
+		t.Errorf("CRITICAL arrivals after 100ms, 10s = %v, %v per second, want 100, 100", first, settled)
+	}
+	if got := e.arrivals(0); got != 0 {
+		t.Errorf("SHEDDABLE arrivals = %v, want 0", got)
+	}
+	if e := newEstimator(0, 0, false); e.arrivals(Critical.Index()) != 0 {
+		t.Errorf("arrivals before any window = %v, want 0", e.arrivals(Critical.Index()))
+	}
+}
+
 // TestGateAdmit checks admission against published bounds: SHEDDABLE up
 // to its bound, CRITICAL on top of it within its reservation.
 func TestGateAdmit(t *testing.T) {
