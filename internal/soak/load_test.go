@@ -83,12 +83,12 @@ func (c *client) odd(format string, args ...any) {
 var httpPaths = [nKinds]string{"/ok", "/browse", "/fail", "/invalid", "/panic", "/cancel", "/deadline", "/dep", "/stream"}
 
 // doHTTP sends one request of kind k and tallies the outcome it must have
-// been recorded with. POST, with no body: net/http's client retries a
+// been recorded with; it reports whether the service shed it (429). POST, with no body: net/http's client retries a
 // replayable request (GET) whenever a reused connection closes before the
 // answer, as the server's does after a handler panic, and again on the
 // next reused one, so the service rightly counts several requests for one
 // (measured: about 8 panics per panicking GET with 16 clients).
-func (s *stack) doHTTP(ctx context.Context, hc *http.Client, c *client, k kind, id uint64) {
+func (s *stack) doHTTP(ctx context.Context, hc *http.Client, c *client, k kind, id uint64) (shed bool) {
 	c.sent[k].Add(1)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.httpURL+httpPaths[k], nil)
 	if err != nil {
@@ -123,7 +123,7 @@ func (s *stack) doHTTP(ctx context.Context, hc *http.Client, c *client, k kind, 
 		default:
 			c.odd("http %v: error %v", k, err)
 		}
-		return
+		return false
 	}
 	body, _ := io.ReadAll(resp.Body)
 	_ = resp.Body.Close()
@@ -132,6 +132,7 @@ func (s *stack) doHTTP(ctx context.Context, hc *http.Client, c *client, k kind, 
 	case code == http.StatusTooManyRequests:
 		c.expect.add(budget.Shed)
 		c.shedSeen.Add(1)
+		return true
 	case (k == kOK || k == kBrowse) && code == http.StatusOK && string(body) == "ok",
 		k == kInvalid && code == http.StatusBadRequest,
 		k == kDep && code == http.StatusOK,
@@ -148,13 +149,15 @@ func (s *stack) doHTTP(ctx context.Context, hc *http.Client, c *client, k kind, 
 	default:
 		c.odd("http %v: status %d, body %q", k, code, body)
 	}
+	return false
 }
 
 var grpcMethods = [nKinds]string{mOK, mBrowse, mFail, mInvalid, mPanic, mCancel, mDeadline, mDep, mWatch}
 
 // doGRPC sends one call of kind k and tallies the outcome it must have
-// been recorded with.
-func (s *stack) doGRPC(ctx context.Context, c *client, k kind, id uint64) {
+// been recorded with; it reports whether the service shed it
+// (RESOURCE_EXHAUSTED).
+func (s *stack) doGRPC(ctx context.Context, c *client, k kind, id uint64) (shed bool) {
 	c.sent[k].Add(1)
 	if k == kCancel {
 		sid := strconv.FormatUint(id, 10)
@@ -185,6 +188,7 @@ func (s *stack) doGRPC(ctx context.Context, c *client, k kind, id uint64) {
 	case code == codes.ResourceExhausted:
 		c.expect.add(budget.Shed)
 		c.shedSeen.Add(1)
+		return true
 	case (k == kOK || k == kBrowse || k == kDep || k == kStream) && code == codes.OK,
 		k == kInvalid && code == codes.InvalidArgument:
 		c.expect.add(budget.Good)
@@ -198,6 +202,7 @@ func (s *stack) doGRPC(ctx context.Context, c *client, k kind, id uint64) {
 	default:
 		c.odd("grpc %v: %v", k, err)
 	}
+	return false
 }
 
 // watch makes one server-streaming call and reads it to the end: nil when
