@@ -2,6 +2,7 @@ package slo
 
 import (
 	"container/heap"
+	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -24,6 +25,9 @@ type simShape struct {
 	factor float64
 	ramp   time.Duration
 	seed   uint64
+	// cold starts the spike with the first request, before the gate has
+	// seen anything; the unloaded latency is then read after the spike.
+	cold bool
 }
 
 type simResult struct {
@@ -73,6 +77,10 @@ func simulate(sh simShape) simResult {
 		timeout  = int64(250 * time.Millisecond)
 		start    = int64(time.Second)
 	)
+	warm := steady
+	if sh.cold {
+		warm = 0
+	}
 	rng := rand.New(rand.NewPCG(sh.seed, 7))
 	s := newShards(0)
 	g := newGate(s, 250*time.Millisecond, 0, false)
@@ -80,7 +88,7 @@ func simulate(sh simShape) simResult {
 	free := sh.conns
 	var waiting []*simReq
 	var reqs []*simReq
-	spikeFrom, spikeTo := start+int64(steady), start+int64(steady+spikeLen)
+	spikeFrom, spikeTo := start+int64(warm), start+int64(warm+spikeLen)
 	end := spikeTo + int64(after)
 	rate := func(t int64) (co, total float64) {
 		co = sh.rps * 0.6
@@ -175,7 +183,7 @@ func simulate(sh simShape) simResult {
 			if r.admitted {
 				spikeLat = append(spikeLat, r.latency)
 			}
-		case r.sent < spikeFrom && r.admitted:
+		case r.admitted && (!sh.cold && r.sent < spikeFrom || sh.cold && r.sent >= spikeTo+int64(2*time.Second)):
 			steadyLat = append(steadyLat, r.latency)
 		}
 	}
@@ -234,6 +242,32 @@ func TestSimulatedFlashSale(t *testing.T) {
 		if r.critical < 0.999 || r.goodput < 0.9 || r.p99ratio > 2 {
 			t.Errorf("%s: CRITICAL %.2f%%, goodput %.1f%%, p99 %.2f×; want ≥ 99.9%%, ≥ 90%%, ≤ 2×",
 				name, 100*r.critical, 100*r.goodput, r.p99ratio)
+		}
+	}
+}
+
+var simCold = flag.Bool("sim.cold", false, "run TestSimulatedColdStart, which fails today (see the README's known limits)")
+
+// TestSimulatedColdStart starts the model in the middle of a spike, with 2
+// to 64 connections, and checks the flash sale's targets. It fails today:
+// the gate learns the no-load latency from the first requests to complete,
+// which under a cold spike are the shortest of those it admitted at once,
+// and with 16 connections and more it then serves about half its capacity
+// (README, Known limits). It runs with -sim.cold, until the fix.
+func TestSimulatedColdStart(t *testing.T) {
+	if !*simCold {
+		t.Skip("a known limit (README, Known limits); run with -sim.cold")
+	}
+	for _, seed := range []uint64{1, 2, 3} {
+		for _, c := range []int{2, 4, 8, 16, 32, 64} {
+			for _, f := range []float64{2, 5, 10, 20} {
+				r := simulate(simShape{conns: c, rps: float64(c) * 15, factor: f, seed: seed, cold: true})
+				name := fmt.Sprintf("cold: conns %d ×%.0f seed %d", c, f, seed)
+				t.Logf("%s: CRITICAL %.2f%% (%d shed), goodput %.1f%%, p99 %.2f×", name, 100*r.critical, r.criticalShed, 100*r.goodput, r.p99ratio)
+				if r.critical < 0.999 || r.goodput < 0.9 || r.p99ratio > 2 {
+					t.Errorf("%s: CRITICAL %.2f%%, goodput %.1f%%, p99 %.2f×; want ≥ 99.9%%, ≥ 90%%, ≤ 2×", name, 100*r.critical, 100*r.goodput, r.p99ratio)
+				}
+			}
 		}
 	}
 }
