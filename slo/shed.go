@@ -36,15 +36,25 @@ import (
 // service's no-load latency (the lowest mean of 64 of them in a row, which
 // rises slowly, over about a minute, only while nothing is turned away;
 // requests that fail fast say nothing of it), and from the number of
-// completions the rate it serves, smoothed over 100ms. By Little's law, u = served ×
-// no-load latency requests are being served. While more arrives than is
+// completions the rate it serves, smoothed over 100ms. By Little's law,
+// u = served × no-load latency requests are being served. While more arrives than is
 // served (by a fifth, over half a second: an overload, not a burst) the
 // limit is 2u + 1: about as many requests wait as are served, so the
 // service stays busy and a request waits about one service time.
 // Otherwise the limit leaves room for Poisson bursts, 2u + 3√u + 2, and
 // up to twice that while the mean latency stays below twice the no-load
 // latency, so that traffic the service can serve is not turned away.
-// Before the first window the limit is 20.
+// Before the first window the limit is 20, and CRITICAL and above are not
+// turned away.
+//
+// A service that starts in the middle of an overload would learn its
+// no-load latency from the shortest of the many requests it admitted at
+// once, and then serve a fraction of its capacity for as long as the
+// overload lasts. When requests are turned away while they take more than
+// twice the latency learnt from the first ones, the gate measures it
+// instead: for 64 completions it holds the sheddable criticalities to 2 in
+// flight (the others keep their reservations) and takes the lowest mean of
+// four blocks of 16, by which time the queue the start left has drained.
 //
 // The tightest latency objective of the service is the guardrail: the
 // limit never exceeds served × its threshold, the most that can be in

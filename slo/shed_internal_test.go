@@ -348,7 +348,7 @@ func TestEstimatorNoLoad(t *testing.T) {
 	}
 	step(16, 50*ms, 0)
 	check("first window", 0.050)
-	step(48, 30*ms, 0) // completes a block of 64, mean 35ms
+	step(64, 35*ms, 0) // the first block
 	check("first block", 0.035)
 	step(64, 40*ms, 5) // slower, but requests were turned away: no drift
 	check("a busy block", 0.035)
@@ -356,6 +356,48 @@ func TestEstimatorNoLoad(t *testing.T) {
 	check("a calm block", 0.035*(1+0.1/60))
 	step(64, 20*ms, 3) // faster: at once, busy or not
 	check("a faster block", 0.020)
+	if e.probe {
+		t.Error("the estimator probed a service that started calm")
+	}
+}
+
+// TestEstimatorProbe checks a start under overload: the first requests to
+// complete are the shortest (13ms of a 40ms service), then requests are
+// turned away while the latency is beyond what the estimate allows, so the
+// gate probes: it holds sheddable traffic to minLimit and takes the
+// lowest mean of probeBlocks blocks of probeSamples completions, the
+// first ones still slowed by the draining queue.
+func TestEstimatorProbe(t *testing.T) {
+	ms := time.Millisecond
+	e := newEstimator(0, 0, false)
+	step := func(n int, l time.Duration, rejected int) {
+		e.step(100*ms, win(0, n, l, n+rejected, rejected), [bands]int64{})
+	}
+	step(16, 13*ms, 0)
+	step(16, 38*ms, 10)
+	if !e.probe || e.bound[0] != minLimit {
+		t.Fatalf("after a busy window at 38ms on a 13ms estimate: probe %v, bound %v; want a probe at %d", e.probe, e.bound[0], minLimit)
+	}
+	for i, l := range []time.Duration{60 * ms, 45 * ms, 40 * ms, 41 * ms} {
+		if !e.probe {
+			t.Fatalf("the probe ended after %d of %d blocks", i, probeBlocks)
+		}
+		step(probeSamples, l, 5)
+	}
+	if e.probe || e.provisional || math.Abs(e.noLoad-0.040) > 1e-9 {
+		t.Errorf("after the probe: probe %v, provisional %v, noLoad %v; want false, false, 0.040", e.probe, e.provisional, e.noLoad)
+	}
+	if e.bound[0] <= minLimit {
+		t.Errorf("after the probe: bound %v, want the adaptive limit back", e.bound[0])
+	}
+
+	// Turned away at a latency the estimate allows: no probe.
+	e = newEstimator(0, 0, false)
+	step(16, 40*ms, 0)
+	step(64, 45*ms, 10)
+	if e.probe || e.provisional || math.Abs(e.noLoad-0.040) > 1e-9 {
+		t.Errorf("busy at 45ms on a 40ms estimate: probe %v, provisional %v, noLoad %v; want false, false, 0.040", e.probe, e.provisional, e.noLoad)
+	}
 }
 
 // TestEstimatorLimit checks the limit against Little's law: twice what is

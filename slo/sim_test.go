@@ -246,28 +246,36 @@ func TestSimulatedFlashSale(t *testing.T) {
 	}
 }
 
-var simCold = flag.Bool("sim.cold", false, "run TestSimulatedColdStart, which fails today (see the README's known limits)")
+var simCold = flag.Bool("sim.cold", false, "make TestSimulatedColdStart check the flash sale's targets too, which some cold starts still miss (see the README's known limits)")
 
 // TestSimulatedColdStart starts the model in the middle of a spike, with 2
-// to 64 connections, and checks the flash sale's targets. It fails today:
-// the gate learns the no-load latency from the first requests to complete,
-// which under a cold spike are the shortest of those it admitted at once,
-// and with 16 connections and more it then serves about half its capacity
-// (README, Known limits). It runs with -sim.cold, until the fix.
+// to 64 connections, before the gate has seen a request. The gate must not
+// lock at a fraction of capacity: it learns the no-load latency from the
+// first requests to complete, which under a cold spike are the shortest of
+// those it admitted at once, and before it probed (see learnNoLoad) 26 of
+// the 36 cells with 16 to 64 connections served 37–68% of capacity for
+// the whole spike. With -sim.cold it also checks the flash sale's targets,
+// which a start under overload still misses by a few CRITICAL requests in
+// some cells (README, Known limits).
 func TestSimulatedColdStart(t *testing.T) {
-	if !*simCold {
-		t.Skip("a known limit (README, Known limits); run with -sim.cold")
-	}
+	misses := 0
 	for _, seed := range []uint64{1, 2, 3} {
 		for _, c := range []int{2, 4, 8, 16, 32, 64} {
 			for _, f := range []float64{2, 5, 10, 20} {
 				r := simulate(simShape{conns: c, rps: float64(c) * 15, factor: f, seed: seed, cold: true})
 				name := fmt.Sprintf("cold: conns %d ×%.0f seed %d", c, f, seed)
 				t.Logf("%s: CRITICAL %.2f%% (%d shed), goodput %.1f%%, p99 %.2f×", name, 100*r.critical, r.criticalShed, 100*r.goodput, r.p99ratio)
+				if r.goodput < 0.8 {
+					t.Errorf("%s: goodput %.1f%% of capacity; want ≥ 80%%", name, 100*r.goodput)
+				}
 				if r.critical < 0.999 || r.goodput < 0.9 || r.p99ratio > 2 {
-					t.Errorf("%s: CRITICAL %.2f%%, goodput %.1f%%, p99 %.2f×; want ≥ 99.9%%, ≥ 90%%, ≤ 2×", name, 100*r.critical, 100*r.goodput, r.p99ratio)
+					misses++
+					if *simCold {
+						t.Errorf("%s: CRITICAL %.2f%%, goodput %.1f%%, p99 %.2f×; want ≥ 99.9%%, ≥ 90%%, ≤ 2×", name, 100*r.critical, 100*r.goodput, r.p99ratio)
+					}
 				}
 			}
 		}
 	}
+	t.Logf("%d of 72 cold starts missed a flash-sale target", misses)
 }
