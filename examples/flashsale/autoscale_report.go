@@ -283,15 +283,10 @@ func writeAutoscaleSVG(w io.Writer, cfg config, runs [2]*runResult) error {
 	s.el(`<text x="%d" y="48" fill="#333">replicas of %d connections (~%.0f rps each), at most %d; base %.0f rps; spike %.0f× for %v; a replica serves %v after it is asked for; seed %d</text>`,
 		plotL, cfg.Conns, cfg.capacity(), cfg.MaxReplicas, cfg.RPS, cfg.SpikeFactor, cfg.Spike, cfg.Provision, cfg.Seed)
 	lx := float64(plotL)
-	legend := func(label, stroke, dash string, width float64) {
-		s.el(`<line x1="%.1f" y1="66" x2="%.1f" y2="66" stroke="%s" stroke-width="%.1f" stroke-dasharray="%s"/>`, lx, lx+34, stroke, width, dash)
-		s.el(`<text x="%.1f" y="70">%s</text>`, lx+40, label)
-		lx += 48 + 7*float64(len(label))
-	}
-	legend("sloguard alone", colorWithout, dashWithout, 2)
-	legend("sloguard + autoscaler", colorWith, "none", 2.5)
-	legend("sent", "#888", "none", 1)
-	legend("capacity serving (autoscaled)", "#000", "2 3", 1.5)
+	lx = s.legend(lx, "sloguard alone", colorWithout, dashWithout, 2)
+	lx = s.legend(lx, "sloguard + autoscaler", colorWith, "none", 2.5)
+	lx = s.legend(lx, "sent", "#888", "none", 1)
+	s.legend(lx, "capacity serving (autoscaled)", "#000", "2 3", 1.5)
 
 	for p := range numPhases {
 		x0, x1 := x(sc.begins(p).Seconds()), x(sc.ends(p).Seconds())
@@ -401,19 +396,4 @@ func writeAutoscaleSVG(w io.Writer, cfg config, runs [2]*runResult) error {
 	s.el(`</svg>`)
 	_, err := io.WriteString(w, s.String())
 	return err
-}
-
-// line draws a polyline in the given stroke.
-func (s *svg) line(pts [][2]float64, stroke, dash string, width float64) {
-	if len(pts) == 0 {
-		return
-	}
-	var b []byte
-	for i, p := range pts {
-		if i > 0 {
-			b = append(b, ' ')
-		}
-		b = fmt.Appendf(b, "%.1f,%.1f", p[0], p[1])
-	}
-	s.el(`<polyline points="%s" fill="none" stroke="%s" stroke-width="%.1f" stroke-dasharray="%s"/>`, b, stroke, width, dash)
 }

@@ -140,14 +140,9 @@ func writeSVG(w io.Writer, cfg config, runs [2]*runResult) error {
 		plotL, cfg.Conns, capacity, cfg.RPS, cfg.SpikeFactor, cfg.Seed)
 	// Legend.
 	lx := float64(plotL)
-	legend := func(label, stroke, dash string, width float64) {
-		s.el(`<line x1="%.1f" y1="66" x2="%.1f" y2="66" stroke="%s" stroke-width="%.1f" stroke-dasharray="%s"/>`, lx, lx+34, stroke, width, dash)
-		s.el(`<text x="%.1f" y="70">%s</text>`, lx+40, label)
-		lx += 48 + 7*float64(len(label))
-	}
-	legend("without sloguard", colorWithout, dashWithout, 2)
-	legend("with sloguard", colorWith, "none", 2.5)
-	legend("capacity, latency objective", "#000", "2 3", 1)
+	lx = s.legend(lx, "without sloguard", colorWithout, dashWithout, 2)
+	lx = s.legend(lx, "with sloguard", colorWith, "none", 2.5)
+	lx = s.legend(lx, "capacity, latency objective", "#000", "2 3", 1)
 	s.el(`<rect x="%.1f" y="59" width="24" height="14" fill="url(#hatch)" stroke="#555"/>`, lx)
 	s.el(`<text x="%.1f" y="70">breaker open (with)</text>`, lx+30)
 
@@ -275,18 +270,39 @@ func (s *svg) polyline(pts [][2]float64, m mode) {
 	if len(pts) == 0 {
 		return
 	}
-	var b strings.Builder
-	for i, p := range pts {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		fmt.Fprintf(&b, "%.1f,%.1f", p[0], p[1])
-	}
 	if m == with {
-		s.el(`<polyline points="%s" fill="none" stroke="%s" stroke-width="2.5" stroke-linejoin="round"/>`, b.String(), colorWith)
+		s.el(`<polyline points="%s" fill="none" stroke="%s" stroke-width="2.5" stroke-linejoin="round"/>`, points(pts), colorWith)
 		return
 	}
-	s.el(`<polyline points="%s" fill="none" stroke="%s" stroke-width="2" stroke-dasharray="%s" stroke-linejoin="round"/>`, b.String(), colorWithout, dashWithout)
+	s.el(`<polyline points="%s" fill="none" stroke="%s" stroke-width="2" stroke-dasharray="%s" stroke-linejoin="round"/>`, points(pts), colorWithout, dashWithout)
+}
+
+// line draws a polyline in the given stroke.
+func (s *svg) line(pts [][2]float64, stroke, dash string, width float64) {
+	if len(pts) == 0 {
+		return
+	}
+	s.el(`<polyline points="%s" fill="none" stroke="%s" stroke-width="%.1f" stroke-dasharray="%s"/>`, points(pts), stroke, width, dash)
+}
+
+// points formats pts as a polyline's points.
+func points(pts [][2]float64) []byte {
+	var b []byte
+	for i, p := range pts {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = fmt.Appendf(b, "%.1f,%.1f", p[0], p[1])
+	}
+	return b
+}
+
+// legend writes an entry of a chart's legend at x, a sample of its line
+// and its label, and returns where the next entry starts.
+func (s *svg) legend(x float64, label, stroke, dash string, width float64) float64 {
+	s.el(`<line x1="%.1f" y1="66" x2="%.1f" y2="66" stroke="%s" stroke-width="%.1f" stroke-dasharray="%s"/>`, x, x+34, stroke, width, dash)
+	s.el(`<text x="%.1f" y="70">%s</text>`, x+40, label)
+	return x + 48 + 7*float64(len(label))
 }
 
 // axes draws a panel's frame, its horizontal grid lines at ticks, and its
