@@ -89,13 +89,6 @@ func TestAutoscale(t *testing.T) {
 			t.Errorf("%s: CSV has %d rows, want %d", name(), len(rows), want)
 		}
 		checkSVG(t, cfg.SVG)
-		deadline := time.Now().Add(5 * time.Second)
-		for runtime.NumGoroutine() > goroutines && time.Now().Before(deadline) {
-			time.Sleep(20 * time.Millisecond)
-		}
-		if n := runtime.NumGoroutine(); n > goroutines {
-			buf := make([]byte, 1<<16)
-			t.Errorf("%d goroutines after the run, want at most %d:\n%s", n, goroutines, buf[:runtime.Stack(buf, true)])
-		}
+		checkGoroutines(t, goroutines)
 	}
 }

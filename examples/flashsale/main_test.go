@@ -118,14 +118,21 @@ func TestRun(t *testing.T) {
 	}
 	checkSVG(t, cfg.SVG)
 
-	// Every goroutine run started has stopped.
+	checkGoroutines(t, goroutines)
+}
+
+// checkGoroutines checks that every goroutine a run started has stopped:
+// that at most goroutines run, as before it, within 5s (connections close
+// asynchronously).
+func checkGoroutines(t *testing.T, goroutines int) {
+	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for runtime.NumGoroutine() > goroutines && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	if n := runtime.NumGoroutine(); n > goroutines {
 		buf := make([]byte, 1<<16)
-		t.Errorf("%d goroutines after run, want at most %d as before:\n%s", n, goroutines, buf[:runtime.Stack(buf, true)])
+		t.Errorf("%d goroutines after the run, want at most %d as before it:\n%s", n, goroutines, buf[:runtime.Stack(buf, true)])
 	}
 }
 
