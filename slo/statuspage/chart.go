@@ -106,13 +106,7 @@ func newChart(id string, o statusjson.Objective) chartView {
 	}
 
 	first, last := hist[0].Time, hist[len(hist)-1].Time
-	span := last.Sub(first)
-	x := func(t time.Time) float64 {
-		if span <= 0 {
-			return plotRight
-		}
-		return round1(plotLeft + float64(t.Sub(first))/float64(span)*(plotRight-plotLeft))
-	}
+	x := timeAxis(first, last)
 	var rem, brn []string
 	for _, s := range hist {
 		xs := x(s.Time)
@@ -310,13 +304,7 @@ func newLoadChart(load []statusjson.LoadSample) loadChartView {
 		return c
 	}
 	first, last := load[0].Time, load[len(load)-1].Time
-	span := last.Sub(first)
-	x := func(t time.Time) float64 {
-		if span <= 0 {
-			return plotRight
-		}
-		return round1(plotLeft + float64(t.Sub(first))/float64(span)*(plotRight-plotLeft))
-	}
+	x := timeAxis(first, last)
 	var totals []string
 	for i, lc := range loadCriticalities {
 		var demand, shed []string
@@ -351,4 +339,16 @@ func axisCount(v float64) string {
 		return strconv.FormatFloat(v/1e3, 'f', -1, 64) + "k"
 	}
 	return strconv.FormatFloat(v, 'f', -1, 64)
+}
+
+// timeAxis maps the times from first to last onto the plot's width; with
+// no span between them, every time is at its right edge.
+func timeAxis(first, last time.Time) func(time.Time) float64 {
+	span := last.Sub(first)
+	return func(t time.Time) float64 {
+		if span <= 0 {
+			return plotRight
+		}
+		return round1(plotLeft + float64(t.Sub(first))/float64(span)*(plotRight-plotLeft))
+	}
 }
