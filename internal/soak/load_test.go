@@ -83,11 +83,12 @@ func (c *client) odd(format string, args ...any) {
 var httpPaths = [nKinds]string{"/ok", "/browse", "/fail", "/invalid", "/panic", "/cancel", "/deadline", "/dep", "/stream"}
 
 // doHTTP sends one request of kind k and tallies the outcome it must have
-// been recorded with; it reports whether the service shed it (429). POST, with no body: net/http's client retries a
-// replayable request (GET) whenever a reused connection closes before the
-// answer, as the server's does after a handler panic, and again on the
-// next reused one, so the service rightly counts several requests for one
-// (measured: about 8 panics per panicking GET with 16 clients).
+// been recorded with; it reports whether the service shed it (429). POST,
+// with no body: net/http's client retries a replayable request (GET)
+// whenever a reused connection closes before the answer, as the server's
+// does after a handler panic, and again on the next reused one, so the
+// service rightly counts several requests for one (measured: about 8
+// panics per panicking GET with 16 clients).
 func (s *stack) doHTTP(ctx context.Context, hc *http.Client, c *client, k kind, id uint64) (shed bool) {
 	c.sent[k].Add(1)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.httpURL+httpPaths[k], nil)
