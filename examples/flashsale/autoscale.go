@@ -32,11 +32,13 @@ const (
 	// scaleTolerance: an HPA does nothing while the ratio is within 10%
 	// of 1.
 	scaleTolerance = 0.1
-	// autoscaleSettle is how long after replicas became ready it scales
-	// up no further: the signal smooths its rates over 2s, so for about
-	// three evaluations it still measures the capacity before them, and
-	// ceil(ready × need) would multiply the new replicas by the old need.
-	// An HPA waits out new pods likewise (its initial readiness delay).
+	// autoscaleSettle is how long after replicas became ready the signal
+	// still measures (partly) the capacity before them: it smooths its
+	// rates over 2s, about three evaluations. Meanwhile the autoscaler
+	// multiplies the signal by the replicas it measures, not by those
+	// ready (ceil(ready × need) would multiply the new replicas by the old
+	// need), and does not scale down. An HPA waits out new pods likewise
+	// (its initial readiness delay).
 	autoscaleSettle = 3 * time.Second
 )
 
@@ -49,15 +51,16 @@ type replicaEvent struct {
 
 // autoscaler is an HPA in miniature. Each period it GETs the shop's
 // Prometheus endpoint over loopback, parses the text exposition and reads
-// the scale signal: the need relative to the replicas serving now. It
-// scales to ceil(ready × need) when the need is off 1 by more than the
-// tolerance, within 1 and max replicas: up after the provisioning delay
-// (a new pod's start), but not again until the signal has seen the
-// replicas that became ready (autoscaleSettle); down at once once the
-// highest recommendation of the stabilisation window allows it and
-// nothing is being provisioned. A
-// replica is the shop's capacity at -conns: that many database
-// connections. An absent signal changes nothing.
+// the scale signal: the need relative to the replicas it measures. It
+// scales to ceil(measured × need) when the need is off 1 by more than the
+// tolerance, within 1 and max replicas. The replicas measured are those
+// serving, except for autoscaleSettle after some became ready, when the
+// signal still measures those before them. It scales up at any read, the
+// new replicas serving after the provisioning delay (a new pod's start);
+// down once the signal has seen every replica, nothing is being
+// provisioned and the highest recommendation of the stabilisation window
+// allows it. A replica is the shop's capacity at -conns: that many
+// database connections. An absent signal changes nothing.
 //
 // Its goroutine belongs to run, which start starts and stop stops.
 type autoscaler struct {
@@ -79,7 +82,8 @@ type autoscaler struct {
 	pending  []replicaEvent // arrivals due at .at, of .ready more replicas; guarded by mu
 	recs     []replicaEvent // desired replicas (.target) by time, over the window; guarded by mu
 	readErrs int            // guarded by mu
-	settled  time.Duration  // no scale-up before; guarded by mu
+	measured int            // the replicas the signal measures; guarded by mu
+	settled  time.Duration  // from when it measures those ready; guarded by mu
 }
 
 func newAutoscaler(url string, db *pool, sc *scenario, cfg config) *autoscaler {
@@ -88,7 +92,7 @@ func newAutoscaler(url string, db *pool, sc *scenario, cfg config) *autoscaler {
 		client: &http.Client{Timeout: autoscalePeriod},
 		db:     db, sc: sc,
 		unit: cfg.Conns, max: cfg.MaxReplicas, delay: cfg.Provision, window: cfg.ScaleDownWindow,
-		ready: 1, target: 1, need: math.NaN(),
+		ready: 1, target: 1, measured: 1, need: math.NaN(),
 		done: make(chan struct{}),
 	}
 }
@@ -180,13 +184,19 @@ func (a *autoscaler) step(now time.Duration, need float64, err error) {
 		a.settled = now + autoscaleSettle
 		changed = true
 	}
+	settled := now >= a.settled
+	if settled {
+		a.measured = a.ready
+	}
 	if !math.IsNaN(need) {
-		desired := a.ready
+		desired := a.measured
 		if math.Abs(need-1) > scaleTolerance {
-			desired = int(math.Ceil(float64(a.ready) * need))
+			desired = int(math.Ceil(float64(a.measured) * need))
 		}
 		desired = min(max(desired, 1), a.max)
-		a.recs = append(a.recs, replicaEvent{at: now, target: desired})
+		if settled {
+			a.recs = append(a.recs, replicaEvent{at: now, target: desired})
+		}
 		for len(a.recs) > 0 && a.recs[0].at < now-a.window {
 			a.recs = a.recs[1:]
 		}
@@ -195,12 +205,12 @@ func (a *autoscaler) step(now time.Duration, need float64, err error) {
 			stable = max(stable, r.target)
 		}
 		switch {
-		case desired > a.target && now >= a.settled:
+		case desired > a.target:
 			a.pending = append(a.pending, replicaEvent{at: now + a.delay, ready: desired - a.target})
 			a.target = desired
 			changed = true
-		case stable < a.target && len(a.pending) == 0:
-			a.target, a.ready = stable, stable
+		case settled && stable < a.target && len(a.pending) == 0:
+			a.target, a.ready, a.measured = stable, stable, stable
 			changed = true
 		}
 	}

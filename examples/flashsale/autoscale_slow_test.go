@@ -55,7 +55,13 @@ func TestAutoscale(t *testing.T) {
 			t.Fatalf("decoding %s: %v", out.String(), err)
 		}
 		a, b := cmp.Sloguard, cmp.Autoscaled
-		t.Logf("conns %d ×%v seed %d:\n%s", sh.conns, sh.factor, sh.seed, out.String())
+		// One line each, so that the end of CI's log shows both runs of
+		// both shapes and what failed.
+		var line bytes.Buffer
+		if err := json.Compact(&line, out.Bytes()); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("conns %d ×%v seed %d: %s", sh.conns, sh.factor, sh.seed, line.String())
 		name := func() string { return fmt.Sprintf("conns %d ×%v seed %d", sh.conns, sh.factor, sh.seed) }
 		if a.ShedStartS == nil || b.ShedStartS == nil {
 			t.Errorf("%s: shedding started at %v and %v, want both runs to shed", name(), secText(a.ShedStartS), secText(b.ShedStartS))

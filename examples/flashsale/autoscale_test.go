@@ -61,8 +61,8 @@ func TestPoolResize(t *testing.T) {
 
 // TestAutoscalerStep checks the HPA-like decisions with time as an
 // argument: nothing on an absent signal or within the tolerance, up after
-// the provisioning delay, down after the stabilisation window, within the
-// bounds.
+// the provisioning delay, by the replicas the signal measures while it
+// settles, down after the stabilisation window, within the bounds.
 func TestAutoscalerStep(t *testing.T) {
 	cfg := defaultConfig()
 	cfg.Conns, cfg.MaxReplicas, cfg.Provision, cfg.ScaleDownWindow = 2, 8, 3*time.Second, 4*time.Second
@@ -77,15 +77,18 @@ func TestAutoscalerStep(t *testing.T) {
 		{2 * s, 1.08, 1, 1},       // within 10%
 		{3 * s, 2.4, 1, 3},        // ceil(1 × 2.4), ready in 3s
 		{4 * s, 2.5, 1, 3},        // still 3
-		{6 * s, 2.5, 3, 3},        // arrived; the signal has not seen them yet
-		{8 * s, 2.5, 3, 3},        // settling
+		{6 * s, 2.5, 3, 3},        // arrived; the signal still measures 1: ceil(1 × 2.5)
+		{7 * s, 0.5, 3, 3},        // settling: not down
+		{8 * s, 3.4, 3, 4},        // up while settling: ceil(1 × 3.4), ready at 11s
 		{9 * s, 1.3, 3, 4},        // settled: ceil(3 × 1.3)
 		{10 * s, 9, 3, 8},         // the most
-		{13 * s, 1, 8, 8},         // arrived
-		{14 * s, 0.2, 8, 8},       // the window remembers 8
-		{17 * s, 0.2, 8, 8},       // 8 at 13s is within 4s
-		{18 * s, 0.2, 2, 2},       // the window's highest: ceil(8 × 0.2)
-		{19 * s, 9, 2, 8},         // up at once: no replica arrived to settle
+		{11 * s, 9, 4, 8},         // the one asked at 8s
+		{13 * s, 1, 8, 8},         // the rest
+		{16 * s, 1, 8, 8},         // settled, within 10%: 8
+		{17 * s, 0.2, 8, 8},       // the window remembers 8
+		{20 * s, 0.2, 8, 8},       // 8 at 16s is within 4s
+		{21 * s, 0.2, 2, 2},       // the window's highest: ceil(8 × 0.2)
+		{22 * s, 9, 2, 8},         // up at once
 	}
 	for _, st := range steps {
 		a.step(st.at, st.need, nil)
