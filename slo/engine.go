@@ -231,7 +231,8 @@ func (e *Engine) addGates(gates []gateConfig) (errs []error) {
 			errs = append(errs, fmt.Errorf("%w: gate %q is given twice", ErrInvalidOption, g.name))
 			continue
 		}
-		gate := &Gate{name: g.name, policy: g.policy.withDefaults(), watch: e.watch(g.policy.Objectives), culprit: -1}
+		gate := &Gate{name: g.name, policy: g.policy.withDefaults(), watch: e.watch(g.policy.Objectives), culprit: -1,
+			minClosed: g.policy.MinClosed.String()}
 		gate.open.Store(true)
 		e.gates = append(e.gates, gate)
 		e.byGate[g.name] = gate

@@ -1,7 +1,6 @@
 package slo
 
 import (
-	"fmt"
 	"math"
 	"time"
 
@@ -216,10 +215,12 @@ func (e *Engine) stepGates(now time.Time, st *Status, events []Event) ([]GateSta
 // step moves the gate to the objectives' state at now and returns its
 // status, and the event when it turned on or off.
 func (g *Gate) step(now time.Time, objs []ObjectiveStatus, frozen bool) (GateStatus, *Event) {
-	open, reason, culprit := g.judge(objs, frozen)
+	open, culprit := g.judge(objs, frozen)
 	wasOpen := g.open.Load()
+	var reason string
 	switch {
 	case !open:
+		reason = g.why.String()
 		g.lastReason = reason
 		if culprit >= 0 {
 			g.culprit = culprit
@@ -229,7 +230,9 @@ func (g *Gate) step(now time.Time, objs []ObjectiveStatus, frozen bool) (GateSta
 		}
 	case !wasOpen && now.Sub(g.closedAt) < g.policy.MinClosed:
 		open = false
-		reason = fmt.Sprintf("%s; held closed for at least %v", g.lastReason, g.policy.MinClosed)
+		g.held.reset()
+		g.held.add(g.lastReason, "; held closed for at least ", g.minClosed)
+		reason = g.held.String()
 	}
 	st := GateStatus{Name: g.name, Enabled: open, Reason: reason}
 	if wasOpen == open {
