@@ -133,15 +133,27 @@ func cut[T any](a []T, n int) (head, rest []T) {
 func (e *Engine) judge(i int, now time.Time, os *ObjectiveStatus) (changed *Event) {
 	r := e.recs[i]
 	budget.EvaluateInto(&os.Local, r.ledger, r.spec, now)
-	os.Report = os.Local
 	src, view, viewTime, changed := e.view(i, now)
 	if view == ViewFleet {
-		// As of the read: the fleet's windows end then.
-		os.Report = budget.Evaluate(src, r.spec, viewTime)
+		// As of the read: the fleet's windows end then. Into the arrays of
+		// an earlier fleet evaluation, never into os.Local's.
+		if shares(os.Report, os.Local) {
+			os.Report = budget.Report{}
+		}
+		budget.EvaluateInto(&os.Report, src, r.spec, viewTime)
+	} else {
+		os.Report = os.Local
 	}
 	os.Objective, os.View, os.ViewTime = r.obj, view, viewTime
 	os.Totals, os.Neutral = r.ledger.Totals()
 	return changed
+}
+
+// shares reports whether reports a and b share the array of their
+// windows or of their rules.
+func shares(a, b budget.Report) bool {
+	return cap(a.Windows) > 0 && cap(b.Windows) > 0 && &a.Windows[:1][0] == &b.Windows[:1][0] ||
+		cap(a.Rules) > 0 && cap(b.Rules) > 0 && &a.Rules[:1][0] == &b.Rules[:1][0]
 }
 
 // controlSignal sets the control burn of objective i (recorder r) and adds
