@@ -146,7 +146,7 @@ func New(objectives []Objective, opts ...Option) (*Engine, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	e.pub.latest = e.initialStatus()
+	e.pub.publish(e.initialFrame())
 	t, err := newTelemetry(e, cfg.meterProvider)
 	if err != nil {
 		return nil, fmt.Errorf("slo: registering metrics: %w", err)
@@ -271,10 +271,11 @@ func (e *Engine) addShedding(cfg config) {
 	e.gate = newGate(e.shards, threshold, p.MaxInFlight, p.CriticalPlus)
 }
 
-// initialStatus is the Status until the first evaluation: every objective
-// unknown, shedding as configured, breakers closed, gates open.
-func (e *Engine) initialStatus() *Status {
-	st := e.newStatus()
+// initialFrame holds the Status until the first evaluation: every
+// objective unknown, shedding as configured, breakers closed, gates open.
+func (e *Engine) initialFrame() *frame {
+	f := e.newFrame()
+	st := &f.st
 	st.Shedding = SheddingStatus{Enabled: e.shed != nil}
 	for i, r := range e.recs {
 		os := &st.Objectives[i]
@@ -287,7 +288,7 @@ func (e *Engine) initialStatus() *Status {
 	for i, g := range e.gates {
 		st.Gates[i] = GateStatus{Name: g.name, Enabled: true}
 	}
-	return st
+	return f
 }
 
 // Recorder returns the Recorder of the named objective, or an error wrapping
@@ -384,8 +385,8 @@ func (r *Recorder) fold() {
 
 // Status returns the latest published snapshot. Later evaluations never
 // change it (see Status); it must not be modified, and callers may share
-// it. Status does not allocate: the evaluation after a call writes into
-// new memory instead.
+// it. Status takes no lock and does not allocate: the evaluation after a
+// call writes into new memory instead.
 func (e *Engine) Status() *Status { return e.pub.lend() }
 
 // Events returns the events kept, oldest first: the latest of every kind

@@ -22,14 +22,15 @@ import (
 func (e *Engine) evaluate(now time.Time) []Event {
 	e.tickMu.Lock()
 	defer e.tickMu.Unlock()
-	prev := e.pub.latest
+	prev := e.pub.current()
 	if now.Before(prev.Time) {
 		now = prev.Time // as the ledgers do: time never runs backwards
 	}
-	st := e.pub.take()
-	if st == nil {
-		st = e.newStatus()
+	f := e.pub.take()
+	if f == nil {
+		f = e.newFrame()
 	}
+	st := &f.st
 	st.Time = now
 	events := e.bq.drain() // breaker changes since the previous evaluation
 	events = append(events, e.snap.begin(e, now)...)
@@ -47,27 +48,27 @@ func (e *Engine) evaluate(now time.Time) []Event {
 	st.Faults = e.faults.Load()
 	st.DroppedEvents = e.dropped.Load()
 	st.ClockOffset = time.Duration(e.clockOffset.Load())
-	e.pub.publish(st)
+	e.pub.publish(f)
 	return events
 }
 
-// newStatus returns a Status to write evaluations into, with room for
-// every objective's report, breaker and gate. The reports' windows and
-// rules are cut from one array each.
-func (e *Engine) newStatus() *Status {
-	st := &Status{
+// newFrame returns a frame to write evaluations into, with room for every
+// objective's report, breaker and gate. The reports' windows and rules
+// are cut from one array each.
+func (e *Engine) newFrame() *frame {
+	f := &frame{st: Status{
 		Objectives: make([]ObjectiveStatus, len(e.recs)),
 		Breakers:   make([]BreakerStatus, len(e.breakers)),
 		Gates:      make([]GateStatus, len(e.gates)),
-	}
+	}}
 	ws := make([]budget.Window, e.windows)
 	rs := make([]budget.RuleStatus, e.rules)
 	for i, r := range e.recs {
-		os := &st.Objectives[i]
+		os := &f.st.Objectives[i]
 		os.Local.Windows, ws = cut(ws, r.windows)
 		os.Local.Rules, rs = cut(rs, r.rules)
 	}
-	return st
+	return f
 }
 
 // control is what the budget step hands to shedding and breakers: the

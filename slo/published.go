@@ -9,56 +9,69 @@ import (
 // written into, so that an evaluation in the steady state allocates no
 // Status, while a Status that Engine.Status returned never changes.
 //
-// There are two Status values. The evaluator writes the next one into the
-// spare, publishes it as the latest, and keeps the Status it replaces as
-// its next spare, unless Engine.Status returned it (lent): then it leaves
-// that one to its callers and makes a new spare at the next evaluation.
-// Engine.Status marks the latest as lent under the read lock, and the
-// evaluator replaces the latest and reads the mark under the write lock,
-// so a Status is either lent before it is replaced (and never written
-// again) or never lent at all. The engine's own readers (telemetry) read
-// the latest under the read lock without lending it: the evaluator writes
-// into a replaced Status only after they are done with it.
+// Each Status lives in a frame that records whether Engine.Status returned
+// (lent) it. The evaluator writes the next Status into the spare frame,
+// publishes it as the latest, and keeps the frame it replaced as its next
+// spare unless that one was lent: then it leaves it to the callers and
+// makes a new frame at the next evaluation. Engine.Status marks the latest
+// frame lent and then checks that it is still the latest, else it tries
+// again; the evaluator replaces the latest and then reads the mark. So
+// either the evaluator sees the mark, or Engine.Status sees the
+// replacement and does not return that frame's Status; Engine.Status takes
+// no lock. The engine's own readers (telemetry) read the latest frame
+// under the read lock without lending it, and the evaluator replaces it
+// under the write lock, so it writes into a replaced frame only after
+// they are done with it.
 type published struct {
+	latest atomic.Pointer[frame] // replaced under mu, by the evaluator only
 	mu     sync.RWMutex
-	latest *Status     // written under mu by the evaluator, which reads it without
-	lent   atomic.Bool // latest was returned by Engine.Status; set under mu's read lock
-	spare  *Status     // the evaluator's (tickMu); nil when it must make one
+	spare  *frame // the evaluator's (tickMu); nil when it must make one
+}
+
+// frame is a Status and whether Engine.Status returned it.
+type frame struct {
+	st   Status
+	lent atomic.Bool
 }
 
 // lend returns the latest Status, which is never written again.
 func (p *published) lend() *Status {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	p.lent.Store(true)
-	return p.latest
+	for {
+		f := p.latest.Load()
+		f.lent.Store(true)
+		if p.latest.Load() == f {
+			return &f.st
+		}
+	}
 }
 
-// read calls f with the latest Status, which does not change until f
-// returns. f must not keep it.
-func (p *published) read(f func(*Status)) {
+// read calls fn with the latest Status, which does not change until fn
+// returns. fn must not keep it.
+func (p *published) read(fn func(*Status)) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	f(p.latest)
+	fn(&p.latest.Load().st)
 }
 
-// take returns the spare for the evaluator to write the next Status into,
-// or nil when there is none; the evaluator then makes one.
-func (p *published) take() *Status {
-	st := p.spare
+// current returns the latest Status to the evaluator, which alone
+// replaces it.
+func (p *published) current() *Status { return &p.latest.Load().st }
+
+// take returns the spare frame for the evaluator to write the next Status
+// into, or nil when there is none; the evaluator then makes one.
+func (p *published) take() *frame {
+	f := p.spare
 	p.spare = nil
-	return st
+	return f
 }
 
-// publish makes st the latest Status and keeps the one it replaces as the
-// spare unless it was lent.
-func (p *published) publish(st *Status) {
+// publish makes f's Status the latest and keeps the frame it replaces as
+// the spare unless it was lent.
+func (p *published) publish(f *frame) {
 	p.mu.Lock()
-	old := p.latest
-	p.latest = st
-	lent := p.lent.Swap(false)
+	old := p.latest.Swap(f)
 	p.mu.Unlock()
-	if !lent {
+	if old != nil && !old.lent.Load() {
 		p.spare = old
 	}
 }
