@@ -16,8 +16,8 @@ import (
 // evaluator, under tickMu.
 
 // evaluate runs one evaluation at now, publishes its Status and returns
-// its events. It writes the Status into the spare that the latest
-// evaluation left (see published), so that the steady state allocates
+// its events. It writes the Status into the frame of an earlier one that
+// no caller holds (see published), so that the steady state allocates
 // nothing.
 func (e *Engine) evaluate(now time.Time) []Event {
 	e.tickMu.Lock()
