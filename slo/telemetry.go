@@ -3,6 +3,8 @@ package slo
 import (
 	"context"
 	"errors"
+	"sync"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -11,6 +13,14 @@ import (
 	"github.com/sloguard/sloguard/internal/series"
 	"github.com/sloguard/sloguard/slo/metrics"
 )
+
+// The engine's metrics reach OpenTelemetry by one of two paths: observable
+// instruments registered with the MeterProvider (the instrument path, the
+// default), or a producer of package slo/otelsdk, which takes them over.
+// Both are fed by one function, telemetry.collect, and described by one
+// table, series.Table, so that the two cannot differ.
+
+func init() { series.TakeOver = takeOver }
 
 var allStates = []budget.State{budget.StateUnknown, budget.StateOK, budget.StateTicket, budget.StatePage, budget.StateExhausted}
 
@@ -95,7 +105,11 @@ func newObjectiveAttrs(r *Recorder) objectiveAttrs {
 // telemetry is the engine's registration with its MeterProvider and the
 // attribute sets that its collection passes.
 type telemetry struct {
-	reg        metric.Registration
+	mu     sync.Mutex
+	reg    metric.Registration // guarded by mu; nil once taken over or closed
+	taken  bool                // guarded by mu: a producer took the series over
+	closed atomic.Bool
+
 	ins        instruments
 	none       series.Attrs // the empty set, of the service's own series
 	objectives []objectiveAttrs
@@ -208,7 +222,63 @@ func (t *telemetry) collectService(e *Engine, st *Status, s series.Sink) {
 	}
 }
 
-func (t *telemetry) close() error { return t.reg.Unregister() }
+// takeOver is series.TakeOver.
+func takeOver(e any) (series.Source, error) {
+	eng := e.(*Engine)
+	return eng.telemetry.takeOver(eng)
+}
+
+// takeOver unregisters the instrument path's callback and returns the
+// series of engine e to a producer, once.
+func (t *telemetry) takeOver(e *Engine) (series.Source, error) {
+	reg, err := t.handOver()
+	if err != nil {
+		return series.Source{}, err
+	}
+	src := series.Source{Start: e.clock.anchor, Collect: func(s series.Sink) bool {
+		if t.closed.Load() {
+			return false
+		}
+		t.collect(e, s)
+		return true
+	}}
+	return src, reg.Unregister()
+}
+
+// handOver marks the series taken over and returns the registration for
+// the caller to unregister, or why they cannot be taken over.
+func (t *telemetry) handOver() (metric.Registration, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch {
+	case t.closed.Load():
+		return nil, ErrClosed
+	case t.taken:
+		return nil, series.ErrTakenOver
+	}
+	t.taken = true
+	return t.release(), nil
+}
+
+// close stops the engine's metrics, on either path.
+func (t *telemetry) close() error {
+	t.mu.Lock()
+	t.closed.Store(true)
+	reg := t.release()
+	t.mu.Unlock()
+	if reg == nil {
+		return nil
+	}
+	return reg.Unregister()
+}
+
+// release returns the registration of the instrument path's callback, for
+// its caller to unregister outside the lock, and forgets it. t.mu is held.
+func (t *telemetry) release() metric.Registration {
+	reg := t.reg
+	t.reg = nil
+	return reg
+}
 
 func clampInt64(v uint64) int64 {
 	if v > 1<<63-1 {

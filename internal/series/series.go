@@ -1,10 +1,19 @@
-// Package series describes sloguard's metrics: the table of metrics and
-// the Sink to which one collection passes every data point. What is
-// exported, with which attributes and when a series is absent is decided
-// once, by the engine's collection (see slo/telemetry.go).
+// Package series is what package slo and its OpenTelemetry SDK producer,
+// package slo/otelsdk, share of sloguard's metrics: the table of metrics,
+// the Sink to which one collection passes every data point, and the bridge
+// by which a producer takes an engine's series over. What is exported,
+// with which attributes and when a series is absent is decided once, by
+// the engine's collection, for both paths (see slo/telemetry.go).
+//
+// It is not API: package slo sets TakeOver in its init, as
+// google.golang.org/grpc sets the function variables of its internal
+// package, so that slo exports nothing for its producer.
 package series
 
 import (
+	"errors"
+	"time"
+
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
@@ -105,3 +114,24 @@ type Sink interface {
 	Int64(m Metric, v int64, a *Attrs)
 	Float64(m Metric, v float64, a *Attrs)
 }
+
+// Source is an engine's series once a producer has taken them over.
+type Source struct {
+	// Start is when the engine's counters started: New's wall-clock time.
+	Start time.Time
+	// Collect passes every data point of the engine to s. After the
+	// engine's Close it passes none and returns false. It is safe to call
+	// concurrently with itself and with the engine's evaluation.
+	Collect func(s Sink) bool
+}
+
+// ErrTakenOver is returned by TakeOver for an engine whose series were
+// taken over before.
+var ErrTakenOver = errors.New("metrics already taken over by another producer")
+
+// TakeOver, set by package slo, takes the series of engine e (a non-nil
+// *slo.Engine) over: it unregisters the engine's instruments from its
+// MeterProvider, so that the series reach OpenTelemetry through the
+// returned Source only. It fails with ErrTakenOver the second time for
+// one engine, and with slo.ErrClosed after the engine's Close.
+var TakeOver func(e any) (Source, error)
