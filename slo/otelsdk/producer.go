@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,6 +34,9 @@ type Producer struct {
 	// sizes are the data points of each metric in the largest collection
 	// so far: the capacity of the next, so that its slices do not grow.
 	sizes [series.Count]atomic.Int64
+	// collections holds *collection scratch between Produce calls: only
+	// the data points are handed out, never the collection.
+	collections sync.Pool
 }
 
 var _ sdkmetric.Producer = (*Producer)(nil)
@@ -58,6 +62,7 @@ func New(e *slo.Engine) (*Producer, error) {
 // instrument path exports none. Produce does no I/O and ignores ctx.
 func (p *Producer) Produce(context.Context) ([]metricdata.ScopeMetrics, error) {
 	c := p.newCollection()
+	defer p.release(c)
 	if !p.src.Collect(c) {
 		return nil, nil
 	}
@@ -85,7 +90,11 @@ var _ series.Sink = (*collection)(nil)
 // for its next collection, what producers returned included, so nothing
 // returned may be shared with a later Produce.
 func (p *Producer) newCollection() *collection {
-	c := &collection{start: p.start, now: time.Now().UTC()}
+	c, _ := p.collections.Get().(*collection)
+	if c == nil {
+		c = new(collection)
+	}
+	c.start, c.now = p.start, time.Now().UTC()
 	var sizes [series.Count]int
 	var ints, floats int
 	for id, d := range series.Table {
@@ -106,6 +115,14 @@ func (p *Producer) newCollection() *collection {
 		}
 	}
 	return c
+}
+
+// release forgets the data points of c, which now belong to the caller
+// of Produce, and keeps c for the next collection.
+func (p *Producer) release(c *collection) {
+	clear(c.int64s[:])
+	clear(c.float64s[:])
+	p.collections.Put(c)
 }
 
 // carve returns an empty slice with capacity n from the start of *buf,
@@ -142,7 +159,13 @@ func (c *collection) size(m series.Metric) int { return len(c.int64s[m]) + len(c
 // metrics returns the collection's metrics in the order of series.Table,
 // leaving out those without data points, as the SDK does.
 func (c *collection) metrics() []metricdata.Metrics {
-	ms := make([]metricdata.Metrics, 0, series.Count)
+	n := 0
+	for id := range series.Table {
+		if c.size(series.Metric(id)) > 0 {
+			n++
+		}
+	}
+	ms := make([]metricdata.Metrics, 0, n)
 	for id, d := range series.Table {
 		if c.size(series.Metric(id)) == 0 {
 			continue
