@@ -84,17 +84,24 @@ type collection struct {
 var _ series.Sink = (*collection)(nil)
 
 // newCollection returns an empty collection with room for as many data
-// points of each metric as the largest collection so far, carved from one
-// array of each type, so that two allocations hold every data point. They
-// are new every time: a reader reuses the memory of what it collected
-// for its next collection, what producers returned included, so nothing
-// returned may be shared with a later Produce.
+// points of each metric as the largest collection so far.
 func (p *Producer) newCollection() *collection {
 	c, _ := p.collections.Get().(*collection)
 	if c == nil {
 		c = new(collection)
 	}
 	c.start, c.now = p.start, time.Now().UTC()
+	p.allocate(c)
+	return c
+}
+
+// allocate gives each metric of c room for as many data points as in the
+// largest collection so far, carved from one new array of each type, so
+// that two allocations hold every data point. The arrays are new every
+// time: a reader reuses the memory of what it collected for its next
+// collection, what producers returned included, so nothing returned may
+// be shared with a later Produce.
+func (p *Producer) allocate(c *collection) {
 	var sizes [series.Count]int
 	var ints, floats int
 	for id, d := range series.Table {
@@ -114,7 +121,6 @@ func (p *Producer) newCollection() *collection {
 			c.int64s[id] = carve(&intBuf, sizes[id])
 		}
 	}
-	return c
 }
 
 // release forgets the data points of c, which now belong to the caller

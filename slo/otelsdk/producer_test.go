@@ -473,3 +473,21 @@ func TestAllocs(t *testing.T) {
 		t.Errorf("Produce allocates %v times with 100 objectives, %v with 1; want the same", many, one)
 	}
 }
+
+// TestGrowth checks a collection with more data points than the previous
+// one (series that appear with traffic): each metric outgrows the room
+// the Producer made for it without overwriting the next metric's.
+func TestGrowth(t *testing.T) {
+	mp, _ := newMeterProvider(t)
+	eng := newEngine(t, mp)
+	_, reader := newProducer(t, eng)
+	before := collect(t, reader) // before traffic: no burn rates, scale signal or control burn
+	drive(t, eng)
+	grown := points(collect(t, reader))
+	if again := points(collect(t, reader)); !slices.Equal(grown, again) {
+		t.Errorf("collection that grew differs from the next one:\n%s", diff(grown, again))
+	}
+	if len(grown) <= len(points(before)) {
+		t.Errorf("%d data points after traffic, %d before: want more", len(grown), len(points(before)))
+	}
+}
