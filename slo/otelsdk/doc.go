@@ -32,10 +32,9 @@
 //	reader := sdkmetric.NewPeriodicReader(exporter, sdkmetric.WithProducer(p))
 //	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 //
-// New takes the engine's metrics over: it unregisters the engine's
-// callback from the MeterProvider it was given, so that no series is ever
-// exported twice, whichever MeterProvider that is (by default the global
-// one). A second New for the same engine fails.
+// New takes the engine's metrics over from whichever MeterProvider it was
+// given (by default the global one), so that no series is ever exported
+// twice.
 //
 // # What is exported
 //

@@ -22,9 +22,8 @@ import (
 // another Producer took over.
 var ErrInvalidEngine = errors.New("otelsdk: invalid engine")
 
-// Producer is an Engine's metrics as an OpenTelemetry SDK metric Producer:
-// give it to a reader with sdkmetric.WithProducer, or to the Prometheus
-// exporter with its WithProducer option.
+// Producer is an Engine's metrics as an OpenTelemetry SDK metric Producer,
+// for a reader (see the package documentation, Usage).
 //
 // A Producer is safe for concurrent use.
 type Producer struct {
@@ -41,11 +40,11 @@ type Producer struct {
 
 var _ sdkmetric.Producer = (*Producer)(nil)
 
-// New takes the metrics of e over and returns their Producer. From then on
-// e no longer observes its instruments at the MeterProvider of
-// slo.WithMeterProvider: each series reaches OpenTelemetry once, through
-// the Producer. New fails for a nil or closed engine, and for an engine
-// whose metrics a Producer took over before.
+// New takes the metrics of e over and returns their Producer: it
+// unregisters e's callback from the MeterProvider of slo.WithMeterProvider,
+// so that each series reaches OpenTelemetry once, through the Producer.
+// New fails for a nil or closed engine, and for an engine whose metrics a
+// Producer took over before.
 func New(e *slo.Engine) (*Producer, error) {
 	if e == nil {
 		return nil, fmt.Errorf("%w: nil", ErrInvalidEngine)
