@@ -140,11 +140,22 @@ func carve[T any](buf *[]T, n int) []T {
 }
 
 func (c *collection) Int64(m series.Metric, v int64, a *series.Attrs) {
-	c.int64s[m] = append(c.int64s[m], metricdata.DataPoint[int64]{Attributes: a.Set, StartTime: c.start, Time: c.now, Value: v})
+	p := push(&c.int64s[m])
+	p.Attributes, p.StartTime, p.Time, p.Value = a.Set, c.start, c.now, v
 }
 
 func (c *collection) Float64(m series.Metric, v float64, a *series.Attrs) {
-	c.float64s[m] = append(c.float64s[m], metricdata.DataPoint[float64]{Attributes: a.Set, StartTime: c.start, Time: c.now, Value: v})
+	p := push(&c.float64s[m])
+	p.Attributes, p.StartTime, p.Time, p.Value = a.Set, c.start, c.now, v
+}
+
+// push appends a zero element to *s and returns it, for the caller to set
+// field by field: copying a whole data point into place costs a bulk write
+// barrier while the garbage collector marks.
+func push[T any](s *[]T) *T {
+	var zero T
+	*s = append(*s, zero)
+	return &(*s)[len(*s)-1]
 }
 
 // remember records the size of each metric of c if it is the largest so
