@@ -16,6 +16,7 @@ import (
 	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/slo"
 	"github.com/sloguard/sloguard/slo/metrics"
+	"github.com/sloguard/sloguard/slo/otelsdk"
 )
 
 // epoch is the fixed start of simulated time for benchmarks that drive Tick.
@@ -160,33 +161,65 @@ func timeCollect(b *testing.B, reader *sdkmetric.ManualReader, n int) metricdata
 	return rm
 }
 
-// BenchmarkCollect is one ManualReader.Collect of an engine's instruments
-// with n objectives, every window holding events (so every burn-rate
-// series is exported). This is sloguard's whole OpenTelemetry cost: it is
-// paid once per export interval, not per request. ns/objective is the cost
-// per objective of one collection.
+// BenchmarkCollect is one ManualReader.Collect of an engine's metrics with
+// n objectives, every window holding events (so every burn-rate series is
+// exported), by each export path in turn: instruments, the engine's
+// observable instruments on an SDK MeterProvider (the default), and
+// producer, an otelsdk.Producer given to the reader. This is sloguard's
+// whole OpenTelemetry cost: it is paid once per export interval, not per
+// request. ns/objective is the cost per objective of one collection.
 func BenchmarkCollect(b *testing.B) {
 	for _, n := range scales {
-		b.Run(fmt.Sprintf("objectives=%d", n), func(b *testing.B) {
-			reader := collectEngine(b, n)
-			rm := timeCollect(b, reader, n)
-			got := eventsByObjective(b, rm.ScopeMetrics[0].Metrics)
-			if len(got) != n {
-				b.Fatalf("%s has %d objectives, want %d", metrics.Events, len(got), n)
-			}
-			for name, byOutcome := range got {
-				if total(byOutcome) != 1000 {
-					b.Fatalf("%s{objective=%q} = %v, want 1000 events in all", metrics.Events, name, byOutcome)
+		for _, path := range []string{"instruments", "producer"} {
+			b.Run(fmt.Sprintf("objectives=%d/%s", n, path), func(b *testing.B) {
+				eng, reader := collectEngine(b, n)
+				if path == "producer" {
+					reader = producerReader(b, eng)
 				}
-			}
-		})
+				rm := timeCollect(b, reader, n)
+				checkEvents(b, rm, n)
+			})
+		}
 	}
 }
 
-// collectEngine returns the reader of an engine with n objectives, each
-// with 1000 events of which 10% bad, evaluated twice: every series of
-// every objective has a value.
-func collectEngine(b *testing.B, n int) *sdkmetric.ManualReader {
+// producerReader returns a ManualReader that collects the metrics of eng
+// through an otelsdk.Producer, which takes them over from eng's
+// MeterProvider.
+func producerReader(b *testing.B, eng *slo.Engine) *sdkmetric.ManualReader {
+	b.Helper()
+	p, err := otelsdk.New(eng)
+	if err != nil {
+		b.Fatalf("otelsdk.New: %v", err)
+	}
+	reader := sdkmetric.NewManualReader(sdkmetric.WithProducer(p))
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	b.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
+	return reader
+}
+
+// checkEvents checks that rm, the collection of a collectEngine, holds
+// sloguard.events of all n objectives, 1000 events each, and nothing twice.
+func checkEvents(b *testing.B, rm metricdata.ResourceMetrics, n int) {
+	b.Helper()
+	if len(rm.ScopeMetrics) != 1 {
+		b.Fatalf("collected %d scopes, want 1", len(rm.ScopeMetrics))
+	}
+	got := eventsByObjective(b, rm.ScopeMetrics[0].Metrics)
+	if len(got) != n {
+		b.Fatalf("%s has %d objectives, want %d", metrics.Events, len(got), n)
+	}
+	for name, byOutcome := range got {
+		if total(byOutcome) != 1000 {
+			b.Fatalf("%s{objective=%q} = %v, want 1000 events in all", metrics.Events, name, byOutcome)
+		}
+	}
+}
+
+// collectEngine returns an engine with n objectives, each with 1000 events
+// of which 10% bad, evaluated twice, so that every series of every
+// objective has a value, and the reader of its MeterProvider.
+func collectEngine(b *testing.B, n int) (*slo.Engine, *sdkmetric.ManualReader) {
 	objs := manyObjectives(n)
 	eng, reader := newManyEngine(b, objs)
 	for _, o := range objs {
@@ -201,20 +234,21 @@ func collectEngine(b *testing.B, n int) *sdkmetric.ManualReader {
 	}
 	eng.Tick(epoch)
 	eng.Tick(epoch.Add(time.Second))
-	return reader
+	return eng, reader
 }
 
-// BenchmarkCollectSDK is the floor under BenchmarkCollect: the same
-// number of series as the engine exports for n objectives (one
-// collection of the engine counts them), observed by one callback with
-// precomputed attribute sets and nothing of sloguard's. What
-// BenchmarkCollect costs above it is sloguard's; the rest is the SDK's,
-// about linear in the number of series.
+// BenchmarkCollectSDK is the floor under BenchmarkCollect's instruments
+// path: the same number of series as the engine exports for n objectives
+// (one collection of the engine counts them), observed by one callback
+// with precomputed attribute sets and nothing of sloguard's. What the
+// instruments path costs above it is sloguard's; the rest is the SDK's,
+// about linear in the number of series, and what the producer path saves.
 func BenchmarkCollectSDK(b *testing.B) {
 	for _, n := range scales {
 		b.Run(fmt.Sprintf("objectives=%d", n), func(b *testing.B) {
 			series := 0
-			for _, m := range collect(b, collectEngine(b, n)) {
+			_, engReader := collectEngine(b, n)
+			for _, m := range collect(b, engReader) {
 				series += dataPoints(m)
 			}
 			reader := sdkmetric.NewManualReader()

@@ -1,8 +1,8 @@
 #!/bin/sh
-# ratios.sh prints the ratios of BenchmarkHTTP and BenchmarkGRPC from the
-# medians of a `go test -bench` output (a file, or standard input). For each
-# group (HTTP: bare, otelhttp, sloguard, sloguard-shed; gRPC: bare,
-# otelgrpc, sloguard, sloguard-shed):
+# ratios.sh prints the ratios of BenchmarkHTTP, BenchmarkGRPC and
+# BenchmarkCollect from the medians of a `go test -bench` output (a file, or
+# standard input). For each request group (HTTP: bare, otelhttp, sloguard,
+# sloguard-shed; gRPC: bare, otelgrpc, sloguard, sloguard-shed):
 #
 #   added cost      subject − bare, ns/op and allocs/op, serial and parallel
 #   peer added / sloguard added         (target ≥ 25 for HTTP, ≥ 15 for gRPC)
@@ -10,7 +10,12 @@
 #                   = added parallel ns/op × GOMAXPROCS / added serial ns/op
 #                                                    (target ≤ 1.5)
 #
-# GOMAXPROCS is read from the benchmark names' "-N" suffix (none means 1).
+# For BenchmarkCollect, by number of objectives: ns/objective and
+# allocs/op of the instruments path and of the producer (slo/otelsdk), their
+# ratio, and the producer against its target (<= 2000 ns/objective).
+#
+# Groups without results are left out. GOMAXPROCS is read from the
+# benchmark names' "-N" suffix (none means 1).
 # Usage: ./ratios.sh new.txt
 set -eu
 
@@ -27,6 +32,17 @@ $1 ~ /^Benchmark(HTTP|GRPC)\/[a-z-]+\/(serial|parallel)/ {
 		if ($(i + 1) == "allocs/op") { na = ++acnt[name]; al[name, na] = $i + 0 }
 	}
 	if (procs > maxprocs) maxprocs = procs
+	split(name, part, "/"); seen[part[1]] = 1
+}
+
+$1 ~ /^BenchmarkCollect\/objectives=[0-9]+\/(instruments|producer)/ {
+	split($1, part, "/"); sub(/-[0-9]+$/, "", part[3])
+	n = substr(part[2], 12) + 0; key = n SUBSEP part[3]
+	for (i = 3; i < NF; i++) {
+		if ($(i + 1) == "ns/objective") { c = ++ccnt[key]; cns[key, c] = $i + 0 }
+		if ($(i + 1) == "allocs/op") { c = ++cacnt[key]; cal[key, c] = $i + 0 }
+	}
+	if (!(n in scale)) { scale[n] = 1; scales[++nscales] = n }
 }
 
 # median of the n values v[key, 1..n]: sorts them in place.
@@ -90,9 +106,30 @@ function group(g, peer, target,    s, m, k, b, subj, mode, T, A, add, adda, o, r
 	printf "\n"
 }
 
+# collect prints BenchmarkCollect by number of objectives, both paths.
+function collect(    i, j, t, n, ki, kp, ti, tp, ai, ap) {
+	for (i = 2; i <= nscales; i++) {
+		t = scales[i]
+		for (j = i - 1; j >= 1 && scales[j] > t; j--) scales[j + 1] = scales[j]
+		scales[j + 1] = t
+	}
+	printf "BenchmarkCollect medians, per objective (%d runs each)\n", ccnt[scales[1], "producer"]
+	printf "  %10s %18s %9s %18s %9s %13s  %s\n", "objectives", "instruments ns/obj", "allocs/op", "producer ns/obj", "allocs/op", "instr./prod.", "producer <= 2000 ns/objective"
+	for (i = 1; i <= nscales; i++) {
+		n = scales[i]; ki = n SUBSEP "instruments"; kp = n SUBSEP "producer"
+		if (!(ki in ccnt) || !(kp in ccnt)) { printf "ratios.sh: BenchmarkCollect/objectives=%d lacks a path\n", n > "/dev/stderr"; bad = 1; continue }
+		ti = median(cns, ki, ccnt[ki]); tp = median(cns, kp, ccnt[kp])
+		ai = median(cal, ki, cacnt[ki]); ap = median(cal, kp, cacnt[kp])
+		printf "  %10d %18.0f %9g %18.0f %9g %13.1f  %s\n", n, ti, ai, tp, ap, ti / tp, verdict(tp <= 2000)
+	}
+	printf "\n"
+}
+
 END {
-	group("HTTP", "otelhttp", 25)
-	group("GRPC", "otelgrpc", 15)
+	if ("HTTP" in seen) group("HTTP", "otelhttp", 25)
+	if ("GRPC" in seen) group("GRPC", "otelgrpc", 15)
+	if (nscales) collect()
+	if (!("HTTP" in seen) && !("GRPC" in seen) && !nscales) { print "ratios.sh: no BenchmarkHTTP, BenchmarkGRPC or BenchmarkCollect results" > "/dev/stderr"; bad = 1 }
 	if (bad) exit 1
 }
 ' "${1:--}"

@@ -421,10 +421,11 @@ func (e *Engine) Start() error {
 // Close stops the evaluation loop and the fleet reader, waits for them to
 // return, lets the event dispatcher deliver what is queued for at most a
 // second, saves a final snapshot (with WithSnapshots, if the engine
-// evaluated at least once; for at most 10 seconds) and unregisters the
-// engine's metrics. It returns even when an event handler or the logger
-// blocks: that call keeps its goroutine until it returns, and then the
-// goroutine exits without delivering more (the rest counts as dropped).
+// evaluated at least once; for at most 10 seconds) and stops exporting the
+// engine's metrics (its instruments, or its Producer: see slo/otelsdk).
+// It returns even when an event handler or the logger blocks: that call
+// keeps its goroutine until it returns, and then the goroutine exits
+// without delivering more (the rest counts as dropped).
 // Recording stays safe after Close but is no longer evaluated or
 // exported. Close is idempotent; the error of the final snapshot is
 // returned, joined with any other.

@@ -88,7 +88,9 @@ func (f optionFunc) apply(c *config) { f(c) }
 // default rules (one per window) and five sloguard.state series. The
 // OpenTelemetry Go SDK keeps at most 2000 series per instrument by
 // default and folds the rest into one overflow series, so with more than
-// 250 objectives raise its limit (sdk/metric.WithCardinalityLimit).
+// 250 objectives raise its limit (sdk/metric.WithCardinalityLimit), or
+// export through package slo/otelsdk instead, which takes the metrics
+// over from the MeterProvider and knows no such limit.
 //
 // By default, the global MeterProvider (otel.GetMeterProvider).
 func WithMeterProvider(mp metric.MeterProvider) Option {

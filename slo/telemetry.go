@@ -3,157 +3,138 @@ package slo
 import (
 	"context"
 	"errors"
+	"sync"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/sloguard/sloguard/budget"
+	"github.com/sloguard/sloguard/internal/series"
 	"github.com/sloguard/sloguard/slo/metrics"
 )
 
+// The engine's metrics reach OpenTelemetry by one of two paths: observable
+// instruments registered with the MeterProvider (the instrument path, the
+// default), or a producer of package slo/otelsdk, which takes them over.
+// Both are fed by one function, telemetry.collect, and described by one
+// table, series.Table, so that the two cannot differ.
+
+func init() { series.TakeOver = takeOver }
+
 var allStates = []budget.State{budget.StateUnknown, budget.StateOK, budget.StateTicket, budget.StatePage, budget.StateExhausted}
 
-// instruments are the engine's observable instruments, all observed by one
-// callback.
+// instruments are the engine's observable instruments, by metric: int64s
+// for counters and int64 gauges, float64s for float64 gauges.
 type instruments struct {
-	events, faults, shedRejected                    metric.Int64ObservableCounter
-	state, breakerState, gateEnabled, releaseFrozen metric.Int64ObservableGauge
-	remaining, burn, target, controlBurn, shedLevel metric.Float64ObservableGauge
-	scaleNeed, scaleDemand                          metric.Float64ObservableGauge
+	int64s   [series.Count]metric.Int64Observable
+	float64s [series.Count]metric.Float64Observable
 }
 
-// instrument is one row of the registration table: exactly one of its
-// destinations is set.
-type instrument struct {
-	name, unit, description string
-	intCounter              *metric.Int64ObservableCounter
-	intGauge                *metric.Int64ObservableGauge
-	floatGauge              *metric.Float64ObservableGauge
-}
-
-// table returns the registration table of ins.
-func (ins *instruments) table() []instrument {
-	return []instrument{
-		{name: metrics.Events, unit: "{event}", intCounter: &ins.events,
-			description: "SLI events recorded by sloguard, by objective and outcome (good, bad, shed, neutral)."},
-		{name: metrics.Remaining, unit: "1", floatGauge: &ins.remaining,
-			description: "Share of the objective's error budget left over its period; below 0 when overspent. Absent while the state is unknown."},
-		{name: metrics.BurnRate, unit: "1", floatGauge: &ins.burn,
-			description: "Error budget burn rate over a trailing window; 1 spends the whole budget in one period. Absent for windows with no events."},
-		{name: metrics.State, unit: "{state}", intGauge: &ins.state,
-			description: "1 for the objective's current alerting state (unknown, ok, ticket, page, exhausted), 0 for the others."},
-		{name: metrics.Target, unit: "1", floatGauge: &ins.target,
-			description: "The objective's target, the share of events that must be good."},
-		{name: metrics.Faults, unit: "{fault}", intCounter: &ins.faults,
-			description: "sloguard's own faults, such as panicking event handlers, events dropped for slow handlers and wall-clock steps; requests are never affected."},
-		{name: metrics.ControlBurn, unit: "1", floatGauge: &ins.controlBurn,
-			description: "Burn rate of admitted traffic only over the control window: the signal that drives load shedding and dependency breakers. Absent with too few events."},
-		{name: metrics.ShedLevel, unit: "1", floatGauge: &ins.shedLevel,
-			description: "Load shedding level: 0 sheds nothing, 1 all SHEDDABLE, 2 all SHEDDABLE_PLUS too, 3 all CRITICAL too. Absent when shedding is off."},
-		{name: metrics.ShedRejected, unit: "{request}", intCounter: &ins.shedRejected,
-			description: "Requests rejected by load shedding, by criticality."},
-		{name: metrics.BreakerState, unit: "{state}", intGauge: &ins.breakerState,
-			description: "1 for the current state of a dependency's circuit breaker (closed, half-open, open), 0 for the others."},
-		{name: metrics.GateEnabled, intGauge: &ins.gateEnabled,
-			description: "1 while a budget-gated feature flag is enabled, 0 while the budget keeps it off."},
-		{name: metrics.ReleaseFrozen, intGauge: &ins.releaseFrozen,
-			description: "1 while the error budget policy freezes releases, else 0."},
-		{name: metrics.ScaleNeed, unit: "1", floatGauge: &ins.scaleNeed,
-			description: "How many times its current capacity the service needs to serve its whole demand, shed demand included: 1 is enough, below 1 leaves room. Summed over replicas: the replicas needed. Absent until known."},
-		{name: metrics.ScaleDemand, unit: "{request}/s", floatGauge: &ins.scaleDemand,
-			description: "Requests per second that reached admission, admitted or shed, smoothed, by criticality: the demand behind sloguard.scale.need. Absent until known."},
-	}
-}
-
-// register creates every instrument of the table with meter m and returns
-// them for the callback.
+// register creates the instrument of every metric of series.Table with
+// meter m and returns them for the callback.
 func (ins *instruments) register(m metric.Meter) ([]metric.Observable, error) {
 	var (
 		all  []metric.Observable
 		errs []error
 	)
-	for _, in := range ins.table() {
-		var (
-			o   metric.Observable
-			err error
-		)
-		switch {
-		case in.intCounter != nil:
-			*in.intCounter, err = m.Int64ObservableCounter(in.name, metric.WithUnit(in.unit), metric.WithDescription(in.description))
-			o = *in.intCounter
-		case in.intGauge != nil:
-			*in.intGauge, err = m.Int64ObservableGauge(in.name, metric.WithUnit(in.unit), metric.WithDescription(in.description))
-			o = *in.intGauge
-		default:
-			*in.floatGauge, err = m.Float64ObservableGauge(in.name, metric.WithUnit(in.unit), metric.WithDescription(in.description))
-			o = *in.floatGauge
-		}
+	for id, d := range series.Table {
+		o, err := ins.create(m, series.Metric(id), d)
 		errs = append(errs, err)
 		all = append(all, o)
 	}
 	return all, errors.Join(errs...)
 }
 
-// attrs are the options of one precomputed attribute set, built once so
-// that an observation allocates nothing of its own: passed as opts..., the
-// slice is not copied.
-type attrs []metric.ObserveOption
+// create creates the instrument of metric id, described by d.
+func (ins *instruments) create(m metric.Meter, id series.Metric, d series.Desc) (metric.Observable, error) {
+	switch d.Kind {
+	case series.Counter:
+		c, err := m.Int64ObservableCounter(d.Name, metric.WithUnit(d.Unit), metric.WithDescription(d.Description))
+		ins.int64s[id] = c
+		return c, err
+	case series.IntGauge:
+		g, err := m.Int64ObservableGauge(d.Name, metric.WithUnit(d.Unit), metric.WithDescription(d.Description))
+		ins.int64s[id] = g
+		return g, err
+	default:
+		g, err := m.Float64ObservableGauge(d.Name, metric.WithUnit(d.Unit), metric.WithDescription(d.Description))
+		ins.float64s[id] = g
+		return g, err
+	}
+}
 
-func attrSet(kvs ...attribute.KeyValue) attrs {
-	return attrs{metric.WithAttributeSet(attribute.NewSet(kvs...))}
+// observation passes the data points of one collection to the Observer of
+// the instrument path's callback.
+type observation struct {
+	obs metric.Observer
+	ins *instruments
+}
+
+func (o observation) Int64(m series.Metric, v int64, a *series.Attrs) {
+	o.obs.ObserveInt64(o.ins.int64s[m], v, a.Observe...)
+}
+
+func (o observation) Float64(m series.Metric, v float64, a *series.Attrs) {
+	o.obs.ObserveFloat64(o.ins.float64s[m], v, a.Observe...)
 }
 
 // objectiveAttrs are the precomputed attribute sets of one objective.
 type objectiveAttrs struct {
-	objective attrs
-	outcomes  [budget.Shed + 1]attrs
-	windows   []attrs // by index in the spec's windows, as in its Report
-	states    []attrs // by State
+	objective series.Attrs
+	outcomes  [budget.Shed + 1]series.Attrs
+	windows   []series.Attrs // by index in the spec's windows, as in its Report
+	states    []series.Attrs // by State
 }
 
 func newObjectiveAttrs(r *Recorder) objectiveAttrs {
 	name := attribute.String(metrics.AttrObjective, r.obj.Name)
-	a := objectiveAttrs{objective: attrSet(name)}
+	a := objectiveAttrs{objective: series.NewAttrs(name)}
 	for _, oc := range []budget.Outcome{budget.Neutral, budget.Good, budget.Bad, budget.Shed} {
-		a.outcomes[oc] = attrSet(name, attribute.String(metrics.AttrOutcome, oc.String()))
+		a.outcomes[oc] = series.NewAttrs(name, attribute.String(metrics.AttrOutcome, oc.String()))
 	}
 	for _, w := range r.spec.Windows() {
-		a.windows = append(a.windows, attrSet(name, attribute.String(metrics.AttrWindow, budget.FormatWindow(w))))
+		a.windows = append(a.windows, series.NewAttrs(name, attribute.String(metrics.AttrWindow, budget.FormatWindow(w))))
 	}
 	for _, s := range allStates {
-		a.states = append(a.states, attrSet(name, attribute.String(metrics.AttrState, s.String())))
+		a.states = append(a.states, series.NewAttrs(name, attribute.String(metrics.AttrState, s.String())))
 	}
 	return a
 }
 
-// telemetry is the engine's registration with its MeterProvider and what
-// its callback observes with.
+// telemetry is the engine's registration with its MeterProvider and the
+// attribute sets that its collection passes.
 type telemetry struct {
-	reg        metric.Registration
+	mu     sync.Mutex
+	reg    metric.Registration // guarded by mu; nil once taken over or closed
+	taken  bool                // guarded by mu: a producer took the series over
+	closed atomic.Bool
+
 	ins        instruments
+	none       series.Attrs // the empty set, of the service's own series
 	objectives []objectiveAttrs
-	crit       [4]attrs   // by Criticality.Index
-	gates      []attrs    // by gate
-	breakers   [][3]attrs // by breaker, then BreakerState
+	crit       [4]series.Attrs   // by Criticality.Index
+	gates      []series.Attrs    // by gate
+	breakers   [][3]series.Attrs // by breaker, then BreakerState
 }
 
 func newTelemetry(e *Engine, mp metric.MeterProvider) (*telemetry, error) {
-	t := &telemetry{objectives: make([]objectiveAttrs, len(e.recs))}
+	t := &telemetry{none: series.NewAttrs(), objectives: make([]objectiveAttrs, len(e.recs))}
 	m := mp.Meter(metrics.Scope)
 	all, err := t.ins.register(m)
 	if err != nil {
 		return nil, err
 	}
 	for c := Sheddable; c <= CriticalPlus; c++ {
-		t.crit[c.Index()] = attrSet(attribute.String(metrics.AttrCriticality, c.String()))
+		t.crit[c.Index()] = series.NewAttrs(attribute.String(metrics.AttrCriticality, c.String()))
 	}
 	for _, g := range e.gates {
-		t.gates = append(t.gates, attrSet(attribute.String(metrics.AttrGate, g.name)))
+		t.gates = append(t.gates, series.NewAttrs(attribute.String(metrics.AttrGate, g.name)))
 	}
 	for _, b := range e.breakers {
-		var bs [3]attrs
+		var bs [3]series.Attrs
 		for _, s := range []BreakerState{BreakerClosed, BreakerHalfOpen, BreakerOpen} {
-			bs[s] = attrSet(attribute.String(metrics.AttrDependency, b.name), attribute.String(metrics.AttrState, s.String()))
+			bs[s] = series.NewAttrs(attribute.String(metrics.AttrDependency, b.name), attribute.String(metrics.AttrState, s.String()))
 		}
 		t.breakers = append(t.breakers, bs)
 	}
@@ -161,7 +142,7 @@ func newTelemetry(e *Engine, mp metric.MeterProvider) (*telemetry, error) {
 		t.objectives[i] = newObjectiveAttrs(r)
 	}
 	t.reg, err = m.RegisterCallback(func(_ context.Context, obs metric.Observer) error {
-		t.observe(e, obs)
+		t.collect(e, observation{obs: obs, ins: &t.ins})
 		return nil
 	}, all...)
 	if err != nil {
@@ -170,67 +151,134 @@ func newTelemetry(e *Engine, mp metric.MeterProvider) (*telemetry, error) {
 	return t, nil
 }
 
-// observe observes every series from the recorders' counts and the latest
-// Status, which it reads without lending it (see published): a collection
-// costs the evaluation no new Status.
-func (t *telemetry) observe(e *Engine, obs metric.Observer) {
-	e.pub.read(func(st *Status) { t.observeStatus(e, st, obs) })
+// collect passes every data point of the engine to s, from the recorders'
+// counts and the latest Status, which it reads without lending it (see
+// published): a collection costs the evaluation no new Status.
+func (t *telemetry) collect(e *Engine, s series.Sink) {
+	e.pub.read(func(st *Status) { t.collectStatus(e, st, s) })
 }
 
-// observeStatus observes every series from the recorders' counts and st.
-func (t *telemetry) observeStatus(e *Engine, st *Status, obs metric.Observer) {
-	ins := &t.ins
+// collectStatus passes every data point of the engine to s, from the
+// recorders' counts and st: the one definition of what the engine
+// exports, with which attributes, and when a series is absent.
+func (t *telemetry) collectStatus(e *Engine, st *Status, s series.Sink) {
 	for i, r := range e.recs {
-		a := &t.objectives[i]
-		c, neutral := r.totals()
-		obs.ObserveInt64(ins.events, clampInt64(c.Good), a.outcomes[budget.Good]...)
-		obs.ObserveInt64(ins.events, clampInt64(c.Bad), a.outcomes[budget.Bad]...)
-		obs.ObserveInt64(ins.events, clampInt64(c.Shed), a.outcomes[budget.Shed]...)
-		obs.ObserveInt64(ins.events, clampInt64(neutral), a.outcomes[budget.Neutral]...)
-		obs.ObserveFloat64(ins.target, r.obj.Target, a.objective...)
+		t.collectObjective(r, &st.Objectives[i], &t.objectives[i], s)
+	}
+	t.collectService(e, st, s)
+}
 
-		os := &st.Objectives[i]
-		rep := &os.Report
-		for _, s := range allStates {
-			obs.ObserveInt64(ins.state, boolInt(s == rep.State), a.states[s]...)
-		}
-		if rep.State != budget.StateUnknown {
-			obs.ObserveFloat64(ins.remaining, rep.Remaining, a.objective...)
-		}
-		for j, w := range rep.Windows {
-			if w.Counts.Total() > 0 && j < len(a.windows) {
-				obs.ObserveFloat64(ins.burn, w.Burn, a.windows[j]...)
-			}
-		}
-		if os.ControlKnown {
-			obs.ObserveFloat64(ins.controlBurn, os.ControlBurn, a.objective...)
+// collectObjective passes the data points of objective r, whose status is
+// os, to s.
+func (t *telemetry) collectObjective(r *Recorder, os *ObjectiveStatus, a *objectiveAttrs, s series.Sink) {
+	c, neutral := r.totals()
+	s.Int64(series.Events, clampInt64(c.Good), &a.outcomes[budget.Good])
+	s.Int64(series.Events, clampInt64(c.Bad), &a.outcomes[budget.Bad])
+	s.Int64(series.Events, clampInt64(c.Shed), &a.outcomes[budget.Shed])
+	s.Int64(series.Events, clampInt64(neutral), &a.outcomes[budget.Neutral])
+	s.Float64(series.Target, r.obj.Target, &a.objective)
+
+	rep := &os.Report
+	for _, st := range allStates {
+		s.Int64(series.State, boolInt(st == rep.State), &a.states[st])
+	}
+	if rep.State != budget.StateUnknown {
+		s.Float64(series.Remaining, rep.Remaining, &a.objective)
+	}
+	for j, w := range rep.Windows {
+		if w.Counts.Total() > 0 && j < len(a.windows) {
+			s.Float64(series.BurnRate, w.Burn, &a.windows[j])
 		}
 	}
+	if os.ControlKnown {
+		s.Float64(series.ControlBurn, os.ControlBurn, &a.objective)
+	}
+}
+
+// collectService passes the data points of the service as a whole
+// (shedding, breakers, gates, release freeze, faults, scale signal) to s.
+func (t *telemetry) collectService(e *Engine, st *Status, s series.Sink) {
 	if st.Shedding.Enabled {
-		obs.ObserveFloat64(ins.shedLevel, st.Shedding.Level)
+		s.Float64(series.ShedLevel, st.Shedding.Level, &t.none)
 		for b := range bands {
-			obs.ObserveInt64(ins.shedRejected, clampInt64(e.shards.sum(offRejected+b)), t.crit[b]...)
+			s.Int64(series.ShedRejected, clampInt64(e.shards.sum(offRejected+b)), &t.crit[b])
 		}
 	}
 	for i, bs := range st.Breakers {
-		for s, a := range t.breakers[i] {
-			obs.ObserveInt64(ins.breakerState, boolInt(BreakerState(s) == bs.State), a...)
+		for j := range t.breakers[i] {
+			s.Int64(series.BreakerState, boolInt(BreakerState(j) == bs.State), &t.breakers[i][j])
 		}
 	}
 	for i, g := range st.Gates {
-		obs.ObserveInt64(ins.gateEnabled, boolInt(g.Enabled), t.gates[i]...)
+		s.Int64(series.GateEnabled, boolInt(g.Enabled), &t.gates[i])
 	}
-	obs.ObserveInt64(ins.releaseFrozen, boolInt(st.Release.Frozen))
-	obs.ObserveInt64(ins.faults, clampInt64(e.faults.Load()))
+	s.Int64(series.ReleaseFrozen, boolInt(st.Release.Frozen), &t.none)
+	s.Int64(series.Faults, clampInt64(e.faults.Load()), &t.none)
 	if sc := &st.Scale; sc.Known {
-		obs.ObserveFloat64(ins.scaleNeed, sc.Need)
+		s.Float64(series.ScaleNeed, sc.Need, &t.none)
 		for b := range bands {
-			obs.ObserveFloat64(ins.scaleDemand, sc.Demand[b], t.crit[b]...)
+			s.Float64(series.ScaleDemand, sc.Demand[b], &t.crit[b])
 		}
 	}
 }
 
-func (t *telemetry) close() error { return t.reg.Unregister() }
+// takeOver is series.TakeOver.
+func takeOver(e any) (series.Source, error) {
+	eng := e.(*Engine)
+	return eng.telemetry.takeOver(eng)
+}
+
+// takeOver unregisters the instrument path's callback and returns the
+// series of engine e to a producer, once.
+func (t *telemetry) takeOver(e *Engine) (series.Source, error) {
+	reg, err := t.handOver()
+	if err != nil {
+		return series.Source{}, err
+	}
+	src := series.Source{Start: e.clock.anchor, Collect: func(s series.Sink) bool {
+		if t.closed.Load() {
+			return false
+		}
+		t.collect(e, s)
+		return true
+	}}
+	return src, reg.Unregister()
+}
+
+// handOver marks the series taken over and returns the registration for
+// the caller to unregister, or why they cannot be taken over.
+func (t *telemetry) handOver() (metric.Registration, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch {
+	case t.closed.Load():
+		return nil, ErrClosed
+	case t.taken:
+		return nil, series.ErrTakenOver
+	}
+	t.taken = true
+	return t.release(), nil
+}
+
+// close stops the engine's metrics, on either path.
+func (t *telemetry) close() error {
+	t.mu.Lock()
+	t.closed.Store(true)
+	reg := t.release()
+	t.mu.Unlock()
+	if reg == nil {
+		return nil
+	}
+	return reg.Unregister()
+}
+
+// release returns the registration of the instrument path's callback, for
+// its caller to unregister outside the lock, and forgets it. t.mu is held.
+func (t *telemetry) release() metric.Registration {
+	reg := t.reg
+	t.reg = nil
+	return reg
+}
 
 func clampInt64(v uint64) int64 {
 	if v > 1<<63-1 {

@@ -6,7 +6,9 @@
 // MeterProvider of slo.WithMeterProvider (by default the global one), under
 // the instrumentation scope Scope. They are read from the ledgers and the
 // latest slo.Status when the SDK collects, so recording never calls
-// OpenTelemetry:
+// OpenTelemetry. Package slo/otelsdk exports the same metrics, with the
+// same names, units, attributes and values, through the SDK's Producer
+// interface instead:
 //
 //	name                        kind     unit         attributes
 //	sloguard.events             counter  {event}      objective, outcome (good, bad, shed, neutral)
