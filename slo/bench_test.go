@@ -3,6 +3,7 @@ package slo_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -84,36 +85,82 @@ func BenchmarkCollect(b *testing.B) {
 }
 
 // TestTickAllocsPerObjective checks that an evaluation in the steady state
-// (no state changes) allocates as often with 40 objectives as with one:
-// the Status and its arrays, never anything per objective. The engines
-// shed, have a dependency's breaker and a gate, so that every step runs.
+// (no state changes, no events) allocates nothing, with one objective as
+// with 40. The engines run every step: they shed, have a dependency's
+// breaker, a gate kept closed and releases kept frozen by a spent
+// objective (so that both reasons are built), the scale signal (a route
+// admits a request per evaluation) and a history that samples at every
+// evaluation.
 func TestTickAllocsPerObjective(t *testing.T) {
-	allocs := func(n int) float64 {
-		objs := []slo.Objective{{Name: "dep", Target: 0.99, Dependency: "payments"}}
-		for i := range n {
-			objs = append(objs, slo.Objective{Name: fmt.Sprintf("obj-%d", i), Target: 0.999, Latency: time.Second})
-		}
-		eng := newEngine(t, objs, slo.WithShedding(slo.ShedPolicy{}), slo.WithGate("g", slo.GatePolicy{MinRemaining: 0.25}))
-		recs := make([]*slo.Recorder, len(objs))
-		for i, o := range objs {
-			recs[i], _ = eng.Recorder(o.Name)
-		}
-		now := t0
-		tick := func() {
-			for _, r := range recs {
-				r.Record(budget.Good, time.Millisecond)
+	for _, n := range []int{1, 40} {
+		t.Run(fmt.Sprintf("objectives=%d", n), func(t *testing.T) {
+			var events int
+			eng, tick := steadyEngine(t, n, slo.WithEventHandler(func(slo.Event) { events++ }))
+			for range 60 {
+				tick()
 			}
-			now = now.Add(time.Second)
-			eng.Tick(now)
-		}
-		for range 60 {
-			tick()
-		}
-		return testing.AllocsPerRun(100, tick)
+			before := events
+			if got := testing.AllocsPerRun(100, tick); got != 0 {
+				t.Errorf("Tick allocates %v times, want 0", got)
+			}
+			if events != before {
+				t.Errorf("%d events during the steady state, want none", events-before)
+			}
+			checkEveryStep(t, eng)
+		})
 	}
-	one, many := allocs(1), allocs(40)
-	if many != one {
-		t.Errorf("Tick allocates %v times with 40 objectives, %v with 1: want the same", many, one)
+}
+
+// steadyEngine returns an engine of n service objectives, the first of
+// them spent, and a dependency's, with opts besides, and a function that
+// records an event of each and ticks a second later. The spent objective's
+// event goes through a Route, so that admission counts the demand of the
+// scale signal.
+func steadyEngine(t testing.TB, n int, opts ...slo.Option) (*slo.Engine, func()) {
+	t.Helper()
+	objs := []slo.Objective{{Name: "dep", Target: 0.99, Dependency: "payments"}}
+	for i := range n {
+		objs = append(objs, slo.Objective{Name: fmt.Sprintf("obj-%d", i), Target: 0.999, Latency: time.Second})
 	}
-	t.Logf("Tick allocates %v times", one)
+	eng := newEngine(t, objs, append([]slo.Option{slo.WithShedding(slo.ShedPolicy{}),
+		slo.WithGate("g", slo.GatePolicy{MinRemaining: 0.25}), slo.WithReleasePolicy(slo.ReleasePolicy{FreezeOnPage: true}),
+		slo.WithHistory(time.Second, 10)}, opts...)...)
+	spent, err := eng.Route(slo.Critical, "obj-0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var good []*slo.Recorder // the dependency's and the healthy objectives'
+	for _, o := range slices.Delete(slices.Clone(objs), 1, 2) {
+		r, _ := eng.Recorder(o.Name)
+		good = append(good, r)
+	}
+	now := t0
+	return eng, func() {
+		if tk, _, ok := spent.Admit(slo.Critical); ok {
+			tk.Done(budget.Bad)
+		}
+		for _, r := range good {
+			r.Record(budget.Good, time.Millisecond)
+		}
+		now = now.Add(time.Second)
+		eng.Tick(now)
+	}
+}
+
+// checkEveryStep checks that the engine of steadyEngine ran every step.
+func checkEveryStep(t *testing.T, eng *slo.Engine) {
+	t.Helper()
+	st := eng.Status()
+	if !st.Release.Frozen || st.Release.Reason == "" {
+		t.Errorf("Status().Release = %+v, want frozen with a reason", st.Release)
+	}
+	if g := st.Gates[0]; g.Enabled || g.Reason == "" {
+		t.Errorf("Status().Gates[0] = %+v, want closed with a reason", g)
+	}
+	if !st.Shedding.Enabled || len(st.Breakers) != 1 || !st.Scale.Known {
+		t.Errorf("Status() = %+v, want shedding, a breaker and the scale signal", st)
+	}
+	if got := len(eng.LoadHistory()); got != 10 {
+		t.Errorf("len(LoadHistory()) = %d, want 10", got)
+	}
 }

@@ -41,14 +41,14 @@
 //
 // Start runs the evaluation loop: about once a second it folds the new
 // events into the ledgers, evaluates every rule and publishes a Status,
-// which Engine.Status returns with one atomic load. State changes (unknown,
-// ok, ticket, page, exhausted; shed level, breakers, gates, freeze) become
-// Events: kept in a bounded timeline (Engine.Events), and logged with
-// log/slog and passed to the handlers of WithEventHandler outside any lock,
-// from a dispatcher goroutine with a bounded queue, so that a slow or stuck
-// handler or logger never holds up the engine (see WithEventHandler). Close
-// stops the loop and returns within about a second, even if a handler
-// blocks.
+// which Engine.Status returns without a copy, never to change it again.
+// State changes (unknown, ok, ticket, page, exhausted; shed level, breakers,
+// gates, freeze) become Events: kept in a bounded timeline (Engine.Events),
+// and logged with log/slog and passed to the handlers of WithEventHandler
+// outside any lock, from a dispatcher goroutine with a bounded queue, so
+// that a slow or stuck handler or logger never holds up the engine (see
+// WithEventHandler). Close stops the loop and returns within about a
+// second, even if a handler blocks.
 //
 // # History and timeline
 //

@@ -21,11 +21,11 @@ import (
 // counter of the recording processor (see Route for requests), no lock,
 // no allocation. One evaluation loop, started by Start and stopped by Close,
 // folds them into each objective's budget.Ledger about once a second,
-// evaluates the alert rules, publishes an immutable Status that readers load
-// atomically, and sends state changes as Events to the logger, the event
-// handlers and a bounded timeline. OpenTelemetry reads the counts and gauges
-// from the ledgers and the latest Status at collection time, so no
-// OpenTelemetry call happens on the request path.
+// evaluates the alert rules, publishes a Status that Engine.Status returns
+// and later evaluations never change, and sends state changes as Events to
+// the logger, the event handlers and a bounded timeline. OpenTelemetry reads
+// the counts and gauges from the ledgers and the latest Status at collection
+// time, so no OpenTelemetry call happens on the request path.
 //
 // An Engine is safe for concurrent use. Recording works from New on; until
 // the first evaluation every objective is StateUnknown.
@@ -38,7 +38,7 @@ type Engine struct {
 	handlers []func(Event)
 	interval time.Duration
 
-	status atomic.Pointer[Status]
+	pub    published // the latest Status; see published.go
 	faults atomic.Uint64
 
 	clock       *anchoredClock // the loop's time; see clock.go
@@ -146,7 +146,7 @@ func New(objectives []Objective, opts ...Option) (*Engine, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	e.status.Store(e.initialStatus())
+	e.pub.publish(e.initialFrame())
 	t, err := newTelemetry(e, cfg.meterProvider)
 	if err != nil {
 		return nil, fmt.Errorf("slo: registering metrics: %w", err)
@@ -231,7 +231,8 @@ func (e *Engine) addGates(gates []gateConfig) (errs []error) {
 			errs = append(errs, fmt.Errorf("%w: gate %q is given twice", ErrInvalidOption, g.name))
 			continue
 		}
-		gate := &Gate{name: g.name, policy: g.policy.withDefaults(), watch: e.watch(g.policy.Objectives), culprit: -1}
+		gate := &Gate{name: g.name, policy: g.policy.withDefaults(), watch: e.watch(g.policy.Objectives), culprit: -1,
+			minClosed: g.policy.MinClosed.String()}
 		gate.open.Store(true)
 		e.gates = append(e.gates, gate)
 		e.byGate[g.name] = gate
@@ -270,20 +271,16 @@ func (e *Engine) addShedding(cfg config) {
 	e.gate = newGate(e.shards, threshold, p.MaxInFlight, p.CriticalPlus)
 }
 
-// initialStatus is the Status until the first evaluation: every objective
-// unknown, shedding as configured, breakers closed, gates open.
-func (e *Engine) initialStatus() *Status {
-	st := &Status{
-		Objectives: make([]ObjectiveStatus, len(e.recs)),
-		Shedding:   SheddingStatus{Enabled: e.shed != nil},
-		Breakers:   make([]BreakerStatus, len(e.breakers)),
-		Gates:      make([]GateStatus, len(e.gates)),
-	}
+// initialFrame holds the Status until the first evaluation: every
+// objective unknown, shedding as configured, breakers closed, gates open.
+func (e *Engine) initialFrame() *frame {
+	f := e.newFrame()
+	st := &f.st
+	st.Shedding = SheddingStatus{Enabled: e.shed != nil}
 	for i, r := range e.recs {
-		st.Objectives[i] = ObjectiveStatus{
-			Objective: r.obj,
-			Report:    budget.Report{State: budget.StateUnknown, Remaining: 1, TimeToExhaustion: budget.Never},
-		}
+		os := &st.Objectives[i]
+		os.Objective = r.obj
+		os.Report = budget.Report{State: budget.StateUnknown, Remaining: 1, TimeToExhaustion: budget.Never}
 	}
 	for i, b := range e.breakers {
 		st.Breakers[i] = BreakerStatus{Dependency: b.name, State: BreakerClosed}
@@ -291,7 +288,7 @@ func (e *Engine) initialStatus() *Status {
 	for i, g := range e.gates {
 		st.Gates[i] = GateStatus{Name: g.name, Enabled: true}
 	}
-	return st
+	return f
 }
 
 // Recorder returns the Recorder of the named objective, or an error wrapping
@@ -386,9 +383,11 @@ func (r *Recorder) fold() {
 	r.ledger.Add(budget.Neutral, neutral-prevNeutral)
 }
 
-// Status returns the latest published snapshot. It is one atomic load; the
-// snapshot must not be modified.
-func (e *Engine) Status() *Status { return e.status.Load() }
+// Status returns the latest published snapshot. Later evaluations never
+// change it (see Status); it must not be modified, and callers may share
+// it. Status takes no lock and does not allocate: the evaluation after a
+// call writes into new memory instead.
+func (e *Engine) Status() *Status { return e.pub.lend() }
 
 // Events returns the events kept, oldest first: the latest of every kind
 // (at most the timeline size, see WithTimelineSize) and, besides them, the

@@ -3,6 +3,7 @@ package slo_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,10 +11,13 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"go.opentelemetry.io/otel/metric/noop"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/slo"
@@ -291,6 +295,61 @@ func TestInitialStatus(t *testing.T) {
 	}
 	if ev := empty.Events(); len(ev) != 0 {
 		t.Errorf("Events() after an empty Tick = %v, want none", ev)
+	}
+}
+
+// TestStatusUnchanged checks that a Status that Engine.Status returned,
+// before the first evaluation and after, does not change when the engine
+// evaluates again with other counts, while other goroutines collect the
+// metrics, which read the latest Status, and then also read the latest
+// Status themselves.
+func TestStatusUnchanged(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	t.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
+	eng, tick := steadyEngine(t, 3, slo.WithMeterProvider(mp))
+	initial := eng.Status()
+	wantInitial := fmt.Sprintf("%+v", *initial)
+	for range 5 {
+		tick()
+	}
+	held := eng.Status()
+	want := fmt.Sprintf("%+v", *held)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		var rm metricdata.ResourceMetrics
+		for ctx.Err() == nil {
+			if err := reader.Collect(context.Background(), &rm); err != nil {
+				t.Errorf("Collect() = %v", err)
+				return
+			}
+		}
+	})
+	// Collections alone lend no Status: these evaluations reuse the
+	// memory of the previous ones.
+	for range 10 {
+		tick()
+	}
+	wg.Go(func() {
+		for ctx.Err() == nil {
+			_ = fmt.Sprintf("%+v", *eng.Status())
+		}
+	})
+	for range 10 {
+		tick()
+	}
+	cancel()
+	wg.Wait()
+	if got := fmt.Sprintf("%+v", *held); got != want {
+		t.Errorf("held Status after 20 ticks = %s\nwant %s", got, want)
+	}
+	if got := fmt.Sprintf("%+v", *initial); got != wantInitial {
+		t.Errorf("initial Status after 25 ticks = %s\nwant %s", got, wantInitial)
+	}
+	if latest := eng.Status(); !latest.Time.After(held.Time) || latest.Objectives[1].Totals == held.Objectives[1].Totals {
+		t.Errorf("Status() after 20 ticks = %+v, want a later one with other counts than %+v", latest, held)
 	}
 }
 

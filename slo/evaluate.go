@@ -1,7 +1,6 @@
 package slo
 
 import (
-	"fmt"
 	"math"
 	"time"
 
@@ -12,28 +11,36 @@ import (
 // in which each needs the others' results: budgets first (every other step
 // reads the objectives' reports and control signals), then shedding,
 // breakers, the release freeze, gates, the scale signal, history. Each step owns its
-// subsystem's state, returns its part of the Status and appends the
-// events it raises. All run on the evaluator, under tickMu.
+// subsystem's state, returns its part of the Status or writes it into the
+// Status's memory, and appends the events it raises. All run on the
+// evaluator, under tickMu.
 
 // evaluate runs one evaluation at now, publishes its Status and returns
-// its events.
+// its events. It writes the Status into the frame of an earlier one that
+// no caller holds (see published), so that the steady state allocates
+// nothing.
 func (e *Engine) evaluate(now time.Time) []Event {
 	e.tickMu.Lock()
 	defer e.tickMu.Unlock()
-	prev := e.status.Load()
+	prev := e.pub.current()
 	if now.Before(prev.Time) {
 		now = prev.Time // as the ledgers do: time never runs backwards
 	}
-	st := &Status{Time: now}
+	f := e.pub.take()
+	if f == nil {
+		f = e.newFrame()
+	}
+	st := &f.st
+	st.Time = now
 	events := e.bq.drain() // breaker changes since the previous evaluation
 	events = append(events, e.snap.begin(e, now)...)
 
 	var ctl control
-	st.Objectives, ctl, events = e.stepBudgets(now, prev, events)
+	ctl, events = e.stepBudgets(now, prev, st.Objectives, events)
 	st.Shedding, events = e.stepShedding(now, ctl, events)
-	st.Breakers, events = e.stepBreakers(now, ctl, events)
+	events = e.stepBreakers(now, ctl, st.Breakers, events)
 	st.Release, events = e.release.step(e, now, st.Objectives, prev.Release.Frozen, events)
-	st.Gates, events = e.stepGates(now, st, events)
+	events = e.stepGates(now, st, events)
 	st.Scale = e.stepScale(now, ctl, st.Breakers)
 	e.history.observe(now, st, ctl.admitted)
 	e.snap.end(e, now)
@@ -41,8 +48,27 @@ func (e *Engine) evaluate(now time.Time) []Event {
 	st.Faults = e.faults.Load()
 	st.DroppedEvents = e.dropped.Load()
 	st.ClockOffset = time.Duration(e.clockOffset.Load())
-	e.status.Store(st)
+	e.pub.publish(f)
 	return events
+}
+
+// newFrame returns a frame to write evaluations into, with room for every
+// objective's report, breaker and gate. The reports' windows and rules
+// are cut from one array each.
+func (e *Engine) newFrame() *frame {
+	f := &frame{st: Status{
+		Objectives: make([]ObjectiveStatus, len(e.recs)),
+		Breakers:   make([]BreakerStatus, len(e.breakers)),
+		Gates:      make([]GateStatus, len(e.gates)),
+	}}
+	ws := make([]budget.Window, e.windows)
+	rs := make([]budget.RuleStatus, e.rules)
+	for i, r := range e.recs {
+		os := &f.st.Objectives[i]
+		os.Local.Windows, ws = cut(ws, r.windows)
+		os.Local.Rules, rs = cut(rs, r.rules)
+	}
+	return f
 }
 
 // control is what the budget step hands to shedding and breakers: the
@@ -57,10 +83,10 @@ type control struct {
 }
 
 // stepBudgets folds what was recorded into the ledgers, judges every
-// objective (on the fleet's view where there is one) and reads the control
-// signals: a dependency's over the ledger's control window, shedding's over
-// the latest evaluations, exactly.
-func (e *Engine) stepBudgets(now time.Time, prev *Status, events []Event) ([]ObjectiveStatus, control, []Event) {
+// objective into objs (on the fleet's view where there is one) and reads
+// the control signals: a dependency's over the ledger's control window,
+// shedding's over the latest evaluations, exactly.
+func (e *Engine) stepBudgets(now time.Time, prev *Status, objs []ObjectiveStatus, events []Event) (control, []Event) {
 	ctl := control{sig: signal{calm: true}, burning: e.burning}
 	clear(ctl.burning)
 	// Admissions and rejections by Criticality.Index, from the gate's
@@ -78,14 +104,8 @@ func (e *Engine) stepBudgets(now time.Time, prev *Status, events []Event) ([]Obj
 	if e.fleet != nil {
 		e.faults.Add(uint64(e.fleet.judge(e, now)))
 	}
-	// The reports' windows and rules, cut from one array each.
-	ws := make([]budget.Window, e.windows)
-	rs := make([]budget.RuleStatus, e.rules)
-	objs := make([]ObjectiveStatus, len(e.recs))
 	for i, r := range e.recs {
 		os := &objs[i]
-		os.Local.Windows, ws = cut(ws, r.windows)
-		os.Local.Rules, rs = cut(rs, r.rules)
 		if changed := e.judge(i, now, os); changed != nil {
 			events = append(events, *changed)
 		}
@@ -96,7 +116,7 @@ func (e *Engine) stepBudgets(now time.Time, prev *Status, events []Event) ([]Obj
 			events = append(events, ev)
 		}
 	}
-	return objs, ctl, events
+	return ctl, events
 }
 
 // cut returns the first n elements of a, with no room to grow into the
@@ -106,22 +126,35 @@ func cut[T any](a []T, n int) (head, rest []T) {
 	return a[:0:n], a[n:]
 }
 
-// judge evaluates objective i at now into os: os.Local on its ledger (see
+// judge evaluates objective i at now into os, which holds an earlier
+// evaluation of it (or none): os.Local on its ledger (see
 // budget.EvaluateInto, which reuses os.Local's arrays) and os.Report on
 // the fleet's counts for the fleet's view, else the same. changed is not
 // nil when the view changed.
 func (e *Engine) judge(i int, now time.Time, os *ObjectiveStatus) (changed *Event) {
 	r := e.recs[i]
 	budget.EvaluateInto(&os.Local, r.ledger, r.spec, now)
-	os.Report = os.Local
 	src, view, viewTime, changed := e.view(i, now)
 	if view == ViewFleet {
-		// As of the read: the fleet's windows end then.
-		os.Report = budget.Evaluate(src, r.spec, viewTime)
+		// As of the read: the fleet's windows end then. Into the arrays of
+		// an earlier fleet evaluation, never into os.Local's.
+		if shares(os.Report, os.Local) {
+			os.Report = budget.Report{}
+		}
+		budget.EvaluateInto(&os.Report, src, r.spec, viewTime)
+	} else {
+		os.Report = os.Local
 	}
 	os.Objective, os.View, os.ViewTime = r.obj, view, viewTime
 	os.Totals, os.Neutral = r.ledger.Totals()
 	return changed
+}
+
+// shares reports whether reports a and b share the array of their
+// windows or of their rules.
+func shares(a, b budget.Report) bool {
+	return cap(a.Windows) > 0 && cap(b.Windows) > 0 && &a.Windows[:1][0] == &b.Windows[:1][0] ||
+		cap(a.Rules) > 0 && cap(b.Rules) > 0 && &a.Rules[:1][0] == &b.Rules[:1][0]
 }
 
 // controlSignal sets the control burn of objective i (recorder r) and adds
@@ -183,9 +216,8 @@ func (e *Engine) stepShedding(now time.Time, ctl control, events []Event) (Shedd
 }
 
 // stepBreakers tells each breaker whether its dependency burns fast, which
-// trips it (see Breaker), and reports their states.
-func (e *Engine) stepBreakers(now time.Time, ctl control, events []Event) ([]BreakerStatus, []Event) {
-	st := make([]BreakerStatus, len(e.breakers))
+// trips it (see Breaker), and reports their states into st, by breaker.
+func (e *Engine) stepBreakers(now time.Time, ctl control, st []BreakerStatus, events []Event) []Event {
 	for i, b := range e.breakers {
 		burning := ctl.burning[i]
 		b.burning.Store(burning)
@@ -196,30 +228,31 @@ func (e *Engine) stepBreakers(now time.Time, ctl control, events []Event) ([]Bre
 		st[i] = bs
 	}
 	// State() may have moved a breaker from open to half-open just now.
-	return st, append(events, e.bq.drain()...)
+	return append(events, e.bq.drain()...)
 }
 
 // stepGates moves every gate to the objectives' state and the release
-// freeze.
-func (e *Engine) stepGates(now time.Time, st *Status, events []Event) ([]GateStatus, []Event) {
-	gs := make([]GateStatus, len(e.gates))
+// freeze, and reports them into st.Gates.
+func (e *Engine) stepGates(now time.Time, st *Status, events []Event) []Event {
 	for i, g := range e.gates {
 		var ev *Event
-		gs[i], ev = g.step(now, st.Objectives, st.Release.Frozen)
+		st.Gates[i], ev = g.step(now, st.Objectives, st.Release.Frozen)
 		if ev != nil {
 			events = append(events, *ev)
 		}
 	}
-	return gs, events
+	return events
 }
 
 // step moves the gate to the objectives' state at now and returns its
 // status, and the event when it turned on or off.
 func (g *Gate) step(now time.Time, objs []ObjectiveStatus, frozen bool) (GateStatus, *Event) {
-	open, reason, culprit := g.judge(objs, frozen)
+	open, culprit := g.judge(objs, frozen)
 	wasOpen := g.open.Load()
+	var reason string
 	switch {
 	case !open:
+		reason = g.why.String()
 		g.lastReason = reason
 		if culprit >= 0 {
 			g.culprit = culprit
@@ -229,7 +262,9 @@ func (g *Gate) step(now time.Time, objs []ObjectiveStatus, frozen bool) (GateSta
 		}
 	case !wasOpen && now.Sub(g.closedAt) < g.policy.MinClosed:
 		open = false
-		reason = fmt.Sprintf("%s; held closed for at least %v", g.lastReason, g.policy.MinClosed)
+		g.held.reset()
+		g.held.add(g.lastReason, "; held closed for at least ", g.minClosed)
+		reason = g.held.String()
 	}
 	st := GateStatus{Name: g.name, Enabled: open, Reason: reason}
 	if wasOpen == open {

@@ -455,27 +455,36 @@ func (e *Engine) view(i int, now time.Time) (budget.Summer, View, time.Time, *Ev
 		v.known, v.view = true, own // a restore has its own event
 	}
 	src, view := budget.Summer(r.ledger), own
-	reason := v.reason
-	switch age := now.Sub(v.at); {
-	case v.sums != nil && age <= f.p.MaxAge:
+	age := now.Sub(v.at)
+	if v.sums != nil && age <= f.p.MaxAge {
 		src, view, at = v.sums, ViewFleet, v.at
-	case v.sums != nil:
-		reason = fmt.Sprintf("the latest fleet view is %v old, older than %v", age.Round(time.Second), f.p.MaxAge)
-		if v.reason != "" {
-			reason += "; " + v.reason
-		}
-	case reason == "":
-		reason = "no fleet view yet"
 	}
 	if view == v.view {
 		return src, view, at, nil
 	}
 	from := v.view
 	v.view = view
-	if view == ViewFleet {
-		reason = ""
+	return src, view, at, &Event{Time: now, Kind: ViewChanged, Objective: r.obj.Name, FromView: from, ToView: view,
+		Reason: f.notFleet(v, view, age)}
+}
+
+// notFleet returns why an objective's view (v, now view) is not the
+// fleet's, the fleet's figures being age old; "" when it is. Built only
+// when the view changes: the age changes at every evaluation.
+func (f *fleet) notFleet(v *fleetView, view View, age time.Duration) string {
+	switch {
+	case view == ViewFleet:
+		return ""
+	case v.sums != nil:
+		reason := fmt.Sprintf("the latest fleet view is %v old, older than %v", age.Round(time.Second), f.p.MaxAge)
+		if v.reason != "" {
+			reason += "; " + v.reason
+		}
+		return reason
+	case v.reason == "":
+		return "no fleet view yet"
 	}
-	return src, view, at, &Event{Time: now, Kind: ViewChanged, Objective: r.obj.Name, FromView: from, ToView: view, Reason: reason}
+	return v.reason
 }
 
 // logOwn logs the events about the engine's own state: snapshots and

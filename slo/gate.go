@@ -103,10 +103,13 @@ type Gate struct {
 	open   atomic.Bool
 
 	// Owned by the evaluator: when it last closed, why, and the index of
-	// the objective that closed it (-1 for none, as when frozen).
+	// the objective that closed it (-1 for none, as when frozen); why it
+	// is closed at this evaluation, and why it is held closed.
 	closedAt   time.Time
 	lastReason string
 	culprit    int
+	why, held  reason
+	minClosed  string // policy.MinClosed, formatted once for held
 }
 
 // Name returns the gate's name.
@@ -116,11 +119,13 @@ func (g *Gate) Name() string { return g.name }
 func (g *Gate) Enabled() bool { return g.open.Load() }
 
 // judge returns whether the gate should be open given the objectives'
-// reports and the freeze, and if not, why and because of which objective
-// (an index into objs, or -1).
-func (g *Gate) judge(objs []ObjectiveStatus, frozen bool) (open bool, reason string, culprit int) {
+// reports and the freeze, and if not, because of which objective (an
+// index into objs, or -1); why is in g.why.
+func (g *Gate) judge(objs []ObjectiveStatus, frozen bool) (open bool, culprit int) {
+	g.why.reset()
 	if g.policy.ClosedWhenFrozen && frozen {
-		return false, "releases are frozen", -1
+		g.why.add("releases are frozen")
+		return false, -1
 	}
 	wasOpen := g.open.Load()
 	for _, i := range g.watch {
@@ -132,17 +137,19 @@ func (g *Gate) judge(objs []ObjectiveStatus, frozen bool) (open bool, reason str
 			continue
 		case g.policy.ClosedOnTicket && rep.State >= budget.StateTicket,
 			g.policy.ClosedOnPage && rep.State >= budget.StatePage:
-			return false, fmt.Sprintf("%s is in state %v", name, rep.State), i
+			g.why.add(name, " is in state ", rep.State.String())
+			return false, i
 		}
 		limit := g.policy.MinRemaining
 		if !wasOpen {
 			limit += g.policy.Hysteresis
 		}
 		if rep.Remaining <= limit {
-			return false, fmt.Sprintf("%s has %.1f%% of its budget left, at most %.1f%%", name, rep.Remaining*100, limit*100), i
+			g.why.addBudgetLeft(name, rep.Remaining, limit)
+			return false, i
 		}
 	}
-	return true, "", -1
+	return true, -1
 }
 
 // GateStatus is the state of one gate at one evaluation.

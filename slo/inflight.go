@@ -370,7 +370,16 @@ func (e *estimator) step(dt time.Duration, w window, n [bands]int64) {
 	e.age = min(e.age+dt, time.Hour)
 	e.ended = e.ended || done > 0
 	if e.noLoad == 0 { // the first window: nothing to smooth yet
-		e.served, e.served2, e.demand = float64(done)/secs, float64(done)/secs, float64(arrived)/secs
+		// Completions trail arrivals by one latency, so a service that
+		// starts empty completes fewer than arrive in its first window
+		// however lightly loaded: compared with the demand, what it
+		// admitted says whether it keeps up (measured: a start at 60% of
+		// capacity read as overloaded and turned 2-4 requests away).
+		var turned uint64
+		for b := range bands {
+			turned += w.rejected[b]
+		}
+		e.served, e.served2, e.demand = float64(done)/secs, float64(arrived-turned)/secs, float64(arrived)/secs
 	}
 	e.served = ewma(e.served, float64(done)/secs, dt, servedSmoothing)
 	e.served2 = ewma(e.served2, float64(done)/secs, dt, loadSmoothing)

@@ -79,12 +79,14 @@ type release struct {
 	p       ReleasePolicy
 	watch   []int
 	cur     ReleaseStatus
-	culprit int // index of the objective that froze releases last
+	culprit int    // index of the objective that froze releases last
+	why     reason // why releases are frozen at this evaluation
 }
 
 // judge moves the freeze to the objectives' state at now and returns it.
 func (r *release) judge(e *Engine, objs []ObjectiveStatus, now time.Time) ReleaseStatus {
-	var reasons []string
+	r.why.reset()
+	frozen := false
 	recovering := time.Duration(0)
 	// Releases go on only above FreezeBelow + Hysteresis, so that is what
 	// the estimate aims for, already at the evaluation that freezes.
@@ -100,11 +102,10 @@ func (r *release) judge(e *Engine, objs []ObjectiveStatus, now time.Time) Releas
 			limit += r.p.Hysteresis
 		}
 		if rep.Remaining <= limit {
-			if len(reasons) == 0 {
-				r.culprit = i
+			if !frozen {
+				r.culprit, frozen = i, true
 			}
-			reasons = append(reasons, fmt.Sprintf("%s has %.1f%% of its budget left, at most %.1f%%",
-				o.Objective.Name, rep.Remaining*100, limit*100))
+			r.why.addBudgetLeft(o.Objective.Name, rep.Remaining, limit)
 			d := budget.Never // the fleet's buckets are not known here
 			if o.View != ViewFleet {
 				rec := e.recs[i]
@@ -113,13 +114,12 @@ func (r *release) judge(e *Engine, objs []ObjectiveStatus, now time.Time) Releas
 			recovering = max(recovering, d)
 		}
 		if r.p.FreezeOnPage && rep.State >= budget.StatePage {
-			if len(reasons) == 0 {
-				r.culprit = i
+			if !frozen {
+				r.culprit, frozen = i, true
 			}
-			reasons = append(reasons, fmt.Sprintf("%s pages", o.Objective.Name))
+			r.why.add(o.Objective.Name, " pages")
 		}
 	}
-	frozen := len(reasons) > 0
 	switch {
 	case frozen && !r.cur.Frozen:
 		r.cur = ReleaseStatus{Frozen: true, Since: now}
@@ -127,7 +127,7 @@ func (r *release) judge(e *Engine, objs []ObjectiveStatus, now time.Time) Releas
 		r.cur = ReleaseStatus{}
 	}
 	if frozen {
-		r.cur.Reason = strings.Join(reasons, "; ")
+		r.cur.Reason = r.why.String()
 		r.cur.RecoveryTime = recovering
 	}
 	return r.cur

@@ -450,6 +450,33 @@ func TestEstimatorLimit(t *testing.T) {
 	}
 }
 
+// TestEstimatorFirstWindow checks the overload test of a service that
+// starts empty: 23 arrive in its first 250ms and 17 complete at 40ms,
+// the rest still in flight. That is completions trailing arrivals by one
+// latency, not overload: nothing was turned away, so the limit leaves
+// room as for a service that keeps up. A start that turned requests away
+// at the initial limit is overloaded.
+func TestEstimatorFirstWindow(t *testing.T) {
+	ms := time.Millisecond
+	u := 17 / 0.250 * 0.040 // being served
+	calm := (2*u + 3*math.Sqrt(u) + 2) * 2
+	over := 2*u + 1
+	for _, tt := range []struct {
+		name     string
+		rejected int
+		want     float64
+	}{
+		{"keeping up", 0, calm},
+		{"turned away at the initial limit", 10, over},
+	} {
+		e := newEstimator(0, 0, false)
+		e.step(250*ms, win(0, 17, 40*ms, 23+tt.rejected, tt.rejected), [bands]int64{6})
+		if math.Abs(e.limit-tt.want) > 1e-9 {
+			t.Errorf("%s: limit = %v, want %v", tt.name, e.limit, tt.want)
+		}
+	}
+}
+
 // TestEstimatorReserve checks the reservations: CRITICAL traffic of 100
 // requests a second that waits 80ms needs 8 in flight, and reserves 8 +
 // 4√8 + 2, and 2 more for the burst room of CRITICAL_PLUS, not seen yet;

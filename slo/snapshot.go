@@ -488,7 +488,7 @@ func (s *snapshots) close(e *Engine) error {
 		e.tickMu.Unlock()
 		return nil
 	}
-	now := e.status.Load().Time
+	now := e.pub.current().Time
 	for _, r := range e.recs {
 		r.fold()
 		r.ledger.Advance(now)

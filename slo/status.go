@@ -9,7 +9,7 @@ import (
 
 // Status is a snapshot of every objective of an Engine, published by each
 // evaluation. It is immutable: the Engine never changes a Status after
-// publishing it, so it may be shared and read without locks.
+// Engine.Status returned it, so it may be shared and read without locks.
 //
 // The zero Status has no objectives; an Engine never publishes it
 // (Engine.Status lists every objective from New on).

@@ -171,10 +171,15 @@ func newTelemetry(e *Engine, mp metric.MeterProvider) (*telemetry, error) {
 }
 
 // observe observes every series from the recorders' counts and the latest
-// Status.
+// Status, which it reads without lending it (see published): a collection
+// costs the evaluation no new Status.
 func (t *telemetry) observe(e *Engine, obs metric.Observer) {
+	e.pub.read(func(st *Status) { t.observeStatus(e, st, obs) })
+}
+
+// observeStatus observes every series from the recorders' counts and st.
+func (t *telemetry) observeStatus(e *Engine, st *Status, obs metric.Observer) {
 	ins := &t.ins
-	st := e.Status()
 	for i, r := range e.recs {
 		a := &t.objectives[i]
 		c, neutral := r.totals()
