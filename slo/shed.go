@@ -44,14 +44,10 @@ import (
 // Otherwise the limit leaves room for Poisson bursts, 2u + 3√u + 2, and
 // up to twice that while the mean latency stays below twice the no-load
 // latency, so that traffic the service can serve is not turned away.
-// Before anything has completed the limit is 20; the latency is then at
-// least the age of the first request, and with a latency objective the
-// limit falls to the objective's threshold over that age (a service may
-// serve one request at a time: so many finish within the threshold), so
-// that a small pool started into a spike does not queue past it before
-// the first window. Before the first window CRITICAL and above are not
-// turned away, and until something has completed they reserve what they
-// need in flight at a latency of that age.
+// Before anything has completed the limit is 20. Before the first window
+// CRITICAL and above are not turned away, and until something has
+// completed they reserve what they need in flight at a latency of the age
+// of the first request, a lower bound of the latency.
 //
 // A service that starts in the middle of an overload would learn its
 // no-load latency from the shortest of the many requests it admitted at
@@ -75,10 +71,11 @@ import (
 // Room is reserved by criticality: each criticality above SHEDDABLE
 // reserves what it needs in flight (its arrival rate times its latency,
 // at least the latency that the limit allows, plus room for Poisson
-// bursts, 4√m + 2 for m needed; a criticality not seen yet keeps the 2). SHEDDABLE may fill the limit; each
-// criticality above it may also use the reservations of its own and the
-// lower criticalities; and while a criticality and those above it have
-// fewer in flight than they reserved together, they are always admitted.
+// bursts, 4√m + 2 for m needed; a criticality not seen yet keeps the 2).
+// SHEDDABLE may fill the limit; each criticality above it may also use the
+// reservations of its own and the lower criticalities; and while a
+// criticality and those above it have fewer in flight than they reserved
+// together, they are always admitted.
 // So CRITICAL always finds a slot while SHEDDABLE fills the rest. Without
 // CriticalPlus, CRITICAL_PLUS is never rejected by the gate.
 //
