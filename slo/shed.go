@@ -44,8 +44,10 @@ import (
 // Otherwise the limit leaves room for Poisson bursts, 2u + 3√u + 2, and
 // up to twice that while the mean latency stays below twice the no-load
 // latency, so that traffic the service can serve is not turned away.
-// Before the first window the limit is 20, and CRITICAL and above are not
-// turned away.
+// Before anything has completed the limit is 20. Before the first window
+// CRITICAL and above are not turned away, and until something has
+// completed they reserve what they need in flight at a latency of the age
+// of the first request, a lower bound of the latency.
 //
 // A service that starts in the middle of an overload would learn its
 // no-load latency from the shortest of the many requests it admitted at
@@ -55,6 +57,12 @@ import (
 // instead: for 64 completions it holds the sheddable criticalities to 2 in
 // flight (the others keep their reservations) and takes the lowest mean of
 // four blocks of 16, by which time the queue the start left has drained.
+// When the first 64 completions turned requests away while more arrived
+// than was served, but took less than twice that latency, the latency
+// learnt is low without showing it (the limit lets in fewer than the
+// service serves at once): the gate measures the same way, holding the
+// sheddable criticalities to u, what it learnt is being served, so that
+// the service keeps serving while it measures.
 //
 // The tightest latency objective of the service is the guardrail: the
 // limit never exceeds served × its threshold, the most that can be in
@@ -63,10 +71,11 @@ import (
 // Room is reserved by criticality: each criticality above SHEDDABLE
 // reserves what it needs in flight (its arrival rate times its latency,
 // at least the latency that the limit allows, plus room for Poisson
-// bursts, 4√m + 2 for m needed). SHEDDABLE may fill the limit; each
-// criticality above it may also use the reservations of its own and the
-// lower criticalities; and while a criticality and those above it have
-// fewer in flight than they reserved together, they are always admitted.
+// bursts, 4√m + 2 for m needed; a criticality not seen yet keeps the 2).
+// SHEDDABLE may fill the limit; each criticality above it may also use the
+// reservations of its own and the lower criticalities; and while a
+// criticality and those above it have fewer in flight than they reserved
+// together, they are always admitted.
 // So CRITICAL always finds a slot while SHEDDABLE fills the rest. Without
 // CriticalPlus, CRITICAL_PLUS is never rejected by the gate.
 //

@@ -479,8 +479,9 @@ func TestEstimatorFirstWindow(t *testing.T) {
 
 // TestEstimatorReserve checks the reservations: CRITICAL traffic of 100
 // requests a second that waits 80ms needs 8 in flight, and reserves 8 +
-// 4√8 + 2; SHEDDABLE reserves nothing; CRITICAL_PLUS is not bounded
-// unless allowed.
+// 4√8 + 2, and 2 more for the burst room of CRITICAL_PLUS, not seen yet;
+// SHEDDABLE reserves nothing; CRITICAL_PLUS is not bounded unless
+// allowed.
 func TestEstimatorReserve(t *testing.T) {
 	ms := time.Millisecond
 	for _, plus := range []bool{false, true} {
@@ -493,15 +494,19 @@ func TestEstimatorReserve(t *testing.T) {
 		}
 		e.noLoad = 0.040
 		e.bounds()
-		need := 8 + 4*math.Sqrt(8) + 2
+		need := 8 + 4*math.Sqrt(8) + 2 + 2
 		if r := e.reserve[Critical.Index()]; math.Abs(r-need) > 1e-2 {
 			t.Errorf("CRITICAL reserves %v, want %v", r, need)
 		}
 		if r := e.reserve[0]; r != 0 {
 			t.Errorf("SHEDDABLE reserves %v, want 0", r)
 		}
+		// SHEDDABLE_PLUS, not seen yet either, keeps 2 as CRITICAL_PLUS does.
 		if b := e.bound[Critical.Index()]; math.Abs(b-(e.limit+e.reserve[Critical.Index()])) > 1e-9 {
 			t.Errorf("CRITICAL's bound = %v, want the limit %v plus its reservation %v", b, e.limit, need)
+		}
+		if r := e.reserve[CriticalPlus.Index()]; r != 2 {
+			t.Errorf("CRITICAL_PLUS, not seen, reserves %v, want 2", r)
 		}
 		if b := e.bound[CriticalPlus.Index()]; plus == math.IsInf(b, 1) {
 			t.Errorf("CriticalPlus %v: CRITICAL_PLUS's bound = %v", plus, b)
@@ -532,6 +537,52 @@ func TestEstimatorReserveFromStart(t *testing.T) {
 	}
 	if e := newEstimator(0, 0, false); e.arrivals(Critical.Index()) != 0 {
 		t.Errorf("arrivals before any window = %v, want 0", e.arrivals(Critical.Index()))
+	}
+}
+
+// TestEstimatorFirst checks the estimator before any request has ended:
+// the latency is at least the age of the first request, so CRITICAL
+// reserves what it needs in flight at that latency, while the limit stays
+// the initial one (a healthy busy service has more in flight than a
+// latency objective allows one request at a time); the first completion
+// ends it.
+func TestEstimatorFirst(t *testing.T) {
+	ms := time.Millisecond
+	e := newEstimator(250*ms, 0, false)
+	c := Critical.Index()
+	w := win(0, 0, 0, 20, 0)
+	w.arrived[c] = 5 // 100 a second over 50ms
+	e.step(10*ms, window{}, [bands]int64{})
+	e.step(40*ms, w, [bands]int64{})
+	if e.limit != initialLimit {
+		t.Errorf("after 50ms with nothing ended: limit = %v, want %d", e.limit, initialLimit)
+	}
+	m := e.arrivals(c) * 0.050
+	if want := m + 4*math.Sqrt(m) + 2 + 2; math.Abs(e.reserve[c]-want) > 1e-9 || m < 3 {
+		t.Errorf("after 50ms with nothing ended: CRITICAL reserves %v, want %v (%v needed)", e.reserve[c], want, m)
+	}
+	e.step(10*ms, win(0, 2, 40*ms, 4, 0), [bands]int64{})
+	if e.first() != 0 || e.noLoad != 0.040 {
+		t.Errorf("after a completion: first %v, noLoad %v; want 0, 0.040", e.first(), e.noLoad)
+	}
+}
+
+// TestEstimatorProbeOverload checks a low estimate that does not show in
+// the latency: the first block turns requests away at 1.5 times the
+// estimate while more arrives than is served, and the gate probes at u,
+// the requests the estimate says are being served.
+func TestEstimatorProbeOverload(t *testing.T) {
+	ms := time.Millisecond
+	e := newEstimator(0, 0, false)
+	e.step(100*ms, win(0, 16, 26*ms, 16, 0), [bands]int64{})
+	for range 4 { // 64 completions at 40ms, 400 a second, 1000 arriving
+		e.step(40*ms, win(0, 16, 40*ms, 40, 24), [bands]int64{})
+	}
+	if !e.probe {
+		t.Fatalf("after a busy, overloaded block at 40ms on a 26ms estimate: no probe")
+	}
+	if want := e.probeLimit; e.bound[0] != want || want <= minLimit || want > e.served*0.026+1e-9 {
+		t.Errorf("probe bound %v, limit %v; want u = %v", e.bound[0], want, e.served*0.026)
 	}
 }
 
