@@ -55,12 +55,19 @@
 //	                    budget, MWMB rules; standard library only, time as argument
 //	slo                 Objective and Engine: evaluation loop, Status, Events,
 //	                    shedding, breakers, gates, release freeze, OpenTelemetry
+//	slo/metrics         the names of the metrics and attributes; imports nothing
+//	slo/otelsdk         the metrics as an OpenTelemetry SDK Producer, for many
+//	                    objectives (the one package that imports the SDK)
 //	slo/statuspage      HTML and JSON status, release gate endpoint
 //	  .../statusjson    its JSON documents; standard library only, for clients
 //	slo/openfeature     OpenFeature provider for budget-gated flags
+//	slo/openslo         OpenSLO v1 import and export
+//	slo/promrules       Prometheus recording and alerting rules, Sloth- and
+//	                    Pyrra-compatible
+//	slo/promfleet       fleet-wide burn read back from the Prometheus API
 //	middleware          net/http server middleware and client Transport
 //	middleware/grpcslo  gRPC interceptors (its own package: no gRPC for HTTP users)
-//	cmd/sloguard        the command: status, gate, events
+//	cmd/sloguard        the command: status, gate, events, postmortem, validate, rules
 //	examples/           runnable programs; bench/ compares against peer libraries
 //
 // Imports flow one way: budget ← slo ← middleware ← examples, cmd.
