@@ -372,9 +372,13 @@ func (e *estimator) step(dt time.Duration, w window, n [bands]int64) {
 	if e.noLoad == 0 { // the first window: nothing to smooth yet
 		// Completions trail arrivals by one latency, so a service that
 		// starts empty completes fewer than arrive in its first window
-		// however lightly loaded: compared with the demand, what it
-		// admitted says whether it keeps up (measured: a start at 60% of
-		// capacity read as overloaded and turned 2-4 requests away).
+		// however lightly loaded. So the served rate that tells an
+		// overload starts from what it admitted, and the window's
+		// completions then move it as any other window's do (measured: a
+		// start at 60% of capacity read as overloaded and turned 2-4
+		// requests away; a full correction, the admitted rate as this
+		// window's sample too, made one more cold start of the model miss
+		// a target, as a cold spike then looks less overloaded).
 		var turned uint64
 		for b := range bands {
 			turned += w.rejected[b]
