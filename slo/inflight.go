@@ -354,7 +354,7 @@ func ewma(avg, v float64, dt, tau time.Duration) float64 {
 // the rate served: a limit sized by the good ones alone would shrink with
 // every failure, and shed the traffic that still succeeds.
 func (e *estimator) step(dt time.Duration, w window, n [bands]int64) {
-	var done, good, arrived, rejected uint64
+	var done, good, arrived, rejected, turned uint64 // turned: rejected in every band
 	var sum float64
 	for b := range bands {
 		n, l := w.good(b)
@@ -362,6 +362,7 @@ func (e *estimator) step(dt time.Duration, w window, n [bands]int64) {
 		good += n
 		arrived += w.arrived[b]
 		sum += l
+		turned += w.rejected[b]
 		if b < e.strict {
 			rejected += w.rejected[b]
 		}
@@ -379,10 +380,6 @@ func (e *estimator) step(dt time.Duration, w window, n [bands]int64) {
 		// requests away; a full correction, the admitted rate as this
 		// window's sample too, made one more cold start of the model miss
 		// a target, as a cold spike then looks less overloaded).
-		var turned uint64
-		for b := range bands {
-			turned += w.rejected[b]
-		}
 		e.served, e.served2, e.demand = float64(done)/secs, float64(arrived-turned)/secs, float64(arrived)/secs
 	}
 	e.served = ewma(e.served, float64(done)/secs, dt, servedSmoothing)
@@ -467,7 +464,6 @@ func (e *estimator) learnNoLoad(dt time.Duration, sum float64, good uint64, reje
 		return
 	case e.provisional && rejected && e.latency > tolerance*e.noLoad:
 		e.startProbe(minLimit)
-		e.blockSum, e.blockN, e.blockDur, e.blockBusy = 0, 0, 0, false
 		return
 	}
 	e.blockSum += sum
@@ -493,10 +489,11 @@ func (e *estimator) learnNoLoad(dt time.Duration, sum float64, good uint64, reje
 }
 
 // startProbe starts a probe that holds the sheddable bands to limit, at
-// least minLimit, until it ends (see learnNoLoad).
+// least minLimit, until it ends (see learnNoLoad), with an empty block.
 func (e *estimator) startProbe(limit float64) {
 	e.probe = true
 	e.probeLimit = max(limit, minLimit)
+	e.blockSum, e.blockN, e.blockDur, e.blockBusy = 0, 0, 0, false
 }
 
 // bounds derives the in-flight bound and reservation of every band.
