@@ -2,7 +2,9 @@
 
 // Package integration tests sloguard's telemetry against the real programs
 // that consume it: an OpenTelemetry Collector receiving OTLP, and Prometheus
-// scraping the OpenTelemetry Prometheus exporter and answering PromQL; the
+// scraping the OpenTelemetry Prometheus exporter and answering PromQL, each
+// by both export paths (the engine's instruments, and a slo/otelsdk
+// Producer given to the reader); the
 // Prometheus rules of package promrules with promtool (an outage replayed
 // with promtool test rules) and with a real Prometheus whose page alert
 // must agree with the engine's (about 50 seconds of real time); and

@@ -22,11 +22,13 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/resource"
 
 	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/middleware"
 	"github.com/sloguard/sloguard/slo"
+	"github.com/sloguard/sloguard/slo/otelsdk"
 )
 
 // testTimeout bounds each test, from start to last assertion.
@@ -255,20 +257,23 @@ func testResource() *resource.Resource {
 const gateName = "checkout-recommendations"
 
 // newEngine returns an engine of the two checkout objectives exporting
-// through mp, with load shedding on (so that its metrics are exported; one
-// evaluation leaves the level at 0) and one gate. It is not started: the
-// test drives it with Tick.
+// through mp (nil: the global MeterProvider), with load shedding on (so
+// that its metrics are exported; one evaluation leaves the level at 0) and
+// one gate. It is not started: the test drives it with Tick.
 func newEngine(t *testing.T, mp metric.MeterProvider) *slo.Engine {
 	t.Helper()
-	eng, err := slo.New([]slo.Objective{
-		{Name: availability, Target: targets[availability]},
-		{Name: latency, Target: targets[latency], Latency: latencyThreshold},
-	},
-		slo.WithMeterProvider(mp),
+	opts := []slo.Option{
 		slo.WithLogger(slog.New(slog.NewTextHandler(t.Output(), nil))),
 		slo.WithShedding(slo.ShedPolicy{}),
 		slo.WithGate(gateName, slo.GatePolicy{ClosedOnPage: true}),
-	)
+	}
+	if mp != nil {
+		opts = append(opts, slo.WithMeterProvider(mp))
+	}
+	eng, err := slo.New([]slo.Objective{
+		{Name: availability, Target: targets[availability]},
+		{Name: latency, Target: targets[latency], Latency: latencyThreshold},
+	}, opts...)
 	if err != nil {
 		t.Fatalf("slo.New = %v", err)
 	}
@@ -277,6 +282,45 @@ func newEngine(t *testing.T, mp metric.MeterProvider) *slo.Engine {
 			t.Errorf("Engine.Close = %v", err)
 		}
 	})
+	return eng
+}
+
+// exportPaths are the two ways an engine's metrics reach OpenTelemetry:
+// its observable instruments on an SDK MeterProvider, and an
+// otelsdk.Producer given to the reader. Both must export the same.
+var exportPaths = []string{"instruments", "producer"}
+
+// exportingEngine returns newEngine's engine, exporting through the reader
+// that newReader returns by path: newReader is given the Producer to pass
+// the reader, or nil on the instruments path. The reader's MeterProvider
+// describes testResource and is shut down at cleanup.
+func exportingEngine(t *testing.T, path string, newReader func(sdkmetric.Producer) sdkmetric.Reader) *slo.Engine {
+	t.Helper()
+	var eng *slo.Engine
+	var producer sdkmetric.Producer
+	switch path {
+	case "instruments":
+	case "producer":
+		eng = newEngine(t, nil)
+		p, err := otelsdk.New(eng)
+		if err != nil {
+			t.Fatalf("otelsdk.New = %v", err)
+		}
+		producer = p
+	default:
+		t.Fatalf("unknown export path %q", path)
+	}
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(newReader(producer)), sdkmetric.WithResource(testResource()))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := mp.Shutdown(ctx); err != nil {
+			t.Logf("MeterProvider.Shutdown = %v", err)
+		}
+	})
+	if eng == nil {
+		eng = newEngine(t, mp)
+	}
 	return eng
 }
 

@@ -102,10 +102,17 @@ service:
 `
 
 // TestOTLPToCollector exports sloguard's metrics over OTLP/gRPC to a real
-// OpenTelemetry Collector and checks what the collector forwards, over
-// OTLP/HTTP JSON, against the traffic and the engine's Status.
+// OpenTelemetry Collector, by each export path, and checks what the
+// collector forwards, over OTLP/HTTP JSON, against the traffic and the
+// engine's Status.
 func TestOTLPToCollector(t *testing.T) {
 	otelcol := requireBinary(t, "SLOGUARD_OTELCOL")
+	for _, path := range exportPaths {
+		t.Run(path, func(t *testing.T) { testOTLPToCollector(t, otelcol, path) })
+	}
+}
+
+func testOTLPToCollector(t *testing.T, otelcol, path string) {
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 
@@ -123,22 +130,18 @@ func TestOTLPToCollector(t *testing.T) {
 		t.Fatalf("otlpmetricgrpc.New = %v", err)
 	}
 	// Export only on ForceFlush (and Shutdown): one export, one request.
-	mp := sdkmetric.NewMeterProvider(
-		sdkmetric.WithReader(sdkmetric.NewPeriodicReader(exp, sdkmetric.WithInterval(time.Hour))),
-		sdkmetric.WithResource(testResource()),
-	)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := mp.Shutdown(ctx); err != nil {
-			t.Logf("MeterProvider.Shutdown = %v", err)
+	var reader *sdkmetric.PeriodicReader
+	eng := exportingEngine(t, path, func(p sdkmetric.Producer) sdkmetric.Reader {
+		opts := []sdkmetric.PeriodicReaderOption{sdkmetric.WithInterval(time.Hour)}
+		if p != nil {
+			opts = append(opts, sdkmetric.WithProducer(p))
 		}
+		reader = sdkmetric.NewPeriodicReader(exp, opts...)
+		return reader
 	})
-
-	eng := newEngine(t, mp)
 	st := driveTraffic(ctx, t, eng)
-	if err := mp.ForceFlush(ctx); err != nil {
-		t.Fatalf("MeterProvider.ForceFlush = %v", err)
+	if err := reader.ForceFlush(ctx); err != nil {
+		t.Fatalf("PeriodicReader.ForceFlush = %v", err)
 	}
 
 	var req *collectorpb.ExportMetricsServiceRequest

@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -58,29 +57,34 @@ scrape_configs:
 `
 
 // TestPrometheusScrape exports sloguard's metrics through the OpenTelemetry
-// Prometheus exporter, lets a real Prometheus scrape them, and checks them
-// with PromQL against the traffic and the engine's Status, including the
-// burn rate an SRE would compute from the counters alone.
+// Prometheus exporter, by each export path, lets a real Prometheus scrape
+// them, and checks them with PromQL against the traffic and the engine's
+// Status, including the burn rate an SRE would compute from the counters
+// alone.
 func TestPrometheusScrape(t *testing.T) {
 	promBin := requireBinary(t, "SLOGUARD_PROMETHEUS")
 	promtool := requireBinary(t, "SLOGUARD_PROMTOOL")
+	for _, path := range exportPaths {
+		t.Run(path, func(t *testing.T) { testPrometheusScrape(t, promBin, promtool, path) })
+	}
+}
+
+func testPrometheusScrape(t *testing.T, promBin, promtool, path string) {
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 
 	reg := prometheus.NewRegistry()
-	exp, err := otelprom.New(otelprom.WithRegisterer(reg))
-	if err != nil {
-		t.Fatalf("otelprom.New = %v", err)
-	}
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp), sdkmetric.WithResource(testResource()))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := mp.Shutdown(ctx); err != nil {
-			t.Logf("MeterProvider.Shutdown = %v", err)
+	eng := exportingEngine(t, path, func(p sdkmetric.Producer) sdkmetric.Reader {
+		opts := []otelprom.Option{otelprom.WithRegisterer(reg)}
+		if p != nil {
+			opts = append(opts, otelprom.WithProducer(p))
 		}
+		exp, err := otelprom.New(opts...)
+		if err != nil {
+			t.Fatalf("otelprom.New = %v", err)
+		}
+		return exp
 	})
-	eng := newEngine(t, mp)
 	// All traffic and the evaluation happen before the first scrape, so
 	// every scrape sees the final values.
 	ev := valuesOf(driveTraffic(ctx, t, eng))
