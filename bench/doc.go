@@ -46,7 +46,9 @@
 //	BenchmarkRecord              Recorder.Record alone, serial and parallel
 //	BenchmarkTick                one evaluation tick, steady state, 1 to 1000 objectives
 //	BenchmarkCollect             one ManualReader.Collect, 1 to 1000 objectives, through the
-//	                             instruments and through an otelsdk.Producer
+//	                             instruments, through an otelsdk.Producer, and through a
+//	                             producer that only copies the same data points: the
+//	                             producer's floor
 //	BenchmarkCollectSDK          the same number of series from a bare callback: the instruments' floor
 //	BenchmarkMemoryPerObjective  slo.New with 100 objectives; live heap per objective
 //

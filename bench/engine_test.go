@@ -164,17 +164,21 @@ func timeCollect(b *testing.B, reader *sdkmetric.ManualReader, n int) metricdata
 // BenchmarkCollect is one ManualReader.Collect of an engine's metrics with
 // n objectives, every window holding events (so every burn-rate series is
 // exported), by each export path in turn: instruments, the engine's
-// observable instruments on an SDK MeterProvider (the default), and
-// producer, an otelsdk.Producer given to the reader. This is sloguard's
+// observable instruments on an SDK MeterProvider (the default), producer,
+// an otelsdk.Producer given to the reader, and floor, what any producer
+// of the same data points costs (see floorReader). This is sloguard's
 // whole OpenTelemetry cost: it is paid once per export interval, not per
 // request. ns/objective is the cost per objective of one collection.
 func BenchmarkCollect(b *testing.B) {
 	for _, n := range scales {
-		for _, path := range []string{"instruments", "producer"} {
+		for _, path := range []string{"instruments", "producer", "floor"} {
 			b.Run(fmt.Sprintf("objectives=%d/%s", n, path), func(b *testing.B) {
 				eng, reader := collectEngine(b, n)
-				if path == "producer" {
+				switch path {
+				case "producer":
 					reader = producerReader(b, eng)
+				case "floor":
+					reader = floorReader(b, eng)
 				}
 				rm := timeCollect(b, reader, n)
 				checkEvents(b, rm, n)
@@ -196,6 +200,76 @@ func producerReader(b *testing.B, eng *slo.Engine) *sdkmetric.ManualReader {
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	b.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
 	return reader
+}
+
+// floorReader returns a ManualReader whose one producer returns, at each
+// collection, a fresh copy of one collection of eng's otelsdk.Producer:
+// the same metrics with the same data points, in as few allocations as any
+// producer can use (one array of data points of each type, the metrics,
+// their aggregations and the scope), and nothing else. A Producer must
+// return fresh memory at every collection (a reader may keep what it
+// collected, and reuses it for its next collection), so this is the floor
+// under the producer path: what the SDK's data model costs to hand over,
+// allocation and garbage collection included, with none of sloguard's
+// work. The producer path's cost above it is sloguard's own.
+func floorReader(b *testing.B, eng *slo.Engine) *sdkmetric.ManualReader {
+	b.Helper()
+	p, err := otelsdk.New(eng)
+	if err != nil {
+		b.Fatalf("otelsdk.New: %v", err)
+	}
+	sm, err := p.Produce(context.Background())
+	if err != nil || len(sm) != 1 {
+		b.Fatalf("Produce = %d scopes, %v; want 1 scope", len(sm), err)
+	}
+	reader := sdkmetric.NewManualReader(sdkmetric.WithProducer(copier{sm[0]}))
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	b.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
+	return reader
+}
+
+// copier is a Producer that returns a fresh copy of one ScopeMetrics of
+// int64 sums and gauges and float64 gauges, the kinds sloguard exports.
+type copier struct{ sm metricdata.ScopeMetrics }
+
+func (c copier) Produce(context.Context) ([]metricdata.ScopeMetrics, error) {
+	var ints, floats int
+	for _, m := range c.sm.Metrics {
+		switch d := m.Data.(type) {
+		case metricdata.Sum[int64]:
+			ints += len(d.DataPoints)
+		case metricdata.Gauge[int64]:
+			ints += len(d.DataPoints)
+		case metricdata.Gauge[float64]:
+			floats += len(d.DataPoints)
+		}
+	}
+	intBuf := make([]metricdata.DataPoint[int64], 0, ints)
+	floatBuf := make([]metricdata.DataPoint[float64], 0, floats)
+	ms := make([]metricdata.Metrics, len(c.sm.Metrics))
+	for i, m := range c.sm.Metrics {
+		ms[i] = m
+		switch d := m.Data.(type) {
+		case metricdata.Sum[int64]:
+			d.DataPoints = copyPoints(&intBuf, d.DataPoints)
+			ms[i].Data = d
+		case metricdata.Gauge[int64]:
+			d.DataPoints = copyPoints(&intBuf, d.DataPoints)
+			ms[i].Data = d
+		case metricdata.Gauge[float64]:
+			d.DataPoints = copyPoints(&floatBuf, d.DataPoints)
+			ms[i].Data = d
+		}
+	}
+	return []metricdata.ScopeMetrics{{Scope: c.sm.Scope, Metrics: ms}}, nil
+}
+
+// copyPoints appends points to *buf, whose capacity holds them, and
+// returns the copy.
+func copyPoints[N int64 | float64](buf *[]metricdata.DataPoint[N], points []metricdata.DataPoint[N]) []metricdata.DataPoint[N] {
+	start := len(*buf)
+	*buf = append(*buf, points...)
+	return (*buf)[start:len(*buf):len(*buf)]
 }
 
 // checkEvents checks that rm, the collection of a collectEngine, holds

@@ -12,7 +12,9 @@
 #
 # For BenchmarkCollect, by number of objectives: ns/objective and
 # allocs/op of the instruments path and of the producer (slo/otelsdk), their
-# ratio, and the producer against its target (<= 2000 ns/objective).
+# ratio, the producer against its target (<= 2000 ns/objective), the floor
+# (a producer that only copies the same data points, see floorReader) and
+# the producer's own cost above that floor.
 #
 # Groups without results are left out. GOMAXPROCS is read from the
 # benchmark names' "-N" suffix (none means 1).
@@ -35,7 +37,7 @@ $1 ~ /^Benchmark(HTTP|GRPC)\/[a-z-]+\/(serial|parallel)/ {
 	split(name, part, "/"); seen[part[1]] = 1
 }
 
-$1 ~ /^BenchmarkCollect\/objectives=[0-9]+\/(instruments|producer)/ {
+$1 ~ /^BenchmarkCollect\/objectives=[0-9]+\/(instruments|producer|floor)/ {
 	split($1, part, "/"); sub(/-[0-9]+$/, "", part[3])
 	n = substr(part[2], 12) + 0; key = n SUBSEP part[3]
 	for (i = 3; i < NF; i++) {
@@ -107,20 +109,22 @@ function group(g, peer, target,    s, m, k, b, subj, mode, T, A, add, adda, o, r
 }
 
 # collect prints BenchmarkCollect by number of objectives, both paths.
-function collect(    i, j, t, n, ki, kp, ti, tp, ai, ap) {
+function collect(    i, j, t, n, ki, kp, kf, ti, tp, tf, ai, ap) {
 	for (i = 2; i <= nscales; i++) {
 		t = scales[i]
 		for (j = i - 1; j >= 1 && scales[j] > t; j--) scales[j + 1] = scales[j]
 		scales[j + 1] = t
 	}
 	printf "BenchmarkCollect medians, per objective (%d runs each)\n", ccnt[scales[1], "producer"]
-	printf "  %10s %18s %9s %18s %9s %13s  %s\n", "objectives", "instruments ns/obj", "allocs/op", "producer ns/obj", "allocs/op", "instr./prod.", "producer <= 2000 ns/objective"
+	printf "  %10s %18s %9s %18s %9s %13s %30s %15s %15s\n", "objectives", "instruments ns/obj", "allocs/op", "producer ns/obj", "allocs/op", "instr./prod.", "producer <= 2000 ns/objective", "floor ns/obj", "prod. - floor"
 	for (i = 1; i <= nscales; i++) {
-		n = scales[i]; ki = n SUBSEP "instruments"; kp = n SUBSEP "producer"
+		n = scales[i]; ki = n SUBSEP "instruments"; kp = n SUBSEP "producer"; kf = n SUBSEP "floor"
 		if (!(ki in ccnt) || !(kp in ccnt)) { printf "ratios.sh: BenchmarkCollect/objectives=%d lacks a path\n", n > "/dev/stderr"; bad = 1; continue }
 		ti = median(cns, ki, ccnt[ki]); tp = median(cns, kp, ccnt[kp])
 		ai = median(cal, ki, cacnt[ki]); ap = median(cal, kp, cacnt[kp])
-		printf "  %10d %18.0f %9g %18.0f %9g %13.1f  %s\n", n, ti, ai, tp, ap, ti / tp, verdict(tp <= 2000)
+		printf "  %10d %18.0f %9g %18.0f %9g %13.1f %30s", n, ti, ai, tp, ap, ti / tp, verdict(tp <= 2000)
+		if (kf in ccnt) { tf = median(cns, kf, ccnt[kf]); printf " %15.0f %15.0f", tf, tp - tf }
+		printf "\n"
 	}
 	printf "\n"
 }
