@@ -76,6 +76,8 @@ import (
 // divides by the replicas itself, or the average with a Value target of
 // 1: both scale to ceil(sum). The README shows the Prometheus query, an
 // HPA and a KEDA ScaledObject (examples/autoscaling).
+//
+// The zero ScaleStatus is a signal not yet known.
 type ScaleStatus struct {
 	// Known says that Need, Capacity and the rates mean something: shedding
 	// is on and some request completed. Before, the signal is absent

@@ -25,7 +25,9 @@ var ErrInvalidEngine = errors.New("otelsdk: invalid engine")
 // Producer is an Engine's metrics as an OpenTelemetry SDK metric Producer,
 // for a reader (see the package documentation, Usage).
 //
-// A Producer is safe for concurrent use.
+// A Producer is safe for concurrent use. Make one with New: the zero
+// Producer has no engine, and its Produce returns an error that wraps
+// ErrInvalidEngine.
 type Producer struct {
 	src   series.Source
 	start time.Time // src.Start in UTC: a time without a location pointer to copy into every point
@@ -60,6 +62,9 @@ func New(e *slo.Engine) (*Producer, error) {
 // metrics.Scope. After the engine's Close it returns none, as the
 // instrument path exports none. Produce does no I/O and ignores ctx.
 func (p *Producer) Produce(context.Context) ([]metricdata.ScopeMetrics, error) {
+	if p.src.Collect == nil {
+		return nil, fmt.Errorf("%w: a Producer not made by New", ErrInvalidEngine)
+	}
 	c := p.newCollection()
 	defer p.release(c)
 	if !p.src.Collect(c) {

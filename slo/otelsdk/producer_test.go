@@ -331,6 +331,9 @@ func TestNew(t *testing.T) {
 	if _, err := otelsdk.New(closed); !errors.Is(err, otelsdk.ErrInvalidEngine) || !errors.Is(err, slo.ErrClosed) {
 		t.Errorf("New of a closed engine = %v, want ErrInvalidEngine and slo.ErrClosed", err)
 	}
+	if sms, err := new(otelsdk.Producer).Produce(context.Background()); sms != nil || !errors.Is(err, otelsdk.ErrInvalidEngine) {
+		t.Errorf("Produce of the zero Producer = %v, %v, want nil and ErrInvalidEngine", sms, err)
+	}
 }
 
 // TestAfterClose checks that Produce returns nothing once the engine is

@@ -144,9 +144,11 @@ type Shed struct {
 
 // Scale is the scale signal: how many times its current capacity the
 // service needs to serve its whole demand (slo.ScaleStatus documents it).
+//
+// The zero Scale is a signal not yet known, with no numbers.
 type Scale struct {
 	// Known is false until shedding is on and some request completed;
-	// then the numbers below are null or absent.
+	// while it is false, the numbers below are null or absent.
 	Known bool `json:"known"`
 	// Need is demand over capacity: 1 is enough, 2.5 asks for two and a
 	// half times the replicas, below 1 leaves room.
