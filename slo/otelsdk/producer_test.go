@@ -494,3 +494,67 @@ func TestGrowth(t *testing.T) {
 		t.Errorf("%d data points after traffic, %d before: want more", len(grown), len(points(before)))
 	}
 }
+
+// TestOwnership checks that every collection is memory of its own, which
+// its reader may keep and write into: a later Produce changes nothing of
+// an earlier one; and a reader that collects into one ResourceMetrics
+// again, after an SDK scope started recording, collects the same as into
+// a new one. The SDK's pipeline then puts its scope where the Producer's
+// was and reuses that memory (the Metrics and, for a counter, the data
+// points of sloguard.events) before the Producer is called. This is why
+// the Producer allocates each collection rather than pooling them.
+func TestOwnership(t *testing.T) {
+	mp, _ := newMeterProvider(t)
+	eng := newEngine(t, mp)
+	p, err := otelsdk.New(eng)
+	if err != nil {
+		t.Fatalf("otelsdk.New: %v", err)
+	}
+	readerMP, reader := newMeterProvider(t, sdkmetric.WithProducer(p))
+	drive(t, eng)
+	ctx := context.Background()
+
+	first, err := p.Produce(ctx)
+	if err != nil {
+		t.Fatalf("Produce: %v", err)
+	}
+	want := points(first)
+	record(t, eng, "api-availability", budget.Good, 7)
+	if _, err := p.Produce(ctx); err != nil {
+		t.Fatalf("Produce: %v", err)
+	}
+	if got := points(first); !slices.Equal(got, want) {
+		t.Errorf("a later Produce changed an earlier collection:\n%s", diff(got, want))
+	}
+
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(ctx, &rm); err != nil {
+		t.Fatalf("ManualReader.Collect: %v", err)
+	}
+	if len(rm.ScopeMetrics) != 1 || rm.ScopeMetrics[0].Scope.Name != metrics.Scope {
+		t.Fatalf("first collection has scopes %v, want only %s", scopes(rm.ScopeMetrics), metrics.Scope)
+	}
+	counter, err := readerMP.Meter("other").Int64Counter("other.requests")
+	if err != nil {
+		t.Fatal(err)
+	}
+	counter.Add(ctx, 42)
+	if err := reader.Collect(ctx, &rm); err != nil {
+		t.Fatalf("ManualReader.Collect: %v", err)
+	}
+	if got, want := scopes(rm.ScopeMetrics), []string{"other", metrics.Scope}; !slices.Equal(got, want) {
+		t.Fatalf("second collection has scopes %v, want %v", got, want)
+	}
+	if got, want := points(rm.ScopeMetrics), points(collect(t, reader)); !slices.Equal(got, want) {
+		t.Errorf("collecting into the first collection's memory differs from collecting into new memory:\n%s", diff(got, want))
+	}
+}
+
+// scopes returns the scope names of sms, in order.
+func scopes(sms []metricdata.ScopeMetrics) []string {
+	var out []string
+	for _, sm := range sms {
+		out = append(out, sm.Scope.Name)
+	}
+	return out
+}
