@@ -145,7 +145,10 @@
 // times, within a budget of retries a second shared by all calls: when the
 // dependency is down for everyone, retries do not multiply its load. Each
 // attempt goes through the breaker and is recorded. By default, nothing is
-// retried.
+// retried. The base RoundTripper may resend on its own: net/http's
+// Transport sends an idempotent request again when a connection it reused
+// breaks before any response, so the dependency's server can count two
+// requests where the Transport records one call.
 //
 // # Cost
 //
