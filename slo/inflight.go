@@ -451,7 +451,7 @@ func (e *estimator) learnNoLoad(dt time.Duration, sum float64, good uint64, reje
 			return
 		}
 		b := e.blockSum / float64(e.blockN)
-		e.blockSum, e.blockN = 0, 0
+		e.emptyBlock()
 		e.probes++
 		if e.probeMin == 0 || b < e.probeMin {
 			e.probeMin = b
@@ -460,7 +460,6 @@ func (e *estimator) learnNoLoad(dt time.Duration, sum float64, good uint64, reje
 			return
 		}
 		e.noLoad, e.provisional, e.probe = e.probeMin, false, false
-		e.blockDur, e.blockBusy = 0, false
 		return
 	case e.provisional && rejected && e.latency > tolerance*e.noLoad:
 		e.startProbe(minLimit)
@@ -485,7 +484,7 @@ func (e *estimator) learnNoLoad(dt time.Duration, sum float64, good uint64, reje
 		e.noLoad = min(b, e.noLoad*(1+e.blockDur.Seconds()/drift.Seconds()))
 	}
 	e.provisional = false
-	e.blockSum, e.blockN, e.blockDur, e.blockBusy = 0, 0, 0, false
+	e.emptyBlock()
 }
 
 // startProbe starts a probe that holds the sheddable bands to limit, at
@@ -493,6 +492,11 @@ func (e *estimator) learnNoLoad(dt time.Duration, sum float64, good uint64, reje
 func (e *estimator) startProbe(limit float64) {
 	e.probe = true
 	e.probeLimit = max(limit, minLimit)
+	e.emptyBlock()
+}
+
+// emptyBlock starts the no-load latency's next block of samples.
+func (e *estimator) emptyBlock() {
 	e.blockSum, e.blockN, e.blockDur, e.blockBusy = 0, 0, 0, false
 }
 

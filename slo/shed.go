@@ -37,10 +37,10 @@ import (
 // rises slowly, over about a minute, only while nothing is turned away;
 // requests that fail fast say nothing of it), and from the number of
 // completions the rate it serves, smoothed over 100ms. By Little's law,
-// u = served × no-load latency requests are being served. While more arrives than is
-// served (by a fifth, over half a second: an overload, not a burst) the
-// limit is 2u + 1: about as many requests wait as are served, so the
-// service stays busy and a request waits about one service time.
+// u = served × no-load latency requests are being served. While more
+// arrives than is served (by a fifth, over half a second: an overload, not
+// a burst) the limit is 2u + 1: about as many requests wait as are served,
+// so the service stays busy and a request waits about one service time.
 // Otherwise the limit leaves room for Poisson bursts, 2u + 3√u + 2, and
 // up to twice that while the mean latency stays below twice the no-load
 // latency, so that traffic the service can serve is not turned away.

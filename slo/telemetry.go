@@ -107,7 +107,6 @@ func newObjectiveAttrs(r *Recorder) objectiveAttrs {
 type telemetry struct {
 	mu     sync.Mutex
 	reg    metric.Registration // guarded by mu; nil once taken over or closed
-	taken  bool                // guarded by mu: a producer took the series over
 	closed atomic.Bool
 
 	ins        instruments
@@ -253,10 +252,9 @@ func (t *telemetry) handOver() (metric.Registration, error) {
 	switch {
 	case t.closed.Load():
 		return nil, ErrClosed
-	case t.taken:
+	case t.reg == nil: // not closed: a producer took the series over
 		return nil, series.ErrTakenOver
 	}
-	t.taken = true
 	return t.release(), nil
 }
 
