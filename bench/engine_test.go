@@ -235,13 +235,10 @@ type copier struct{ sm metricdata.ScopeMetrics }
 func (c copier) Produce(context.Context) ([]metricdata.ScopeMetrics, error) {
 	var ints, floats int
 	for _, m := range c.sm.Metrics {
-		switch d := m.Data.(type) {
-		case metricdata.Sum[int64]:
-			ints += len(d.DataPoints)
-		case metricdata.Gauge[int64]:
-			ints += len(d.DataPoints)
-		case metricdata.Gauge[float64]:
-			floats += len(d.DataPoints)
+		if _, ok := m.Data.(metricdata.Gauge[float64]); ok {
+			floats += dataPoints(m)
+		} else {
+			ints += dataPoints(m)
 		}
 	}
 	intBuf := make([]metricdata.DataPoint[int64], 0, ints)

@@ -19,7 +19,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 
 	"github.com/sloguard/sloguard/budget"
 	"github.com/sloguard/sloguard/slo"
@@ -83,14 +82,7 @@ func TestEngineAndPrometheusAgree(t *testing.T) {
 	if err != nil {
 		t.Fatalf("otelprom.New = %v", err)
 	}
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp), sdkmetric.WithResource(testResource()))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := mp.Shutdown(ctx); err != nil {
-			t.Logf("MeterProvider.Shutdown = %v", err)
-		}
-	})
+	mp := newMeterProvider(t, exp)
 	eng, err := slo.New([]slo.Objective{obj}, slo.WithMeterProvider(mp),
 		slo.WithLogger(slog.New(slog.NewTextHandler(t.Output(), nil))))
 	if err != nil {

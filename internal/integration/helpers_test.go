@@ -293,7 +293,7 @@ var exportPaths = []string{"instruments", "producer"}
 // exportingEngine returns newEngine's engine, exporting through the reader
 // that newReader returns by path: newReader is given the Producer to pass
 // the reader, or nil on the instruments path. The reader's MeterProvider
-// describes testResource and is shut down at cleanup.
+// is newMeterProvider's.
 func exportingEngine(t *testing.T, path string, newReader func(sdkmetric.Producer) sdkmetric.Reader) *slo.Engine {
 	t.Helper()
 	var eng *slo.Engine
@@ -310,7 +310,18 @@ func exportingEngine(t *testing.T, path string, newReader func(sdkmetric.Produce
 	default:
 		t.Fatalf("unknown export path %q", path)
 	}
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(newReader(producer)), sdkmetric.WithResource(testResource()))
+	mp := newMeterProvider(t, newReader(producer))
+	if eng == nil {
+		eng = newEngine(t, mp)
+	}
+	return eng
+}
+
+// newMeterProvider returns an SDK MeterProvider of reader that describes
+// testResource, shut down at cleanup.
+func newMeterProvider(t *testing.T, reader sdkmetric.Reader) *sdkmetric.MeterProvider {
+	t.Helper()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader), sdkmetric.WithResource(testResource()))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -318,10 +329,7 @@ func exportingEngine(t *testing.T, path string, newReader func(sdkmetric.Produce
 			t.Logf("MeterProvider.Shutdown = %v", err)
 		}
 	})
-	if eng == nil {
-		eng = newEngine(t, mp)
-	}
-	return eng
+	return mp
 }
 
 // driveTraffic sends the traffic that wantCounts describes: real HTTP

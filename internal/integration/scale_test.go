@@ -16,7 +16,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/sloguard/sloguard/budget"
@@ -112,8 +111,7 @@ func TestScaleSignalInPrometheus(t *testing.T) {
 	if err != nil {
 		t.Fatalf("otelprom.New = %v", err)
 	}
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp), sdkmetric.WithResource(testResource()))
-	t.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
+	mp := newMeterProvider(t, exp)
 	eng, err := slo.New([]slo.Objective{{Name: availability, Target: targets[availability]}},
 		slo.WithMeterProvider(mp),
 		slo.WithLogger(slog.New(slog.NewTextHandler(t.Output(), nil))),
